@@ -1,0 +1,81 @@
+# Baton: every set-up step lives here, so `make test` and `make demo` work on a fresh clone
+# with nothing installed but the machine's Python 3.11+, Node, npm and git.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+NODE_MAJOR := 22
+NODE_VERSION := 22.23.3
+
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+NODE_HOME := $(TOOLS)/node$(NODE_MAJOR)
+CDK_CLI := infra/node/node_modules/.bin/cdk
+
+# Node 22 (from npm) goes first on PATH only when the system Node is older; jsii and the CDK
+# CLI both find `node` on PATH.
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell test $(SYSTEM_NODE_MAJOR) -lt $(NODE_MAJOR) && echo old),old)
+NODE_STAMP := $(NODE_HOME)/node_modules/.bin/node
+export PATH := $(CURDIR)/$(NODE_HOME)/node_modules/.bin:$(PATH)
+endif
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_OUTDIR := cdk.out
+
+.PHONY: help setup test lint typecheck unit integration infra-test e2e demo synth local validate bench clean
+
+help:
+	@echo "make demo   set up and run the sample scenario on the embedded AWS"
+	@echo "make test   set up and run every check and test"
+	@echo "make local  serve the API on http://127.0.0.1:3000 over the embedded AWS"
+	@echo "make synth  synthesize the CloudFormation template into cdk.out/"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) requirements/dev.lock pyproject.toml
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(VENV)/bin/python requirements/dev.lock
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	touch $@
+
+$(NODE_HOME)/node_modules/.bin/node:
+	npm install --silent --no-save --no-package-lock --prefix $(NODE_HOME) node@$(NODE_VERSION)
+
+$(CDK_CLI): infra/node/package-lock.json $(NODE_STAMP)
+	cd infra/node && npm ci --silent
+	touch $@
+
+setup: $(VENV)/.synced $(CDK_CLI) $(NODE_STAMP)
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+typecheck: setup
+	mypy
+
+test: setup lint typecheck
+	pytest -p no:cacheprovider tests
+
+demo: setup
+	baton demo
+
+synth: setup
+	$(CDK_CLI) synth --quiet
+
+local: setup
+	baton local
+
+# Regenerate the lock files after changing pyproject.toml.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --all-extras --group pyproject.toml:dev --generate-hashes \
+		--python-version 3.11 --universal -q -o requirements/dev.lock
+	$(UV) pip compile pyproject.toml --generate-hashes --python-version 3.13 \
+		--python-platform x86_64-manylinux2014 -q -o requirements/lambda.lock
+
+clean:
+	rm -rf $(VENV) $(TOOLS) cdk.out infra/node/node_modules .mypy_cache .ruff_cache

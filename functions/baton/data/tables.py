@@ -1,0 +1,62 @@
+"""Key schemas of Baton's DynamoDB tables: the single source for CDK, moto and repositories.
+
+Every table uses string keys named `pk`/`sk` (or `pk` alone), so the item layout can grow
+without a migration; what each key holds is documented per table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str  # construct id and settings field stem (`contacts` -> BATON_CONTACTS_TABLE)
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+    description: str = ""
+
+
+CONTACTS = TableSpec(
+    id="contacts",
+    partition_key="contact_id",
+    indexes=(Index("by_email", "email"), Index("by_phone", "phone")),
+    description="One item per contact: the profile (email lower-cased, phone in E.164).",
+)
+CONSENT = TableSpec(
+    id="consent",
+    partition_key="contact_id",
+    sort_key="sk",
+    description=(
+        "The consent ledger: `ENTRY#<iso-ts>#<id>` items are append-only proof (R-GDPR-2);"
+        " `STATE#<channel>#<topic>` items are the current view, written in the same transaction."
+    ),
+)
+TIMELINE = TableSpec(
+    id="timeline",
+    partition_key="contact_id",
+    sort_key="sk",
+    description="Everything that happened to a contact; sk `<iso-ts>#<id>` so a query reads newest first.",
+)
+SUPPRESSION = TableSpec(
+    id="suppression",
+    partition_key="address_hash",
+    description="Salted hashes of suppressed addresses (survive erasure, R-GDPR-5).",
+)
+IDEMPOTENCY = TableSpec(
+    id="idempotency",
+    partition_key="id",
+    ttl_attribute="expiration",
+    description="Powertools idempotency records (R-REL-6).",
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (CONTACTS, CONSENT, TIMELINE, SUPPRESSION, IDEMPOTENCY)

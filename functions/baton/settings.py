@@ -1,0 +1,39 @@
+"""Runtime settings: one pydantic model, read from the environment once per cold start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a Lambda needs to know about its deployment. Env vars are `BATON_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore", frozen=True)
+
+    contacts_table: str = "baton-contacts"
+    consent_table: str = "baton-consent"
+    timeline_table: str = "baton-timeline"
+    suppression_table: str = "baton-suppression"
+    idempotency_table: str = "baton-idempotency"
+    token_secret_arn: str = "baton-token-secret"  # noqa: S105 (a secret name, not a secret)
+
+    public_base_url: str = "http://127.0.0.1:3000"
+    brand_name: str = "Baton"
+    support_url: str = "https://example.com/support"
+    postal_address: str = "Baton Inc., 1 Example Street, Springfield, USA"
+    sms_frequency: str = "Up to 4 msgs/month"
+    sender_email: str = "hello@example.com"
+    ses_configuration_set: str = ""
+    default_topics: list[str] = Field(default_factory=lambda: ["news"])
+    token_ttl_days: int = 30
+    confirm_ttl_days: int = 7
+    max_body_bytes: int = 16_384
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
