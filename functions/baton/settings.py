@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     idempotency_table: str = "baton-idempotency"
     token_secret_arn: str = "baton-token-secret"  # noqa: S105 (a secret name, not a secret)
     # Kept apart from the signing key: rotating that key must not orphan suppression hashes.
-    suppression_salt_secret_arn: str = "baton-suppression-salt"
+    suppression_salt_secret_arn: str = "baton-suppression-salt"  # noqa: S105 (a secret name)
 
     public_base_url: str = "http://127.0.0.1:3000"
     brand_name: str = "Baton"

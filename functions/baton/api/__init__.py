@@ -1,0 +1,1 @@
+"""The HTTP API: Powertools resolvers, routes and the one place where errors become responses."""

@@ -1,0 +1,115 @@
+"""The one place where exceptions become HTTP responses in the contract's error shape.
+
+Every error body is `{"error": {"code": str, "message": str, "details": [...]}}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from baton.api.exceptions import ApiError
+from baton.consent.exceptions import ConsentConflict
+from baton.contacts.exceptions import ContactNotFound
+from baton.timeline.exceptions import InvalidCursor
+from baton.tokens.exceptions import TokenError
+
+logger = Logger(child=True)
+
+# Where pydantic puts the request part; the first element of `loc` names it.
+_LOCATION_PREFIXES = ("body", "query", "path", "header")
+
+
+def error_body(code: str, message: str, details: Sequence[dict[str, Any]] = ()) -> str:
+    return json.dumps({"error": {"code": code, "message": message, "details": list(details)}})
+
+
+def error_response(
+    status: int, code: str, message: str, details: Sequence[dict[str, Any]] = ()
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, details),
+    )
+
+
+def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors as `{field, message, type}`, the field a dotted path without the request part."""
+    details = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in _LOCATION_PREFIXES:
+            loc = loc[1:]
+        details.append(
+            {"field": ".".join(loc) or "body", "message": err.get("msg", ""), "type": err.get("type")}
+        )
+    return details
+
+
+def _request_validation(exc: RequestValidationError) -> Response[str]:
+    errors = exc.errors()
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "The request body is not valid JSON.")
+    details = validation_details(errors)
+    fields = ", ".join(sorted({d["field"] for d in details}))
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {fields}", details
+    )
+
+
+def _pydantic_validation(exc: ValidationError) -> Response[str]:
+    details = validation_details(exc.errors())
+    fields = ", ".join(sorted({d["field"] for d in details}))
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {fields}", details
+    )
+
+
+def _api_error(exc: ApiError) -> Response[str]:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def _not_found(exc: ContactNotFound) -> Response[str]:
+    return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
+
+
+def _invalid_token(exc: TokenError) -> Response[str]:
+    # One answer for forged, altered, expired and wrong-scope tokens: no oracle for forgers.
+    logger.info("Rejected token", extra={"reason": type(exc).__name__})
+    return error_response(HTTPStatus.FORBIDDEN, "invalid_token", "This link is invalid or has expired.")
+
+
+def _conflict(exc: ConsentConflict) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, exc.code, str(exc))
+
+
+def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "Invalid cursor.",
+        [{"field": "cursor", "message": str(exc)}],
+    )
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    """Attach every error mapping to a resolver."""
+    app.exception_handler(RequestValidationError)(_request_validation)
+    app.exception_handler(ValidationError)(_pydantic_validation)
+    app.exception_handler(ApiError)(_api_error)
+    app.exception_handler(ContactNotFound)(_not_found)
+    app.exception_handler(TokenError)(_invalid_token)
+    app.exception_handler(ConsentConflict)(_conflict)
+    app.exception_handler(InvalidCursor)(_invalid_cursor)
+
+    @app.not_found
+    def _route_not_found(_: Exception) -> Response[str]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")

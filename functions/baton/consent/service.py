@@ -1,0 +1,270 @@
+"""Consent commands and queries: request (pending), grant, revoke, and the current view.
+
+Every command reads the current state strongly consistent, asks the state machine
+(`transitions.transition`) whether the change is allowed, and writes the ledger entry and the
+new state in one transaction over the version it read; when another writer got there first,
+it re-reads and decides again. Each applied change is also put on the contact's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from baton.clock import Clock
+from baton.consent.exceptions import ConcurrentConsentUpdate, InvalidAddress, LedgerWriteConflict
+from baton.consent.models import ConsentChange, ConsentEntry, ConsentProof, ConsentState
+from baton.consent.repository import MAX_WRITES_PER_TRANSACTION, ConsentRepository, LedgerWrite
+from baton.consent.transitions import Transition, transition
+from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
+from baton.contacts.exceptions import InvalidContactField
+from baton.contacts.normalize import normalize_address
+from baton.ids import new_id
+from baton.timeline.models import TimelineKind
+from baton.timeline.service import TimelineService
+
+_ATTEMPTS = 3
+_IMPLIED = frozenset({Basis.IMPLIED_PURCHASE, Basis.IMPLIED_INQUIRY})
+
+
+@dataclass(frozen=True)
+class _Command:
+    """What a caller asked for; `_plan` turns it into a ledger write against the current state."""
+
+    target: ConsentStatus
+    source: Source
+    basis: Basis | None
+    address: str | None
+    proof: ConsentProof | None
+
+
+class ConsentService:
+    def __init__(self, repository: ConsentRepository, timeline: TimelineService, clock: Clock) -> None:
+        self._repository = repository
+        self._timeline = timeline
+        self._clock = clock
+
+    # Commands ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        contact_id: str,
+        channel: Channel,
+        topic: str,
+        address: str,
+        *,
+        source: Source = Source.FORM,
+        basis: Basis = Basis.EXPRESS,
+        proof: ConsentProof | None = None,
+    ) -> ConsentChange:
+        """Record a pending consent (double opt-in started) for `address` (an email, or a number with +CC).
+
+        A no-op when the consent is already granted. The proof should carry the exact text
+        shown (`consent_text` or `text_version`, `language`) and how (form, page, IP, agent).
+        """
+        command = _Command(ConsentStatus.PENDING, source, basis, address, proof)
+        return self._change(contact_id, channel, topic, command)
+
+    def grant(
+        self,
+        contact_id: str,
+        channel: Channel,
+        topic: str,
+        *,
+        source: Source,
+        basis: Basis | None = None,
+        address: str | None = None,
+        proof: ConsentProof | None = None,
+    ) -> ConsentChange:
+        """Record a grant. Confirming a pending request: leave `address` and `basis` out, they
+        come from the request (and the entry links it as `confirms_entry_id`).
+
+        Raises `TransitionNotAllowed` (see `transitions`), `InvalidAddress` when there is no
+        address to cover.
+        """
+        command = _Command(ConsentStatus.GRANTED, source, basis, address, proof)
+        return self._change(contact_id, channel, topic, command)
+
+    def revoke(
+        self,
+        contact_id: str,
+        channel: Channel,
+        topic: str,
+        *,
+        source: Source,
+        proof: ConsentProof | None = None,
+        address: str | None = None,
+    ) -> ConsentChange:
+        """Record a revocation (always allowed, R-TCPA-3, R-GDPR-3/4); a no-op when already revoked.
+
+        With no consent on record the revocation is still kept, so nothing can grant over it
+        except a new opt-in by the person (R-CTIA-4).
+        """
+        command = _Command(ConsentStatus.REVOKED, source, None, address, proof)
+        return self._change(contact_id, channel, topic, command)
+
+    def revoke_all(
+        self, contact_id: str, channel: Channel, source: Source, proof: ConsentProof | None = None
+    ) -> list[ConsentChange]:
+        """Revoke every topic of one channel (R-TCPA-6 default scope: all marketing on it), e.g.
+        after STOP. One transaction; returns only the changes made (already revoked: none)."""
+        command = _Command(ConsentStatus.REVOKED, source, None, None, proof)
+        for _ in range(_ATTEMPTS):
+            now = self._clock.now()
+            planned = [
+                write
+                for state in self._repository.list_states(contact_id)
+                if state.channel == channel
+                and (write := _plan(state, contact_id, channel, state.topic, command, now)) is not None
+            ]
+            try:
+                for start in range(0, len(planned), MAX_WRITES_PER_TRANSACTION):
+                    self._repository.append(planned[start : start + MAX_WRITES_PER_TRANSACTION])
+            except LedgerWriteConflict as exc:
+                if not exc.state_moved:
+                    raise
+                continue
+            for write in planned:
+                self._on_timeline(write)
+            return [ConsentChange(state=write.state, entry=write.entry) for write in planned]
+        raise ConcurrentConsentUpdate()
+
+    # Queries ----------------------------------------------------------------------------
+
+    def state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
+        """The current consent for one channel and topic (strongly consistent; None: never asked)."""
+        return self._repository.get_state(contact_id, channel, topic)
+
+    def states(self, contact_id: str) -> list[ConsentState]:
+        """Every current consent of a contact, ordered by channel and topic."""
+        return self._repository.list_states(contact_id)
+
+    def entries(self, contact_id: str) -> list[ConsentEntry]:
+        """The contact's whole ledger, oldest first: the proof (R-GDPR-2)."""
+        return self._repository.list_entries(contact_id)
+
+    def delete_all(self, contact_id: str) -> int:
+        """Remove the contact's ledger and states (erasure only, R-GDPR-5); returns how many items."""
+        return self._repository.delete_all(contact_id)
+
+    # Internals --------------------------------------------------------------------------
+
+    def _change(self, contact_id: str, channel: Channel, topic: str, command: _Command) -> ConsentChange:
+        for _ in range(_ATTEMPTS):
+            current = self._repository.get_state(contact_id, channel, topic)
+            write = _plan(current, contact_id, channel, topic, command, self._clock.now())
+            if write is None:
+                assert current is not None  # only an existing state can make a change a no-op
+                return ConsentChange(state=current, entry=None)
+            try:
+                self._repository.append([write])
+            except LedgerWriteConflict as exc:
+                if not exc.state_moved:
+                    raise
+                continue
+            self._on_timeline(write)
+            return ConsentChange(state=write.state, entry=write.entry)
+        raise ConcurrentConsentUpdate()
+
+    def _on_timeline(self, write: LedgerWrite) -> None:
+        entry = write.entry
+        self._timeline.record(
+            entry.contact_id,
+            TimelineKind.CONSENT_CHANGED,
+            {
+                "channel": entry.channel.value,
+                "topic": entry.topic,
+                "status": entry.status.value,
+                "previous_status": entry.previous_status.value if entry.previous_status else None,
+                "basis": entry.basis.value if entry.basis else None,
+                "source": entry.source.value,
+                "entry_id": entry.entry_id,
+            },
+            at=entry.timestamp,
+        )
+
+
+def _normalized(channel: Channel, address: str) -> str:
+    try:
+        return normalize_address(channel, address)
+    except InvalidContactField as exc:
+        raise InvalidAddress(exc.message) from exc
+
+
+def _grant_in_force(
+    current: ConsentState | None, entry: ConsentEntry
+) -> tuple[datetime | None, Basis | None]:
+    """When and on what basis the consent in force was granted (R-CASL-1 computes expiry from it).
+
+    A new grant replaces the old one, except that an implied grant never replaces an express
+    grant still in force: express consent does not expire, implied consent does.
+    """
+    kept = (current.granted_at, current.granted_basis) if current else (None, None)
+    if entry.status != ConsentStatus.GRANTED:
+        return kept
+    if current and current.is_granted and current.granted_basis == Basis.EXPRESS and entry.basis in _IMPLIED:
+        return kept
+    return entry.timestamp, entry.basis
+
+
+def _plan(
+    current: ConsentState | None,
+    contact_id: str,
+    channel: Channel,
+    topic: str,
+    command: _Command,
+    now: datetime,
+) -> LedgerWrite | None:
+    """The entry and state a command leads to from `current`, or None when it changes nothing."""
+    target = command.target
+    previous = current.status if current else None
+    if transition(previous, target, command.source) == Transition.NO_OP:
+        return None
+
+    if command.address is not None:
+        covered: str | None = _normalized(channel, command.address)
+    else:
+        covered = current.address if current else None
+    if covered is None and target != ConsentStatus.REVOKED:
+        raise InvalidAddress(f"Consent on {channel.value} needs the address it covers.")
+
+    # A grant of the very address a pending request named completes that double opt-in.
+    confirms = None
+    if current and previous == ConsentStatus.PENDING and target == ConsentStatus.GRANTED:
+        confirms = current.entry_id if current.address == covered else None
+    basis = command.basis
+    if target == ConsentStatus.GRANTED and basis is None:
+        basis = current.basis if confirms and current and current.basis else Basis.EXPRESS
+
+    entry = ConsentEntry(
+        entry_id=new_id(now),
+        contact_id=contact_id,
+        channel=channel,
+        topic=topic,
+        address=covered,
+        status=target,
+        previous_status=previous,
+        basis=basis,
+        source=command.source,
+        timestamp=now,
+        proof=command.proof or ConsentProof(),
+        confirms_entry_id=confirms,
+    )
+    granted_at, granted_basis = _grant_in_force(current, entry)
+    state = ConsentState(
+        contact_id=contact_id,
+        channel=channel,
+        topic=topic,
+        address=covered,
+        status=target,
+        basis=basis,
+        source=command.source,
+        entry_id=entry.entry_id,
+        updated_at=now,
+        requested_at=now if target == ConsentStatus.PENDING else (current.requested_at if current else None),
+        granted_at=granted_at,
+        granted_basis=granted_basis,
+        revoked_at=now if target == ConsentStatus.REVOKED else (current.revoked_at if current else None),
+        version=current.version + 1 if current else 1,
+    )
+    return LedgerWrite(entry=entry, state=state, expected_version=current.version if current else None)

@@ -1,0 +1,137 @@
+"""Where contacts live: an abstract repository, the DynamoDB one and an in-memory one.
+
+One item per contact keyed `contact_id`; sparse GSIs `by_email` and `by_phone` (an absent
+address is left out of the item, never stored as null). Writes are conditional on the
+version read, so two concurrent upserts cannot silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from baton import aws
+from baton.contacts.exceptions import StaleContact
+from baton.contacts.models import ContactRecord
+from baton.data.items import from_item, to_item, to_value
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutItemInputTypeDef, QueryInputTypeDef
+
+EMAIL_INDEX = "by_email"
+PHONE_INDEX = "by_phone"
+
+
+class ContactRepository(ABC):
+    @abstractmethod
+    def get(self, contact_id: str) -> ContactRecord | None:
+        """The contact, read strongly consistent."""
+
+    @abstractmethod
+    def put(self, record: ContactRecord, expected_version: int | None) -> None:
+        """Store the record over `expected_version` (None: it must not exist yet); raises `StaleContact`."""
+
+    @abstractmethod
+    def find_by_email(self, email: str) -> list[ContactRecord]:
+        """Contacts whose stored (lower-cased) email equals `email`."""
+
+    @abstractmethod
+    def find_by_phone(self, phone: str) -> list[ContactRecord]:
+        """Contacts whose stored E.164 phone equals `phone`."""
+
+    @abstractmethod
+    def delete(self, contact_id: str) -> bool:
+        """Remove the contact item; True when there was one."""
+
+
+class DynamoContactRepository(ContactRepository):
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client: DynamoDBClient = client or aws.client("dynamodb")
+
+    def get(self, contact_id: str) -> ContactRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"contact_id": to_value(contact_id)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return ContactRecord.model_validate(from_item(item)) if item else None
+
+    def put(self, record: ContactRecord, expected_version: int | None) -> None:
+        request: PutItemInputTypeDef = {
+            "TableName": self._table,
+            "Item": to_item(record.model_dump(mode="json")),
+        }
+        if expected_version is None:
+            request["ConditionExpression"] = "attribute_not_exists(contact_id)"
+        else:
+            request["ConditionExpression"] = "version = :expected"
+            request["ExpressionAttributeValues"] = {":expected": to_value(expected_version)}
+        try:
+            self._client.put_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StaleContact(record.contact_id) from exc
+            raise
+
+    def find_by_email(self, email: str) -> list[ContactRecord]:
+        return self._find(EMAIL_INDEX, "email", email)
+
+    def find_by_phone(self, phone: str) -> list[ContactRecord]:
+        return self._find(PHONE_INDEX, "phone", phone)
+
+    def delete(self, contact_id: str) -> bool:
+        response = self._client.delete_item(
+            TableName=self._table, Key={"contact_id": to_value(contact_id)}, ReturnValues="ALL_OLD"
+        )
+        return bool(response.get("Attributes"))
+
+    def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
+        # The index gives ids only (whatever its projection); each contact is then read
+        # strongly consistent, so a caller never acts on a stale profile.
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#a = :v",
+            "ExpressionAttributeNames": {"#a": attribute},
+            "ExpressionAttributeValues": {":v": to_value(value)},
+            "ProjectionExpression": "contact_id",
+        }
+        ids: list[str] = []
+        while True:
+            response = self._client.query(**request)
+            ids.extend(str(from_item(item)["contact_id"]) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        records = (self.get(contact_id) for contact_id in sorted(set(ids)))
+        # Re-checked: the index lags the table, so a just-changed address may still point here.
+        return [record for record in records if record and getattr(record, attribute) == value]
+
+
+class InMemoryContactRepository(ContactRepository):
+    """For unit tests and previews: same version rule, no AWS."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, ContactRecord] = {}
+
+    def get(self, contact_id: str) -> ContactRecord | None:
+        return self._records.get(contact_id)
+
+    def put(self, record: ContactRecord, expected_version: int | None) -> None:
+        stored = self._records.get(record.contact_id)
+        if (stored.version if stored else None) != expected_version:
+            raise StaleContact(record.contact_id)
+        self._records[record.contact_id] = record
+
+    def find_by_email(self, email: str) -> list[ContactRecord]:
+        return sorted((r for r in self._records.values() if r.email == email), key=lambda r: r.contact_id)
+
+    def find_by_phone(self, phone: str) -> list[ContactRecord]:
+        return sorted((r for r in self._records.values() if r.phone == phone), key=lambda r: r.contact_id)
+
+    def delete(self, contact_id: str) -> bool:
+        return self._records.pop(contact_id, None) is not None

@@ -1,0 +1,202 @@
+"""Contact use cases on the data plane: upsert, read, look up, erase and export (R-GDPR-5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baton.clock import Clock
+from baton.consent.service import ConsentService
+from baton.consent.vocabulary import Channel
+from baton.contacts.exceptions import (
+    AddressInUse,
+    ConcurrentContactUpdate,
+    ContactIdMismatch,
+    ContactNotFound,
+    InvalidContactField,
+    StaleContact,
+)
+from baton.contacts.models import (
+    ConsentExport,
+    Contact,
+    ContactExport,
+    ContactInput,
+    ContactRecord,
+    ErasureReport,
+    Sales,
+    UpsertResult,
+)
+from baton.contacts.normalize import PHONE_CHANNELS, normalize_email, normalize_phone
+from baton.contacts.repository import ContactRepository
+from baton.ids import new_id
+from baton.suppression.models import SuppressionEntry, SuppressionReason
+from baton.suppression.service import SuppressionService
+from baton.timeline.models import TimelineKind
+from baton.timeline.service import TimelineService
+
+_ATTEMPTS = 3
+_ERASURE_SOURCE = "erasure"
+
+
+class ContactService:
+    def __init__(
+        self,
+        repository: ContactRepository,
+        consent: ConsentService,
+        timeline: TimelineService,
+        suppression: SuppressionService,
+        clock: Clock,
+    ) -> None:
+        self._repository = repository
+        self._consent = consent
+        self._timeline = timeline
+        self._suppression = suppression
+        self._clock = clock
+
+    def upsert(self, contact_id: str | None, data: ContactInput) -> UpsertResult:
+        """Create or update a contact. `contact_id` None (and none in `data`): a new id is made.
+
+        Merge: a field present in `data` replaces the stored one (`attributes` and `sales` as a
+        whole); a field sent as null clears it; a field left out keeps its stored value. An
+        update that changes nothing writes nothing. Consent is never touched: an upsert after
+        erasure does not re-subscribe anyone.
+
+        Raises `ContactIdMismatch` (body and path ids differ), `AddressInUse` (the email
+        belongs to another contact), `ConcurrentContactUpdate`.
+        """
+        if data.contact_id and contact_id and data.contact_id != contact_id:
+            raise ContactIdMismatch()
+        target = contact_id or data.contact_id or new_id(self._clock.now())
+        given = {name: _cleared(name, getattr(data, name)) for name in data.model_fields_set - {"contact_id"}}
+        for _ in range(_ATTEMPTS):
+            now = self._clock.now()
+            current = self._repository.get(target)
+            if current is None:
+                record = ContactRecord.model_validate(
+                    {"contact_id": target, **given, "created_at": now, "updated_at": now, "version": 1}
+                )
+                changed = sorted(given)
+            else:
+                changed = sorted(name for name, value in given.items() if getattr(current, name) != value)
+                if not changed:
+                    return UpsertResult(contact=current.to_contact(), created=False)
+                update = {name: given[name] for name in changed}
+                record = current.model_copy(
+                    update={**update, "updated_at": now, "version": current.version + 1}
+                )
+            self._check_email_is_free(record, current)
+            try:
+                self._repository.put(record, current.version if current else None)
+            except StaleContact:
+                continue
+            kind = TimelineKind.CONTACT_CREATED if current is None else TimelineKind.CONTACT_UPDATED
+            # Field names only: the values are in the profile, and the timeline is not a second copy.
+            self._timeline.record(target, kind, {"fields": list(changed)}, at=now)
+            return UpsertResult(contact=record.to_contact(), created=current is None)
+        raise ConcurrentContactUpdate(target)
+
+    def get(self, contact_id: str) -> Contact:
+        """The contact; raises `ContactNotFound` (404)."""
+        return self._record(contact_id).to_contact()
+
+    def find_by_email(self, email: str) -> Contact | None:
+        """The contact with this email, in any letter case; None when none (or not an email)."""
+        try:
+            normalized = normalize_email(email)
+        except InvalidContactField:
+            return None
+        found = self._repository.find_by_email(normalized)
+        return found[0].to_contact() if found else None
+
+    def find_by_phone(self, phone: str, country: str | None = None) -> list[Contact]:
+        """Contacts with this number (any common form; `country` for national forms).
+
+        A list: a number may be shared (a household, a switchboard); an inbound STOP revokes
+        for every contact on it. Empty when none or not a valid number.
+        """
+        try:
+            normalized = normalize_phone(phone, country)
+        except InvalidContactField:
+            return []
+        return [record.to_contact() for record in self._repository.find_by_phone(normalized)]
+
+    def erase(self, contact_id: str) -> ErasureReport:
+        """Forget a contact (R-GDPR-5): the profile, every consent entry and state, the timeline.
+
+        First the contact's addresses (its email and phone, and any address a consent state
+        covers) are suppressed by salted hash with reason `erased`, so the person is not
+        messaged again; the profile goes last, so an interrupted erasure can simply be re-run.
+        Idempotent: erasing an unknown or already erased contact removes nothing and succeeds.
+        """
+        record = self._repository.get(contact_id)
+        suppressed = [
+            self._suppression.add(channel, address, SuppressionReason.ERASED, _ERASURE_SOURCE)
+            for channel, address in self._addresses(record, contact_id)
+        ]
+        consent_removed = self._consent.delete_all(contact_id)
+        timeline_removed = self._timeline.delete_all(contact_id)
+        contact_removed = self._repository.delete(contact_id)
+        return ErasureReport(
+            contact_id=contact_id,
+            contact_removed=contact_removed,
+            consent_items_removed=consent_removed,
+            timeline_events_removed=timeline_removed,
+            suppressed=suppressed,
+        )
+
+    def export(self, contact_id: str) -> ContactExport:
+        """Everything held on a contact, machine-readable (R-GDPR-5, R-LGPD-2); `ContactNotFound`."""
+        record = self._record(contact_id)
+        suppression: list[SuppressionEntry] = []
+        for channel, address in self._addresses(record, contact_id):
+            entry = self._suppression.check(channel, address)
+            if entry is not None:
+                suppression.append(entry)
+        return ContactExport(
+            exported_at=self._clock.now(),
+            profile=record.to_profile(),
+            consent=ConsentExport(
+                states=self._consent.states(contact_id), entries=self._consent.entries(contact_id)
+            ),
+            timeline=self._timeline.all(contact_id),
+            suppression=suppression,
+        )
+
+    def _record(self, contact_id: str) -> ContactRecord:
+        record = self._repository.get(contact_id)
+        if record is None:
+            raise ContactNotFound(contact_id)
+        return record
+
+    def _check_email_is_free(self, record: ContactRecord, current: ContactRecord | None) -> None:
+        # Emails identify people in sign-up flows, so one email is one contact. Phones may be
+        # shared. Check-then-write: two simultaneous creations can still race (rare, and the
+        # GSI cannot enforce uniqueness); lookups then return the lowest contact id, deterministically.
+        if record.email is None or (current is not None and current.email == record.email):
+            return
+        if any(
+            other.contact_id != record.contact_id for other in self._repository.find_by_email(record.email)
+        ):
+            raise AddressInUse("email")
+
+    def _addresses(self, record: ContactRecord | None, contact_id: str) -> list[tuple[Channel, str]]:
+        """(channel, address) pairs Baton holds for the contact: profile and consent states."""
+        pairs: list[tuple[Channel, str]] = []
+        if record is not None and record.email:
+            pairs.append((Channel.EMAIL, record.email))
+        if record is not None and record.phone:
+            pairs.extend((channel, record.phone) for channel in PHONE_CHANNELS)
+        for state in self._consent.states(contact_id):
+            if state.address:
+                pairs.append((state.channel, state.address))
+        return list(dict.fromkeys(pairs))
+
+
+def _cleared(name: str, value: Any) -> Any:
+    """The stored value for a field sent as null: empty map, default sales, else None."""
+    if value is not None:
+        return value
+    if name == "attributes":
+        return {}
+    if name == "sales":
+        return Sales()
+    return None

@@ -1,0 +1,115 @@
+"""Helpers for repositories on the low-level DynamoDB client: value conversion and whole-partition deletes.
+
+DynamoDB has no float type and returns every number as `Decimal`: floats go in as `Decimal`
+(via their shortest repr, so 0.1 stays 0.1) and numbers come back as `int` or `float`.
+Attributes whose value is None are left out, so a sparse index never sees a NULL key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, WriteRequestTypeDef
+
+_BATCH_WRITE_LIMIT = 25
+_UNPROCESSED_ATTEMPTS = 8
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {str(key): _to_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(item) for item in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {key: _from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(item) for item in value]
+    return value
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    """A DynamoDB item from a flat mapping; None-valued attributes are omitted."""
+    return {
+        key: _serializer.serialize(_to_dynamo(value)) for key, value in values.items() if value is not None
+    }
+
+
+def to_value(value: Any) -> AttributeValueTypeDef:
+    """One attribute value (for keys and expression values)."""
+    result: AttributeValueTypeDef = _serializer.serialize(_to_dynamo(value))
+    return result
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values from a DynamoDB item."""
+    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+Key = dict[str, "AttributeValueTypeDef"]
+
+
+class UnprocessedWrites(Exception):
+    """DynamoDB kept refusing part of a batch (throttling) after every retry."""
+
+
+def partition_keys(
+    client: DynamoDBClient, table: str, partition_key: str, value: str, sort_key: str | None = None
+) -> list[Key]:
+    """Every key in one partition (strongly consistent), e.g. all items of a contact before erasure."""
+    names = {"#pk": partition_key}
+    if sort_key:
+        names["#sk"] = sort_key
+    request: QueryInputTypeDef = {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :v",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": {":v": to_value(value)},
+        "ProjectionExpression": ", ".join(names),
+        "ConsistentRead": True,
+    }
+    keys: list[Key] = []
+    while True:
+        response = client.query(**request)
+        keys.extend(response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return keys
+        request["ExclusiveStartKey"] = last
+
+
+def delete_keys(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> None:
+    """Delete items in batches of 25, re-sending what DynamoDB left unprocessed (with backoff)."""
+    for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
+        pending: Sequence[WriteRequestTypeDef] = [
+            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]
+        ]
+        for attempt in range(_UNPROCESSED_ATTEMPTS):
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = cast(
+                "Sequence[WriteRequestTypeDef]", response.get("UnprocessedItems", {}).get(table, [])
+            )
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        else:
+            raise UnprocessedWrites(f"DynamoDB left {len(pending)} deletes unprocessed in {table}.")

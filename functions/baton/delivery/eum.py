@@ -1,0 +1,79 @@
+"""SMS through AWS End User Messaging SMS (`pinpoint-sms-voice-v2` `SendTextMessage`), the
+recommended production route: origination identities, configuration sets with event
+destinations, and its own opt-out lists."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from baton.consent.vocabulary import Channel
+from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.exceptions import translate
+from baton.delivery.message import OutboundMessage, Purpose
+
+if TYPE_CHECKING:
+    from mypy_boto3_pinpoint_sms_voice_v2.client import PinpointSMSVoiceV2Client
+    from mypy_boto3_pinpoint_sms_voice_v2.type_defs import SendTextMessageRequestTypeDef
+
+_WHITESPACE = re.compile(r"\s")  # context keys may not contain any
+_CONTEXT_MAX_ENTRIES = 5  # the service model's limit
+_CONTEXT_MAX_KEY = 100
+_CONTEXT_MAX_VALUE = 800
+
+
+class EumSmsAdapter(ChannelAdapter):
+    channel: ClassVar[Channel] = Channel.SMS
+    provider: ClassVar[str] = "eum"
+
+    def __init__(
+        self,
+        client: PinpointSMSVoiceV2Client,
+        *,
+        origination_identity: str,
+        configuration_set: str | None = None,
+        max_price: str | None = None,
+        time_to_live_seconds: int | None = None,
+    ) -> None:
+        self._client = client
+        self._origination_identity = origination_identity
+        self._configuration_set = configuration_set or None
+        self._max_price = max_price
+        self._time_to_live = time_to_live_seconds
+
+    def send(self, message: OutboundMessage) -> str:
+        try:
+            response = self._client.send_text_message(**self.request(message))
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, self.provider) from exc
+        return response["MessageId"]
+
+    def request(self, message: OutboundMessage) -> SendTextMessageRequestTypeDef:
+        request: SendTextMessageRequestTypeDef = {
+            "DestinationPhoneNumber": message.to,
+            "OriginationIdentity": self._origination_identity,
+            "MessageBody": message.text,
+            "MessageType": "PROMOTIONAL" if message.purpose == Purpose.MARKETING else "TRANSACTIONAL",
+            # Context comes back on every delivery event: it ties receipts to the send.
+            "Context": _context(message),
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        if self._max_price:
+            request["MaxPrice"] = self._max_price
+        if self._time_to_live:
+            request["TimeToLive"] = self._time_to_live
+        return request
+
+
+def _context(message: OutboundMessage) -> dict[str, str]:
+    context = {"purpose": str(message.purpose)}
+    if message.topic:
+        context["topic"] = message.topic
+    for key, value in message.tags.items():
+        name = _WHITESPACE.sub("_", key.strip())[:_CONTEXT_MAX_KEY]
+        if name and value.strip() and name not in context:
+            context[name] = value.strip()[:_CONTEXT_MAX_VALUE]
+    return dict(list(context.items())[:_CONTEXT_MAX_ENTRIES])

@@ -1,0 +1,207 @@
+"""Send one message: read the facts, run the gate, hand the message to the channel's adapter,
+and record the outcome on the contact's timeline. No message is lost silently: every send,
+refusal and provider failure is recorded and counted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from baton.clock import Clock, SystemClock
+from baton.consent.vocabulary import Basis, Channel, ConsentStatus
+from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.exceptions import DeliveryError
+from baton.delivery.gate import (
+    DEFAULT_POLICY,
+    ConsentFact,
+    GateDecision,
+    GateFacts,
+    GatePolicy,
+    GateRequest,
+    Reason,
+    SuppressionFact,
+    decide,
+)
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.ports import ConsentReader, SuppressionChecker, TimelineRecorder
+from baton.sms.segments import count_segments
+from baton.timeline.models import TimelineKind
+
+logger = Logger(child=True)
+
+MESSAGE_SENT = TimelineKind.MESSAGE_SENT.value
+MESSAGE_FAILED = TimelineKind.MESSAGE_FAILED.value
+# One channel refused by the gate. (A journey step with no channel allowed is `message.skipped`.)
+MESSAGE_REFUSED = "message.refused"
+
+METRIC_SENT = "MessagesSent"
+METRIC_REFUSED = "MessagesRefused"
+METRIC_FAILED = "MessagesFailed"
+METRIC_UNRECORDED = "SentMessagesNotRecorded"
+
+# Purposes whose gate reads consent for (channel, topic).
+_READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    channel: Channel
+    reason: Reason | None = None  # why it was refused
+    rule: str | None = None  # the rulebook id behind a refusal
+    provider: str | None = None
+    provider_message_id: str | None = None  # when sent
+    error_code: str | None = None  # the provider's code when failed
+    retryable: bool = False  # a failure that may succeed later (throttling, 5xx, network)
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome == Outcome.SENT
+
+
+class Dispatcher:
+    """Sends through one adapter per channel, behind the gate."""
+
+    def __init__(
+        self,
+        adapters: Mapping[Channel, ChannelAdapter],
+        suppression: SuppressionChecker,
+        consent: ConsentReader,
+        timeline: TimelineRecorder,
+        *,
+        metrics: Metrics | None = None,
+        policy: GatePolicy = DEFAULT_POLICY,
+        clock: Clock | None = None,
+    ) -> None:
+        self._adapters = dict(adapters)
+        self._suppression = suppression
+        self._consent = consent
+        self._timeline = timeline
+        self._metrics = metrics or Metrics()
+        self._policy = policy
+        self._clock = clock or SystemClock()
+
+    def check(self, contact_id: str, message: OutboundMessage) -> GateDecision:
+        """The gate's decision for `message` now, without sending anything."""
+        request = GateRequest(
+            channel=message.channel,
+            purpose=message.purpose,
+            address=message.to,
+            topic=message.topic,
+            has_unsubscribe_url=bool(message.unsubscribe_url),
+        )
+        if not message.to.strip():
+            return decide(request, GateFacts(now=self._clock.now()), self._policy)
+        suppression = None
+        entry = self._suppression.check(message.channel, message.to)
+        if entry is not None:
+            suppression = SuppressionFact(reason=str(entry.reason), since=entry.created_at)
+        consent = None
+        if message.topic and message.purpose in _READS_CONSENT:
+            state = self._consent.state(contact_id, message.channel, message.topic)
+            if state is not None:
+                consent = ConsentFact(
+                    status=ConsentStatus(state.status),
+                    address=state.address,
+                    granted_at=state.granted_at,
+                    granted_basis=Basis(state.granted_basis) if state.granted_basis else None,
+                )
+        facts = GateFacts(now=self._clock.now(), suppression=suppression, consent=consent)
+        return decide(request, facts, self._policy)
+
+    def send(self, contact_id: str, message: OutboundMessage) -> SendResult:
+        """Send `message` if the gate allows it. Never raises for a refusal or a provider
+        failure: the result says what happened, and the timeline has it too."""
+        adapter = self._adapters.get(message.channel)
+        if adapter is None:
+            return self._refused(contact_id, message, GateDecision(False, Reason.NO_ADAPTER))
+        decision = self.check(contact_id, message)
+        if not decision.allowed:
+            return self._refused(contact_id, message, decision)
+        try:
+            provider_message_id = adapter.send(message)
+        except DeliveryError as exc:
+            return self._failed(contact_id, message, adapter, exc)
+        return self._sent(contact_id, message, adapter, provider_message_id)
+
+    def _refused(self, contact_id: str, message: OutboundMessage, decision: GateDecision) -> SendResult:
+        detail = {**_describe(message), "reason": str(decision.reason), "rule": decision.rule}
+        self._timeline.record(contact_id, MESSAGE_REFUSED, detail)
+        self._count(METRIC_REFUSED)
+        return SendResult(Outcome.REFUSED, message.channel, reason=decision.reason, rule=decision.rule)
+
+    def _failed(
+        self, contact_id: str, message: OutboundMessage, adapter: ChannelAdapter, exc: DeliveryError
+    ) -> SendResult:
+        logger.warning(
+            "Provider did not take the message",
+            extra={"provider": exc.provider, "error_code": exc.code, "retryable": exc.retryable},
+        )
+        detail = {
+            **_describe(message),
+            "provider": adapter.provider,
+            "error_code": exc.code,
+            "retryable": exc.retryable,
+        }
+        self._timeline.record(contact_id, MESSAGE_FAILED, detail)
+        self._count(METRIC_FAILED)
+        return SendResult(
+            Outcome.FAILED,
+            message.channel,
+            provider=adapter.provider,
+            error_code=exc.code,
+            retryable=exc.retryable,
+        )
+
+    def _sent(
+        self, contact_id: str, message: OutboundMessage, adapter: ChannelAdapter, provider_message_id: str
+    ) -> SendResult:
+        self._count(METRIC_SENT)
+        detail = {
+            **_describe(message),
+            "provider": adapter.provider,
+            "provider_message_id": provider_message_id,
+        }
+        try:
+            self._timeline.record(contact_id, MESSAGE_SENT, detail)
+        except Exception:
+            # The message is out: raising would invite a retry and a duplicate. Log it in
+            # full (with the provider id) and count it, so it can be reconciled.
+            logger.exception(
+                "Sent message not recorded on the timeline", extra={"contact_id": contact_id, **detail}
+            )
+            self._count(METRIC_UNRECORDED)
+        return SendResult(
+            Outcome.SENT, message.channel, provider=adapter.provider, provider_message_id=provider_message_id
+        )
+
+    def _count(self, name: str) -> None:
+        self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def _describe(message: OutboundMessage) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "channel": str(message.channel),
+        "address": message.to,
+        "purpose": str(message.purpose),
+        "topic": message.topic,
+        "preview": message.preview,
+    }
+    if message.subject is not None:
+        detail["subject"] = message.subject
+    if message.channel == Channel.SMS:
+        segments = count_segments(message.text)
+        detail["encoding"] = str(segments.encoding)
+        detail["parts"] = segments.parts
+    return detail

@@ -1,0 +1,65 @@
+"""Render Baton's own messages. Each function takes plain values and a locale (fallback
+`pt-BR` -> `pt` -> `en`) and returns the content; SMS texts are collapsed to one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baton.messages.content import EmailContent, SmsContent
+from baton.messages.rendering import LocalizedTemplates
+
+_templates = LocalizedTemplates("baton.messages")
+
+
+def confirmation_email(
+    *,
+    locale: str | None,
+    brand: str,
+    confirm_url: str,
+    postal_address: str,
+    valid_days: int,
+    first_name: str | None = None,
+    support_url: str | None = None,
+) -> EmailContent:
+    """The double opt-in email (R-MBX-5): one link that confirms, nothing else to do."""
+    values = {
+        "brand": brand,
+        "confirm_url": confirm_url,
+        "postal_address": postal_address,
+        "valid_days": valid_days,
+        "first_name": first_name,
+        "support_url": support_url,
+    }
+    return EmailContent(
+        subject=_one_line(_templates.render("confirmation_email.subject.txt", locale, values)),
+        html=_templates.render("confirmation_email.html", locale, values),
+        text=_templates.render("confirmation_email.txt", locale, values).strip() + "\n",
+    )
+
+
+def sms_confirmation_request(*, locale: str | None, brand: str, frequency: str) -> SmsContent:
+    """R-CTIA-3: brand, frequency, rates, reply YES to confirm, STOP/HELP."""
+    return _sms("sms_confirmation_request.txt", locale, brand=brand, frequency=frequency)
+
+
+def sms_opt_in_confirmed(*, locale: str | None, brand: str, frequency: str) -> SmsContent:
+    """R-CTIA-3: the one confirmation of an SMS opt-in, with the same disclosures."""
+    return _sms("sms_opt_in_confirmed.txt", locale, brand=brand, frequency=frequency)
+
+
+def sms_help(*, locale: str | None, brand: str, support_url: str, frequency: str) -> SmsContent:
+    """R-CTIA-2: brand, support URL, frequency, rates, how to stop."""
+    return _sms("sms_help.txt", locale, brand=brand, support_url=support_url, frequency=frequency)
+
+
+def sms_opt_out_confirmed(*, locale: str | None, brand: str) -> SmsContent:
+    """R-TCPA-5: the single confirmation after an opt-out; nothing promotional in it."""
+    return _sms("sms_opt_out_confirmed.txt", locale, brand=brand)
+
+
+def _sms(name: str, locale: str | None, **values: Any) -> SmsContent:
+    return SmsContent(_one_line(_templates.render(name, locale, values)))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

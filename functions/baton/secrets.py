@@ -1,0 +1,41 @@
+"""Baton's two secrets, read through Powertools parameters (cached for `MAX_AGE_SECONDS`).
+
+- the token signing key (BATON_TOKEN_SECRET_ARN): may be rotated, so the cache is short;
+- the suppression salt (BATON_SUPPRESSION_SALT_SECRET_ARN): never rotated, or every
+  suppression hash made before stops matching (R-GDPR-5).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities import parameters
+
+from baton.settings import Settings, get_settings
+
+MAX_AGE_SECONDS = 300
+
+
+class SecretMissing(Exception):
+    """A secret exists but holds no usable string."""
+
+
+def _read(name: str) -> bytes:
+    value: object = parameters.get_secret(name, max_age=MAX_AGE_SECONDS)
+    raw = value.encode() if isinstance(value, str) else value
+    if not isinstance(raw, bytes) or not raw:
+        raise SecretMissing(f"Secret {name!r} is empty or not a string.")
+    return raw
+
+
+def signing_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key that signs confirmation, preference and unsubscribe tokens."""
+    return _read((settings or get_settings()).token_secret_arn)
+
+
+def suppression_salt(settings: Settings | None = None) -> bytes:
+    """The salt of suppression hashes (see `baton.suppression.hashing`)."""
+    return _read((settings or get_settings()).suppression_salt_secret_arn)
+
+
+def reset() -> None:
+    """Forget cached secrets and providers (tests and the local stack switch AWS endpoints)."""
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated

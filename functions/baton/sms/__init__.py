@@ -1,0 +1,1 @@
+"""SMS specifics: inbound keyword classification and segment counting."""

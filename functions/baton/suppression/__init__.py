@@ -1,0 +1,1 @@
+"""Suppression: addresses Baton must not message, kept only as salted hashes (survive erasure)."""

@@ -1,0 +1,66 @@
+"""Where suppression entries live: an abstract repository, the DynamoDB one and an in-memory one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from baton import aws
+from baton.data.items import from_item, to_item, to_value
+from baton.suppression.models import SuppressionEntry
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class SuppressionRepository(ABC):
+    @abstractmethod
+    def put(self, entry: SuppressionEntry) -> None:
+        """Store the entry, replacing any earlier one for the same hash (the latest reason wins)."""
+
+    @abstractmethod
+    def get(self, address_hash: str) -> SuppressionEntry | None:
+        """The entry for a hash, read strongly consistent (a suppression counts at once)."""
+
+    @abstractmethod
+    def delete(self, address_hash: str) -> SuppressionEntry | None:
+        """Remove the entry; returns what was removed, None when there was none."""
+
+
+class DynamoSuppressionRepository(SuppressionRepository):
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client: DynamoDBClient = client or aws.client("dynamodb")
+
+    def put(self, entry: SuppressionEntry) -> None:
+        self._client.put_item(TableName=self._table, Item=to_item(entry.model_dump(mode="json")))
+
+    def get(self, address_hash: str) -> SuppressionEntry | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"address_hash": to_value(address_hash)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return SuppressionEntry.model_validate(from_item(item)) if item else None
+
+    def delete(self, address_hash: str) -> SuppressionEntry | None:
+        response = self._client.delete_item(
+            TableName=self._table, Key={"address_hash": to_value(address_hash)}, ReturnValues="ALL_OLD"
+        )
+        item = response.get("Attributes")
+        return SuppressionEntry.model_validate(from_item(item)) if item else None
+
+
+class InMemorySuppressionRepository(SuppressionRepository):
+    """For unit tests and previews."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, SuppressionEntry] = {}
+
+    def put(self, entry: SuppressionEntry) -> None:
+        self._entries[entry.address_hash] = entry
+
+    def get(self, address_hash: str) -> SuppressionEntry | None:
+        return self._entries.get(address_hash)
+
+    def delete(self, address_hash: str) -> SuppressionEntry | None:
+        return self._entries.pop(address_hash, None)

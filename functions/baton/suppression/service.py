@@ -1,0 +1,51 @@
+"""Suppress, check and release addresses per channel, by salted hash only.
+
+Who adds: STOP (reason opt_out), hard bounces and complaints (R-SES-3), erasure (R-GDPR-5),
+operator lists. Who removes: a new opt-in by the person (START/UNSTOP, R-CTIA-4, or a newly
+confirmed double opt-in). The send gate calls `check` before every send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from baton.clock import Clock
+from baton.consent.vocabulary import Channel
+from baton.suppression.hashing import address_hash
+from baton.suppression.models import SuppressionEntry, SuppressionReason
+from baton.suppression.repository import SuppressionRepository
+
+
+class SuppressionService:
+    def __init__(self, repository: SuppressionRepository, salt: Callable[[], bytes], clock: Clock) -> None:
+        """`salt` is called on use (e.g. `baton.secrets.suppression_salt`, cached there)."""
+        self._repository = repository
+        self._salt = salt
+        self._clock = clock
+
+    def hash(self, channel: Channel, address: str) -> str:
+        """The key an address is suppressed under (raises `InvalidSuppressionAddress`)."""
+        return address_hash(self._salt(), channel, address)
+
+    def add(self, channel: Channel, address: str, reason: SuppressionReason, source: str) -> SuppressionEntry:
+        """Suppress `address` on `channel`; a repeat replaces the reason and time.
+
+        `source` is a short code (`keyword`, `ses`, `erasure`), never personal data.
+        """
+        entry = SuppressionEntry(
+            address_hash=self.hash(channel, address),
+            channel=channel,
+            reason=reason,
+            source=source,
+            created_at=self._clock.now(),
+        )
+        self._repository.put(entry)
+        return entry
+
+    def check(self, channel: Channel, address: str) -> SuppressionEntry | None:
+        """The suppression in force for this address and channel, or None (strongly consistent)."""
+        return self._repository.get(self.hash(channel, address))
+
+    def remove(self, channel: Channel, address: str) -> SuppressionEntry | None:
+        """Release the address after a new opt-in by the person; returns the entry removed, if any."""
+        return self._repository.delete(self.hash(channel, address))

@@ -1,0 +1,1 @@
+"""The timeline: everything that happened to a contact, newest first."""

@@ -1,0 +1,111 @@
+"""Where timeline events live: an abstract repository, the DynamoDB one and an in-memory one.
+
+Items are keyed (contact_id, sk = `<iso-ts>#<event_id>`): the fixed-width timestamp sorts as
+text, and the time-ordered event id breaks ties between events of the same instant.
+"""
+
+from __future__ import annotations
+
+import bisect
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from baton import aws
+from baton.clock import to_iso
+from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
+from baton.timeline.exceptions import TimelineError
+from baton.timeline.models import TimelineEvent
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
+
+
+def sort_key(event: TimelineEvent) -> str:
+    return f"{to_iso(event.at)}#{event.event_id}"
+
+
+class TimelineRepository(ABC):
+    @abstractmethod
+    def add(self, event: TimelineEvent) -> None:
+        """Store a new event; an existing (contact, sk) is never overwritten."""
+
+    @abstractmethod
+    def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
+        """Up to `limit` events, newest first, strictly older than sort key `before` when given."""
+
+    @abstractmethod
+    def delete_all(self, contact_id: str) -> int:
+        """Remove every event of the contact (erasure, R-GDPR-5); returns how many."""
+
+
+class DynamoTimelineRepository(TimelineRepository):
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client: DynamoDBClient = client or aws.client("dynamodb")
+
+    def add(self, event: TimelineEvent) -> None:
+        item = {**event.model_dump(mode="json"), "sk": sort_key(event)}
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise TimelineError(f"Timeline event {event.event_id} already exists.") from exc
+            raise
+
+    def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
+        events: list[TimelineEvent] = []
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "KeyConditionExpression": "contact_id = :c",
+            "ExpressionAttributeValues": {":c": to_value(contact_id)},
+            "ScanIndexForward": False,
+        }
+        if before is not None:
+            request["ExclusiveStartKey"] = {"contact_id": to_value(contact_id), "sk": to_value(before)}
+        # A query stops at 1 MB even below Limit: keep reading until the page is full or the end.
+        while len(events) < limit:
+            request["Limit"] = limit - len(events)
+            response = self._client.query(**request)
+            events.extend(_event(from_item(item)) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return events
+
+    def delete_all(self, contact_id: str) -> int:
+        keys = partition_keys(self._client, self._table, "contact_id", contact_id, sort_key="sk")
+        delete_keys(self._client, self._table, keys)
+        return len(keys)
+
+
+class InMemoryTimelineRepository(TimelineRepository):
+    """For unit tests and previews: same ordering and paging rules, no AWS."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[tuple[str, TimelineEvent]]] = {}
+
+    def add(self, event: TimelineEvent) -> None:
+        events = self._events.setdefault(event.contact_id, [])
+        key = sort_key(event)
+        index = bisect.bisect_left(events, key, key=lambda pair: pair[0])
+        if index < len(events) and events[index][0] == key:
+            raise TimelineError(f"Timeline event {event.event_id} already exists.")
+        events.insert(index, (key, event))
+
+    def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
+        ordered = reversed(self._events.get(contact_id, []))
+        return [event for key, event in ordered if before is None or key < before][:limit]
+
+    def delete_all(self, contact_id: str) -> int:
+        return len(self._events.pop(contact_id, []))
+
+
+def _event(item: dict[str, Any]) -> TimelineEvent:
+    item.pop("sk", None)
+    return TimelineEvent.model_validate(item)

@@ -1,0 +1,74 @@
+"""Record what happened to a contact and read it back newest first, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from baton.clock import Clock, as_utc
+from baton.ids import new_id
+from baton.timeline.cursor import decode_cursor, encode_cursor
+from baton.timeline.models import TimelineEvent, TimelinePage
+from baton.timeline.repository import TimelineRepository, sort_key
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+_EXPORT_BATCH = 500
+
+
+class TimelineService:
+    def __init__(self, repository: TimelineRepository, clock: Clock) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    def record(
+        self,
+        contact_id: str,
+        kind: str,
+        detail: Mapping[str, object] | None = None,
+        at: datetime | None = None,
+    ) -> TimelineEvent:
+        """Append an event. `at` defaults to now; give it for events that happened earlier
+        (a delivery receipt's own time). `kind` is dotted lower case (see `TimelineKind`);
+        `detail` must be JSON-like (validated: a pydantic ValidationError otherwise)."""
+        moment = as_utc(at) if at is not None else self._clock.now()
+        event = TimelineEvent(
+            contact_id=contact_id,
+            event_id=new_id(moment),
+            kind=kind,
+            at=moment,
+            detail=dict(detail or {}),  # validated as JSON values by the model
+        )
+        self._repository.add(event)
+        return event
+
+    def page(
+        self, contact_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> TimelinePage:
+        """Events newest first. `limit` is clamped to 1..100; `cursor` is a previous page's
+        `next_cursor` (raises `InvalidCursor` otherwise); `next_cursor` is None on the last page."""
+        size = max(1, min(limit, MAX_PAGE_SIZE))
+        before = decode_cursor(cursor, contact_id)["sk"] if cursor is not None else None
+        # One extra tells whether another page exists, so the last page never hands out a cursor.
+        events = self._repository.newest(contact_id, size + 1, before)
+        if len(events) <= size:
+            return TimelinePage(items=events, next_cursor=None)
+        items = events[:size]
+        return TimelinePage(
+            items=items, next_cursor=encode_cursor({"contact_id": contact_id, "sk": sort_key(items[-1])})
+        )
+
+    def all(self, contact_id: str) -> list[TimelineEvent]:
+        """Every event of the contact, newest first (for the R-GDPR-5 export)."""
+        events: list[TimelineEvent] = []
+        before: str | None = None
+        while True:
+            batch = self._repository.newest(contact_id, _EXPORT_BATCH, before)
+            events.extend(batch)
+            if len(batch) < _EXPORT_BATCH:
+                return events
+            before = sort_key(batch[-1])
+
+    def delete_all(self, contact_id: str) -> int:
+        """Remove the contact's whole timeline (erasure, R-GDPR-5); returns how many events."""
+        return self._repository.delete_all(contact_id)

@@ -1,0 +1,128 @@
+"""An embedded AWS for integration tests: moto with Baton's tables and secrets, BATON_* set.
+
+`aws` creates every table in `baton.data.tables.ALL_TABLES` (names from Settings) and the two
+secrets, points the BATON_* env vars at them and drops every cached client, setting and
+secret. The service fixtures wire the data plane the way a Lambda does, on a fixed clock.
+"""
+
+from __future__ import annotations
+
+import secrets as stdlib_secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import baton.aws
+import baton.secrets
+from baton.clock import FixedClock
+from baton.consent.repository import DynamoConsentRepository
+from baton.consent.service import ConsentService
+from baton.contacts.repository import DynamoContactRepository
+from baton.contacts.service import ContactService
+from baton.data.tables import ALL_TABLES, TableSpec
+from baton.settings import Settings, get_settings
+from baton.suppression.repository import DynamoSuppressionRepository
+from baton.suppression.service import SuppressionService
+from baton.timeline.repository import DynamoTimelineRepository
+from baton.timeline.service import TimelineService
+
+REGION = "us-east-1"
+START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _create_table(client: Any, name: str, spec: TableSpec) -> None:
+    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
+    attributes = {name for name, _ in keys}
+    indexes = []
+    for index in spec.indexes:
+        index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+        attributes.update(name for name, _ in index_keys)
+        indexes.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in index_keys],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+        "AttributeDefinitions": [
+            {"AttributeName": attr, "AttributeType": "S"} for attr in sorted(attributes)
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    client.create_table(**request)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """moto with every Baton table and both secrets; yields the Settings that name them."""
+    for variable, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    with mock_aws():
+        baton.aws.reset()
+        baton.secrets.reset()
+        get_settings.cache_clear()
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for spec in ALL_TABLES:
+            name = f"baton-test-{spec.id}"
+            _create_table(dynamodb, name, spec)
+            monkeypatch.setenv(f"BATON_{spec.id.upper()}_TABLE", name)
+        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+        for variable, name in {
+            "BATON_TOKEN_SECRET_ARN": "baton-test-token-key",
+            "BATON_SUPPRESSION_SALT_SECRET_ARN": "baton-test-suppression-salt",
+        }.items():
+            arn = secretsmanager.create_secret(Name=name, SecretString=stdlib_secrets.token_hex(32))["ARN"]
+            monkeypatch.setenv(variable, arn)
+        get_settings.cache_clear()
+        yield get_settings()
+        baton.aws.reset()
+        baton.secrets.reset()
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def timeline(aws: Settings, clock: FixedClock) -> TimelineService:
+    return TimelineService(DynamoTimelineRepository(aws.timeline_table), clock)
+
+
+@pytest.fixture
+def consent(aws: Settings, timeline: TimelineService, clock: FixedClock) -> ConsentService:
+    return ConsentService(DynamoConsentRepository(aws.consent_table), timeline, clock)
+
+
+@pytest.fixture
+def suppression(aws: Settings, clock: FixedClock) -> SuppressionService:
+    return SuppressionService(
+        DynamoSuppressionRepository(aws.suppression_table), lambda: baton.secrets.suppression_salt(aws), clock
+    )
+
+
+@pytest.fixture
+def contacts(
+    aws: Settings,
+    consent: ConsentService,
+    timeline: TimelineService,
+    suppression: SuppressionService,
+    clock: FixedClock,
+) -> ContactService:
+    return ContactService(DynamoContactRepository(aws.contacts_table), consent, timeline, suppression, clock)
