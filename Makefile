@@ -24,7 +24,7 @@ endif
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_OUTDIR := cdk.out
 
-.PHONY: help setup test lint typecheck unit integration infra-test e2e demo synth local validate bench clean
+.PHONY: help setup test lint typecheck unit integration infra-test e2e demo synth lambda-wheels local validate bench clean
 
 help:
 	@echo "make demo   set up and run the sample scenario on the embedded AWS"
@@ -64,7 +64,19 @@ test: setup lint typecheck
 demo: setup
 	baton demo
 
-synth: setup
+# The Lambda dependencies as wheels for the Lambda platform, so `make synth` bundles offline
+# (infra/lambda_asset.py installs from here with --no-index).
+LAMBDA_WHEELS := $(TOOLS)/lambda-wheels
+$(LAMBDA_WHEELS)/.downloaded: requirements/lambda.lock $(UV)
+	rm -rf $(LAMBDA_WHEELS)
+	$(TOOLS)/bin/pip download --quiet --disable-pip-version-check --dest $(LAMBDA_WHEELS) \
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.13 --only-binary=:all: \
+		--requirement requirements/lambda.lock
+	touch $@
+
+lambda-wheels: $(LAMBDA_WHEELS)/.downloaded
+
+synth: setup lambda-wheels
 	$(CDK_CLI) synth --quiet
 
 local: setup

@@ -7,6 +7,9 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SERVICE_NAME = "baton"  # Powertools service name (logs, traces, metrics dimension)
+METRICS_NAMESPACE = "Baton"  # CloudWatch namespace of every Baton metric
+
 
 class Settings(BaseSettings):
     """Everything a Lambda needs to know about its deployment. Env vars are `BATON_<FIELD>`."""
@@ -29,8 +32,9 @@ class Settings(BaseSettings):
     sms_frequency: str = "Up to 4 msgs/month"
     sender_email: str = "hello@example.com"
     ses_configuration_set: str = ""
-    default_topics: list[str] = Field(default_factory=lambda: ["news"])
-    token_ttl_days: int = 30
+    default_topics: list[str] = Field(default_factory=lambda: ["news"])  # a form that names none
+    topics: list[str] = Field(default_factory=lambda: ["news"])  # offered on the preference page
+    token_ttl_days: int = 60  # preference and unsubscribe links: R-CASL-3 asks 60 days, R-CANSPAM-1 30
     confirm_ttl_days: int = 7
     max_body_bytes: int = 16_384
     allowed_origins: list[str] = Field(default_factory=list)

@@ -16,10 +16,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from baton.api.exceptions import ApiError
-from baton.consent.exceptions import ConsentConflict
-from baton.contacts.exceptions import ContactNotFound
+from baton.consent.exceptions import ConsentConflict, InvalidAddress
+from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
+from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
+from baton.web.pages import PAGE_HEADERS, Page, render_page
 
 logger = Logger(child=True)
 
@@ -81,14 +83,22 @@ def _not_found(exc: ContactNotFound) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
 
-def _invalid_token(exc: TokenError) -> Response[str]:
-    # One answer for forged, altered, expired and wrong-scope tokens: no oracle for forgers.
-    logger.info("Rejected token", extra={"reason": type(exc).__name__})
-    return error_response(HTTPStatus.FORBIDDEN, "invalid_token", "This link is invalid or has expired.")
-
-
-def _conflict(exc: ConsentConflict) -> Response[str]:
+def _conflict(exc: ConsentConflict | ContactConflict) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, exc.code, str(exc))
+
+
+def _invalid_address(exc: InvalidAddress) -> Response[str]:
+    details = [{"field": "address", "message": str(exc)}]
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", "Invalid field(s): address", details
+    )
+
+
+def _invalid_contact_field(exc: InvalidContactField) -> Response[str]:
+    details = [{"field": exc.field, "message": exc.message}]
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {exc.field}", details
+    )
 
 
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
@@ -100,14 +110,32 @@ def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     )
 
 
+def _error_page(status: int, accept_language: str | None) -> Response[str]:
+    settings = get_settings()
+    locale = "pt-BR" if (accept_language or "").lower().startswith("pt") else "en"
+    html = render_page(Page.ERROR, locale, brand=settings.brand_name, support_url=settings.support_url)
+    return Response(status_code=status, body=html, headers=dict(PAGE_HEADERS))
+
+
 def register(app: APIGatewayRestResolver) -> None:
     """Attach every error mapping to a resolver."""
     app.exception_handler(RequestValidationError)(_request_validation)
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler(ContactNotFound)(_not_found)
-    app.exception_handler(TokenError)(_invalid_token)
-    app.exception_handler(ConsentConflict)(_conflict)
+
+    @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
+    def _invalid_token(exc: TokenError) -> Response[str]:
+        # One answer for forged, altered, expired and wrong-scope tokens: no oracle for forgers.
+        logger.info("Rejected token", extra={"reason": type(exc).__name__})
+        event = app.current_event
+        if event.http_method == "GET":  # a person followed a link: show a page, not JSON
+            return _error_page(HTTPStatus.FORBIDDEN, event.headers.get("accept-language"))
+        return error_response(HTTPStatus.FORBIDDEN, "invalid_token", "This link is invalid or has expired.")
+
+    app.exception_handler([ConsentConflict, ContactConflict])(_conflict)
+    app.exception_handler(InvalidAddress)(_invalid_address)
+    app.exception_handler(InvalidContactField)(_invalid_contact_field)
     app.exception_handler(InvalidCursor)(_invalid_cursor)
 
     @app.not_found

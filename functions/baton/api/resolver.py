@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton.api import errors
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who sent the request, as API Gateway saw it: kept as consent proof (R-GDPR-2)."""
-
-    ip: str | None
-    user_agent: str | None
+from baton.subscriptions.models import Caller
 
 
 def create_resolver(cors_origins: list[str] | None = None) -> APIGatewayRestResolver:
@@ -30,10 +23,12 @@ def create_resolver(cors_origins: list[str] | None = None) -> APIGatewayRestReso
     return app
 
 
-def caller(app: APIGatewayRestResolver) -> Caller:
-    identity = app.current_event.request_context.identity
+def caller(event: BaseProxyEvent) -> Caller:
+    """The caller's IP and user agent as API Gateway saw them (REST proxy events)."""
+    context = event.get("requestContext") or {}
+    identity = context.get("identity") or {}
     return Caller(
-        ip=identity.source_ip, user_agent=identity.user_agent or app.current_event.headers.get("user-agent")
+        ip=identity.get("sourceIp"), user_agent=identity.get("userAgent") or event.headers.get("user-agent")
     )
 
 

@@ -53,3 +53,17 @@ class LedgerWriteConflict(ConsentError):
 
 class InvalidAddress(ConsentError, ValueError):
     """The address is not a valid email or E.164 number for the channel."""
+
+
+class AddressSuppressed(ConsentConflict):
+    """A back-office grant for an address that opted out, bounced, complained or was erased.
+
+    Only the person's own new opt-in lifts it (R-CTIA-4, R-GDPR-5): an import or an agent cannot.
+    """
+
+    code = "address_suppressed"
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(
+            f"The {channel} address is suppressed ({reason}); only a new opt-in by the person can lift it."
+        )

@@ -77,6 +77,19 @@ def _locale(value: Any) -> Any:
         raise _as_field_error(exc) from exc
 
 
+def phone_in_country(value: str | None, info: ValidationInfo) -> str | None:
+    """A `phone` field validator: E.164, a national form read in the model's `country`.
+
+    The model must declare `country` before `phone`: pydantic validates fields in order.
+    """
+    if value is None:
+        return None
+    try:
+        return normalize_phone(value, info.data.get("country"))
+    except InvalidContactField as exc:
+        raise _as_field_error(exc) from exc
+
+
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 Country = Annotated[str, StringConstraints(max_length=8), AfterValidator(_country)]
@@ -113,15 +126,7 @@ class ContactInput(BaseModel):
     attributes: dict[AttributeName, JsonValue] | None = None
     sales: Sales | None = None
 
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        try:
-            return normalize_phone(value, info.data.get("country"))
-        except InvalidContactField as exc:
-            raise _as_field_error(exc) from exc
+    _phone = field_validator("phone")(phone_in_country)
 
 
 class Contact(BaseModel):

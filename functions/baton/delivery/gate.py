@@ -114,6 +114,9 @@ def decide(request: GateRequest, facts: GateFacts, policy: GatePolicy = DEFAULT_
         return _refuse(Reason.NO_ADDRESS)
     if request.purpose == Purpose.OPT_OUT_CONFIRMATION:
         return _opt_out_confirmation(facts, policy)
+    if request.purpose == Purpose.HELP_REPLY:
+        # The person asked: HELP is answered even after an opt-out (R-CTIA-2, R-EUM-2).
+        return GateDecision(True, Reason.ALLOWED, "R-CTIA-2")
     if facts.suppression is not None:
         # Suppression outranks everything else: STOP, unsubscribe, bounce, complaint, erasure.
         return _refuse(Reason.SUPPRESSED, _SUPPRESSION_RULES.get(facts.suppression.reason))

@@ -15,6 +15,7 @@ class Purpose(StrEnum):
     MARKETING = "marketing"  # needs granted consent for the channel and topic (R-TCPA-1, R-GDPR-1)
     CONFIRMATION = "confirmation"  # asks a pending consent to be confirmed (double opt-in)
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one text right after an opt-out (R-TCPA-5)
+    HELP_REPLY = "help_reply"  # the answer to the person's own HELP/AJUDA (R-CTIA-2)
 
 
 def _no_tags() -> Mapping[str, str]:

@@ -92,7 +92,7 @@ class Dispatcher:
         self._policy = policy
         self._clock = clock or SystemClock()
 
-    def check(self, contact_id: str, message: OutboundMessage) -> GateDecision:
+    def check(self, contact_id: str | None, message: OutboundMessage) -> GateDecision:
         """The gate's decision for `message` now, without sending anything."""
         request = GateRequest(
             channel=message.channel,
@@ -108,7 +108,7 @@ class Dispatcher:
         if entry is not None:
             suppression = SuppressionFact(reason=str(entry.reason), since=entry.created_at)
         consent = None
-        if message.topic and message.purpose in _READS_CONSENT:
+        if message.topic and contact_id is not None and message.purpose in _READS_CONSENT:
             state = self._consent.state(contact_id, message.channel, message.topic)
             if state is not None:
                 consent = ConsentFact(
@@ -120,7 +120,7 @@ class Dispatcher:
         facts = GateFacts(now=self._clock.now(), suppression=suppression, consent=consent)
         return decide(request, facts, self._policy)
 
-    def send(self, contact_id: str, message: OutboundMessage) -> SendResult:
+    def send(self, contact_id: str | None, message: OutboundMessage) -> SendResult:
         """Send `message` if the gate allows it. Never raises for a refusal or a provider
         failure: the result says what happened, and the timeline has it too."""
         adapter = self._adapters.get(message.channel)
@@ -135,14 +135,16 @@ class Dispatcher:
             return self._failed(contact_id, message, adapter, exc)
         return self._sent(contact_id, message, adapter, provider_message_id)
 
-    def _refused(self, contact_id: str, message: OutboundMessage, decision: GateDecision) -> SendResult:
+    def _refused(
+        self, contact_id: str | None, message: OutboundMessage, decision: GateDecision
+    ) -> SendResult:
         detail = {**_describe(message), "reason": str(decision.reason), "rule": decision.rule}
-        self._timeline.record(contact_id, MESSAGE_REFUSED, detail)
+        self._record(contact_id, MESSAGE_REFUSED, detail)
         self._count(METRIC_REFUSED)
         return SendResult(Outcome.REFUSED, message.channel, reason=decision.reason, rule=decision.rule)
 
     def _failed(
-        self, contact_id: str, message: OutboundMessage, adapter: ChannelAdapter, exc: DeliveryError
+        self, contact_id: str | None, message: OutboundMessage, adapter: ChannelAdapter, exc: DeliveryError
     ) -> SendResult:
         logger.warning(
             "Provider did not take the message",
@@ -154,7 +156,7 @@ class Dispatcher:
             "error_code": exc.code,
             "retryable": exc.retryable,
         }
-        self._timeline.record(contact_id, MESSAGE_FAILED, detail)
+        self._record(contact_id, MESSAGE_FAILED, detail)
         self._count(METRIC_FAILED)
         return SendResult(
             Outcome.FAILED,
@@ -165,7 +167,11 @@ class Dispatcher:
         )
 
     def _sent(
-        self, contact_id: str, message: OutboundMessage, adapter: ChannelAdapter, provider_message_id: str
+        self,
+        contact_id: str | None,
+        message: OutboundMessage,
+        adapter: ChannelAdapter,
+        provider_message_id: str,
     ) -> SendResult:
         self._count(METRIC_SENT)
         detail = {
@@ -174,7 +180,7 @@ class Dispatcher:
             "provider_message_id": provider_message_id,
         }
         try:
-            self._timeline.record(contact_id, MESSAGE_SENT, detail)
+            self._record(contact_id, MESSAGE_SENT, detail)
         except Exception:
             # The message is out: raising would invite a retry and a duplicate. Log it in
             # full (with the provider id) and count it, so it can be reconciled.
@@ -185,6 +191,15 @@ class Dispatcher:
         return SendResult(
             Outcome.SENT, message.channel, provider=adapter.provider, provider_message_id=provider_message_id
         )
+
+    def _record(self, contact_id: str | None, kind: str, detail: dict[str, Any]) -> None:
+        # No contact: a reply to a number Baton holds no profile for (STOP from a stranger).
+        if contact_id is not None:
+            self._timeline.record(contact_id, kind, detail)
+        else:
+            logger.info(
+                "Message to an address with no contact", extra={"kind": kind, "channel": detail["channel"]}
+            )
 
     def _count(self, name: str) -> None:
         self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

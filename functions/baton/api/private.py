@@ -1,0 +1,89 @@
+"""Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from baton.api.resolver import create_resolver
+from baton.bootstrap import services
+from baton.consent.commands import RecordConsent
+from baton.consent.models import ConsentEntry, ConsentState
+from baton.consent.recording import record_consent
+from baton.contacts.models import ContactInput
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+def _json(status: int, payload: BaseModel) -> Response[str]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=payload.model_dump_json()
+    )
+
+
+class ConsentRecorded(BaseModel):
+    """The answer to a recorded consent: the state now and the ledger entry written (None: no change)."""
+
+    state: ConsentState
+    entry: ConsentEntry | None
+
+
+def _actor() -> str | None:
+    """The IAM principal API Gateway authenticated (AWS_IAM), kept as the consent's actor."""
+    identity = (router.current_event.get("requestContext") or {}).get("identity") or {}
+    arn: str | None = identity.get("userArn") or identity.get("caller")
+    return arn
+
+
+@router.put("/v1/contacts/<contact_id>")
+def upsert_contact(contact_id: str, contact: ContactInput) -> Response[str]:
+    result = services().contacts.upsert(contact_id, contact)
+    return _json(HTTPStatus.CREATED if result.created else HTTPStatus.OK, result.contact)
+
+
+@router.get("/v1/contacts/<contact_id>")
+def get_contact(contact_id: str) -> Response[str]:
+    return _json(HTTPStatus.OK, services().contacts.get(contact_id))
+
+
+@router.delete("/v1/contacts/<contact_id>")
+def erase_contact(contact_id: str) -> Response[str]:
+    contacts = services().contacts
+    contacts.get(contact_id)  # 404 for an unknown contact, as the contract says
+    return _json(HTTPStatus.ACCEPTED, contacts.erase(contact_id))
+
+
+@router.get("/v1/contacts/<contact_id>/export")
+def export_contact(contact_id: str) -> Response[str]:
+    return _json(HTTPStatus.OK, services().contacts.export(contact_id))
+
+
+@router.get("/v1/contacts/<contact_id>/timeline")
+def timeline(
+    contact_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    s = services()
+    s.contacts.get(contact_id)
+    return _json(HTTPStatus.OK, s.timeline.page(contact_id, limit=limit, cursor=cursor))
+
+
+@router.post("/v1/contacts/<contact_id>/consents")
+def record(contact_id: str, command: RecordConsent) -> Response[str]:
+    change = record_consent(services(), contact_id, command, _actor())
+    status = HTTPStatus.CREATED if change.entry is not None else HTTPStatus.OK
+    return _json(status, ConsentRecorded(state=change.state, entry=change.entry))
+
+
+@lru_cache(maxsize=1)
+def app() -> APIGatewayRestResolver:
+    resolver = create_resolver()
+    resolver.include_router(router)
+    return resolver

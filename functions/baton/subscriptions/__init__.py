@@ -1,0 +1,1 @@
+"""Public sign-up flows: form subscription, double opt-in, preferences and one-click unsubscribe."""

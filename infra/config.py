@@ -1,0 +1,115 @@
+"""Deploy settings: the `baton` object of cdk.json's context, validated once at synth time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_cdk import aws_logs as logs
+from constructs import Node
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+CONTEXT_KEY = "baton"
+
+# CloudWatch Logs accepts only these retention periods (days); CDK names each one.
+_RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class Throttle(_Model):
+    """API Gateway token bucket: steady requests per second and burst size."""
+
+    rate_limit: Annotated[float, Field(gt=0)]
+    burst_limit: Annotated[int, Field(gt=0)]
+
+
+class BatonConfig(_Model):
+    """Everything an operator sets per deployment; unknown keys are errors."""
+
+    stack_name: NonEmpty = "Baton"
+    brand_name: NonEmpty
+    sender_email: EmailStr
+    postal_address: NonEmpty
+    support_url: AnyHttpUrl
+    sms_frequency: NonEmpty
+    # Empty: links in messages use the API's execute-api URL. Set it when a custom domain fronts the API.
+    public_base_url: str = ""
+    allowed_origins: list[AnyHttpUrl] = Field(default_factory=list)
+    default_topics: list[NonEmpty] = Field(default_factory=lambda: ["news"])
+    # Every topic a person may choose on the preference page.
+    topics: list[NonEmpty] = Field(default_factory=lambda: ["news"])
+    stage_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")] = "prod"
+    # Every route; public routes get the tighter `public_throttle` on top (they take no credentials).
+    api_throttle: Throttle = Throttle(rate_limit=100, burst_limit=200)
+    public_throttle: Throttle = Throttle(rate_limit=20, burst_limit=40)
+    log_retention_days: int = 30
+    # Links in messages must keep working: R-CASL-3 asks 60 days, R-CANSPAM-1 30.
+    token_ttl_days: Annotated[int, Field(gt=0)] = 60
+    confirm_ttl_days: Annotated[int, Field(gt=0)] = 7
+    max_body_bytes: Annotated[int, Field(gt=0, le=10 * 1024 * 1024)] = 16_384
+    # Lambda sizing: the same for every function (one asset, one cold-start profile).
+    memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
+    timeout_seconds: Annotated[int, Field(ge=1, le=29)] = 15
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_is_supported(cls, value: int) -> int:
+        if value not in _RETENTION:
+            raise ValueError(f"must be one of {sorted(_RETENTION)}")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url_is_https_without_slash(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL or empty")
+        return value.rstrip("/")
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_email.rsplit("@", 1)[1]
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION[self.log_retention_days]
+
+    @property
+    def origins(self) -> list[str]:
+        """Allowed origins as the browser sends them (no trailing slash)."""
+        return [str(origin).rstrip("/") for origin in self.allowed_origins]
+
+
+def load_config(node: Node) -> BatonConfig:
+    """Read and validate the `baton` context (cdk.json, or `--context`/App(context=...) overrides)."""
+    raw: Any = node.try_get_context(CONTEXT_KEY)
+    if not isinstance(raw, dict):
+        raise ValueError(f"cdk.json context `{CONTEXT_KEY}` is missing or not an object")
+    return BatonConfig.model_validate(raw)

@@ -1,0 +1,1 @@
+"""Baton's CDK constructs, one per concern; `infra.stack.BatonStack` composes them."""

@@ -1,0 +1,168 @@
+"""Delivery: the SES sending identity and configuration set, SMS publish rights, and inbound SMS.
+
+Inbound two-way SMS arrive on an SNS topic (End User Messaging / SNS two-way SMS publishes
+there) and invoke SmsInboundFunction. Failures land in a dead-letter queue with an alarm on its
+depth (R-REL-5); redrive by sending the queued messages back to the function.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import nag
+from infra.config import BatonConfig
+
+# The service that publishes inbound texts to the topic (End User Messaging SMS, two-way SMS).
+SMS_SERVICE_PRINCIPAL = "sms-voice.amazonaws.com"
+
+
+class Delivery(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: BatonConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.configuration_set = self._build_configuration_set()
+        self.sender_identity = self._build_sender_identity(config)
+        self.inbound_sms_topic = self._build_inbound_sms_topic()
+        self.dead_letter_queue = self._build_dead_letter_queue()
+
+    def _build_configuration_set(self) -> ses.ConfigurationSet:
+        return ses.ConfigurationSet(
+            self,
+            "ConfigurationSet",
+            reputation_metrics=True,
+            sending_enabled=True,
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
+            suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+        )
+
+    def _build_sender_identity(self, config: BatonConfig) -> ses.EmailIdentity:
+        """The sender's domain with Easy DKIM (R-MBX-5); SPF and DMARC are DNS records it documents."""
+        domain = config.sender_domain
+        identity = ses.EmailIdentity(
+            self,
+            "SenderIdentity",
+            identity=ses.Identity.domain(domain),
+            configuration_set=self.configuration_set,
+            dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+            dkim_signing=True,
+        )
+        for number, (name, value) in enumerate(
+            [
+                (identity.dkim_dns_token_name1, identity.dkim_dns_token_value1),
+                (identity.dkim_dns_token_name2, identity.dkim_dns_token_value2),
+                (identity.dkim_dns_token_name3, identity.dkim_dns_token_value3),
+            ],
+            start=1,
+        ):
+            CfnOutput(
+                self,
+                f"DkimRecord{number}",
+                description="Easy DKIM: publish as a CNAME",
+                value=f"{name} CNAME {value}",
+            )
+        CfnOutput(
+            self,
+            "DmarcRecord",
+            description="R-MBX-5: publish this TXT record (p=none at least) for the sender domain",
+            value=f'_dmarc.{domain} TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"',
+        )
+        return identity
+
+    def _build_inbound_sms_topic(self) -> sns.Topic:
+        key = kms.Key(
+            self,
+            "InboundSmsKey",
+            description="Baton: encrypts inbound SMS (phone numbers and message text) at rest in SNS.",
+            enable_key_rotation=True,
+        )
+        # The SMS service encrypts what it publishes with this key, so it needs the data-key calls.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(SMS_SERVICE_PRINCIPAL)],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "InboundSmsTopic",
+            display_name="Baton inbound SMS",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(SMS_SERVICE_PRINCIPAL)],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        return topic
+
+    def _build_dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "SmsInboundDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        cloudwatch.Alarm(
+            self,
+            "SmsInboundDeadLetterAlarm",
+            alarm_description=(
+                "R-REL-5: an inbound SMS failed processing (a STOP may be unhandled); inspect and redrive."
+            ),
+            metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return queue
+
+    def subscribe_sms_inbound(self, function: lambda_.Function) -> None:
+        """The function receives every inbound text; after retries a failure goes to the DLQ."""
+        function.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
+        self.inbound_sms_topic.add_subscription(
+            subscriptions.LambdaSubscription(function, dead_letter_queue=self.dead_letter_queue)
+        )
+
+    def grant_send(self, function: lambda_.Function) -> None:
+        """Email through SES v2 from the sender identity and SMS through SNS to phone numbers."""
+        stack = Stack.of(self)
+        configuration_set_arn = stack.format_arn(
+            service="ses",
+            resource="configuration-set",
+            resource_name=self.configuration_set.configuration_set_name,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[self.sender_identity.email_identity_arn, configuration_set_arn],
+            )
+        )
+        role = function.role
+        assert role is not None
+        sms_policy = iam.Policy(
+            self,
+            f"{function.node.id}SmsPublish",
+            statements=[iam.PolicyStatement(actions=["sns:Publish"], resources=["*"])],
+        )
+        sms_policy.attach_to_role(role)
+        nag.acknowledge(
+            sms_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "SNS Publish to a phone number (SMS) has no resource ARN: IAM requires Resource '*'.",
+        )

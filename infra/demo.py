@@ -1,0 +1,203 @@
+"""The sample scenario of `make demo`, driven through the local stack's HTTP API only.
+
+A person signs up by web form for email and SMS, confirms both (link and YES), changes a
+preference, unsubscribes in one click, texts STOP, asks for an export and is erased. Every step
+prints what the API answered; the contact's timeline is printed before the erasure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import unescape
+from typing import Any
+
+from infra.http_client import HttpResponse, LocalClient
+
+
+class DemoFailed(RuntimeError):
+    """The local stack did not answer as the contract says."""
+
+
+EMAIL = "Ana.Souza@Example.com"
+PHONE = "(11) 91234-5678"  # a Brazilian mobile in local form; stored as E.164
+PHONE_E164 = "+5511912345678"
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def _links(text: str, marker: str) -> list[str]:
+    return [unescape(url) for url in _LINK.findall(text) if marker in url]
+
+
+class Demo:
+    def __init__(self, client: LocalClient, out: Callable[[str], None] = print) -> None:
+        self.client = client
+        self.out = out
+        self.step_no = 0
+
+    def step(self, title: str) -> None:
+        self.step_no += 1
+        self.out(f"\n== {self.step_no}. {title}")
+
+    def expect(self, resp: HttpResponse, status: int, what: str) -> HttpResponse:
+        if resp.status != status:
+            raise DemoFailed(f"{what}: expected HTTP {status}, got {resp.status}: {resp.text[:500]}")
+        self.out(f"   {what}: HTTP {resp.status}")
+        return resp
+
+    def outbox(self, to: str) -> list[dict[str, Any]]:
+        resp = self.client.get("/_local/outbox")
+        if resp.status != 200:
+            raise DemoFailed(f"outbox: HTTP {resp.status}")
+        messages: list[dict[str, Any]] = resp.json()
+        return [m for m in messages if m.get("to") == to]
+
+    def consents(self, contact_id: str) -> list[dict[str, Any]]:
+        export = self.client.get(f"/v1/contacts/{contact_id}/export").json()
+        states: list[dict[str, Any]] = export.get("consent", {}).get("states", [])
+        return states
+
+    def show_consents(self, contact_id: str) -> None:
+        for state in sorted(self.consents(contact_id), key=lambda s: (s["channel"], s["topic"])):
+            self.out(f"   consent {state['channel']}/{state['topic']}: {state['status']}")
+
+    def run(self) -> None:
+        c = self.client
+        self.step("A web form signs Ana up for news by email and SMS")
+        resp = self.expect(
+            c.post(
+                "/v1/subscriptions",
+                auth=False,
+                json_body={
+                    "email": EMAIL,
+                    "phone": PHONE,
+                    "first_name": "Ana",
+                    "locale": "pt-BR",
+                    "timezone": "America/Sao_Paulo",
+                    "country": "BR",
+                    "topics": ["news"],
+                    "channels": ["email", "sms"],
+                    "consent_text": "Quero receber novidades por e-mail e SMS. Posso cancelar quando quiser.",
+                    "form_id": "newsletter-footer-v3",
+                    "page_url": "https://www.example.com/pt-br/",
+                },
+                headers={"User-Agent": "Mozilla/5.0 (demo browser)"},
+            ),
+            202,
+            "POST /v1/subscriptions",
+        )
+        contact_id = resp.json()["contact_id"]
+        self.out(f"   contact {contact_id}: {resp.json()['status']}")
+        self.show_consents(contact_id)
+
+        self.step("Ana follows the link in the confirmation email (double opt-in)")
+        email = self.outbox(EMAIL.lower())[-1]
+        self.out(f"   email: {email['subject']!r}")
+        confirm_url = _links(email["body"], "/v1/confirm/")[0]
+        page = self.expect(c.get(confirm_url, auth=False), 200, "GET /v1/confirm/{token}")
+        self.show_consents(contact_id)
+
+        self.step("Ana answers the confirmation text with SIM (YES)")
+        sms = self.outbox(PHONE_E164)[-1]
+        self.out(f"   sms: {sms['body']!r}")
+        self.expect(
+            c.post("/_local/sms-inbound", json_body={"from": PHONE_E164, "body": "SIM"}), 202, "inbound SMS"
+        )
+        self.out(f"   reply: {self.outbox(PHONE_E164)[-1]['body']!r}")
+        self.show_consents(contact_id)
+
+        self.step("Ana opens her preference page and adds the 'offers' topic by email")
+        preferences_url = _links(page.text, "/v1/preferences/")[0]
+        prefs = self.expect(c.get(preferences_url, auth=False), 200, "GET /v1/preferences/{token}")
+        offered = sorted(set(re.findall(r'name="choice" value="([^"]+)"', prefs.text)))
+        self.out(f"   the page offers: {', '.join(offered)}")
+        self.expect(
+            c.post(
+                preferences_url,
+                auth=False,
+                data="shown=email:news&shown=email:offers&shown=sms:news"
+                "&choice=email:news&choice=email:offers&choice=sms:news&action=save",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            200,
+            "POST /v1/preferences/{token}",
+        )
+        self.show_consents(contact_id)
+
+        self.step("Ana unsubscribes from email in one click (RFC 8058, as a mailbox provider does)")
+        # The List-Unsubscribe header of Ana's email, as a mailbox provider reads it (R-MBX-1).
+        unsubscribe_url = email["headers"]["List-Unsubscribe"].strip("<>")
+        self.expect(
+            c.post(
+                unsubscribe_url,
+                auth=False,
+                data="List-Unsubscribe=One-Click",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            200,
+            "POST /v1/unsubscribe/{token}",
+        )
+        self.show_consents(contact_id)
+
+        self.step("Ana texts STOP")
+        self.expect(
+            c.post("/_local/sms-inbound", json_body={"from": PHONE_E164, "body": "STOP"}), 202, "inbound SMS"
+        )
+        self.out(f"   reply (the only one, R-TCPA-5): {self.outbox(PHONE_E164)[-1]['body']!r}")
+        self.show_consents(contact_id)
+
+        self.step("The form is submitted again: both confirmations are refused")
+        sent_before = len(self.outbox(EMAIL.lower())) + len(self.outbox(PHONE_E164))
+        self.expect(
+            c.post(
+                "/v1/subscriptions",
+                auth=False,
+                json_body={
+                    "email": EMAIL,
+                    "phone": PHONE_E164,
+                    "topics": ["news"],
+                    "channels": ["email", "sms"],
+                },
+            ),
+            202,
+            "POST /v1/subscriptions",
+        )
+        sent_after = len(self.outbox(EMAIL.lower())) + len(self.outbox(PHONE_E164))
+        self.out(f"   messages sent to Ana by this sign-up: {sent_after - sent_before}")
+
+        self.step("The back office exports everything held on Ana (R-GDPR-5)")
+        export = self.expect(
+            c.get(f"/v1/contacts/{contact_id}/export"), 200, "GET /v1/contacts/{id}/export"
+        ).json()
+        entries, events = len(export["consent"]["entries"]), len(export["timeline"])
+        self.out(
+            f"   format {export['format']}: profile, {entries} consent entries, {events} timeline events"
+        )
+
+        self.step("Ana's timeline, newest first")
+        timeline = self.expect(
+            c.get(f"/v1/contacts/{contact_id}/timeline?limit=100"), 200, "GET timeline"
+        ).json()
+        for event in reversed(timeline["items"]):
+            self.out(f"   {event['at']}  {event['kind']:<22} {_summary(event['detail'])}")
+
+        self.step("The back office erases Ana (R-GDPR-5)")
+        self.expect(c.delete(f"/v1/contacts/{contact_id}"), 202, "DELETE /v1/contacts/{id}")
+        self.expect(c.get(f"/v1/contacts/{contact_id}"), 404, "GET /v1/contacts/{id}")
+        self.expect(
+            c.put(f"/v1/contacts/{contact_id}", json_body={"email": EMAIL}), 201, "CRM upsert of the address"
+        )
+        export = c.get(f"/v1/contacts/{contact_id}/export").json()
+        held = ", ".join(f"{e['channel']} ({e['reason']})" for e in export["suppression"]) or "nothing"
+        self.out(f"   consents after the upsert: {len(export['consent']['states'])}; suppressed: {held}")
+        self.out("\nDemo finished.")
+
+
+def _summary(detail: dict[str, Any]) -> str:
+    keys = ("channel", "topic", "status", "reason", "keyword", "subject", "text", "to", "purpose")
+    parts = [f"{k}={detail[k]}" for k in keys if detail.get(k) not in (None, "", [])]
+    return " ".join(parts)[:110]
+
+
+def run_demo(base_url: str, token: str, out: Callable[[str], None] = print) -> None:
+    Demo(LocalClient(base_url, token), out).run()

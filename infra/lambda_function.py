@@ -1,0 +1,106 @@
+"""The one place that creates Baton's Lambda functions: runtime, asset, tracing, logs, environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import nag, names
+from infra.config import BatonConfig
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.X86_64
+
+
+def function_environment(
+    config: BatonConfig,
+    *,
+    table_names: Mapping[str, str],
+    token_secret_arn: str,
+    suppression_salt_secret_arn: str,
+    configuration_set_name: str,
+    public_base_url: str,
+) -> dict[str, str]:
+    """Every `baton.settings.Settings` field a function reads, plus Powertools' own variables.
+
+    Values may be CloudFormation tokens (table names, ARNs); lists are JSON, as pydantic-settings
+    parses them.
+    """
+    environment = {names.table_env(table_id): name for table_id, name in table_names.items()}
+    environment |= {
+        names.ENV_TOKEN_SECRET_ARN: token_secret_arn,
+        names.ENV_SUPPRESSION_SALT_SECRET_ARN: suppression_salt_secret_arn,
+        names.ENV_PUBLIC_BASE_URL: public_base_url,
+        names.ENV_BRAND_NAME: config.brand_name,
+        names.ENV_SUPPORT_URL: str(config.support_url),
+        names.ENV_POSTAL_ADDRESS: config.postal_address,
+        names.ENV_SMS_FREQUENCY: config.sms_frequency,
+        names.ENV_SENDER_EMAIL: str(config.sender_email),
+        names.ENV_SES_CONFIGURATION_SET: configuration_set_name,
+        names.ENV_DEFAULT_TOPICS: json.dumps(config.default_topics),
+        names.ENV_TOPICS: json.dumps(config.topics),
+        names.ENV_TOKEN_TTL_DAYS: str(config.token_ttl_days),
+        names.ENV_CONFIRM_TTL_DAYS: str(config.confirm_ttl_days),
+        names.ENV_MAX_BODY_BYTES: str(config.max_body_bytes),
+        names.ENV_ALLOWED_ORIGINS: json.dumps(config.origins),
+        "POWERTOOLS_SERVICE_NAME": names.POWERTOOLS_SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": names.POWERTOOLS_METRICS_NAMESPACE,
+    }
+    return environment
+
+
+def baton_function(
+    scope: Construct,
+    function_id: str,
+    *,
+    code: lambda_.Code,
+    environment: Mapping[str, str],
+    config: BatonConfig,
+    description: str,
+    dead_letter_queue: sqs.IQueue | None = None,
+) -> lambda_.Function:
+    """A function named in `names.HANDLERS`, with its own role, log group and X-Ray tracing."""
+    log_group = logs.LogGroup(scope, f"{function_id}Logs", retention=config.log_retention)
+    # An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
+    role = iam.Role(
+        scope,
+        f"{function_id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Runs {function_id}",
+    )
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        function_id,
+        description=description,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        handler=names.HANDLERS[function_id],
+        code=code,
+        role=role,
+        memory_size=config.memory_mb,
+        timeout=Duration.seconds(config.timeout_seconds),
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        environment=dict(environment),
+        dead_letter_queue=dead_letter_queue,
+    )
+    nag.acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",
+    )
+    nag.acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "Pinned to python3.13 on purpose: requirements/lambda.lock and its wheels are built for it;"
+        " a runtime upgrade is a deliberate change of RUNTIME, the lock and the wheelhouse together.",
+    )
+    return function

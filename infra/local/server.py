@@ -1,0 +1,351 @@
+"""The local API Gateway: HTTP on localhost, routed by the template's REST API to the local
+Lambda runtime, plus the `/_local/` helpers of the contract (outbox, inbound SMS, clock).
+
+`LocalApp.handle` turns one request into one response and never raises; `LocalHttpServer`
+only moves bytes. Errors use the contract's shape `{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
+
+import phonenumbers
+
+from infra.local.clock import LocalClock
+from infra.local.deploy import Deployment
+from infra.local.events import ApiContext, HttpRequest, InboundSms, api_gateway_event, inbound_sms_event
+from infra.local.exceptions import FunctionNotFound, InvocationError
+from infra.local.outbox import Outbox
+from infra.local.routes import LambdaProxy, MockResponse, RouteTable
+from infra.local.runtime import LambdaRuntime
+from infra.names import SMS_INBOUND_FUNCTION
+
+log = logging.getLogger(__name__)
+
+LOCAL_PREFIX: Final = "/_local/"
+# API Gateway refuses payloads over 10 MB; the handlers enforce their own, smaller limit.
+MAX_PAYLOAD_BYTES: Final = 10 * 1024 * 1024
+# A caller identity for private (AWS_IAM) routes, as IAM would name a signed-in user.
+LOCAL_CALLER: Final = "baton-local"
+_E164: Final = re.compile(r"\+[1-9]\d{6,14}")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+def json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
+    return HttpResponse(
+        status, [("Content-Type", "application/json"), *headers], json.dumps(payload).encode()
+    )
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Sequence[Mapping[str, Any]] = (),
+    headers: Iterable[tuple[str, str]] = (),
+) -> HttpResponse:
+    payload = {"error": {"code": code, "message": message, "details": list(details)}}
+    return json_response(status, payload, headers)
+
+
+def proxy_response(result: Any) -> HttpResponse:
+    """What API Gateway makes of a Lambda proxy answer (statusCode, headers, body, ...)."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int | str):
+        return error_response(502, "bad_lambda_response", "the function's answer has no statusCode")
+    multi = result.get("multiValueHeaders") or {}
+    single = result.get("headers") or {}
+    headers = [(str(k), str(v)) for k, values in multi.items() for v in (values or [])]
+    taken = {k.lower() for k in multi}
+    headers += [(str(k), str(v)) for k, v in single.items() if k.lower() not in taken]
+    headers = [
+        (k, v) for k, v in headers if k.lower() not in ("content-length", "transfer-encoding", "connection")
+    ]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    raw = result.get("body") or ""
+    try:
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    except ValueError:
+        return error_response(502, "bad_lambda_response", "isBase64Encoded is set but the body is not base64")
+    return HttpResponse(int(result["statusCode"]), headers, body)
+
+
+class LocalApp:
+    """One request in, one response out."""
+
+    def __init__(
+        self,
+        *,
+        routes: RouteTable,
+        deployment: Deployment,
+        runtime: LambdaRuntime,
+        outbox: Outbox,
+        clock: LocalClock,
+        token: str,
+        port: Callable[[], int],
+        sms_number: str,
+        sms_inbound_function: str = SMS_INBOUND_FUNCTION,
+    ) -> None:
+        self.routes = routes
+        self.deployment = deployment
+        self.runtime = runtime
+        self.outbox = outbox
+        self.clock = clock
+        self.token = token
+        self._port = port
+        self.sms_number = sms_number
+        self.sms_inbound_function = sms_inbound_function
+        self._helpers: dict[str, dict[str, Callable[[HttpRequest], HttpResponse]]] = {
+            "/_local/outbox": {"GET": self._outbox},
+            "/_local/sms-inbound": {"POST": self._sms_inbound},
+            "/_local/clock": {"GET": self._clock, "POST": self._not_yet},
+            "/_local/ses-event": {"POST": self._not_yet},
+        }
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        try:
+            if len(request.body) > MAX_PAYLOAD_BYTES:
+                return error_response(413, "payload_too_large", "API Gateway accepts at most 10 MB")
+            if request.path.startswith(LOCAL_PREFIX):
+                return self._local(request)
+            return self._api(request)
+        except Exception:
+            log.exception("%s %s failed in the local stack", request.method, request.path)
+            return error_response(500, "local_stack_error", "the local stack failed; see its log")
+
+    # The API -----------------------------------------------------------------------------
+
+    def _api(self, request: HttpRequest) -> HttpResponse:
+        found = self.routes.match(request.path)
+        if found is None or not found.resource.methods:
+            return error_response(404, "not_found", f"no route for {request.path}")
+        method = found.resource.method(request.method)
+        if method is None:
+            allowed = ", ".join(found.resource.allowed)
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {found.resource.path} (allowed: {allowed or 'none'})",
+                headers=[("Allow", allowed)],
+            )
+        if method.needs_credentials:
+            refused = self._check_bearer(request)
+            if refused is not None:
+                return refused
+        integration = method.integration
+        if isinstance(integration, MockResponse):
+            return HttpResponse(integration.status, integration.headers_for(request.header("Origin")))
+        if not isinstance(integration, LambdaProxy):
+            return error_response(
+                501, "not_implemented", f"the local stack cannot run integration {integration}"
+            )
+        request_id = str(uuid.uuid4())
+        event = api_gateway_event(
+            request,
+            ApiContext(
+                account_id=self.deployment.account_id,
+                api_id=self.deployment.physical[self.routes.api_logical_id].ref,
+                stage=self.routes.stage,
+                resource_id=self.deployment.physical[found.resource.logical_id].ref,
+                resource_path=found.resource.path,
+                path_parameters=found.path_parameters,
+                server_port=self._port(),
+                caller_arn=(
+                    f"arn:aws:iam::{self.deployment.account_id}:user/{LOCAL_CALLER}"
+                    if method.needs_credentials
+                    else None
+                ),
+            ),
+            request_id=request_id,
+            now=self.clock.now(),
+            binary=self.routes.is_binary(request.header("Content-Type")),
+        )
+        try:
+            result = self.runtime.invoke(integration.function, event)
+        except InvocationError as exc:
+            return error_response(502, "lambda_error", str(exc))
+        response = proxy_response(result)
+        response.headers.append(("x-amzn-RequestId", request_id))
+        return response
+
+    def _check_bearer(self, request: HttpRequest) -> HttpResponse | None:
+        """AWS_IAM locally: the bearer token printed at start stands in for a SigV4 signature."""
+        scheme, _, credential = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            return error_response(
+                401,
+                "unauthorized",
+                "this route needs `Authorization: Bearer <token>` (the token `baton local` printed)",
+                headers=[("WWW-Authenticate", 'Bearer realm="baton-local"')],
+            )
+        if not hmac.compare_digest(credential.strip().encode(), self.token.encode()):
+            return error_response(
+                403, "forbidden", "the bearer token is not the one this local stack printed"
+            )
+        return None
+
+    # /_local/ helpers ----------------------------------------------------------------------
+
+    def _local(self, request: HttpRequest) -> HttpResponse:
+        path = request.path.rstrip("/")
+        methods = self._helpers.get(path)
+        if methods is None:
+            return error_response(404, "not_found", f"no local helper at {request.path}")
+        helper = methods.get(request.method)
+        if helper is None:
+            allowed = ", ".join(sorted(methods))
+            return error_response(
+                405, "method_not_allowed", f"{path} answers {allowed}", headers=[("Allow", allowed)]
+            )
+        return helper(request)
+
+    def _outbox(self, request: HttpRequest) -> HttpResponse:
+        wanted = dict(parse_qsl(request.query))
+        messages = [
+            m.as_json()
+            for m in self.outbox.messages()
+            if wanted.get("to") in (None, m.to) and wanted.get("channel") in (None, m.channel)
+        ]
+        return json_response(200, messages)
+
+    def _clock(self, request: HttpRequest) -> HttpResponse:
+        return json_response(200, {"now": self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+
+    def _not_yet(self, request: HttpRequest) -> HttpResponse:
+        return error_response(
+            501, "not_implemented", f"{request.method} {request.path} is in the contract but not built yet"
+        )
+
+    def _sms_inbound(self, request: HttpRequest) -> HttpResponse:
+        """A text from a phone to Baton's number, as two-way SMS delivers it through SNS."""
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return error_response(400, "malformed_json", "the body is not JSON")
+        if not isinstance(body, dict):
+            return error_response(400, "malformed_json", 'send {"from": "+1...", "body": "..."}')
+        sender = _e164(body["from"]) if isinstance(body.get("from"), str) else None
+        text = body.get("body")
+        if sender is None or not isinstance(text, str):
+            problems = [{"field": "from", "message": "required: a phone number"}] if sender is None else []
+            if not isinstance(text, str):
+                problems.append({"field": "body", "message": "required: a string"})
+            return error_response(422, "invalid_field", "invalid inbound SMS", problems)
+        try:
+            function = self.deployment.function(self.sms_inbound_function)
+        except FunctionNotFound as exc:
+            return error_response(501, "not_implemented", f"no inbound SMS function: {exc}")
+        subscriptions = self.deployment.subscriptions_of(function.logical_id)
+        topic_arn = (
+            subscriptions[0].topic_arn
+            if subscriptions
+            else f"arn:aws:sns:{self.deployment.region}:{self.deployment.account_id}:inbound-sms"
+        )
+        subscription_arn = subscriptions[0].arn if subscriptions else f"{topic_arn}:local"
+        previous = self.outbox.last_sms_to(sender)
+        sms = InboundSms(
+            origination_number=sender,
+            destination_number=str(body.get("to") or self.sms_number),
+            body=text,
+            inbound_message_id=str(uuid.uuid4()),
+            previous_published_message_id=previous.message_id if previous else "",
+        )
+        event = inbound_sms_event(
+            sms,
+            topic_arn=topic_arn,
+            subscription_arn=subscription_arn,
+            message_id=str(uuid.uuid4()),
+            now=self.clock.now(),
+            region=self.deployment.region,
+        )
+        try:
+            self.runtime.invoke(function.logical_id, event)
+        except InvocationError as exc:
+            return error_response(502, "lambda_error", str(exc))
+        return json_response(202, {"inboundMessageId": sms.inbound_message_id})
+
+
+def _e164(number: str) -> str | None:
+    """Two-way SMS always reports E.164; accept common forms here and convert."""
+    text = number.strip()
+    if _E164.fullmatch(text):
+        return text
+    try:
+        parsed = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "baton-local"
+    server: LocalHttpServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._write(error_response(411, "length_required", "send a Content-Length"), close=True)
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        target = urlsplit(self.path)
+        request = HttpRequest(
+            method=self.command,
+            path=target.path or "/",
+            query=target.query,
+            headers=tuple((k, v) for k, v in self.headers.items()),
+            body=body,
+            client_ip=self.client_address[0],
+        )
+        self._write(self.server.app.handle(request))
+
+    def _write(self, response: HttpResponse, *, close: bool = False) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    app: LocalApp
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__((host, port), _RequestHandler)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])

@@ -1,0 +1,92 @@
+"""Names shared by the CDK app, the local stack and tests: construct ids, handlers, routes, env vars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from baton.settings import METRICS_NAMESPACE, SERVICE_NAME
+
+# Constructs under the stack (one per concern).
+DATA_PLANE: Final = "DataPlane"
+SECRETS: Final = "Secrets"
+API: Final = "Api"
+DELIVERY: Final = "Delivery"
+OBSERVABILITY: Final = "Observability"
+
+# The Lambda functions (PLAN.md): construct id -> handler.
+PUBLIC_API_FUNCTION: Final = "PublicApiFunction"
+PRIVATE_API_FUNCTION: Final = "PrivateApiFunction"
+SMS_INBOUND_FUNCTION: Final = "SmsInboundFunction"
+HANDLERS: Final[dict[str, str]] = {
+    PUBLIC_API_FUNCTION: "baton.handlers.public_api.handler",
+    PRIVATE_API_FUNCTION: "baton.handlers.private_api.handler",
+    SMS_INBOUND_FUNCTION: "baton.handlers.sms_inbound.handler",
+}
+
+# Secrets (construct ids under `Secrets`).
+SIGNING_KEY: Final = "TokenSigningKey"
+SUPPRESSION_SALT: Final = "SuppressionSalt"
+
+# Environment variables: `baton.settings.Settings` reads BATON_<FIELD>.
+ENV_PREFIX: Final = "BATON_"
+
+
+def settings_env(field: str) -> str:
+    """The env var that fills `Settings.<field>`."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def table_env(table_id: str) -> str:
+    """The env var holding a table's name (`contacts` -> BATON_CONTACTS_TABLE)."""
+    return settings_env(f"{table_id}_table")
+
+
+ENV_TOKEN_SECRET_ARN: Final = settings_env("token_secret_arn")
+ENV_SUPPRESSION_SALT_SECRET_ARN: Final = settings_env("suppression_salt_secret_arn")
+ENV_PUBLIC_BASE_URL: Final = settings_env("public_base_url")
+ENV_BRAND_NAME: Final = settings_env("brand_name")
+ENV_SUPPORT_URL: Final = settings_env("support_url")
+ENV_POSTAL_ADDRESS: Final = settings_env("postal_address")
+ENV_SMS_FREQUENCY: Final = settings_env("sms_frequency")
+ENV_SENDER_EMAIL: Final = settings_env("sender_email")
+ENV_SES_CONFIGURATION_SET: Final = settings_env("ses_configuration_set")
+ENV_DEFAULT_TOPICS: Final = settings_env("default_topics")
+ENV_TOPICS: Final = settings_env("topics")
+ENV_TOKEN_TTL_DAYS: Final = settings_env("token_ttl_days")
+ENV_CONFIRM_TTL_DAYS: Final = settings_env("confirm_ttl_days")
+ENV_MAX_BODY_BYTES: Final = settings_env("max_body_bytes")
+ENV_ALLOWED_ORIGINS: Final = settings_env("allowed_origins")
+
+POWERTOOLS_SERVICE_NAME: Final = SERVICE_NAME
+POWERTOOLS_METRICS_NAMESPACE: Final = METRICS_NAMESPACE
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # web forms and links: no credentials, CORS, tighter throttling
+    PRIVATE = "private"  # CRM and back office: IAM (SigV4) in AWS, a bearer token locally
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    access: Access
+
+
+# The API contract (ARCHITECTURE.md) as far as PLAN.md's functions serve it.
+ROUTES: Final[tuple[Route, ...]] = (
+    Route("POST", "/v1/subscriptions", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("GET", "/v1/confirm/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("GET", "/v1/preferences/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("POST", "/v1/preferences/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("POST", "/v1/unsubscribe/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("PUT", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("DELETE", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/contacts/{contact_id}/export", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/contacts/{contact_id}/timeline", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/contacts/{contact_id}/consents", PRIVATE_API_FUNCTION, Access.PRIVATE),
+)

@@ -1,0 +1,48 @@
+"""End-to-end tests: HTTP against the local stack (the synthesized template deployed into moto,
+handlers in-process), started once per test session on a free port.
+
+The local stack keeps moto active until the session ends, and moto is process-wide: a test
+elsewhere that opens its own `mock_aws()` meanwhile would see this stack's resources and keep
+its own (nested mocks do not reset). So e2e tests run last.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra.http_client import LocalClient
+from infra.local import LocalStack
+from infra.local.stack import synthesize_template
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move e2e tests after every other test (a stable sort keeps their own order)."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="session")
+def synthesized_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The CDK app's template, synthesized once per session (without bundling)."""
+    return synthesize_template(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def local_stack(synthesized_template: dict[str, Any]) -> Iterator[LocalStack]:
+    stack = LocalStack(synthesized_template)
+    began = time.perf_counter()
+    stack.start(port=0)
+    print(f"\nlocal stack up in {time.perf_counter() - began:.2f} s at {stack.base_url}")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local_stack: LocalStack) -> LocalClient:
+    """An HTTP client for the session's local stack, sending its bearer token by default."""
+    return LocalClient(local_stack.base_url, local_stack.token)

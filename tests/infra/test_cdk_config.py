@@ -1,0 +1,55 @@
+"""The `baton` context of cdk.json: validated once, with errors that name the setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from baton.settings import Settings
+from infra.config import BatonConfig
+from infra.synth import cdk_json_context
+
+
+def _settings(**overrides: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {**cdk_json_context()["baton"], **overrides}
+    return settings
+
+
+def test_cdk_json_settings_are_valid() -> None:
+    config = BatonConfig.model_validate(_settings())
+
+    assert config.sender_domain == "example.com"
+    assert config.origins == ["https://www.example.com"]
+
+
+def test_an_unknown_setting_is_rejected_by_name() -> None:
+    with pytest.raises(ValidationError, match="senderEmial"):
+        BatonConfig.model_validate(_settings(senderEmial="typo@example.com"))
+
+
+def test_log_retention_must_be_a_cloudwatch_period() -> None:
+    with pytest.raises(ValidationError, match="logRetentionDays"):
+        BatonConfig.model_validate(_settings(logRetentionDays=31))
+
+
+def test_sender_email_must_be_an_address() -> None:
+    with pytest.raises(ValidationError, match="senderEmail"):
+        BatonConfig.model_validate(_settings(senderEmail="not-an-address"))
+
+
+def test_public_base_url_loses_its_trailing_slash() -> None:
+    config = BatonConfig.model_validate(_settings(publicBaseUrl="https://go.example.com/"))
+
+    assert config.public_base_url == "https://go.example.com"
+
+
+def test_runtime_defaults_match_the_lambda_settings_defaults() -> None:
+    # given cdk.json leaves them out, then functions get what Settings would default to
+    config = BatonConfig.model_validate(_settings())
+    defaults = Settings()
+
+    assert config.token_ttl_days == defaults.token_ttl_days
+    assert config.confirm_ttl_days == defaults.confirm_ttl_days
+    assert config.max_body_bytes == defaults.max_body_bytes

@@ -1,0 +1,76 @@
+"""The data plane: every table spec in baton.data.tables becomes a DynamoDB table of that shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from baton.data.tables import ALL_TABLES, IDEMPOTENCY, TableSpec
+
+TABLE = "AWS::DynamoDB::Table"
+
+
+def _key_schema(spec_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": spec_key, "KeyType": "HASH"}]
+    if sort_key:
+        schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+    return schema
+
+
+def _table_for(template: assertions.Template, spec: TableSpec) -> Mapping[str, Any]:
+    tables = template.find_resources(
+        TABLE,
+        {"Properties": {"KeySchema": _key_schema(spec.partition_key, spec.sort_key)}},
+    )
+    matching = [t for logical_id, t in tables.items() if f"{spec.id.title()}Table" in logical_id]
+    assert len(matching) == 1, f"expected one table for {spec.id}, found {list(tables)}"
+    return matching[0]
+
+
+def test_one_table_per_spec(template: assertions.Template) -> None:
+    template.resource_count_is(TABLE, len(ALL_TABLES))
+
+
+@pytest.mark.parametrize("spec", ALL_TABLES, ids=lambda spec: spec.id)
+def test_table_has_the_specs_string_keys_and_indexes(template: assertions.Template, spec: TableSpec) -> None:
+    # given a table spec, when the stack is synthesized, then its table has those keys
+    properties = _table_for(template, spec)["Properties"]
+
+    key_names = {spec.partition_key, spec.sort_key} | {
+        name for index in spec.indexes for name in (index.partition_key, index.sort_key)
+    }
+    assert {d["AttributeName"]: d["AttributeType"] for d in properties["AttributeDefinitions"]} == {
+        name: "S" for name in key_names if name
+    }
+    indexes = {gsi["IndexName"]: gsi for gsi in properties.get("GlobalSecondaryIndexes", [])}
+    assert set(indexes) == {index.name for index in spec.indexes}
+    for index in spec.indexes:
+        assert indexes[index.name]["KeySchema"] == _key_schema(index.partition_key, index.sort_key)
+        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+
+
+@pytest.mark.parametrize("spec", ALL_TABLES, ids=lambda spec: spec.id)
+def test_table_is_on_demand_encrypted_and_recoverable(template: assertions.Template, spec: TableSpec) -> None:
+    properties = _table_for(template, spec)["Properties"]
+
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_idempotency_records_expire_by_ttl(template: assertions.Template) -> None:
+    properties = _table_for(template, IDEMPOTENCY)["Properties"]
+
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+@pytest.mark.parametrize("spec", [s for s in ALL_TABLES if s is not IDEMPOTENCY], ids=lambda spec: spec.id)
+def test_data_tables_survive_stack_deletion(template: assertions.Template, spec: TableSpec) -> None:
+    # contacts, consent proof, timeline and suppression hashes must outlive a `cdk destroy`
+    table = _table_for(template, spec)
+
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"

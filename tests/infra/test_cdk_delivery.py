@@ -1,0 +1,122 @@
+"""Delivery: the SES identity (Easy DKIM), secrets, and the inbound-SMS topic with its DLQ and alarm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import assertions
+
+from infra import names
+
+
+def _only(template: assertions.Template, resource_type: str) -> tuple[str, Mapping[str, Any]]:
+    ((logical_id, resource),) = template.find_resources(resource_type).items()
+    return logical_id, resource
+
+
+def _sms_inbound_function_id(template: assertions.Template) -> str:
+    (logical_id,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": names.HANDLERS[names.SMS_INBOUND_FUNCTION]}}
+    )
+    return logical_id
+
+
+def test_inbound_sms_topic_invokes_the_sms_inbound_function(template: assertions.Template) -> None:
+    topic_id, _ = _only(template, "AWS::SNS::Topic")
+
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "lambda",
+            "TopicArn": {"Ref": topic_id},
+            "Endpoint": {"Fn::GetAtt": [_sms_inbound_function_id(template), "Arn"]},
+        },
+    )
+
+
+def test_inbound_sms_topic_is_encrypted_with_a_rotating_key_and_refuses_plain_http(
+    template: assertions.Template,
+) -> None:
+    topic_id, topic = _only(template, "AWS::SNS::Topic")
+    key_id, key = _only(template, "AWS::KMS::Key")
+
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [{"Ref": topic_id}],
+            "PolicyDocument": {
+                "Statement": assertions.Match.array_with(
+                    [
+                        assertions.Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_failed_inbound_sms_land_in_a_dead_letter_queue(template: assertions.Template) -> None:
+    # given SNS cannot invoke the function, or the function fails after its retries,
+    # then the message is kept in the dead-letter queue (R-REL-5)
+    queue_id, queue = _only(template, "AWS::SQS::Queue")
+    _, subscription = _only(template, "AWS::SNS::Subscription")
+    function = template.find_resources("AWS::Lambda::Function")[_sms_inbound_function_id(template)]
+
+    queue_arn = {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": queue_arn}
+    assert function["Properties"]["DeadLetterConfig"] == {"TargetArn": queue_arn}
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": _sms_inbound_function_id(template)}, "MaximumRetryAttempts": 2},
+    )
+
+
+def test_a_message_in_the_dead_letter_queue_raises_an_alarm(template: assertions.Template) -> None:
+    queue_id, _ = _only(template, "AWS::SQS::Queue")
+
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        },
+    )
+
+
+def test_sender_domain_signs_with_easy_dkim(template: assertions.Template) -> None:
+    # R-MBX-5: DKIM aligned with the From domain; the DMARC record is a stack output to publish
+    configuration_set_id, _ = _only(template, "AWS::SES::ConfigurationSet")
+
+    template.has_resource_properties(
+        "AWS::SES::EmailIdentity",
+        {
+            "EmailIdentity": "example.com",
+            "DkimAttributes": {"SigningEnabled": True},
+            "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+            "ConfigurationSetAttributes": {"ConfigurationSetName": {"Ref": configuration_set_id}},
+        },
+    )
+    template.has_output(
+        "*", {"Value": assertions.Match.string_like_regexp(r"^_dmarc\.example\.com TXT .*p=none")}
+    )
+
+
+def test_each_secret_is_a_generated_64_character_string(template: assertions.Template) -> None:
+    secrets = template.find_resources("AWS::SecretsManager::Secret")
+
+    assert len(secrets) == 2
+    for secret in secrets.values():
+        assert secret["Properties"]["GenerateSecretString"] == {
+            "ExcludePunctuation": True,
+            "PasswordLength": 64,
+        }
+        assert secret["DeletionPolicy"] == "Retain"

@@ -1,0 +1,333 @@
+"""The public flows and inbound keywords end to end on moto: sign-up, double opt-in, STOP, HELP,
+START, one-click unsubscribe, erasure, and the refusals they leave on the timeline."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from baton.bootstrap import Services, build
+from baton.clock import FixedClock
+from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.inbound.models import InboundSms
+from baton.inbound.service import InboundSmsService
+from baton.settings import Settings
+from baton.subscriptions.models import Caller, SubscriptionRequest
+from baton.subscriptions.service import SubscriptionService
+from baton.tokens.exceptions import TokenError
+from baton.web.forms import parse_preferences_form
+
+REGION = "us-east-1"
+EMAIL = "ana@example.com"
+PHONE = "+5511912345678"
+BROWSER = Caller(ip="203.0.113.7", user_agent="Mozilla/5.0 (test)")
+
+
+@pytest.fixture
+def services(aws: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("BATON_TOPICS", '["news", "offers"]')
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
+    return build(Settings(), clock)
+
+
+@pytest.fixture
+def flows(services: Services) -> SubscriptionService:
+    return SubscriptionService(services)
+
+
+@pytest.fixture
+def inbound(services: Services) -> InboundSmsService:
+    return InboundSmsService(services)
+
+
+def _emails() -> list[EmailMessage]:
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    parsed = [email.message_from_string(m.raw_data, policy=email.policy.default) for m in sent]
+    return [m for m in parsed if isinstance(m, EmailMessage)]
+
+
+def _texts(to: str) -> list[str]:
+    messages = sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values()
+    return [text for number, text, *_ in messages if number == to]
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    text: str = part.get_content()
+    return text
+
+
+def _token(url_part: str, text: str) -> str:
+    match = re.search(rf"/v1/{url_part}/([A-Za-z0-9_.-]+)", text)
+    assert match, f"no {url_part} link in {text!r}"
+    return match.group(1)
+
+
+def _signup(**overrides: Any) -> SubscriptionRequest:
+    body: dict[str, Any] = {
+        "email": "Ana@Example.com",
+        "phone": "(11) 91234-5678",
+        "country": "BR",
+        "first_name": "Ana",
+        "locale": "pt-BR",
+        "timezone": "America/Sao_Paulo",
+        "topics": ["news"],
+        "channels": ["email", "sms"],
+        "consent_text": "Quero receber novidades.",
+        "form_id": "footer-v1",
+        "page_url": "https://www.example.com/",
+    }
+    body.update(overrides)
+    return SubscriptionRequest.model_validate(body)
+
+
+def _status(
+    services: Services, contact_id: str, channel: Channel, topic: str = "news"
+) -> ConsentStatus | None:
+    state = services.consent.state(contact_id, channel, topic)
+    return state.status if state else None
+
+
+def _kinds(services: Services, contact_id: str) -> list[str]:
+    return [event.kind for event in services.timeline.all(contact_id)]
+
+
+def _sms(body: str, message_id: str = "in-1") -> InboundSms:
+    return InboundSms.model_validate(
+        {
+            "originationNumber": PHONE,
+            "destinationNumber": "+15550100",
+            "messageBody": body,
+            "inboundMessageId": message_id,
+        }
+    )
+
+
+def test_form_signup_is_pending_with_proof_and_asks_to_confirm_on_both_channels(
+    flows: SubscriptionService, services: Services
+) -> None:
+    accepted = flows.subscribe(_signup(), BROWSER)
+
+    contact = services.contacts.get(accepted.contact_id)
+    assert (contact.email, contact.phone) == (EMAIL, PHONE)
+    assert _status(services, contact.contact_id, Channel.EMAIL) == ConsentStatus.PENDING
+    assert _status(services, contact.contact_id, Channel.SMS) == ConsentStatus.PENDING
+    entry = services.consent.entries(contact.contact_id)[0]
+    assert (entry.proof.consent_text, entry.proof.form_id, entry.proof.page_url) == (
+        "Quero receber novidades.",
+        "footer-v1",
+        "https://www.example.com/",
+    )
+    assert (str(entry.proof.ip), entry.proof.user_agent, entry.proof.language) == (
+        "203.0.113.7",
+        "Mozilla/5.0 (test)",
+        "pt-BR",
+    )
+    [confirmation] = _emails()
+    assert confirmation["To"] == EMAIL
+    assert "/v1/confirm/" in _body(confirmation)
+    [request] = _texts(PHONE)
+    assert "SIM" in request  # R-CTIA-3, in the contact's language
+    assert "SAIR" in request
+
+
+def test_r_mbx_5_email_consent_is_granted_only_when_the_link_is_followed(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+    assert _status(services, contact_id, Channel.EMAIL) == ConsentStatus.PENDING
+
+    page = flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+
+    assert page.status == 200
+    assert _status(services, contact_id, Channel.EMAIL) == ConsentStatus.GRANTED
+    grant = services.consent.entries(contact_id)[-1]
+    assert grant.source == "link"
+    assert grant.confirms_entry_id is not None
+
+
+def test_r_ctia_3_sms_consent_is_granted_only_after_yes_and_a_confirmation_follows(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    inbound.handle(_sms("hello?", "in-0"))
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.PENDING
+
+    inbound.handle(_sms("sim"))
+
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.GRANTED
+    assert services.consent.entries(contact_id)[-1].proof.message_id == "in-1"
+    assert len(_texts(PHONE)) == 2  # the request, then the opt-in confirmation
+
+
+def test_r_tcpa_5_stop_revokes_every_sms_topic_and_sends_exactly_one_confirmation(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"], topics=["news", "offers"]), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-1"))
+    sent_before = len(_texts(PHONE))
+
+    inbound.handle(_sms("Stop", "in-2"))
+    inbound.handle(_sms("STOP", "in-3"))
+
+    assert _status(services, contact_id, Channel.SMS, "news") == ConsentStatus.REVOKED
+    assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.REVOKED
+    assert len(_texts(PHONE)) == sent_before + 1
+    assert services.suppression.check(Channel.SMS, PHONE) is not None
+
+
+def test_r_tcpa_3_free_text_revocation_is_honoured(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-1"))
+
+    inbound.handle(_sms("please stop texting me", "in-2"))
+
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.REVOKED
+
+
+def test_r_ctia_2_help_is_answered_even_after_stop(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    flows.subscribe(_signup(channels=["sms"]), BROWSER)
+    inbound.handle(_sms("STOP", "in-1"))
+
+    inbound.handle(_sms("AJUDA", "in-2"))
+
+    reply = _texts(PHONE)[-1]
+    assert services.settings.brand_name in reply
+    assert services.settings.support_url in reply
+
+
+def test_r_ctia_4_start_resubscribes_only_where_a_consent_existed(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-1"))
+    inbound.handle(_sms("STOP", "in-2"))
+
+    inbound.handle(_sms("START", "in-3"))
+
+    assert _status(services, contact_id, Channel.SMS, "news") == ConsentStatus.GRANTED
+    assert _status(services, contact_id, Channel.SMS, "offers") is None
+    assert services.suppression.check(Channel.SMS, PHONE) is None
+
+
+def test_after_stop_the_next_confirmation_is_refused_and_the_refusal_is_on_the_timeline(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    inbound.handle(_sms("STOP", "in-1"))
+    sent_before = len(_texts(PHONE))
+
+    flows.subscribe(_signup(channels=["sms"]), BROWSER)
+
+    assert len(_texts(PHONE)) == sent_before
+    refusal = services.timeline.all(contact_id)[0]
+    assert (refusal.kind, refusal.detail["reason"]) == ("message.refused", "suppressed")
+
+
+def test_r_mbx_2_one_click_unsubscribe_revokes_email_and_refuses_the_next_confirmation_and_marketing(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+    unsubscribe = _token("unsubscribe", _emails()[-1]["List-Unsubscribe"])
+    sent_before = len(_emails())
+
+    flows.unsubscribe(unsubscribe, BROWSER)
+    flows.subscribe(_signup(channels=["email"]), BROWSER)
+    result = services.dispatcher.send(
+        contact_id,
+        OutboundMessage.email(
+            to=EMAIL,
+            purpose=Purpose.MARKETING,
+            subject="Offers",
+            text="...",
+            topic="news",
+            unsubscribe_url="https://example.com/u",
+        ),
+    )
+
+    assert _status(services, contact_id, Channel.EMAIL) == ConsentStatus.PENDING  # asked again, never granted
+    assert len(_emails()) == sent_before
+    assert not result.sent
+    refusals = [e for e in services.timeline.all(contact_id) if e.kind == "message.refused"]
+    assert len(refusals) == 2
+
+
+def test_r_gdpr_5_after_erasure_a_new_signup_gets_no_confirmation(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["email", "sms"]), BROWSER).contact_id
+    services.contacts.erase(contact_id)
+    sent_before = (len(_emails()), len(_texts(PHONE)))
+
+    again = flows.subscribe(_signup(channels=["email", "sms"]), BROWSER)
+
+    assert (len(_emails()), len(_texts(PHONE))) == sent_before
+    assert _kinds(services, again.contact_id).count("message.refused") == 2
+
+
+def test_preference_page_changes_topics_and_sms_needs_a_new_yes(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(), BROWSER).contact_id
+    confirmed = flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+    inbound.handle(_sms("SIM", "in-1"))
+    token = _token("preferences", confirmed.html)
+    page = flows.preferences(token)
+    assert 'value="email:offers"' in page.html
+
+    shown = "shown=email:news&shown=email:offers&shown=sms:news&shown=sms:offers"
+    form = f"{shown}&choice=email:offers&choice=sms:offers&action=save"
+    flows.save_preferences(token, parse_preferences_form(form), BROWSER)
+
+    assert _status(services, contact_id, Channel.EMAIL, "news") == ConsentStatus.REVOKED
+    assert _status(services, contact_id, Channel.EMAIL, "offers") == ConsentStatus.GRANTED
+    assert _status(services, contact_id, Channel.SMS, "news") == ConsentStatus.REVOKED
+    assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.PENDING
+
+
+def test_forged_or_altered_tokens_are_refused_and_change_nothing(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+    token = _token("confirm", _body(_emails()[-1]))
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    entries_before = len(services.consent.entries(contact_id))
+
+    for bad in (altered, "forged.token", token.replace(".", "")):
+        with pytest.raises(TokenError):
+            flows.confirm(bad, BROWSER)
+    with pytest.raises(TokenError):
+        flows.unsubscribe(token, BROWSER)  # a confirm token is not an unsubscribe token
+
+    assert len(services.consent.entries(contact_id)) == entries_before
+    assert _status(services, contact_id, Channel.EMAIL) == ConsentStatus.PENDING
+
+
+def test_a_form_does_not_overwrite_an_existing_profile(
+    flows: SubscriptionService, services: Services
+) -> None:
+    first = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+
+    second = flows.subscribe(
+        _signup(channels=["email"], first_name="Mallory", locale="en"), BROWSER
+    ).contact_id
+
+    contact = services.contacts.get(first)
+    assert second == first
+    assert (contact.first_name, contact.locale) == ("Ana", "pt-BR")

@@ -1,0 +1,102 @@
+"""Deploying a CDK-shaped template into moto: what is created, how functions are found, and
+the loud failure when a function's environment points at something not deployed locally."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.deploy import Deployment, deploy
+from infra.local.exceptions import FunctionNotFound, TemplateError
+
+FIXTURE = Path(__file__).parent.parent / "e2e" / "local_stack_fixture" / "template.json"
+REGION = "us-east-1"
+BASE_URL = "http://127.0.0.1:3999"
+
+
+@pytest.fixture
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(FIXTURE.read_text())
+    return loaded
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield
+
+
+def _deploy(template: dict[str, Any]) -> Deployment:
+    return deploy(template, region=REGION, prefix="unit", base_url=BASE_URL, stack_name="Baton")
+
+
+@pytest.mark.usefixtures("moto")
+def test_functions_are_found_by_logical_id_or_construct_id(template: dict[str, Any]) -> None:
+    deployment = _deploy(template)
+
+    assert deployment.function("SmsInboundFunction").logical_id == "SmsInboundFunction8C9D0E1F"
+    assert deployment.function("EchoFunction0A1B2C3D").name == "unit-EchoFunction0A1B2C3D"
+    with pytest.raises(FunctionNotFound, match="Nobody"):
+        deployment.function("Nobody")
+
+
+@pytest.mark.usefixtures("moto")
+def test_what_the_local_stack_does_not_deploy_is_listed(template: dict[str, Any]) -> None:
+    deployment = _deploy(template)
+
+    assert set(deployment.not_deployed.values()) == {
+        "AWS::KMS::Key",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Permission",
+        "AWS::CDK::Metadata",
+    }
+
+
+@pytest.mark.usefixtures("moto")
+def test_sender_outside_the_templates_identity_is_verified_as_an_address(template: dict[str, Any]) -> None:
+    _deploy(template)
+
+    identities = {i["IdentityName"] for i in boto3.client("sesv2").list_email_identities()["EmailIdentities"]}
+
+    assert identities == {"example.org", "hello@fixture.example.com"}
+
+
+@pytest.mark.usefixtures("moto")
+def test_environment_pointing_at_a_resource_not_deployed_fails_naming_the_variable(
+    template: dict[str, Any],
+) -> None:
+    broken = copy.deepcopy(template)
+    variables = broken["Resources"]["EchoFunction0A1B2C3D"]["Properties"]["Environment"]["Variables"]
+    variables["FIXTURE_KEY_ARN"] = {"Fn::GetAtt": ["DeliveryInboundSmsKey1D2E3F4A", "Arn"]}
+
+    with pytest.raises(
+        TemplateError, match=r"EchoFunction0A1B2C3D Environment.Variables.FIXTURE_KEY_ARN.*KMS"
+    ):
+        _deploy(broken)
+
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == []
+
+
+@pytest.mark.usefixtures("moto")
+def test_teardown_deletes_what_the_deployment_created(template: dict[str, Any]) -> None:
+    deployment = _deploy(template)
+    dynamodb, sns = boto3.client("dynamodb"), boto3.client("sns")
+    assert len(dynamodb.list_tables()["TableNames"]) == 2
+
+    deployment.teardown()
+
+    assert dynamodb.list_tables()["TableNames"] == []
+    assert sns.list_topics()["Topics"] == []
