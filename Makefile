@@ -31,6 +31,7 @@ help:
 	@echo "make test   set up and run every check and test"
 	@echo "make local  serve the API on http://127.0.0.1:3000 over the embedded AWS"
 	@echo "make synth  synthesize the CloudFormation template into cdk.out/"
+	@echo "make bench  print start-up figures (handler import time, synth, local deploy)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -58,7 +59,7 @@ lint: setup
 typecheck: setup
 	mypy
 
-test: setup lint typecheck
+test: setup lambda-wheels lint typecheck
 	pytest -p no:cacheprovider tests
 
 demo: setup
@@ -81,6 +82,10 @@ synth: setup lambda-wheels
 
 local: setup
 	baton local
+
+# Figures, not tests: handler cold-start import times, synth time, local deploy time.
+bench: setup
+	python -m infra.bench.startup
 
 # Regenerate the lock files after changing pyproject.toml.
 lock: $(UV)

@@ -25,7 +25,7 @@ def test_pip_stays_offline_when_the_wheelhouse_exists(tmp_path: Path) -> None:
     assert command[command.index("--find-links") + 1] == str(tmp_path)
 
 
-@pytest.mark.skipif(not WHEELHOUSE.is_dir(), reason="needs `make lambda-wheels` (the offline wheelhouse)")
+@pytest.mark.skipif(not WHEELHOUSE.is_dir(), reason="needs `make lambda-wheels` (make test runs it)")
 def test_local_bundling_yields_linux_binaries_and_the_baton_package(tmp_path: Path) -> None:
     # given the offline wheelhouse, when the asset is bundled, then it holds Linux wheels and baton
     bundled = LocalPipBundling().try_bundle(str(tmp_path))
