@@ -12,7 +12,7 @@ from functools import lru_cache
 from aws_lambda_powertools import Metrics
 
 from baton import aws, secrets
-from baton.clock import Clock, SystemClock
+from baton.clock import Clock, process_clock
 from baton.consent.repository import DynamoConsentRepository
 from baton.consent.service import ConsentService
 from baton.consent.vocabulary import Channel
@@ -72,7 +72,7 @@ def build(settings: Settings, clock: Clock) -> Services:
 
 @lru_cache(maxsize=1)
 def services() -> Services:
-    return build(get_settings(), SystemClock())
+    return build(get_settings(), process_clock())
 
 
 def reset() -> None:

@@ -39,6 +39,20 @@ class FixedClock:
         self._now = as_utc(moment)
 
 
+_process_clock: Clock | None = None
+
+
+def process_clock() -> Clock:
+    """The clock the composition root wires in: the wall clock, unless the local stack set one."""
+    return _process_clock or SystemClock()
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Make `clock` the process clock (the local stack's virtual clock); None restores the wall clock."""
+    global _process_clock  # one process-wide switch, used by local mode only
+    _process_clock = clock
+
+
 def as_utc(moment: datetime) -> datetime:
     """The same instant in UTC; a naive datetime is refused rather than guessed."""
     if moment.tzinfo is None or moment.utcoffset() is None:

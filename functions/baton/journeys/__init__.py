@@ -1,0 +1,1 @@
+"""Journeys as code: the journey, template and segment DSL (contract) and its validation."""

@@ -1,0 +1,209 @@
+"""The journey DSL (contract, ARCHITECTURE.md): one YAML file per journey in `journeys/`.
+
+Unknown keys are errors everywhere. A step has an `id`, exactly one kind (`send`, `wait`,
+`branch`, `handoff`) and an optional `next` (a step id or `end`; without it the next step in
+the list follows).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from baton.consent.models import Topic
+from baton.consent.vocabulary import Channel
+from baton.journeys.conditions import Condition, StepId
+from baton.journeys.durations import Duration
+
+JOURNEY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+END = "end"
+_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_CRON = re.compile(r"^cron\(.+\)$|^rate\(.+\)$")
+
+JourneyId = Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)]
+TemplateId = Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)]
+Target = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]  # a step id or `end`
+
+
+class Purpose(StrEnum):
+    TRANSACTIONAL = "transactional"
+    MARKETING = "marketing"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Strict):
+    """`{start: "09:00", end: "18:00"}` in the recipient's time zone."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK_TIME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a time: use HH:MM (24 h)")
+        return value
+
+
+class Send(_Strict):
+    template: TemplateId
+    channels: Annotated[list[Channel], Field(min_length=1)]
+    window: Window | None = None
+    confirm_delivery: Duration | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[Channel]) -> list[Channel]:
+        if len(set(value)) != len(value):
+            raise ValueError("a channel is listed twice")
+        return value
+
+
+class Wait(_Strict):
+    """`{duration: 1d}`, or `{event: survey.answered, timeout: 3d}`."""
+
+    duration: Duration | None = None
+    event: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Wait:
+        if (self.duration is None) == (self.event is None):
+            raise ValueError("a wait needs either duration, or event with timeout")
+        if self.event is not None and self.timeout is None:
+            raise ValueError("a wait for an event needs a timeout")
+        if self.duration is not None and self.timeout is not None:
+            raise ValueError("timeout goes with event, not with duration")
+        return self
+
+
+class Case(_Strict):
+    when: Condition
+    next: Target
+
+
+class Branch(_Strict):
+    cases: Annotated[list[Case], Field(min_length=1)]
+    default: Target
+
+
+class Handoff(_Strict):
+    queue: Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)]
+    sla: Duration
+    on_timeout: Literal["escalate", "end", "continue"]
+    escalate_to: Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _escalation(self) -> Handoff:
+        if self.on_timeout == "escalate" and self.escalate_to is None:
+            raise ValueError("on_timeout: escalate needs escalate_to")
+        if self.on_timeout != "escalate" and self.escalate_to is not None:
+            raise ValueError("escalate_to goes with on_timeout: escalate")
+        return self
+
+
+StepKind = Literal["send", "wait", "branch", "handoff"]
+
+
+class Step(_Strict):
+    id: StepId
+    send: Send | None = None
+    wait: Wait | None = None
+    branch: Branch | None = None
+    handoff: Handoff | None = None
+    next: Target | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            kinds = [kind for kind in ("send", "wait", "branch", "handoff") if kind in data]
+            if len(kinds) != 1:
+                raise ValueError("a step needs exactly one of send, wait, branch, handoff")
+        return data
+
+    @property
+    def kind(self) -> StepKind:
+        for kind in ("send", "wait", "branch", "handoff"):
+            if getattr(self, kind) is not None:
+                return kind
+        raise AssertionError("validated to have one kind")
+
+    @model_validator(mode="after")
+    def _branch_has_no_next(self) -> Step:
+        if self.branch is not None and self.next is not None:
+            raise ValueError("a branch chooses its next step in cases/default: next is not allowed")
+        return self
+
+
+class Trigger(_Strict):
+    """`{event: support.request_created}` or `{schedule: "cron(0 9 ? * MON *)", segment: gold-customers}`."""
+
+    event: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    schedule: str | None = None
+    segment: Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Trigger:
+        if (self.event is None) == (self.schedule is None):
+            raise ValueError("a trigger needs either event, or schedule with segment")
+        if self.schedule is not None:
+            if self.segment is None:
+                raise ValueError("a schedule trigger needs a segment")
+            if not _CRON.fullmatch(self.schedule):
+                raise ValueError(
+                    f"{self.schedule!r} is not an EventBridge schedule: use cron(...) or rate(...)"
+                )
+        elif self.segment is not None:
+            raise ValueError("segment goes with schedule, not with event")
+        return self
+
+
+class Journey(_Strict):
+    journey: JourneyId
+    description: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    owner: EmailStr
+    purpose: Purpose
+    topic: Topic | None = None
+    review_by: date
+    trigger: Trigger
+    exit_on: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _topic_for_marketing(self) -> Journey:
+        if self.purpose == Purpose.MARKETING and self.topic is None:
+            raise ValueError("a marketing journey needs a consent topic (R-TCPA-1, R-GDPR-1)")
+        return self
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def next_of(self, index: int) -> str:
+        """Where step `index` goes when it completes: its `next`, else the following step, else end."""
+        step = self.steps[index]
+        if step.next is not None:
+            return step.next
+        return self.steps[index + 1].id if index + 1 < len(self.steps) else END
+
+    @property
+    def channels(self) -> list[Channel]:
+        seen: dict[Channel, None] = {}
+        for step in self.steps:
+            if step.send is not None:
+                seen.update(dict.fromkeys(step.send.channels))
+        return list(seen)
+
+    @property
+    def templates(self) -> list[str]:
+        return list(dict.fromkeys(step.send.template for step in self.steps if step.send is not None))
