@@ -24,7 +24,7 @@ endif
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_OUTDIR := cdk.out
 
-.PHONY: help setup test lint typecheck unit integration infra-test e2e demo synth lambda-wheels local validate bench clean
+.PHONY: help setup test lint typecheck demo synth deploy lambda-wheels local bench lock clean
 
 help:
 	@echo "make demo   set up and run the sample scenario on the embedded AWS"
@@ -79,6 +79,10 @@ lambda-wheels: $(LAMBDA_WHEELS)/.downloaded
 
 synth: setup lambda-wheels
 	$(CDK_CLI) synth --quiet
+
+# Needs AWS credentials in the environment (CI's deploy role); settings come from cdk.json.
+deploy: setup lambda-wheels
+	$(CDK_CLI) deploy --require-approval never
 
 local: setup
 	baton local

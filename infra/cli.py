@@ -1,4 +1,5 @@
-"""`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped."""
+"""`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped;
+`baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from infra.demo import DemoFailed, run_demo
-from infra.local.stack import DEFAULT_PORT, LocalStack
+from baton.journeys.catalog import DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
+from baton.journeys.schema import write_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 # `make setup` installs Node 22 here when the system Node is older; jsii (synth) needs a Node.
@@ -30,6 +31,10 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _local(args: argparse.Namespace) -> int:
+    # Imported here: `baton validate` and `baton schema` must not load moto and the local stack.
+    from infra.local.stack import DEFAULT_PORT, LocalStack
+
+    port = args.port if args.port is not None else DEFAULT_PORT
     if args.template is not None:
         template = json.loads(args.template.read_text(encoding="utf-8"))
         stack = LocalStack(template)
@@ -38,9 +43,9 @@ def _local(args: argparse.Namespace) -> int:
         print("Synthesizing the CDK app ...", flush=True)
         stack = LocalStack(outdir=ROOT / "cdk.out")
     try:
-        base_url, token = stack.start(port=args.port)
+        base_url, token = stack.start(port=port)
     except OSError as exc:
-        print(f"baton local: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"baton local: cannot listen on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     times = stack.times
     took = (f"synth {times.synth_s:.1f} s, " if times and times.synth_s is not None else "") + (
@@ -65,6 +70,9 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from infra.demo import DemoFailed, run_demo
+    from infra.local.stack import LocalStack
+
     _prefer_project_node()
     # The handlers' structured logs and metrics would bury the story: keep warnings only.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -83,6 +91,37 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts)
+    print(format_report(report, sms_max_parts=args.sms_max_parts), flush=True)
+    return 0 if report.ok else 1
+
+
+def format_report(report: CatalogReport, *, sms_max_parts: int) -> str:
+    """Each issue as `file:line: key: message`, then what was read and what each SMS costs."""
+    catalog = report.catalog
+    lines = [str(issue) for issue in report.issues]
+    lines.append(
+        f"{_count(len(catalog.journeys), 'journey')}, {_count(len(catalog.templates), 'template')}, "
+        f"{_count(len(catalog.segments), 'segment')} valid in {catalog.root}"
+    )
+    if report.sms:
+        lines.append(f"SMS (R-SMS-1, limit {sms_max_parts} parts; variables at typical lengths):")
+        lines.extend(f"  {estimate}" for estimate in report.sms)
+    lines.append(f"{_count(len(report.issues), 'issue')}." if report.issues else "No issues.")
+    return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _schema(args: argparse.Namespace) -> int:
+    for path in write_schemas(args.out):
+        print(f"wrote {path}", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Baton: consent-first customer messaging on AWS."
@@ -94,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Synthesize the CDK app, deploy it into moto in this process and serve the API.",
     )
     local.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})"
+        "--port", type=int, default=None, help="port on 127.0.0.1 (default 3000, the contract's)"
     )
     local.add_argument(
         "--template",
@@ -110,6 +149,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     demo.set_defaults(run=_demo)
+    validate = commands.add_parser(
+        "validate",
+        help="check every journey, template and segment; exit 1 on any issue",
+        description="Check the journeys folder: each issue as file:line: key: message, then a summary.",
+    )
+    validate.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        default=Path("journeys"),
+        help="the journeys folder (default ./journeys)",
+    )
+    validate.add_argument(
+        "--sms-max-parts",
+        type=int,
+        default=DEFAULT_SMS_MAX_PARTS,
+        help=f"the most parts an SMS template may take (R-SMS-1, default {DEFAULT_SMS_MAX_PARTS})",
+    )
+    validate.set_defaults(run=_validate)
+    schema = commands.add_parser(
+        "schema",
+        help="write the JSON Schema of journey, template and segment files",
+        description="Write journey/template/segment.schema.json (draft 2020-12) generated from the models.",
+    )
+    schema.add_argument(
+        "--out",
+        type=Path,
+        default=Path("journeys/schema"),
+        help="the folder to write into (default journeys/schema)",
+    )
+    schema.set_defaults(run=_schema)
     return parser
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel, to_snake
+
+from baton.settings import Settings
 
 CONTEXT_KEY = "baton"
 
@@ -78,6 +90,20 @@ class BatonConfig(_Model):
     # Lambda sizing: the same for every function (one asset, one cold-start profile).
     memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
     timeout_seconds: Annotated[int, Field(ge=1, le=29)] = 15
+    # The journeys catalog the compiler reads and the Lambda asset ships: relative to the
+    # project root (cdk.json's folder) or absolute. Synth fails if a journey in it is invalid.
+    journeys_dir: NonEmpty = "journeys"
+    # R-SMS-1: an SMS template longer than this many parts in any locale fails the build.
+    sms_max_parts: Annotated[int, Field(ge=1, le=10)] = 3
+    # Channels and the send-time gate: `baton.settings.Settings` fields the stack does not set
+    # itself (smsOriginationIdentity, quietHours, frequencyCaps, webhookUrl, ...), camelCase or
+    # snake_case; each is checked against the field's type at synth. Unset: Baton's default.
+    delivery: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("delivery")
+    @classmethod
+    def _delivery_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return validate_runtime_settings(value)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -101,10 +127,78 @@ class BatonConfig(_Model):
     def log_retention(self) -> logs.RetentionDays:
         return _RETENTION[self.log_retention_days]
 
+    def journeys_path(self, root: Path) -> Path:
+        """The catalog folder, `journeys_dir` resolved against the project root."""
+        return (root / self.journeys_dir).resolve()
+
     @property
     def origins(self) -> list[str]:
         """Allowed origins as the browser sends them (no trailing slash)."""
         return [str(origin).rstrip("/") for origin in self.allowed_origins]
+
+
+# Settings fields the stack fills from its own resources and the settings above; `delivery`
+# may set any other Settings field.
+STACK_SETTINGS = frozenset(
+    {
+        "contacts_table",
+        "consent_table",
+        "timeline_table",
+        "suppression_table",
+        "idempotency_table",
+        "runs_table",
+        "token_secret_arn",
+        "suppression_salt_secret_arn",
+        "public_base_url",
+        "brand_name",
+        "support_url",
+        "postal_address",
+        "sms_frequency",
+        "sender_email",
+        "ses_configuration_set",
+        "default_topics",
+        "topics",
+        "token_ttl_days",
+        "confirm_ttl_days",
+        "max_body_bytes",
+        "allowed_origins",
+        "journeys_dir",
+        "state_machine_arn_prefix",
+        "sms_max_parts",
+    }
+)
+
+
+def runtime_settings_fields() -> list[str]:
+    """The Settings fields `delivery` may set (every field the stack does not set itself)."""
+    return [name for name in Settings.model_fields if name not in STACK_SETTINGS]
+
+
+def validate_runtime_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """`delivery` keys (camelCase or snake_case) as Settings field names, each value checked
+    against the field's type; an unknown key or a value of the wrong type is an error."""
+    allowed = runtime_settings_fields()
+    checked: dict[str, Any] = {}
+    for key, raw in values.items():
+        name = to_snake(key)
+        if name not in allowed:
+            raise ValueError(
+                f"delivery.{key} is not a setting (known: {', '.join(sorted(map(to_camel, allowed)))})"
+            )
+        annotation: Any = Settings.model_fields[name].annotation
+        try:
+            checked[name] = TypeAdapter(annotation).validate_python(raw)
+        except ValidationError as exc:
+            raise ValueError(f"delivery.{key}: {exc.errors()[0]['msg']}") from exc
+    return checked
+
+
+def runtime_settings(config: BatonConfig) -> dict[str, Any]:
+    """Every Settings field `delivery` may set: the configured value, else Baton's default."""
+    return {
+        name: config.delivery.get(name, Settings.model_fields[name].get_default(call_default_factory=True))
+        for name in runtime_settings_fields()
+    }
 
 
 def load_config(node: Node) -> BatonConfig:

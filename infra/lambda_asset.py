@@ -1,9 +1,11 @@
-"""The Lambda code asset: `functions/baton` plus requirements/lambda.lock, bundled without Docker.
+"""The Lambda code asset: `functions/baton`, the `journeys/` catalog and requirements/lambda.lock,
+bundled without Docker.
 
 The asset is built on this machine by pip for the Lambda platform (manylinux2014 x86_64,
 CPython 3.13, wheels only), so synth works without Docker. After `make lambda-wheels` the
 wheels come from `.tools/lambda-wheels` with `--no-index`: synth then needs no network.
-With bundling skipped (`aws:cdk:bundling-stacks` = []) the asset is the source folder as is.
+With bundling skipped (`aws:cdk:bundling-stacks` = []) the asset is the source folder as is
+(without the catalog: the local stack points BATON_JOURNEYS_DIR at the repository's).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra import names
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 PACKAGE = "baton"
+JOURNEYS_DIR = ROOT / "journeys"
 LAMBDA_LOCK = ROOT / "requirements" / "lambda.lock"
 WHEELHOUSE = ROOT / ".tools" / "lambda-wheels"
 
@@ -67,7 +72,10 @@ def pip_install_command(
 
 @jsii.implements(ILocalBundling)
 class LocalPipBundling:
-    """Bundles on this machine: pip installs the lock, then the `baton` package is copied in."""
+    """Bundles on this machine: pip installs the lock, then `baton` and the catalog are copied in."""
+
+    def __init__(self, journeys_dir: Path = JOURNEYS_DIR) -> None:
+        self._journeys_dir = journeys_dir
 
     def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
         target = Path(output_dir)
@@ -81,10 +89,15 @@ class LocalPipBundling:
         # Console scripts (with this machine's shebangs) are of no use in Lambda.
         shutil.rmtree(target / "bin", ignore_errors=True)
         shutil.copytree(FUNCTIONS_DIR / PACKAGE, target / PACKAGE, ignore=_IGNORED, dirs_exist_ok=True)
+        # The journeys and templates, loaded once per cold start (PLAN3 decision 1).
+        if self._journeys_dir.is_dir():
+            shutil.copytree(
+                self._journeys_dir, target / names.ASSET_JOURNEYS_DIR, ignore=_IGNORED, dirs_exist_ok=True
+            )
         return True
 
 
-def lambda_code() -> lambda_.AssetCode:
+def lambda_code(journeys_dir: Path = JOURNEYS_DIR) -> lambda_.AssetCode:
     """One asset for every function. Create it once per stack and share it (one bundling run)."""
     return lambda_.Code.from_asset(
         str(FUNCTIONS_DIR),
@@ -93,6 +106,6 @@ def lambda_code() -> lambda_.AssetCode:
         exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"],
         bundling=BundlingOptions(
             image=DockerImage.from_registry(_BUILD_IMAGE),
-            local=LocalPipBundling(),
+            local=LocalPipBundling(journeys_dir),
         ),
     )

@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag, names
-from infra.config import BatonConfig
+from infra.config import BatonConfig, runtime_settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -27,6 +27,7 @@ def function_environment(
     suppression_salt_secret_arn: str,
     configuration_set_name: str,
     public_base_url: str,
+    state_machine_arn_prefix: str,
 ) -> dict[str, str]:
     """Every `baton.settings.Settings` field a function reads, plus Powertools' own variables.
 
@@ -50,6 +51,18 @@ def function_environment(
         names.ENV_CONFIRM_TTL_DAYS: str(config.confirm_ttl_days),
         names.ENV_MAX_BODY_BYTES: str(config.max_body_bytes),
         names.ENV_ALLOWED_ORIGINS: json.dumps(config.origins),
+        # The asset ships the catalog next to `baton/` (PLAN3 decision 1).
+        names.ENV_JOURNEYS_DIR: names.ASSET_JOURNEYS_DIR,
+        names.ENV_STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix,
+        names.ENV_SMS_MAX_PARTS: str(config.sms_max_parts),
+    }
+    # Channels and the gate: cdk.json's `delivery`, else the defaults, written out so the
+    # deployed values are visible in the function's configuration.
+    environment |= {
+        names.settings_env(name): value if isinstance(value, str) else json.dumps(value)
+        for name, value in runtime_settings(config).items()
+    }
+    environment |= {
         "POWERTOOLS_SERVICE_NAME": names.POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": names.POWERTOOLS_METRICS_NAMESPACE,
     }

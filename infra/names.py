@@ -14,15 +14,19 @@ SECRETS: Final = "Secrets"
 API: Final = "Api"
 DELIVERY: Final = "Delivery"
 OBSERVABILITY: Final = "Observability"
+JOURNEYS: Final = "Journeys"
 
 # The Lambda functions (PLAN.md): construct id -> handler.
 PUBLIC_API_FUNCTION: Final = "PublicApiFunction"
 PRIVATE_API_FUNCTION: Final = "PrivateApiFunction"
 SMS_INBOUND_FUNCTION: Final = "SmsInboundFunction"
+# Every task of every journey's state machine (PLAN3 decision 2); created by `Journeys`.
+JOURNEY_STEP_FUNCTION: Final = "JourneyStepFunction"
 HANDLERS: Final[dict[str, str]] = {
     PUBLIC_API_FUNCTION: "baton.handlers.public_api.handler",
     PRIVATE_API_FUNCTION: "baton.handlers.private_api.handler",
     SMS_INBOUND_FUNCTION: "baton.handlers.sms_inbound.handler",
+    JOURNEY_STEP_FUNCTION: "baton.handlers.journey_step.handler",
 }
 
 # Secrets (construct ids under `Secrets`).
@@ -58,6 +62,19 @@ ENV_TOKEN_TTL_DAYS: Final = settings_env("token_ttl_days")
 ENV_CONFIRM_TTL_DAYS: Final = settings_env("confirm_ttl_days")
 ENV_MAX_BODY_BYTES: Final = settings_env("max_body_bytes")
 ENV_ALLOWED_ORIGINS: Final = settings_env("allowed_origins")
+ENV_JOURNEYS_DIR: Final = settings_env("journeys_dir")
+ENV_STATE_MACHINE_ARN_PREFIX: Final = settings_env("state_machine_arn_prefix")
+ENV_SMS_MAX_PARTS: Final = settings_env("sms_max_parts")
+
+# The catalog folder inside the Lambda asset, next to `baton/` (relative to the task root).
+ASSET_JOURNEYS_DIR: Final = "journeys"
+
+
+def state_machine_name(stack_name: str, journey_id: str) -> str:
+    """A journey's state machine: `<stackName>-<journey id>` (the triggers add the journey id to
+    BATON_STATE_MACHINE_ARN_PREFIX, which ends in `<stackName>-`)."""
+    return f"{stack_name}-{journey_id}"
+
 
 POWERTOOLS_SERVICE_NAME: Final = SERVICE_NAME
 POWERTOOLS_METRICS_NAMESPACE: Final = METRICS_NAMESPACE
@@ -89,4 +106,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", "/v1/contacts/{contact_id}/export", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/contacts/{contact_id}/timeline", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/contacts/{contact_id}/consents", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/events", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/journeys", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/journeys/{journey_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Stack
@@ -13,14 +14,18 @@ from infra.config import BatonConfig
 from infra.constructs.api import Api
 from infra.constructs.data_plane import DataPlane
 from infra.constructs.delivery import Delivery
+from infra.constructs.journeys import Journeys, state_machine_arn_prefix
 from infra.constructs.observability import Observability
 from infra.constructs.secrets import Secrets
 from infra.lambda_asset import lambda_code
 from infra.lambda_function import baton_function, function_environment
 
+ROOT = Path(__file__).resolve().parent.parent  # the project root: cdk.json's folder
+
+# The functions the stack creates itself (JourneyStepFunction is the `Journeys` construct's).
 _DESCRIPTIONS = {
     names.PUBLIC_API_FUNCTION: "Baton public API: subscribe, confirm, preferences, one-click unsubscribe.",
-    names.PRIVATE_API_FUNCTION: "Baton private API: contacts, export, timeline, consents.",
+    names.PRIVATE_API_FUNCTION: "Baton private API: contacts, export, timeline, consents, events, journeys.",
     names.SMS_INBOUND_FUNCTION: "Baton inbound SMS: STOP/HELP/START/YES keywords from the two-way SMS topic.",
 }
 
@@ -43,10 +48,12 @@ class BatonStack(Stack):
             suppression_salt_secret_arn=self.secrets.suppression_salt.secret_arn,
             configuration_set_name=self.delivery.configuration_set.configuration_set_name,
             public_base_url=config.public_base_url or self.api.execute_api_url,
+            state_machine_arn_prefix=state_machine_arn_prefix(self),
         )
-        code = lambda_code()  # one asset (and one bundling run) shared by every function
+        journeys_dir = config.journeys_path(ROOT)
+        code = lambda_code(journeys_dir)  # one asset (and one bundling run) shared by every function
         self.functions: dict[str, lambda_.Function] = {}
-        for function_id in names.HANDLERS:
+        for function_id in _DESCRIPTIONS:
             function = baton_function(
                 self,
                 function_id,
@@ -63,12 +70,25 @@ class BatonStack(Stack):
             self.delivery.grant_send(function)
             self.functions[function_id] = function
 
+        self.journeys = Journeys(
+            self,
+            names.JOURNEYS,
+            config=config,
+            journeys_dir=journeys_dir,
+            code=code,
+            environment=environment,
+            data=self.data,
+            secrets=self.secrets,
+            delivery=self.delivery,
+        )
+        self.journeys.grant_executions(self.functions[names.PRIVATE_API_FUNCTION])
+
         self.api.add_routes(self.functions)
         self.delivery.subscribe_sms_inbound(self.functions[names.SMS_INBOUND_FUNCTION])
         self.observability = Observability(
             self,
             names.OBSERVABILITY,
-            functions=self.functions,
+            functions={**self.functions, names.JOURNEY_STEP_FUNCTION: self.journeys.function},
             rest_api=self.api.rest_api,
             configuration_set=self.delivery.configuration_set,
         )

@@ -6,8 +6,10 @@ endpoints or settings. Nothing here runs at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from aws_lambda_powertools import Metrics
 
@@ -18,9 +20,16 @@ from baton.consent.service import ConsentService
 from baton.consent.vocabulary import Channel
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
+from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.eum import EumSmsAdapter
+from baton.delivery.gate import FrequencyCap, GatePolicy
 from baton.delivery.service import Dispatcher
 from baton.delivery.ses import SesEmailAdapter
 from baton.delivery.sns import SnsSmsAdapter
+from baton.delivery.timing import DailyWindow, WeeklyWindow
+from baton.delivery.voice import EumVoiceAdapter
+from baton.delivery.webhook import WebhookAdapter
+from baton.delivery.whatsapp import WhatsAppAdapter
 from baton.settings import METRICS_NAMESPACE, SERVICE_NAME, Settings, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
@@ -56,18 +65,77 @@ def build(settings: Settings, clock: Clock) -> Services:
     contacts = ContactService(
         DynamoContactRepository(settings.contacts_table), consent, timeline, suppression, clock
     )
-    adapters = {
+    dispatcher = Dispatcher(
+        delivery_adapters(settings, clock, aws.client),
+        suppression,
+        consent,
+        timeline,
+        metrics=metrics,
+        policy=gate_policy(settings),
+        clock=clock,
+    )
+    return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
+
+
+def delivery_adapters(
+    settings: Settings, clock: Clock, client: Callable[[str], Any]
+) -> dict[Channel, ChannelAdapter]:
+    """One adapter per configured channel. `client` makes the boto3 clients: `aws.client` for
+    the API's own messages, `aws.delivery_client` (no SDK retries, R-REL-4) for journeys."""
+    adapters: dict[Channel, ChannelAdapter] = {
         Channel.EMAIL: SesEmailAdapter(
-            aws.client("sesv2"),
+            client("sesv2"),
             sender=settings.sender_email,
             sender_name=settings.brand_name,
             configuration_set=settings.ses_configuration_set or None,
             clock=clock,
         ),
-        Channel.SMS: SnsSmsAdapter(aws.client("sns")),
+        Channel.SMS: SnsSmsAdapter(client("sns")),
     }
-    dispatcher = Dispatcher(adapters, suppression, consent, timeline, metrics=metrics, clock=clock)
-    return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
+    if settings.sms_origination_identity:
+        adapters[Channel.SMS] = EumSmsAdapter(
+            client("pinpoint-sms-voice-v2"),
+            origination_identity=settings.sms_origination_identity,
+            configuration_set=settings.sms_configuration_set or None,
+        )
+    if settings.voice_origination_identity:
+        adapters[Channel.VOICE] = EumVoiceAdapter(
+            client("pinpoint-sms-voice-v2"),
+            origination_identity=settings.voice_origination_identity,
+            configuration_set=settings.voice_configuration_set or None,
+            voices=settings.voice_ids,
+        )
+    if settings.whatsapp_phone_number_id:
+        adapters[Channel.WHATSAPP] = WhatsAppAdapter(
+            client("socialmessaging"),
+            phone_number_id=settings.whatsapp_phone_number_id,
+            meta_api_version=settings.whatsapp_meta_api_version,
+        )
+    if settings.webhook_url:
+        adapters[Channel.WEBHOOK] = WebhookAdapter(
+            settings.webhook_url,
+            lambda: secrets.webhook_key(settings),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            clock=clock,
+        )
+    return adapters
+
+
+def gate_policy(settings: Settings) -> GatePolicy:
+    """The send rules as configured; raises ValueError (at cold start) for a looser or bad rule."""
+    return GatePolicy(
+        frequency_caps=tuple(FrequencyCap.parse(spec) for spec in settings.frequency_caps),
+        quiet_hours=DailyWindow.parse(settings.quiet_hours),
+        quiet_hours_by_country={
+            country.upper(): DailyWindow.parse(window)
+            for country, window in settings.quiet_hours_by_country.items()
+        },
+        calling_windows={
+            country.upper(): WeeklyWindow.parse(spec, settings.calling_holidays.get(country, ()))
+            for country, spec in settings.calling_windows.items()
+        },
+        default_timezone=settings.default_timezone,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -7,11 +7,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from aws_lambda_powertools.utilities import parameters
 
 from baton.settings import Settings, get_settings
 
 MAX_AGE_SECONDS = 300
+_WEBHOOK_KEY_LABEL = b"baton/webhook-signature/v1"
 
 
 class SecretMissing(Exception):
@@ -34,6 +38,17 @@ def signing_key(settings: Settings | None = None) -> bytes:
 def suppression_salt(settings: Settings | None = None) -> bytes:
     """The salt of suppression hashes (see `baton.suppression.hashing`)."""
     return _read((settings or get_settings()).suppression_salt_secret_arn)
+
+
+def webhook_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key that signs webhook posts: the dedicated secret (BATON_WEBHOOK_SECRET_ARN),
+    else a key derived from the token signing key, so the token key itself never leaves Baton
+    (a receiver holding it could forge unsubscribe links). The derived key is the hex text of
+    HMAC-SHA256(token key, "baton/webhook-signature/v1")."""
+    settings = settings or get_settings()
+    if settings.webhook_secret_arn:
+        return _read(settings.webhook_secret_arn)
+    return hmac.new(signing_key(settings), _WEBHOOK_KEY_LABEL, hashlib.sha256).hexdigest().encode()
 
 
 def reset() -> None:

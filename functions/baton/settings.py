@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from baton.delivery import defaults as delivery_defaults
+
 SERVICE_NAME = "baton"  # Powertools service name (logs, traces, metrics dimension)
 METRICS_NAMESPACE = "Baton"  # CloudWatch namespace of every Baton metric
 
@@ -38,6 +40,40 @@ class Settings(BaseSettings):
     confirm_ttl_days: int = 7
     max_body_bytes: int = 16_384
     allowed_origins: list[str] = Field(default_factory=list)
+
+    # Journeys (issue 3, triggers and inventory): the runs table, the catalog folder (relative to
+    # the task root, where the asset ships `journeys/`; the local stack sets the repo's path) and
+    # the ARN of a journey's state machine minus the journey id (`...:stateMachine:<stack>-`).
+    runs_table: str = "baton-runs"
+    journeys_dir: str = "journeys"
+    state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
+    sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
+
+    # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
+    # origination identity, phone number id or URL leaves that channel unconfigured: the gate
+    # refuses it (`no_adapter`) and a journey step fails over to its next channel.
+    sms_origination_identity: str = ""  # set: SMS through End User Messaging, not SNS
+    sms_configuration_set: str = ""
+    voice_origination_identity: str = ""  # End User Messaging voice (SendVoiceMessage)
+    voice_configuration_set: str = ""
+    voice_ids: dict[str, str] = Field(default_factory=lambda: {"en": "JOANNA", "pt-BR": "CAMILA"})
+    whatsapp_phone_number_id: str = ""  # End User Messaging Social: `phone-number-id-...`
+    whatsapp_meta_api_version: str = "v20.0"
+    webhook_url: str = ""  # https (http only to a loopback address)
+    webhook_secret_arn: str = ""  # empty: a key derived from the token secret (see secrets.py)
+    webhook_timeout_seconds: float = 5.0
+    quiet_hours: str = delivery_defaults.QUIET_HOURS  # R-TCPA-2; stricter only
+    quiet_hours_by_country: dict[str, str] = Field(default_factory=dict)  # {"US": "09:00-20:00"}
+    calling_windows: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: dict(delivery_defaults.CALLING_WINDOWS)
+    )  # R-BR-1
+    calling_holidays: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(delivery_defaults.CALLING_HOLIDAYS)
+    )
+    frequency_caps: list[dict[str, str | int | None]] = Field(
+        default_factory=lambda: list(delivery_defaults.FREQUENCY_CAPS)
+    )
+    default_timezone: str = "UTC"  # a step window's zone when the recipient's is unknown
 
 
 @lru_cache(maxsize=1)

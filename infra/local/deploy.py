@@ -1,8 +1,13 @@
 """Deploy a synthesized CloudFormation template into moto: the resources Baton's code talks to
-(tables, secrets, topics, SES identities) are created through the AWS APIs; Lambda functions
-and the REST API are read from the template and run in-process (`runtime`, `server`).
+(tables, secrets, topics, SES identities, state machines) are created through the AWS APIs;
+Lambda functions and the REST API are read from the template and run in-process (`runtime`,
+`server`, `stepfunctions`).
 
 Physical names: the template's own name property when it sets one, else `<prefix>-<logical id>`.
+State machines are created through the Step Functions API (moto's executing backend does not
+see what its CloudFormation creates), with their definition's intrinsics resolved to the local
+ARNs. Every function's `BATON_JOURNEYS_DIR` points at the repository's catalog (nothing is
+bundled locally).
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
+from botocore.exceptions import ClientError
 
 from infra.local.exceptions import FunctionNotFound, TemplateError
 from infra.local.intrinsics import Physical, PseudoParameters, Resolver, intrinsic
-from infra.names import ENV_PUBLIC_BASE_URL, ENV_SENDER_EMAIL
+from infra.names import ENV_JOURNEYS_DIR, ENV_PUBLIC_BASE_URL, ENV_SENDER_EMAIL
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,8 +35,11 @@ if TYPE_CHECKING:
 
 DEFAULT_MEMORY_MB: Final = 128
 DEFAULT_TIMEOUT_S: Final = 3
+# The catalog in this checkout: the local runtime imports the source tree, not a bundled asset.
+REPO_JOURNEYS_DIR: Final = Path(__file__).resolve().parents[2] / "journeys"
 _CDK_PATH: Final = "aws:cdk:path"
 _CDK_HASH: Final = "[0-9A-F]{8}"
+_SUBSTITUTION: Final = re.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,17 @@ class LocalFunction:
     environment: Mapping[str, str]
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_s: int = DEFAULT_TIMEOUT_S
+    cdk_path: str | None = None
+
+
+@dataclass(frozen=True)
+class LocalStateMachine:
+    """A state machine of the template, created in moto's executing Step Functions backend."""
+
+    logical_id: str
+    name: str
+    arn: str
+    definition: str  # the ASL as deployed: intrinsics resolved to local ARNs
     cdk_path: str | None = None
 
 
@@ -69,6 +90,7 @@ class Deployment:
     stack_name: str
     physical: dict[str, Physical] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
+    state_machines: dict[str, LocalStateMachine] = field(default_factory=dict)
     subscriptions: list[LambdaSubscription] = field(default_factory=list)
     not_deployed: dict[str, str] = field(default_factory=dict)  # logical id -> resource type
     _undo: list[Callable[[], None]] = field(default_factory=list)
@@ -86,6 +108,22 @@ class Deployment:
         if len(found) != 1:
             known = ", ".join(sorted(self.functions)) or "none"
             raise FunctionNotFound(f"{name!r} names {len(found)} functions of the template (it has: {known})")
+        return found[0]
+
+    def state_machine(self, name: str) -> LocalStateMachine:
+        """A state machine by logical id, state machine name, or CDK construct id."""
+        found = [
+            m
+            for m in self.state_machines.values()
+            if name in (m.logical_id, m.name)
+            or (m.cdk_path and m.cdk_path.split("/")[-2:-1] == [name])
+            or re.fullmatch(rf"(?:[A-Za-z0-9]*?){re.escape(name)}{_CDK_HASH}", m.logical_id)
+        ]
+        if len(found) != 1:
+            known = ", ".join(sorted(m.name for m in self.state_machines.values())) or "none"
+            raise TemplateError(
+                f"{name!r} names {len(found)} state machines of the template (it has: {known})"
+            )
         return found[0]
 
     def subscriptions_of(self, function_logical_id: str) -> list[LambdaSubscription]:
@@ -116,14 +154,18 @@ class Deployer:
         prefix: str,
         base_url: str,
         stack_name: str,
+        journeys_dir: Path = REPO_JOURNEYS_DIR,
     ) -> None:
         self._resources: Mapping[str, Any] = template.get("Resources", {})
         self._prefix = prefix
         self._base_url = base_url
+        self._journeys_dir = journeys_dir
         self._dynamodb: DynamoDBClient = session.client("dynamodb")
         self._secrets: SecretsManagerClient = session.client("secretsmanager")
         self._sns: SNSClient = session.client("sns")
         self._ses: SESV2Client = session.client("sesv2")
+        # Any: the dev dependencies carry no Step Functions stubs.
+        self._sfn: Any = session.client("stepfunctions")
         account_id: str = session.client("sts").get_caller_identity()["Account"]
         region = session.region_name
         self.deployment = Deployment(account_id=account_id, region=region, stack_name=stack_name)
@@ -144,6 +186,8 @@ class Deployer:
             ("AWS::ApiGateway::Deployment", self._api_deployment),
             ("AWS::ApiGateway::Stage", self._api_stage),
             ("AWS::Lambda::Function", self._function_ref),
+            # After the functions: definitions name their ARNs.
+            ("AWS::StepFunctions::StateMachine", self._state_machine),
             ("AWS::SES::EmailIdentity", self._email_identity),
         )
         # Methods are served by the route table, subscriptions by the runtime.
@@ -322,10 +366,13 @@ class Deployer:
             if key == ENV_PUBLIC_BASE_URL:
                 environment[key] = self._base_url  # links in emails must come back to this server
                 continue
+            if key == ENV_JOURNEYS_DIR:
+                continue  # set below for every function
             try:
                 environment[key] = self._resolver.resolve_str(value)
             except TemplateError as exc:
                 raise TemplateError(f"{lid} Environment.Variables.{key}: {exc}") from exc
+        environment[ENV_JOURNEYS_DIR] = str(self._journeys_dir)
         physical = self.deployment.physical[lid]
         metadata = self._resources[lid].get("Metadata", {})
         return LocalFunction(
@@ -338,6 +385,52 @@ class Deployer:
             timeout_s=int(self._resolver.resolve(props.get("Timeout", DEFAULT_TIMEOUT_S))),
             cdk_path=metadata.get(_CDK_PATH),
         )
+
+    def _state_machine(self, lid: str, props: Mapping[str, Any]) -> Physical:
+        name = self._name(lid, props, "StateMachineName")
+        definition = self._definition(lid, props)
+        request: dict[str, Any] = {
+            "name": name,
+            "definition": definition,
+            # IAM is not enforced locally; the role only has to look like one.
+            "roleArn": f"arn:aws:iam::{self.deployment.account_id}:role/{self._prefix}-{lid}-role",
+            "type": self._resolver.resolve_str(props.get("StateMachineType", "STANDARD")),
+        }
+        tracing = self._resolver.resolve(props.get("TracingConfiguration"))
+        if tracing:
+            request["tracingConfiguration"] = {"enabled": str(tracing.get("Enabled")).lower() == "true"}
+        try:
+            arn = self._sfn.create_state_machine(**request)["stateMachineArn"]
+        except ClientError as exc:
+            raise TemplateError(f"{lid}: Step Functions refused the definition: {exc}") from exc
+        self._undo(lambda: self._sfn.delete_state_machine(stateMachineArn=arn))
+        metadata = self._resources[lid].get("Metadata", {})
+        self.deployment.state_machines[lid] = LocalStateMachine(
+            logical_id=lid, name=name, arn=arn, definition=definition, cdk_path=metadata.get(_CDK_PATH)
+        )
+        return Physical(arn, {"Arn": arn, "Name": name})
+
+    def _definition(self, lid: str, props: Mapping[str, Any]) -> str:
+        """The ASL text, as CloudFormation would hand it to Step Functions."""
+        try:
+            if "DefinitionString" in props:
+                text = self._resolver.resolve_str(props["DefinitionString"])
+            elif "Definition" in props:
+                text = json.dumps(self._resolver.resolve(props["Definition"]))
+            else:
+                raise TemplateError(
+                    f"{lid}: the local stack reads DefinitionString or Definition "
+                    "(DefinitionS3Location is not supported)"
+                )
+            substitutions = {
+                key: self._resolver.resolve_str(value)
+                for key, value in props.get("DefinitionSubstitutions", {}).items()
+            }
+        except TemplateError as exc:
+            raise TemplateError(f"{lid} definition: {exc}") from exc
+        if substitutions:
+            text = _SUBSTITUTION.sub(lambda m: substitutions.get(m.group(1), m.group(0)), text)
+        return text
 
     def _subscription(self, lid: str, props: Mapping[str, Any]) -> None:
         if str(props.get("Protocol", "")).lower() != "lambda":
@@ -360,11 +453,24 @@ class Deployer:
 
 
 def deploy(
-    template: Mapping[str, Any], *, region: str, prefix: str, base_url: str, stack_name: str
+    template: Mapping[str, Any],
+    *,
+    region: str,
+    prefix: str,
+    base_url: str,
+    stack_name: str,
+    journeys_dir: Path = REPO_JOURNEYS_DIR,
 ) -> Deployment:
     """Create the template's resources in the (already started) moto mock."""
     session = boto3.Session(region_name=region)
-    deployer = Deployer(template, session=session, prefix=prefix, base_url=base_url, stack_name=stack_name)
+    deployer = Deployer(
+        template,
+        session=session,
+        prefix=prefix,
+        base_url=base_url,
+        stack_name=stack_name,
+        journeys_dir=journeys_dir,
+    )
     try:
         return deployer.deploy()
     except BaseException:

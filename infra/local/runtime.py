@@ -8,6 +8,9 @@ installed. Switching to another function is a cold start: `baton.settings.get_se
 its own settings. Invoking the same function again is a warm start, as in Lambda. Handler
 modules are imported once per process (module-level state is shared, as in a warm container):
 whatever differs per function must come from settings, which Baton's style requires anyway.
+
+Time: each invocation installs the stack's clock as Baton's process clock (`baton.clock.
+use_clock`), so handlers read the virtual time; a cold start rebuilds `bootstrap.services()`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 import os
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,8 +29,8 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities import parameters
 
-from baton import aws
-from baton.settings import get_settings
+from baton import bootstrap
+from baton.clock import Clock, use_clock
 from infra.local.deploy import LocalFunction
 from infra.local.exceptions import FunctionNotFound, InvocationError
 
@@ -36,6 +40,14 @@ Handler = Callable[[Any, Any], Any]
 
 # One for the process: the environment is process-global, whichever stack is invoking.
 _INVOKE_LOCK: Final = threading.RLock()
+# Which threads are inside a handler right now (a handler's own AWS calls must not wait for
+# executions to settle: those executions wait for the lock this thread holds).
+_INVOKING: Final = threading.local()
+
+
+def invoking() -> bool:
+    """True on a thread that is running a handler."""
+    return bool(getattr(_INVOKING, "depth", 0))
 
 
 @dataclass
@@ -68,9 +80,9 @@ class LambdaContext:
 
 
 def reset_baton_caches() -> None:
-    """A cold start for Baton's code: settings, clients and cached secrets are read anew."""
-    get_settings.cache_clear()
-    aws.reset()
+    """A cold start for Baton's code: settings, clients, cached secrets and the services built
+    from them (with the process clock) are made anew."""
+    bootstrap.reset()  # settings, clients, secrets and services
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
@@ -115,11 +127,13 @@ class LambdaRuntime:
         region: str,
         on_cold_start: Callable[[], None] = reset_baton_caches,
         after_invoke: Callable[[], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._functions = functions
         self._region = region
         self._on_cold_start = on_cold_start
         self._after_invoke = after_invoke
+        self._clock = clock
         self._handlers: dict[str, Handler] = {}
 
     def invoke(self, logical_id: str, event: Any) -> Any:
@@ -129,6 +143,8 @@ class LambdaRuntime:
             raise FunctionNotFound(f"no function {logical_id!r} in this deployment")
         payload = json.loads(json.dumps(event))
         with _INVOKE_LOCK:
+            if self._clock is not None:
+                use_clock(self._clock)
             if _ENVIRONMENT.install((id(self), logical_id), self._environment(function)):
                 self._on_cold_start()
             handler = self._handler(function)
@@ -140,12 +156,24 @@ class LambdaRuntime:
                 timeout_s=function.timeout_s,
             )
             started = time.monotonic()
+            _INVOKING.depth = getattr(_INVOKING, "depth", 0) + 1
             try:
                 result = handler(payload, context)
             except Exception as exc:
                 log.exception("%s (%s) raised", function.logical_id, function.handler)
-                raise InvocationError(f"{function.logical_id} raised {type(exc).__name__}: {exc}") from exc
+                raise InvocationError(
+                    f"{function.logical_id} raised {type(exc).__name__}: {exc}",
+                    # What the Python Lambda runtime reports: Step Functions' Retry and Catch
+                    # match `errorType` against ErrorEquals.
+                    error_type=type(exc).__name__,
+                    error_message=str(exc),
+                    # The handler's frames, not this runtime's (as Lambda reports them).
+                    stack_trace=tuple(
+                        traceback.format_tb(exc.__traceback__.tb_next if exc.__traceback__ else None)
+                    ),
+                ) from exc
             finally:
+                _INVOKING.depth -= 1
                 elapsed = time.monotonic() - started
                 if elapsed > function.timeout_s:
                     log.warning(
@@ -160,7 +188,8 @@ class LambdaRuntime:
             return json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:
             raise InvocationError(
-                f"{function.logical_id} answered something that is not JSON: {exc}"
+                f"{function.logical_id} answered something that is not JSON: {exc}",
+                error_type="Runtime.MarshalError",
             ) from exc
 
     def close(self) -> None:
@@ -193,7 +222,12 @@ class LambdaRuntime:
                 handler = getattr(module, attribute)
             except (ImportError, AttributeError) as exc:
                 raise InvocationError(
-                    f"{function.logical_id}: cannot load handler {function.handler!r}: {exc}"
+                    f"{function.logical_id}: cannot load handler {function.handler!r}: {exc}",
+                    error_type=(
+                        "Runtime.ImportModuleError"
+                        if isinstance(exc, ImportError)
+                        else "Runtime.HandlerNotFound"
+                    ),
                 ) from exc
             self._handlers[function.logical_id] = handler
         return self._handlers[function.logical_id]

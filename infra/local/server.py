@@ -3,6 +3,8 @@ Lambda runtime, plus the `/_local/` helpers of the contract (outbox, inbound SMS
 
 `LocalApp.handle` turns one request into one response and never raises; `LocalHttpServer`
 only moves bytes. Errors use the contract's shape `{"error": {"code", "message", "details"}}`.
+A request that ran a handler answers once the executions it started have settled, so what it
+set going is in the outbox when the caller looks (see stepfunctions.py).
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 import phonenumbers
 
-from infra.local.clock import LocalClock
+from baton.clock import to_iso
+from infra.local.clock import ClockRequestError, VirtualClock, parse_clock_request
 from infra.local.deploy import Deployment
 from infra.local.events import ApiContext, HttpRequest, InboundSms, api_gateway_event, inbound_sms_event
 from infra.local.exceptions import FunctionNotFound, InvocationError
 from infra.local.outbox import Outbox
 from infra.local.routes import LambdaProxy, MockResponse, RouteTable
 from infra.local.runtime import LambdaRuntime
+from infra.local.scheduler import Scheduler, SettleTimeout
 from infra.names import SMS_INBOUND_FUNCTION
 
 log = logging.getLogger(__name__)
@@ -97,7 +100,8 @@ class LocalApp:
         deployment: Deployment,
         runtime: LambdaRuntime,
         outbox: Outbox,
-        clock: LocalClock,
+        clock: VirtualClock,
+        scheduler: Scheduler,
         token: str,
         port: Callable[[], int],
         sms_number: str,
@@ -108,6 +112,7 @@ class LocalApp:
         self.runtime = runtime
         self.outbox = outbox
         self.clock = clock
+        self.scheduler = scheduler
         self.token = token
         self._port = port
         self.sms_number = sms_number
@@ -115,7 +120,7 @@ class LocalApp:
         self._helpers: dict[str, dict[str, Callable[[HttpRequest], HttpResponse]]] = {
             "/_local/outbox": {"GET": self._outbox},
             "/_local/sms-inbound": {"POST": self._sms_inbound},
-            "/_local/clock": {"GET": self._clock, "POST": self._not_yet},
+            "/_local/clock": {"GET": self._clock, "POST": self._move_clock},
             "/_local/ses-event": {"POST": self._not_yet},
         }
 
@@ -181,6 +186,8 @@ class LocalApp:
             result = self.runtime.invoke(integration.function, event)
         except InvocationError as exc:
             return error_response(502, "lambda_error", str(exc))
+        finally:
+            self._settle()
         response = proxy_response(result)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
@@ -226,7 +233,38 @@ class LocalApp:
         return json_response(200, messages)
 
     def _clock(self, request: HttpRequest) -> HttpResponse:
-        return json_response(200, {"now": self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+        return json_response(200, self._clock_state())
+
+    def _move_clock(self, request: HttpRequest) -> HttpResponse:
+        """Move virtual time and run whatever fell due; answers when everything has settled."""
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return error_response(400, "malformed_json", "the body is not JSON")
+        try:
+            move = parse_clock_request(body, self.clock.now())
+        except ClockRequestError as exc:
+            return error_response(
+                422, "invalid_field", "invalid clock move", [{"field": exc.field, "message": exc.message}]
+            )
+        try:
+            self.scheduler.advance_to(move.target)
+        except SettleTimeout as exc:
+            return error_response(504, "executions_not_settled", str(exc))
+        return json_response(200, self._clock_state())
+
+    def _clock_state(self) -> dict[str, Any]:
+        """Now, and the executions asleep until a later time (soonest first)."""
+        return {
+            "now": to_iso(self.clock.now()),
+            "waiting": [{"execution": s.key, "until": to_iso(s.due)} for s in self.scheduler.sleepers()],
+        }
+
+    def _settle(self) -> None:
+        try:
+            self.scheduler.settle()
+        except SettleTimeout:
+            log.exception("executions started by this request did not settle")
 
     def _not_yet(self, request: HttpRequest) -> HttpResponse:
         return error_response(
@@ -279,6 +317,8 @@ class LocalApp:
             self.runtime.invoke(function.logical_id, event)
         except InvocationError as exc:
             return error_response(502, "lambda_error", str(exc))
+        finally:
+            self._settle()
         return json_response(202, {"inboundMessageId": sms.inbound_message_id})
 
 

@@ -4,7 +4,11 @@ run in-process, its API served on localhost. What `baton local` runs, and what t
     stack = LocalStack()                      # synthesizes the CDK app (or pass template=...)
     base_url, token = stack.start(port=0)     # 0: any free port
     ...                                       # HTTP to base_url; stack.outbox, stack.invoke(...)
+    stack.advance("1d")                       # virtual time: runs whatever fell due
     stack.stop()
+
+Time is virtual (`clock.VirtualClock`): it stands still until advanced, and it is Baton's process
+clock while the stack runs. State machines run on moto's interpreter (`stepfunctions`).
 """
 
 from __future__ import annotations
@@ -17,22 +21,29 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.core.models import MockAWS
 
-from infra.local.clock import LocalClock
-from infra.local.deploy import Deployment, deploy
+from baton.clock import Clock, SystemClock, as_utc, process_clock, use_clock
+from baton.journeys.durations import parse_duration
+from infra.local.clock import VirtualClock
+from infra.local.deploy import REPO_JOURNEYS_DIR, Deployment, deploy
 from infra.local.exceptions import LocalStackError
 from infra.local.outbox import Outbox
 from infra.local.routes import RouteTable
 from infra.local.runtime import LambdaRuntime
+from infra.local.scheduler import Scheduler
 from infra.local.server import LocalApp, LocalHttpServer
 from infra.names import SMS_INBOUND_FUNCTION
+
+if TYPE_CHECKING:
+    from infra.local.stepfunctions import LocalStepFunctions
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +97,10 @@ class LocalStack:
         token: str | None = None,
         prefix: str = "baton",
         stack_name: str = "Baton",
-        clock: LocalClock | None = None,
+        clock: VirtualClock | None = None,
         sms_number: str = LOCAL_SMS_NUMBER,
         sms_inbound_function: str = SMS_INBOUND_FUNCTION,
+        journeys_dir: Path = REPO_JOURNEYS_DIR,
     ) -> None:
         self._template = template
         self._outdir = outdir
@@ -96,9 +108,13 @@ class LocalStack:
         self.token = token or secrets.token_urlsafe(32)
         self._prefix = prefix
         self._stack_name = stack_name
-        self.clock = clock or LocalClock()
+        self.clock = clock or VirtualClock()
+        self.scheduler = Scheduler(self.clock)
         self._sms_number = sms_number
         self._sms_inbound_function = sms_inbound_function
+        self._journeys_dir = journeys_dir
+        self._step_functions: LocalStepFunctions | None = None
+        self._previous_clock: Clock | None = None
         self._mock: MockAWS | None = None
         self._saved_env: dict[str, str | None] = {}
         self._server: LocalHttpServer | None = None
@@ -133,6 +149,7 @@ class LocalStack:
                 prefix=self._prefix,
                 base_url=self.base_url,
                 stack_name=self._stack_name,
+                journeys_dir=self._journeys_dir,
             )
             self._outbox = Outbox(
                 account_id=self._deployment.account_id,
@@ -141,14 +158,32 @@ class LocalStack:
                 now=self.clock.now,
             )
             self._runtime = LambdaRuntime(
-                self._deployment.functions, region=REGION, after_invoke=self._outbox.collect
+                self._deployment.functions,
+                region=REGION,
+                after_invoke=self._outbox.collect,
+                clock=self.clock,
             )
+            self._previous_clock = process_clock()
+            use_clock(self.clock)
+            if self._deployment.state_machines:
+                # Imported here: moto's ASL interpreter takes seconds to import, and a template
+                # without state machines does not need it.
+                from infra.local.stepfunctions import LocalStepFunctions
+
+                self._step_functions = LocalStepFunctions(
+                    self.scheduler,
+                    self._runtime.invoke,
+                    state_machine_arns=[m.arn for m in self._deployment.state_machines.values()],
+                    functions={f.name: f.logical_id for f in self._deployment.functions.values()},
+                )
+                self._step_functions.attach()
             self._server.app = LocalApp(
                 routes=RouteTable.from_template(template),
                 deployment=self._deployment,
                 runtime=self._runtime,
                 outbox=self._outbox,
                 clock=self.clock,
+                scheduler=self.scheduler,
                 token=self.token,
                 port=lambda: self._server.port if self._server else 0,
                 sms_number=self._sms_number,
@@ -176,6 +211,14 @@ class LocalStack:
                 self._thread.join(timeout=10)
             self._server.server_close()
         self._server = self._thread = None
+        if self._step_functions is not None:
+            self._step_functions.detach()
+            self._step_functions = None
+        if self._previous_clock is not None:
+            if process_clock() is self.clock:
+                previous = self._previous_clock
+                use_clock(None if isinstance(previous, SystemClock) else previous)
+            self._previous_clock = None
         if self._runtime is not None:
             self._runtime.close()
             self._runtime = None
@@ -223,10 +266,32 @@ class LocalStack:
         return self._template
 
     def invoke(self, function: str, event: Any) -> Any:
-        """Run a function (logical id or construct id) with an event, as Lambda would."""
+        """Run a function (logical id or construct id) with an event, as Lambda would; returns
+        once the executions it started have settled."""
         if self._runtime is None:
             raise LocalStackError("the local stack is not started")
-        return self._runtime.invoke(self.deployment.function(function).logical_id, event)
+        try:
+            return self._runtime.invoke(self.deployment.function(function).logical_id, event)
+        finally:
+            self.scheduler.settle()
+
+    def settle(self) -> None:
+        """Return when every execution is asleep on a future time or finished."""
+        self.scheduler.settle()
+
+    def advance(self, by: timedelta | str) -> datetime:
+        """Move virtual time forward (`timedelta` or a DSL duration such as "1d") and run
+        whatever fell due on the way; returns the new now."""
+        delta = parse_duration(by) if isinstance(by, str) else by
+        if delta < timedelta(0):
+            raise ValueError(f"the clock only moves forward, not by {delta}")
+        return self.scheduler.advance_to(self.clock.now() + delta)
+
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move virtual time to `moment` (not before now) and run whatever fell due."""
+        if as_utc(moment) < self.clock.now():
+            raise ValueError(f"{moment.isoformat()} is before the clock's now: time only moves on")
+        return self.scheduler.advance_to(moment)
 
     # Internals -------------------------------------------------------------------------
 

@@ -19,9 +19,22 @@ from infra.local import LocalStack
 from infra.local.stack import synthesize_template
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "moves_session_clock: advances the session stack's virtual clock (runs after every other test)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Move e2e tests after every other test (a stable sort keeps their own order)."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Move e2e tests after every other test, and those that move the session stack's clock (time
+    only goes forward) after the rest; a stable sort keeps their own order."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("e2e") is not None,
+            item.get_closest_marker("moves_session_clock") is not None,
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ParamValid
 from botocore.stub import ANY, Stubber
 
 from baton.clock import FixedClock
-from baton.delivery.exceptions import ProviderRejected, ProviderUnavailable, translate
+from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable, translate
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.ses import SesEmailAdapter
 from baton.delivery.sns import SnsSmsAdapter
@@ -167,11 +167,11 @@ def test_sns_adds_sender_id_and_origination_number_when_configured(sns: tuple[An
 @pytest.mark.parametrize(
     ("code", "status", "expected"),
     [
-        ("Throttling", 400, ProviderUnavailable),
-        ("ThrottledException", 400, ProviderUnavailable),
+        ("Throttling", 400, ProviderThrottled),
+        ("ThrottledException", 400, ProviderThrottled),
         ("InternalError", 500, ProviderUnavailable),
         ("SomethingNew", 503, ProviderUnavailable),
-        ("SomethingNew", 429, ProviderUnavailable),
+        ("SomethingNew", 429, ProviderThrottled),
         ("InvalidParameter", 400, ProviderRejected),
         ("AuthorizationError", 403, ProviderRejected),
         ("SomethingNew", 400, ProviderRejected),

@@ -20,7 +20,7 @@ from baton.delivery.message import Purpose
 from baton.suppression.models import SuppressionReason
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-PHONE = "+15555550100"
+PHONE = "+442079460000"  # London: the quiet hours (R-TCPA-2) read Europe/London
 EMAIL = "ana@example.com"
 STOPPED = SuppressionFact(reason=SuppressionReason.OPT_OUT, since=NOW - timedelta(minutes=1))
 
@@ -58,6 +58,12 @@ def test_reasons_are_stable_strings() -> None:
         "not_opted_out",
         "opt_out_window_closed",
         "no_adapter",
+        "sales_hold",
+        "frequency_cap",
+        "quiet_hours",
+        "calling_window",
+        "outside_window",
+        "unknown_timezone",
     ]
 
 

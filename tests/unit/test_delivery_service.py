@@ -30,7 +30,7 @@ from baton.delivery.service import (
 from baton.suppression.models import SuppressionReason
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-PHONE = "+15555550100"
+PHONE = "+442079460000"  # London: the quiet hours (R-TCPA-2) read Europe/London
 
 
 class FakeSms(ChannelAdapter):

@@ -1,4 +1,5 @@
-"""Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents."""
+"""Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents,
+events (journey triggers) and the journeys inventory."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from baton.api.exceptions import ApiError
 from baton.api.resolver import create_resolver
 from baton.bootstrap import services
 from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
 from baton.contacts.models import ContactInput
+from baton.triggers import wiring
+from baton.triggers.exceptions import JourneyNotFound
+from baton.triggers.models import EventIn
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -80,6 +85,30 @@ def record(contact_id: str, command: RecordConsent) -> Response[str]:
     change = record_consent(services(), contact_id, command, _actor())
     status = HTTPStatus.CREATED if change.entry is not None else HTTPStatus.OK
     return _json(status, ConsentRecorded(state=change.state, entry=change.entry))
+
+
+@router.post("/v1/events")
+def record_event(event: EventIn) -> Response[str]:
+    events = wiring.event_service(services(), router.lambda_context)
+    return _json(HTTPStatus.ACCEPTED, events.record(event))
+
+
+@router.get("/v1/journeys")
+def list_journeys() -> Response[str]:
+    return _json(HTTPStatus.OK, wiring.inventory(services()).list())
+
+
+class _NoSuchJourney(ApiError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+@router.get("/v1/journeys/<journey_id>")
+def get_journey(journey_id: str) -> Response[str]:
+    try:
+        return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
+    except JourneyNotFound as exc:
+        raise _NoSuchJourney(str(exc)) from exc
 
 
 @lru_cache(maxsize=1)

@@ -62,7 +62,7 @@ class ConsentEntry(BaseModel):
     contact_id: str
     channel: Channel
     topic: Topic
-    address: str | None
+    address: str | None = None  # None: a revocation with no address on record (stored without it)
     status: ConsentStatus
     previous_status: ConsentStatus | None = None
     basis: Basis | None = None
@@ -85,7 +85,7 @@ class ConsentState(BaseModel):
     contact_id: str
     channel: Channel
     topic: Topic
-    address: str | None
+    address: str | None = None  # see ConsentEntry.address
     status: ConsentStatus
     basis: Basis | None = None
     source: Source

@@ -59,4 +59,15 @@ IDEMPOTENCY = TableSpec(
     description="Powertools idempotency records (R-REL-6).",
 )
 
-ALL_TABLES: tuple[TableSpec, ...] = (CONTACTS, CONSENT, TIMELINE, SUPPRESSION, IDEMPOTENCY)
+RUNS = TableSpec(
+    id="runs",
+    partition_key="contact_id",
+    sort_key="sk",
+    description=(
+        "Every journey execution started for a contact: sk `<journey>#<execution name>`, with its"
+        " status, start time and ARN, so exit_on and event waits find a contact's runs without"
+        " listing Step Functions executions."
+    ),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (CONTACTS, CONSENT, TIMELINE, SUPPRESSION, IDEMPOTENCY, RUNS)

@@ -57,7 +57,7 @@ class EumSmsAdapter(ChannelAdapter):
             "MessageBody": message.text,
             "MessageType": "PROMOTIONAL" if message.purpose == Purpose.MARKETING else "TRANSACTIONAL",
             # Context comes back on every delivery event: it ties receipts to the send.
-            "Context": _context(message),
+            "Context": message_context(message),
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
@@ -68,7 +68,9 @@ class EumSmsAdapter(ChannelAdapter):
         return request
 
 
-def _context(message: OutboundMessage) -> dict[str, str]:
+def message_context(message: OutboundMessage) -> dict[str, str]:
+    """The `Context` of an End User Messaging send (it comes back on every delivery event):
+    purpose, topic and the message's tags, within the service model's limits."""
     context = {"purpose": str(message.purpose)}
     if message.topic:
         context["topic"] = message.topic

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-# Codes that mean "not now" across the services Baton calls (R-REL-4: retry these only).
-_TRANSIENT_CODES = frozenset(
+# Codes that mean "slow down" across the services Baton calls.
+_THROTTLING_CODES = frozenset(
     {
         "Throttling",
         "ThrottlingException",
@@ -22,6 +22,11 @@ _TRANSIENT_CODES = frozenset(
         "LimitExceededException",  # SES v2 SendEmail: the sending quota is used up for now
         "KMSThrottling",
         "KMSThrottlingException",
+    }
+)
+# Codes that mean "not now" (R-REL-4: retry these only): throttling and the service's own faults.
+_TRANSIENT_CODES = _THROTTLING_CODES | frozenset(
+    {
         "InternalError",
         "InternalFailure",
         "InternalErrorException",
@@ -56,13 +61,19 @@ class ProviderUnavailable(DeliveryError):
     retryable = True
 
 
+class ProviderThrottled(ProviderUnavailable):
+    """The provider asked Baton to slow down (throttling, HTTP 429, a used-up quota)."""
+
+
 def translate(exc: ClientError | BotoCoreError, provider: str) -> DeliveryError:
     """The `DeliveryError` for an exception raised by a boto3 call (use with `raise ... from exc`)."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        if code in _TRANSIENT_CODES or status == 429 or status >= 500:
+        if code in _THROTTLING_CODES or status == 429:
+            return ProviderThrottled(provider, code, str(error.get("Message", "")))
+        if code in _TRANSIENT_CODES or status >= 500:
             return ProviderUnavailable(provider, code, str(error.get("Message", "")))
         return ProviderRejected(provider, code, str(error.get("Message", "")))
     if isinstance(exc, ParamValidationError):

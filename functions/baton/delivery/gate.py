@@ -9,6 +9,11 @@ the facts read at send time (R-TCPA-4: a revocation counts before the very next 
 |                      | consent (R-CASL-1); email also needs a one-click unsubscribe URL (R-MBX-1) |
 | confirmation         | an address, not suppressed, consent `pending` for channel+topic and address |
 | opt_out_confirmation | an address suppressed by an opt-out, within minutes of it (R-TCPA-5)       |
+
+Marketing then also needs: no open deal (`sales_hold`), the frequency cap not reached, and for
+SMS and voice the quiet hours (R-TCPA-2) and, for calls to Brazil, the calling window
+(R-BR-1). A journey step's `window` applies to every purpose. A closed time window is a hold:
+the decision carries `until`, when the window next opens, and the step is decided again then.
 """
 
 from __future__ import annotations
@@ -18,10 +23,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus
+from baton.delivery import defaults
 from baton.delivery.message import Purpose
+from baton.delivery.timing import (
+    DailyWindow,
+    Interval,
+    Schedule,
+    WeeklyWindow,
+    intersect,
+    is_open,
+    next_opening,
+    open_intervals,
+)
+from baton.delivery.zones import number_country, recipient_zones
 from baton.suppression.models import SuppressionReason
+
+PHONE_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.WHATSAPP})
 
 
 class Reason(StrEnum):
@@ -39,6 +59,12 @@ class Reason(StrEnum):
     NOT_OPTED_OUT = "not_opted_out"
     OPT_OUT_WINDOW_CLOSED = "opt_out_window_closed"
     NO_ADAPTER = "no_adapter"  # decided by the dispatcher: no adapter for the channel
+    SALES_HOLD = "sales_hold"  # an open deal holds marketing off
+    FREQUENCY_CAP = "frequency_cap"
+    QUIET_HOURS = "quiet_hours"  # R-TCPA-2 (held until they end)
+    CALLING_WINDOW = "calling_window"  # R-BR-1 (held until it opens)
+    OUTSIDE_WINDOW = "outside_window"  # the journey step's own window (held until it opens)
+    UNKNOWN_TIMEZONE = "unknown_timezone"  # R-TCPA-2: no zone to read the quiet hours in
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +74,7 @@ class GateRequest:
     address: str
     topic: str | None = None
     has_unsubscribe_url: bool = False
+    window: DailyWindow | None = None  # a journey step's window, recipient's local time
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +94,31 @@ class ConsentFact:
 
 
 @dataclass(frozen=True, slots=True)
+class SentFact:
+    """A message sent to the contact earlier (a `message.sent` timeline event)."""
+
+    channel: Channel
+    purpose: Purpose
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What places the contact in time (see `baton.delivery.zones`)."""
+
+    timezone: str | None = None
+    country: str | None = None
+    phone: str | None = None  # read for the zone of a send on a channel without a number
+
+
+@dataclass(frozen=True, slots=True)
 class GateFacts:
     now: datetime
     suppression: SuppressionFact | None = None
     consent: ConsentFact | None = None  # None: no record
+    sales_hold: bool = False  # the contact's `sales.deal_open`
+    recent_sends: tuple[SentFact, ...] = ()  # within the longest frequency-cap period
+    recipient: Recipient = field(default_factory=Recipient)
 
 
 def _implied_lifetimes() -> Mapping[Basis, timedelta]:
@@ -82,6 +130,51 @@ def _implied_lifetimes() -> Mapping[Basis, timedelta]:
 
 
 @dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    """At most `limit` messages of `purpose` (on `channel`, or on any when None) per `period`."""
+
+    purpose: Purpose
+    limit: int
+    period: timedelta
+    channel: Channel | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit < 0 or self.period <= timedelta(0):
+            raise ValueError("a frequency cap needs a limit of 0 or more and a positive period")
+
+    def applies_to(self, purpose: Purpose, channel: Channel) -> bool:
+        return self.purpose == purpose and self.channel in (None, channel)
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, object]) -> FrequencyCap:
+        """`{"purpose": "marketing", "channel": "sms" | None, "limit": 3, "days": 7}`."""
+        channel = spec.get("channel")
+        return cls(
+            purpose=Purpose(str(spec["purpose"])),
+            limit=int(str(spec["limit"])),
+            period=timedelta(days=int(str(spec["days"]))),
+            channel=Channel(str(channel)) if channel not in (None, "", "any") else None,
+        )
+
+
+def _default_caps() -> tuple[FrequencyCap, ...]:
+    return tuple(FrequencyCap.parse(spec) for spec in defaults.FREQUENCY_CAPS)
+
+
+def _default_calling_windows() -> Mapping[str, WeeklyWindow]:
+    return MappingProxyType(
+        {
+            country: WeeklyWindow.parse(spec, defaults.CALLING_HOLIDAYS.get(country, ()))
+            for country, spec in defaults.CALLING_WINDOWS.items()
+        }
+    )
+
+
+def _no_windows() -> Mapping[str, DailyWindow]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
 class GatePolicy:
     # Suppression reasons that mean "the person opted out" (and so may get one confirmation).
     # Bounces, complaints and erasure are not among them: nothing more is sent after those.
@@ -89,6 +182,30 @@ class GatePolicy:
     # FCC 24-24 (R-TCPA-5): the one confirmation text goes within five minutes of the opt-out.
     opt_out_confirmation_window: timedelta = timedelta(minutes=5)
     implied_consent_lifetimes: Mapping[Basis, timedelta] = field(default_factory=_implied_lifetimes)
+    frequency_caps: tuple[FrequencyCap, ...] = field(default_factory=_default_caps)
+    # R-TCPA-2: the hours marketing texts and calls may go out, per destination country when
+    # named (stricter rules), else `quiet_hours`; never wider than 08:00-21:00.
+    quiet_hours: DailyWindow = field(default_factory=lambda: DailyWindow.parse(defaults.QUIET_HOURS))
+    quiet_hours_by_country: Mapping[str, DailyWindow] = field(default_factory=_no_windows)
+    quiet_hours_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.VOICE})
+    # R-BR-1: marketing calls to these destination countries keep their weekly window too.
+    calling_windows: Mapping[str, WeeklyWindow] = field(default_factory=_default_calling_windows)
+    # A step's window for a recipient with no known zone at all (not a legal rule).
+    default_timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        legal = DailyWindow.parse(defaults.QUIET_HOURS)
+        for window in (self.quiet_hours, *self.quiet_hours_by_country.values()):
+            if not window.within(legal):
+                raise ValueError(f"quiet hours {window} are looser than R-TCPA-2 ({legal})")
+        try:
+            ZoneInfo(self.default_timezone)  # fails at start-up, not at the first send
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{self.default_timezone!r} is not an IANA time zone") from None
+
+    @property
+    def longest_cap_period(self) -> timedelta:
+        return max((cap.period for cap in self.frequency_caps), default=timedelta(0))
 
 
 DEFAULT_POLICY = GatePolicy()
@@ -107,6 +224,12 @@ class GateDecision:
     allowed: bool
     reason: Reason
     rule: str | None = None  # the rulebook id behind the decision, when there is one
+    until: datetime | None = None  # a hold: when the closed window next opens (UTC)
+
+    @property
+    def held(self) -> bool:
+        """Not now, but decide again at `until` (quiet hours, calling window, step window)."""
+        return not self.allowed and self.until is not None
 
 
 def decide(request: GateRequest, facts: GateFacts, policy: GatePolicy = DEFAULT_POLICY) -> GateDecision:
@@ -121,7 +244,8 @@ def decide(request: GateRequest, facts: GateFacts, policy: GatePolicy = DEFAULT_
         # Suppression outranks everything else: STOP, unsubscribe, bounce, complaint, erasure.
         return _refuse(Reason.SUPPRESSED, _SUPPRESSION_RULES.get(facts.suppression.reason))
     if request.purpose == Purpose.TRANSACTIONAL:
-        return GateDecision(True, Reason.ALLOWED)
+        # Transactional skips consent, sales hold, cap and quiet hours; the step's window stays.
+        return _timing(request, facts, policy, marketing=False) or GateDecision(True, Reason.ALLOWED)
     if request.purpose == Purpose.CONFIRMATION:
         return _confirmation(request, facts.consent)
     return _marketing(request, facts, policy)
@@ -150,7 +274,80 @@ def _marketing(request: GateRequest, facts: GateFacts, policy: GatePolicy) -> Ga
         return _refuse(Reason.CONSENT_EXPIRED, "R-CASL-1")
     if request.channel == Channel.EMAIL and not request.has_unsubscribe_url:
         return _refuse(Reason.NO_UNSUBSCRIBE_URL, "R-MBX-1")
-    return GateDecision(True, Reason.ALLOWED, rule)
+    if facts.sales_hold:
+        return _refuse(Reason.SALES_HOLD)
+    if _cap_reached(request, facts, policy):
+        return _refuse(Reason.FREQUENCY_CAP)
+    return _timing(request, facts, policy, marketing=True) or GateDecision(True, Reason.ALLOWED, rule)
+
+
+def _cap_reached(request: GateRequest, facts: GateFacts, policy: GatePolicy) -> bool:
+    for cap in policy.frequency_caps:
+        if not cap.applies_to(request.purpose, request.channel):
+            continue
+        since = facts.now - cap.period  # rolling: the last `period` up to this moment
+        count = sum(
+            1
+            for sent in facts.recent_sends
+            if cap.applies_to(sent.purpose, sent.channel) and since < sent.at <= facts.now
+        )
+        if count >= cap.limit:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _TimeRule:
+    reason: Reason
+    rule: str | None
+    schedule: Schedule
+    zones: tuple[str, ...]
+
+
+def _timing(
+    request: GateRequest, facts: GateFacts, policy: GatePolicy, *, marketing: bool
+) -> GateDecision | None:
+    """None when every time rule is open now; else a hold until all of them are open at once."""
+    recipient = facts.recipient
+    phone = request.address if request.channel in PHONE_CHANNELS else recipient.phone
+    zones = recipient_zones(recipient.timezone, phone, recipient.country)
+    rules: list[_TimeRule] = []
+    if marketing and request.channel in policy.quiet_hours_channels:
+        if not zones:
+            return _refuse(Reason.UNKNOWN_TIMEZONE, "R-TCPA-2")
+        country = number_country(request.address)
+        quiet = policy.quiet_hours_by_country.get(country or "", policy.quiet_hours)
+        rules.append(_TimeRule(Reason.QUIET_HOURS, "R-TCPA-2", quiet, zones))
+        calling = policy.calling_windows.get(country or "")
+        if request.channel == Channel.VOICE and calling is not None:
+            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, zones))
+    if request.window is not None:
+        rules.append(
+            _TimeRule(Reason.OUTSIDE_WINDOW, None, request.window, zones or (policy.default_timezone,))
+        )
+    closed: _TimeRule | None = None
+    combined: list[Interval] | None = None
+    for rule in rules:
+        intervals = _open_in_every_zone(rule, facts.now)
+        if closed is None and not is_open(intervals, facts.now):
+            closed = rule
+        combined = intervals if combined is None else intersect(combined, intervals)
+    if closed is None or combined is None:
+        return None
+    until = next_opening(combined, facts.now)
+    if until is None:
+        # The windows never overlap (candidate zones too far apart): not a hold, a refusal.
+        reason = Reason.UNKNOWN_TIMEZONE if len(closed.zones) > 1 else closed.reason
+        return _refuse(reason, closed.rule)
+    return GateDecision(False, closed.reason, closed.rule, until=until)
+
+
+def _open_in_every_zone(rule: _TimeRule, now: datetime) -> list[Interval]:
+    result: list[Interval] | None = None
+    for zone in rule.zones:
+        intervals = open_intervals(rule.schedule, ZoneInfo(zone), now)
+        result = intervals if result is None else intersect(result, intervals)
+    return result or []
 
 
 def _opt_out_confirmation(facts: GateFacts, policy: GatePolicy) -> GateDecision:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,10 +34,14 @@ class OutboundMessage:
     topic: str | None = None  # consent topic; required for marketing
     unsubscribe_url: str | None = None  # one-click URL for List-Unsubscribe (R-MBX-1)
     tags: Mapping[str, str] = field(default_factory=_no_tags)  # provider tags (journey, step, ...)
+    locale: str | None = None  # the locale the content was rendered in (a voice is chosen by it)
+    payload: Mapping[str, str] | None = None  # webhook only: the JSON object posted
 
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise ValueError("a message needs text")
+        if (self.channel == Channel.WEBHOOK) != (self.payload is not None):
+            raise ValueError("a webhook message has a payload, and only a webhook message")
         if self.channel == Channel.EMAIL and not (self.subject and self.subject.strip()):
             raise ValueError("an email needs a subject")
         if self.channel != Channel.EMAIL and (self.subject is not None or self.html is not None):
@@ -58,6 +63,7 @@ class OutboundMessage:
         topic: str | None = None,
         unsubscribe_url: str | None = None,
         tags: Mapping[str, str] | None = None,
+        locale: str | None = None,
     ) -> OutboundMessage:
         return cls(
             channel=Channel.EMAIL,
@@ -69,6 +75,7 @@ class OutboundMessage:
             topic=topic,
             unsubscribe_url=unsubscribe_url,
             tags=MappingProxyType(dict(tags or {})),
+            locale=locale,
         )
 
     @classmethod
@@ -88,6 +95,55 @@ class OutboundMessage:
             text=text,
             topic=topic,
             tags=MappingProxyType(dict(tags or {})),
+        )
+
+    @classmethod
+    def phone(
+        cls,
+        channel: Channel,
+        *,
+        to: str,
+        purpose: Purpose,
+        text: str,
+        topic: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        locale: str | None = None,
+    ) -> OutboundMessage:
+        """A text for a phone channel: SMS, a voice call's script, or a WhatsApp message."""
+        if channel not in (Channel.SMS, Channel.VOICE, Channel.WHATSAPP):
+            raise ValueError(f"{channel} is not a phone channel")
+        return cls(
+            channel=channel,
+            to=to,
+            purpose=purpose,
+            text=text,
+            topic=topic,
+            tags=MappingProxyType(dict(tags or {})),
+            locale=locale,
+        )
+
+    @classmethod
+    def webhook(
+        cls,
+        *,
+        to: str,
+        purpose: Purpose,
+        payload: Mapping[str, str],
+        topic: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        locale: str | None = None,
+    ) -> OutboundMessage:
+        """A JSON object for the configured webhook; `to` names the recipient (the contact id)."""
+        body = MappingProxyType(dict(payload))
+        return cls(
+            channel=Channel.WEBHOOK,
+            to=to,
+            purpose=purpose,
+            text=json.dumps(dict(body), ensure_ascii=False, sort_keys=True),
+            topic=topic,
+            tags=MappingProxyType(dict(tags or {})),
+            locale=locale,
+            payload=body,
         )
 
     @property

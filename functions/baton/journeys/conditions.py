@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
 
 from baton.consent.vocabulary import Channel
 
@@ -24,6 +25,14 @@ class AttributeCondition(_Strict):
     `locale`, `timezone`, `first_name`, ...), or a dotted path (`sales.deal_open`).
     """
 
+    # For editors: `attribute` and one operator (`_one_operator` words the error for `baton validate`).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={"minProperties": 2, "maxProperties": 2},
+    )
+
     attribute: Annotated[str, Field(min_length=1, max_length=255)]
     equals: JsonValue = None
     in_: Annotated[list[JsonValue] | None, Field(alias="in")] = None
@@ -37,7 +46,16 @@ class AttributeCondition(_Strict):
         if isinstance(data, dict):
             given = [op for op in _OPERATORS if op in data]
             if len(given) != 1:
-                raise ValueError(f"an attribute condition needs exactly one of {', '.join(_OPERATORS)}")
+                found = f"found {', '.join(given)}" if given else "found none"
+                raise ValueError(
+                    f"an attribute condition needs exactly one of {', '.join(_OPERATORS)} ({found})"
+                )
+            for op in ("gt", "lt"):
+                value = data.get(op)
+                if isinstance(value, str) and not is_iso_date(value):
+                    raise ValueError(f"{op} compares numbers or ISO dates (2026-05-01): {value!r} is neither")
+                if isinstance(value, bool):
+                    raise ValueError(f"{op} compares numbers or ISO dates, not true/false")
         return data
 
     @property
@@ -61,14 +79,13 @@ class StepIs(_Strict):
     is_: Annotated[str, Field(alias="is", min_length=1)]
 
 
-class ChannelUsed(_Strict):
-    channel_used: StepIs
+class StepChannel(_Strict):
+    step: StepId
+    is_: Annotated[Channel, Field(alias="is")]
 
-    @model_validator(mode="after")
-    def _channel(self) -> ChannelUsed:
-        if self.channel_used.is_ not in {channel.value for channel in Channel}:
-            raise ValueError(f"channel_used.is must be one of {', '.join(c.value for c in Channel)}")
-        return self
+
+class ChannelUsed(_Strict):
+    channel_used: StepChannel
 
 
 class HandoffOutcome(_Strict):
@@ -87,12 +104,87 @@ class NotOf(_Strict):
     not_: Annotated[Condition, Field(alias="not")]
 
 
-Condition = Union[  # noqa: UP007 (a recursive alias reads better spelled out)
-    AttributeCondition, EventReceived, Delivered, ChannelUsed, HandoffOutcome, AllOf, AnyOf, NotOf
+# The key that tells a condition's kind; a tagged union gives one clear error per condition
+# instead of one per union member.
+_KIND_KEYS = {
+    "attribute": "attribute condition",
+    "event_received": "event_received condition",
+    "delivered": "delivered condition",
+    "channel_used": "channel_used condition",
+    "handoff_outcome": "handoff_outcome condition",
+    "all": "all condition",
+    "any": "any condition",
+    "not": "not condition",
+}
+CONDITION_TAGS = frozenset(_KIND_KEYS.values())
+"""Tags pydantic puts in an error's `loc`; they are not YAML keys (the catalog skips them)."""
+
+
+def _condition_kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return _MODEL_TAGS.get(type(value))
+    if isinstance(value, dict):
+        kinds = [key for key in _KIND_KEYS if key in value]
+        if len(kinds) == 1:
+            return _KIND_KEYS[kinds[0]]
+    return None  # none or several: the discriminator's own error names the choices
+
+
+Condition = Annotated[
+    Union[  # noqa: UP007 (a recursive alias reads better spelled out)
+        Annotated[AttributeCondition, Tag("attribute condition")],
+        Annotated[EventReceived, Tag("event_received condition")],
+        Annotated[Delivered, Tag("delivered condition")],
+        Annotated[ChannelUsed, Tag("channel_used condition")],
+        Annotated[HandoffOutcome, Tag("handoff_outcome condition")],
+        Annotated[AllOf, Tag("all condition")],
+        Annotated[AnyOf, Tag("any condition")],
+        Annotated[NotOf, Tag("not condition")],
+    ],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition_kind",
+        custom_error_message=(
+            "a condition has exactly one of attribute, event_received, delivered, channel_used, "
+            "handoff_outcome, all, any, not"
+        ),
+    ),
 ]
+
+_MODEL_TAGS: dict[type[BaseModel], str] = {
+    AttributeCondition: "attribute condition",
+    EventReceived: "event_received condition",
+    Delivered: "delivered condition",
+    ChannelUsed: "channel_used condition",
+    HandoffOutcome: "handoff_outcome condition",
+    AllOf: "all condition",
+    AnyOf: "any condition",
+    NotOf: "not condition",
+}
+CONDITION_MODEL_OF_TAG: dict[str, type[BaseModel]] = {tag: model for model, tag in _MODEL_TAGS.items()}
 
 for _model in (AllOf, AnyOf, NotOf):
     _model.model_rebuild()
+
+
+def is_iso_date(text: str) -> bool:
+    """`2026-05-01` or `2026-05-01T09:00:00Z`: what gt/lt accept besides numbers."""
+    try:
+        parse_iso(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_iso(text: str) -> datetime:
+    """An ISO date or date-time as an aware datetime (a date is its midnight UTC; naive is UTC)."""
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if len(text) < 10 or text[4] != "-":
+        raise ValueError(f"{text!r} is not an ISO date")
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def step_references(condition: Condition) -> list[str]:

@@ -6,9 +6,10 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, Field, PlainSerializer
 
-_PATTERN = re.compile(r"^([1-9][0-9]{0,5})(s|m|h|d|w)$")
+DURATION_PATTERN = r"^([1-9][0-9]{0,5})(s|m|h|d|w)$"
+_PATTERN = re.compile(DURATION_PATTERN)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 # A Standard workflow lives at most a year (R-REL-1): no single wait may be longer.
 MAX_SECONDS = 365 * 86_400
@@ -33,4 +34,9 @@ def _check(text: str) -> str:
 
 
 # Kept as written (the YAML's own words in errors and the inventory); `parse_duration` reads it.
-Duration = Annotated[str, AfterValidator(_check), PlainSerializer(str, return_type=str)]
+Duration = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": DURATION_PATTERN}),  # for editors; `_check` words the error
+    AfterValidator(_check),
+    PlainSerializer(str, return_type=str),
+]

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from baton.consent.models import Topic
 from baton.consent.vocabulary import Channel
@@ -21,7 +22,8 @@ from baton.journeys.durations import Duration
 
 JOURNEY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 END = "end"
-_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+CLOCK_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_CLOCK_TIME = re.compile(CLOCK_TIME_PATTERN)
 _CRON = re.compile(r"^cron\(.+\)$|^rate\(.+\)$")
 
 JourneyId = Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)]
@@ -41,15 +43,23 @@ class _Strict(BaseModel):
 class Window(_Strict):
     """`{start: "09:00", end: "18:00"}` in the recipient's time zone."""
 
-    start: str
-    end: str
+    start: Annotated[str, Field(json_schema_extra={"pattern": CLOCK_TIME_PATTERN})]
+    end: Annotated[str, Field(json_schema_extra={"pattern": CLOCK_TIME_PATTERN})]
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", mode="before")
     @classmethod
-    def _clock(cls, value: str) -> str:
-        if not _CLOCK_TIME.fullmatch(value):
-            raise ValueError(f"{value!r} is not a time: use HH:MM (24 h)")
+    def _clock(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _CLOCK_TIME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a time: use HH:MM (24 h), in quotes")
         return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        if self.start == self.end:
+            raise PydanticCustomError(
+                "empty_window", "the window starts and ends at {at}: it never opens", {"at": self.start}
+            )
+        return self
 
 
 class Send(_Strict):
@@ -110,9 +120,17 @@ class Handoff(_Strict):
 
 
 StepKind = Literal["send", "wait", "branch", "handoff"]
+_STEP_KINDS = ("send", "wait", "branch", "handoff")
 
 
 class Step(_Strict):
+    # For editors: exactly one kind (the `_one_kind` validator words the error for `baton validate`).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": [kind]} for kind in _STEP_KINDS]},
+    )
+
     id: StepId
     send: Send | None = None
     wait: Wait | None = None
@@ -124,9 +142,12 @@ class Step(_Strict):
     @classmethod
     def _one_kind(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            kinds = [kind for kind in ("send", "wait", "branch", "handoff") if kind in data]
+            kinds = [kind for kind in _STEP_KINDS if kind in data]
             if len(kinds) != 1:
-                raise ValueError("a step needs exactly one of send, wait, branch, handoff")
+                unknown = [str(key) for key in data if key not in {*_STEP_KINDS, "id", "next"}]
+                found = f"found {', '.join(kinds)}" if kinds else "found none"
+                hint = f"; unknown keys: {', '.join(unknown)}" if unknown else ""
+                raise ValueError(f"a step needs exactly one of send, wait, branch, handoff ({found}{hint})")
         return data
 
     @property
@@ -139,7 +160,9 @@ class Step(_Strict):
     @model_validator(mode="after")
     def _branch_has_no_next(self) -> Step:
         if self.branch is not None and self.next is not None:
-            raise ValueError("a branch chooses its next step in cases/default: next is not allowed")
+            raise PydanticCustomError(
+                "branch_with_next", "a branch chooses its next step in cases/default: next is not allowed"
+            )
         return self
 
 
@@ -180,7 +203,9 @@ class Journey(_Strict):
     @model_validator(mode="after")
     def _topic_for_marketing(self) -> Journey:
         if self.purpose == Purpose.MARKETING and self.topic is None:
-            raise ValueError("a marketing journey needs a consent topic (R-TCPA-1, R-GDPR-1)")
+            raise PydanticCustomError(
+                "marketing_without_topic", "a marketing journey needs a consent topic (R-TCPA-1, R-GDPR-1)"
+            )
         return self
 
     def step(self, step_id: str) -> Step:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from baton.journeys.models import JOURNEY_ID_PATTERN, Purpose
 
@@ -48,13 +50,18 @@ class Template(_Strict):
     owner: EmailStr
     purpose: Purpose
     approved_by: EmailStr | None = None
-    review_by: str | None = None
+    review_by: date | None = None
     locales: dict[Annotated[str, Field(pattern=LOCALE_PATTERN)], LocaleContent]
 
     @model_validator(mode="after")
     def _approved_marketing(self) -> Template:
         if self.purpose == Purpose.MARKETING and self.approved_by is None:
-            raise ValueError("a marketing template needs approved_by (R-CANSPAM-3)")
+            raise PydanticCustomError(
+                "marketing_without_approval",
+                "a marketing template needs approved_by: the counselor who approved it (R-CANSPAM-3)",
+            )
         if "en" not in self.locales:
-            raise ValueError("every template needs an `en` locale: it is the last fallback")
+            raise PydanticCustomError(
+                "no_en_locale", "every template needs an `en` locale: it is the last fallback"
+            )
         return self

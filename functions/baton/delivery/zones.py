@@ -1,0 +1,80 @@
+"""Where a recipient is in time: the zones to read quiet hours and windows in (R-TCPA-2).
+
+The contact's own `timezone` wins. Without one, the zones of the phone number (phonenumbers'
+per-prefix data: one zone for a single-zone country or a US area code, several otherwise),
+else the zones of the contact's country (tzdata's zone1970.tab). Several candidates are kept,
+not guessed between: the gate then allows a send only when every candidate zone is inside the
+window (R-TCPA-2 "otherwise hold"). No candidate at all means the zone is unknown.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezones
+
+_UNKNOWN_ZONE = "Etc/Unknown"  # what phonenumbers answers for a number it cannot place
+
+
+def recipient_zones(timezone: str | None, phone: str | None, country: str | None) -> tuple[str, ...]:
+    """The candidate IANA zones of a recipient, most specific source first; () when unknown."""
+    if timezone and _known(timezone):
+        return (timezone,)
+    if phone:
+        zones = _number_zones(phone)
+        if zones:
+            return zones
+    if country:
+        return _country_zones().get(country.upper(), ())
+    return ()
+
+
+def number_country(phone: str) -> str | None:
+    """The ISO 3166 alpha-2 region of an E.164 number (`+5511...` -> `BR`), or None."""
+    number = _parse(phone)
+    if number is None:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    return str(region) if region and region != "ZZ" else None
+
+
+def _number_zones(phone: str) -> tuple[str, ...]:
+    number = _parse(phone)
+    if number is None:
+        return ()
+    names = phone_timezones.time_zones_for_number(number)
+    return tuple(sorted(name for name in names if name != _UNKNOWN_ZONE and _known(name)))
+
+
+def _parse(phone: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@cache
+def _known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@cache
+def _country_zones() -> dict[str, tuple[str, ...]]:
+    """ISO country -> its zones, from tzdata's zone1970.tab (shipped in the Lambda asset)."""
+    text = (resources.files("tzdata") / "zoneinfo" / "zone1970.tab").read_text(encoding="utf-8")
+    zones: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        codes, _, name = line.split("\t")[:3]
+        if _known(name):
+            for code in codes.split(","):
+                zones.setdefault(code, set()).add(name)
+    return {code: tuple(sorted(names)) for code, names in zones.items()}

@@ -1,0 +1,56 @@
+"""What every journey task shares: the catalog, the contact and timeline services, the clock,
+metrics, and the runs table (J3's, to close a run when its journey ends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from baton.clock import Clock
+from baton.runner.models import StepRequest
+from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Once, Timeline
+from baton.triggers.models import RunStatus
+from baton.triggers.runs import RunRepository
+
+logger = Logger(child=True)
+
+METRIC_RUN_UNRECORDED = "RunStatusNotRecorded"
+
+
+@dataclass(frozen=True)
+class RunnerContext:
+    catalog: Callable[[], CatalogView]  # loaded once per cold start, on first use
+    contacts: ContactReader
+    timeline: Timeline
+    links: Callable[[], LinkMaker]
+    once: Once
+    clock: Clock
+    metrics: Metrics
+    brand: str
+    postal_address: str
+    runs: RunRepository | None = None
+
+    def count(self, name: str) -> None:
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    def mark_run(self, request: StepRequest, status: RunStatus) -> None:
+        """Close the execution's run in the runs table, unless something else closed it first
+        (an exit_on event stops it as ABORTED)."""
+        if self.runs is None:
+            return
+        try:
+            for run in self.runs.of_journey(request.contact_id, request.journey):
+                if request.execution_name == run.execution_name or request.execution == run.execution_arn:
+                    if run.status == RunStatus.RUNNING:
+                        ended = run.model_copy(update={"status": status, "ended_at": self.clock.now()})
+                        self.runs.replace(ended)
+                    return
+        except Exception:
+            # Bookkeeping only: the journey's own outcome stands. Log and count it.
+            logger.exception("Run status not recorded", extra={"journey": request.journey})
+            self.count(METRIC_RUN_UNRECORDED)
+            return
+        logger.info("No run recorded for this execution", extra={"journey": request.journey})

@@ -1,0 +1,107 @@
+"""The task payload a journey's state machine sends (PLAN3 decision 2) and what each task returns.
+
+Payload: `{"action", "journey", "step", "execution": $$.Execution.Id, "contact_id", "event",
+"steps", "error" (fail only)}`. Results go to `$.steps.<step id>`, so the state machine's
+Choice states read `outcome`, `until`, `next`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class Action(StrEnum):
+    SEND = "send"
+    BRANCH = "branch"
+    FINISH = "finish"
+    FAIL = "fail"
+
+
+class TriggerEvent(BaseModel):
+    """`$.event`: the event that started the execution."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: str = ""
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+class TaskError(BaseModel):
+    """`$.error`, as a Catch with ResultPath `$.error` writes it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    error: Annotated[str, Field(alias="Error")] = ""
+    cause: Annotated[str, Field(alias="Cause")] = ""
+
+
+class StepRequest(BaseModel):
+    """One task invocation. Unknown keys are ignored so a newer state machine (issue 4) can pass more."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    action: Action
+    journey: Name
+    step: Name | None = None  # the finish task of a journey names no step
+    execution: Name  # the execution ARN (`$$.Execution.Id`)
+    contact_id: Name
+    event: TriggerEvent = Field(default_factory=TriggerEvent)
+    steps: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+    error: TaskError | None = None
+
+    @property
+    def execution_name(self) -> str:
+        """The last part of the execution ARN (the deterministic name, R-REL-2)."""
+        return self.execution.rsplit(":", 1)[-1]
+
+
+AttemptOutcome = Literal["sent", "refused", "held", "failed"]
+StepOutcome = Literal["sent", "skipped", "failed", "held"]
+
+
+class Attempt(BaseModel):
+    """One channel tried by a send step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    outcome: AttemptOutcome
+    reason: str | None = None  # the gate's reason, or the provider's error code
+    provider_message_id: str | None = None
+
+
+class SendResult(BaseModel):
+    """What a send step returns (`$.steps.<id>`): `held` comes back with `until` (ISO 8601, `Z`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: StepOutcome
+    channel: str | None = None
+    until: str | None = None
+    reason: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+
+
+class BranchResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    next: str  # a step id or `end`
+    case: int | None = None  # the index of the case that matched; None: the default
+
+
+class EndResult(BaseModel):
+    """What finish and fail return (the state machine ends right after)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Literal["completed", "failed"]
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

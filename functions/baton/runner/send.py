@@ -1,0 +1,319 @@
+"""The send task: one journey step delivered on the first channel the gate allows, in the step's
+order (PLAN3 decisions 5 and 6).
+
+Per channel: render the template, then the dispatcher gates (consent, suppression, CASL, sales
+hold, frequency cap, quiet hours, the step's window) and sends, recording every attempt on the
+timeline. Refused or rejected: the next channel. Held by a time window: the whole step holds
+until the window opens (the state machine waits, then runs this task again, which decides
+again). Unavailable or throttled: the task raises `Baton.ProviderUnavailable` /
+`Baton.Throttled` and Step Functions retries it (R-REL-4). R-REL-6: each (execution, step,
+channel) is delivered at most once, and a step that sent on one channel never sends on
+another; only sends that went out are remembered, so a refusal or hold is decided anew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from baton.clock import to_iso
+from baton.consent.vocabulary import Channel
+from baton.contacts.exceptions import ContactNotFound
+from baton.contacts.models import Contact
+from baton.delivery.gate import GatePolicy, Recipient, SentFact
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.service import MESSAGE_FAILED, Dispatcher, Outcome, SendContext
+from baton.delivery.service import SendResult as Delivery
+from baton.delivery.timing import DailyWindow
+from baton.journeys.exceptions import TemplateRenderError
+from baton.journeys.models import Journey, Send
+from baton.journeys.models import Purpose as JourneyPurpose
+from baton.journeys.render import RenderedMessage, TemplateVariables, render_message
+from baton.journeys.templates import Template
+from baton.runner.context import RunnerContext
+from baton.runner.exceptions import InvalidStep, ProviderUnavailable, StepNotFound, Throttled
+from baton.runner.history import recent_sends
+from baton.runner.models import Attempt, SendResult, StepRequest, dump
+from baton.runner.ports import LinkMaker
+from baton.triggers.models import RunStatus
+
+logger = Logger(child=True)
+
+JOURNEY_ENDED = "journey.ended"  # a send step skipped or failed: the journey stops there
+METRIC_SKIPPED = "JourneySkipped"
+METRIC_FAILED = "JourneyFailed"
+RENDER_ERROR = "render_error"
+NO_CONTACT = "no_contact"
+
+
+class _NotSent(Exception):
+    """Carries a refusal, hold or failure out of the idempotent section, so nothing is stored."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(str(delivery.outcome))
+        self.delivery = delivery
+
+
+class _StepNotSent(Exception):
+    """Carries a step that sent nothing (held, skipped, failed) out of its idempotent section."""
+
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.outcome)
+        self.result = result
+
+
+class _NotComposed(Exception):
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class _Step:
+    journey: Journey
+    step_id: str
+    send: Send
+    template: Template
+    purpose: Purpose
+
+
+class SendTask:
+    def __init__(self, context: RunnerContext, dispatcher: Dispatcher) -> None:
+        self._ctx = context
+        self._dispatcher = dispatcher
+
+    def run(self, request: StepRequest) -> SendResult:
+        step = self._load(request)
+        try:
+            contact = self._ctx.contacts.get(request.contact_id)
+        except ContactNotFound:
+            # Erased while the journey ran: nothing to send, and nothing to record about them.
+            logger.info("Contact gone: send step skipped", extra={"journey": request.journey})
+            self._ctx.count(METRIC_SKIPPED)
+            self._ctx.mark_run(request, RunStatus.SUCCEEDED)
+            return SendResult(outcome="skipped", reason=NO_CONTACT)
+
+        def deliver_step() -> dict[str, Any]:
+            result = self._channels(request, step, contact)
+            if result.outcome != "sent":
+                raise _StepNotSent(result)
+            return dump(result)
+
+        # Once a step has sent on any channel, running it again (a task retried after a lost
+        # answer, a redrive) returns that result: no second message on another channel either.
+        try:
+            stored = self._ctx.once.run({"execution": request.execution, "step": step.step_id}, deliver_step)
+        except _StepNotSent as exc:
+            result = exc.result
+        else:
+            return SendResult.model_validate(stored)
+        if result.outcome == "held":
+            return result
+        return self._end(request, result.attempts)
+
+    def _channels(self, request: StepRequest, step: _Step, contact: Contact) -> SendResult:
+        context = self._context(request, step, contact)
+        links = _Lazy(self._ctx.links)
+        attempts: list[Attempt] = []
+        for channel in step.send.channels:
+            attempt, until = self._attempt(request, step, contact, channel, context, links)
+            attempts.append(attempt)
+            if attempt.outcome == "sent":
+                return SendResult(outcome="sent", channel=attempt.channel, attempts=attempts)
+            if until is not None:
+                # The step holds as a whole: a later channel does not jump the queue.
+                return SendResult(
+                    outcome="held", until=to_iso(until), reason=attempt.reason, attempts=attempts
+                )
+        return SendResult(outcome="skipped", attempts=attempts)  # _end decides skipped or failed
+
+    def _load(self, request: StepRequest) -> _Step:
+        catalog = self._ctx.catalog()
+        journey = catalog.journeys.get(request.journey)
+        if journey is None or request.step is None:
+            raise StepNotFound(f"no journey {request.journey!r} step {request.step!r} in the catalog")
+        try:
+            step = journey.step(request.step)
+        except KeyError:
+            raise StepNotFound(f"journey {request.journey!r} has no step {request.step!r}") from None
+        if step.send is None:
+            raise InvalidStep(f"step {request.step!r} of {request.journey!r} is a {step.kind}, not a send")
+        template = catalog.templates.get(step.send.template)
+        if template is None:
+            raise StepNotFound(f"no template {step.send.template!r} in the catalog")
+        purpose = Purpose.MARKETING if journey.purpose == JourneyPurpose.MARKETING else Purpose.TRANSACTIONAL
+        return _Step(journey, step.id, step.send, template, purpose)
+
+    def _context(self, request: StepRequest, step: _Step, contact: Contact) -> SendContext:
+        window = step.send.window
+        return SendContext(
+            recipient=Recipient(timezone=contact.timezone, country=contact.country, phone=contact.phone),
+            sales_hold=contact.sales.deal_open,
+            recent_sends=self._recent(contact.contact_id, step.purpose, self._dispatcher.policy),
+            window=DailyWindow.between(window.start, window.end) if window is not None else None,
+            labels={"journey": request.journey, "step": step.step_id, "execution": request.execution},
+        )
+
+    def _recent(self, contact_id: str, purpose: Purpose, policy: GatePolicy) -> tuple[SentFact, ...]:
+        periods = [cap.period for cap in policy.frequency_caps if cap.purpose == purpose]
+        if not periods:
+            return ()
+        return recent_sends(self._ctx.timeline, contact_id, self._ctx.clock.now() - max(periods))
+
+    def _attempt(
+        self,
+        request: StepRequest,
+        step: _Step,
+        contact: Contact,
+        channel: Channel,
+        context: SendContext,
+        links: _Lazy,
+    ) -> tuple[Attempt, datetime | None]:
+        key = {"execution": request.execution, "step": step.step_id, "channel": str(channel)}
+
+        def deliver() -> dict[str, Any]:
+            try:
+                message = self._compose(request, step, contact, channel, links)
+            except (TemplateRenderError, ValueError) as exc:
+                raise _NotComposed(exc) from exc
+            delivery = self._dispatcher.send(contact.contact_id, message, context)
+            if delivery.outcome != Outcome.SENT:
+                raise _NotSent(delivery)
+            return dump(
+                Attempt(
+                    channel=str(channel), outcome="sent", provider_message_id=delivery.provider_message_id
+                )
+            )
+
+        try:
+            return Attempt.model_validate(self._ctx.once.run(key, deliver)), None
+        except _NotComposed as exc:
+            return self._not_composed(contact, channel, context, exc.cause), None
+        except _NotSent as exc:
+            return _attempt_of(channel, exc.delivery)
+
+    def _compose(
+        self, request: StepRequest, step: _Step, contact: Contact, channel: Channel, links: _Lazy
+    ) -> OutboundMessage:
+        address = _address(contact, channel)
+        marketing = step.purpose == Purpose.MARKETING
+        unsubscribe = links.get().unsubscribe(contact.contact_id, channel, address) if marketing else None
+        variables = TemplateVariables(
+            contact=contact.model_dump(mode="json"),
+            event=dict(request.event.data),
+            brand=self._ctx.brand,
+            postal_address=self._ctx.postal_address,
+            unsubscribe_url=unsubscribe,
+            preferences_url=links.get().preferences(contact.contact_id) if marketing else None,
+        )
+        rendered = render_message(step.template, channel, contact.locale, variables)
+        tags = {"journey": request.journey, "step": step.step_id, "execution": request.execution}
+        return _message(rendered, channel, address, step, unsubscribe, tags)
+
+    def _not_composed(
+        self, contact: Contact, channel: Channel, context: SendContext, cause: Exception
+    ) -> Attempt:
+        logger.warning("Message could not be rendered", extra={"channel": str(channel), "error": str(cause)})
+        detail = {**context.labels, "channel": str(channel), "error_code": RENDER_ERROR, "error": str(cause)}
+        self._ctx.timeline.record(contact.contact_id, MESSAGE_FAILED, detail)
+        return Attempt(channel=str(channel), outcome="failed", reason=RENDER_ERROR)
+
+    def _end(self, request: StepRequest, attempts: list[Attempt]) -> SendResult:
+        failed = [attempt for attempt in attempts if attempt.outcome == "failed"]
+        outcome = "failed" if failed else "skipped"
+        # The step's reason is its preferred channel's: the first failure, else the first refusal.
+        reason = (failed or attempts)[0].reason if attempts else None
+        result = SendResult(outcome=outcome, reason=reason, attempts=attempts)
+        self._ctx.timeline.record(
+            request.contact_id,
+            JOURNEY_ENDED,
+            {
+                "journey": request.journey,
+                "step": request.step,
+                "execution": request.execution,
+                "outcome": outcome,
+                "reason": reason,
+                "attempts": [dump(attempt) for attempt in attempts],
+            },
+        )
+        self._ctx.count(METRIC_FAILED if failed else METRIC_SKIPPED)
+        self._ctx.mark_run(request, RunStatus.FAILED if failed else RunStatus.SUCCEEDED)
+        return result
+
+
+class _Lazy:
+    """Signed links are made on first use (the signing key is a secret read)."""
+
+    def __init__(self, factory: Callable[[], LinkMaker]) -> None:
+        self._factory = factory
+        self._links: LinkMaker | None = None
+
+    def get(self) -> LinkMaker:
+        if self._links is None:
+            self._links = self._factory()
+        return self._links
+
+
+def _address(contact: Contact, channel: Channel) -> str:
+    if channel == Channel.EMAIL:
+        return contact.email or ""
+    if channel == Channel.WEBHOOK:
+        return contact.contact_id  # the webhook URL is configured; the message is about this contact
+    return contact.phone or ""
+
+
+def _message(
+    rendered: RenderedMessage,
+    channel: Channel,
+    address: str,
+    step: _Step,
+    unsubscribe: str | None,
+    tags: dict[str, str],
+) -> OutboundMessage:
+    topic = step.journey.topic
+    if channel == Channel.EMAIL:
+        return OutboundMessage.email(
+            to=address,
+            purpose=step.purpose,
+            subject=rendered.subject or "",
+            text=rendered.text or "",
+            html=rendered.html,
+            topic=topic,
+            unsubscribe_url=unsubscribe,  # R-MBX-1: List-Unsubscribe on marketing mail
+            tags=tags,
+            locale=rendered.locale,
+        )
+    if channel == Channel.WEBHOOK:
+        return OutboundMessage.webhook(
+            to=address,
+            purpose=step.purpose,
+            payload=rendered.body or {},
+            topic=topic,
+            tags=tags,
+            locale=rendered.locale,
+        )
+    return OutboundMessage.phone(
+        channel,
+        to=address,
+        purpose=step.purpose,
+        text=rendered.text or "",
+        topic=topic,
+        tags=tags,
+        locale=rendered.locale,
+    )
+
+
+def _attempt_of(channel: Channel, delivery: Delivery) -> tuple[Attempt, datetime | None]:
+    if delivery.outcome == Outcome.FAILED:
+        if delivery.retryable:
+            error = Throttled if delivery.throttled else ProviderUnavailable
+            raise error(f"{delivery.provider}: {delivery.error_code} on {channel}")
+        return Attempt(channel=str(channel), outcome="failed", reason=delivery.error_code), None
+    reason = str(delivery.reason) if delivery.reason is not None else None
+    if delivery.outcome == Outcome.HELD:
+        return Attempt(channel=str(channel), outcome="held", reason=reason), delivery.until
+    return Attempt(channel=str(channel), outcome="refused", reason=reason), None

@@ -1,0 +1,62 @@
+"""Builds the journey runner from the composition root's `Services`, once per cold start."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from baton import aws
+from baton.bootstrap import Services, delivery_adapters, gate_policy, metrics, services
+from baton.delivery.service import Dispatcher
+from baton.journeys.catalog import Catalog
+from baton.runner.context import RunnerContext
+from baton.runner.once import PowertoolsOnce
+from baton.runner.service import JourneyRunner
+from baton.subscriptions.links import Links
+from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.wiring import services_catalog
+
+_built: tuple[Services, JourneyRunner, PowertoolsOnce] | None = None
+
+
+def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
+    settings = s.settings
+    # R-REL-4: journey sends make one attempt; Step Functions is the one retry layer.
+    dispatcher = Dispatcher(
+        delivery_adapters(settings, s.clock, aws.delivery_client),
+        s.suppression,
+        s.consent,
+        s.timeline,
+        metrics=metrics,
+        policy=gate_policy(settings),
+        clock=s.clock,
+    )
+    once = PowertoolsOnce(
+        DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))
+    )
+
+    def catalog() -> Catalog:
+        return services_catalog(s)
+
+    context = RunnerContext(
+        catalog=catalog,
+        contacts=s.contacts,
+        timeline=s.timeline,
+        links=lambda: Links(settings, s.signing_key(), s.clock.now()),
+        once=once,
+        clock=s.clock,
+        metrics=metrics,
+        brand=settings.brand_name,
+        postal_address=settings.postal_address,
+        runs=DynamoRunRepository(settings.runs_table),
+    )
+    return JourneyRunner(context, dispatcher), once
+
+
+def runner() -> tuple[JourneyRunner, PowertoolsOnce]:
+    """The runner of the current `services()`; rebuilt when those are (after `bootstrap.reset`)."""
+    global _built  # one per process, like `services()`
+    current = services()
+    if _built is None or _built[0] is not current:
+        runner_, once = build(current)
+        _built = (current, runner_, once)
+    return _built[1], _built[2]

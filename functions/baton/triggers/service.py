@@ -1,0 +1,154 @@
+"""`POST /v1/events`: start every journey an event triggers, end every run it exits.
+
+Starting is idempotent twice over (R-REL-2): Powertools idempotency keyed on (contact_id,
+idempotency_key) answers a repeated key from the stored answer, and execution names derived
+from (journey, contact, key) make Step Functions refuse a second run even after that record
+expires. The runs table's conditional put decides whether this call recorded the start, so
+`journey.started` is on the timeline once however often the event is retried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Final
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from baton.clock import Clock
+from baton.contacts.service import ContactService
+from baton.journeys.catalog import Catalog
+from baton.journeys.models import Journey
+from baton.timeline.service import TimelineService
+from baton.triggers.exceptions import JourneysNotConfigured
+from baton.triggers.executions import Executions
+from baton.triggers.models import EventAccepted, EventIn, Run, RunStatus
+from baton.triggers.naming import execution_name
+from baton.triggers.runs import RunRepository
+
+JOURNEY_STARTED: Final = "journey.started"
+JOURNEY_EXITED: Final = "journey.exited"
+# StopExecution's error for an exit_on event (what the execution's history shows).
+EXITED_ERROR: Final = "Baton.Exited"
+# A repeated key within this time is answered from the idempotency table; after it, the
+# deterministic execution names still start nothing new.
+IDEMPOTENCY_SECONDS: Final = 7 * 24 * 3600
+
+
+def execution_input(event: EventIn) -> str:
+    """The execution's input (PLAN3 decision 2), byte for byte the same for the same event, so a
+    repeated start of a running execution is accepted by Step Functions as the same one."""
+    document = {
+        "contact_id": event.contact_id,
+        "event": {"type": event.type, "data": event.data, "idempotency_key": event.idempotency_key},
+        "steps": {},
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class EventService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        contacts: ContactService,
+        timeline: TimelineService,
+        runs: RunRepository,
+        executions: Executions,
+        clock: Clock,
+        state_machine_arn_prefix: str,
+        persistence: BasePersistenceLayer | None = None,
+        lambda_context: LambdaContext | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._contacts = contacts
+        self._timeline = timeline
+        self._runs = runs
+        self._executions = executions
+        self._clock = clock
+        self._prefix = state_machine_arn_prefix
+        self._record: Callable[..., EventAccepted] = self._record_once
+        if persistence is not None:
+            config = IdempotencyConfig(
+                event_key_jmespath="[contact_id, idempotency_key]", expires_after_seconds=IDEMPOTENCY_SECONDS
+            )
+            if lambda_context is not None:
+                # An invocation that times out mid-way must not block the retry until expiry.
+                config.register_lambda_context(lambda_context)
+            self._record = idempotent_function(
+                data_keyword_argument="event",
+                persistence_store=persistence,
+                config=config,
+                output_serializer=PydanticSerializer(model=EventAccepted),
+            )(self._record_once)
+
+    def state_machine_arn(self, journey_id: str) -> str:
+        if not self._prefix:
+            raise JourneysNotConfigured()
+        return f"{self._prefix}{journey_id}"
+
+    def record(self, event: EventIn) -> EventAccepted:
+        """Start the journeys `event.type` triggers, stop the contact's runs it exits. Raises
+        ContactNotFound for an unknown contact (before anything starts)."""
+        self._contacts.get(event.contact_id)
+        return self._record(event=event)
+
+    def _record_once(self, event: EventIn) -> EventAccepted:
+        started = [self._start(journey, event) for journey in self._catalog.journeys_for_event(event.type)]
+        for journey in self._catalog.journeys_exiting_on(event.type):
+            self._exit(journey, event, keep={run.execution_name for run in started})
+        return EventAccepted(journeys_started=[run.journey for run in started])
+
+    def _start(self, journey: Journey, event: EventIn) -> Run:
+        name = execution_name(journey.journey, event.contact_id, event.idempotency_key)
+        arn = self._executions.start(self.state_machine_arn(journey.journey), name, execution_input(event))
+        run = Run(
+            contact_id=event.contact_id,
+            journey=journey.journey,
+            execution_name=name,
+            execution_arn=arn,
+            started_at=self._clock.now(),
+            event_type=event.type,
+            idempotency_key=event.idempotency_key,
+        )
+        if self._runs.add(run):
+            self._timeline.record(
+                event.contact_id,
+                JOURNEY_STARTED,
+                {
+                    "journey": journey.journey,
+                    "execution": name,
+                    "event": event.type,
+                    "idempotency_key": event.idempotency_key,
+                },
+            )
+        return run
+
+    def _exit(self, journey: Journey, event: EventIn, *, keep: set[str]) -> None:
+        """Stop the contact's running executions of `journey` (not those this event started)."""
+        for run in self._runs.of_journey(event.contact_id, journey.journey):
+            if run.status is not RunStatus.RUNNING or run.execution_name in keep:
+                continue
+            status = self._executions.status(run.execution_arn)
+            if status is not RunStatus.RUNNING:
+                # It ended on its own since: remember how, so it is not looked up again.
+                ended = status or RunStatus.ABORTED
+                self._runs.replace(run.model_copy(update={"status": ended}))
+                continue
+            self._executions.stop(
+                run.execution_arn,
+                error=EXITED_ERROR,
+                cause=f"exit_on event {event.type} (idempotency key {event.idempotency_key})",
+            )
+            now = self._clock.now()
+            self._runs.replace(
+                run.model_copy(update={"status": RunStatus.ABORTED, "ended_at": now, "exited_on": event.type})
+            )
+            self._timeline.record(
+                event.contact_id,
+                JOURNEY_EXITED,
+                {"journey": journey.journey, "execution": run.execution_name, "event": event.type},
+            )

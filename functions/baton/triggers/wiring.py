@@ -1,0 +1,48 @@
+"""Builds the triggers' services from the composition root's `Services` (once per cold start)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from baton import aws
+from baton.bootstrap import Services
+from baton.journeys.catalog import Catalog, load_catalog
+from baton.triggers.executions import StepFunctionsExecutions
+from baton.triggers.inventory import Inventory
+from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.service import EventService
+
+
+@lru_cache(maxsize=4)
+def catalog(journeys_dir: str, sms_max_parts: int) -> Catalog:
+    """The catalog the asset ships (PLAN3 decision 1), read once per cold start. A relative
+    folder is the task root's (Lambda's working directory)."""
+    return load_catalog(Path(journeys_dir), sms_max_parts=sms_max_parts)
+
+
+def services_catalog(s: Services) -> Catalog:
+    return catalog(s.settings.journeys_dir, s.settings.sms_max_parts)
+
+
+def event_service(s: Services, lambda_context: LambdaContext | None = None) -> EventService:
+    return EventService(
+        catalog=services_catalog(s),
+        contacts=s.contacts,
+        timeline=s.timeline,
+        runs=DynamoRunRepository(s.settings.runs_table),
+        executions=StepFunctionsExecutions(),
+        clock=s.clock,
+        state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
+        persistence=DynamoDBPersistenceLayer(
+            table_name=s.settings.idempotency_table, boto3_client=aws.client("dynamodb")
+        ),
+        lambda_context=lambda_context,
+    )
+
+
+def inventory(s: Services) -> Inventory:
+    return Inventory(services_catalog(s), s.clock)

@@ -1,0 +1,243 @@
+"""Journeys: one Standard state machine per journey of the catalog, and the function behind every task.
+
+The catalog (`journeys/`) is validated at synth: an invalid journey fails synth with the
+catalog's own error text. Every task of every state machine invokes JourneyStepFunction (PLAN3
+decision 2); the private API's function starts, stops and describes their executions. State
+machines log every state (without execution data: it holds contact ids and event data) to one
+log group and trace with X-Ray.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from baton.journeys.catalog import load_catalog
+from baton.journeys.models import Journey
+from infra import nag, names
+from infra.config import BatonConfig
+from infra.constructs.data_plane import DataPlane
+from infra.constructs.delivery import Delivery
+from infra.constructs.secrets import Secrets
+from infra.journeys.compiler import compile_journey
+from infra.lambda_function import baton_function
+from infra.nag import logical_id
+
+# Step Functions' own limit on state machine names.
+_MAX_STATE_MACHINE_NAME = 80
+# What SendTextMessage / SendVoiceMessage may name: the origination identity and configuration set.
+_SMS_VOICE_RESOURCES = ("phone-number", "pool", "sender-id", "configuration-set")
+
+
+def state_machine_arn_prefix(scope: Construct) -> str:
+    """`arn:aws:states:<region>:<account>:stateMachine:<stackName>-`: a journey's state machine
+    ARN without the journey id. Built from names, so whoever gets it needs no reference to the
+    state machines (the private API's function would otherwise depend on all of them)."""
+    stack = Stack.of(scope)
+    return stack.format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=names.state_machine_name(stack.stack_name, ""),
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+class Journeys(Construct):
+    """The JourneyStepFunction and one state machine per journey of `journeys_dir`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: BatonConfig,
+        journeys_dir: Path,
+        code: lambda_.Code,
+        environment: Mapping[str, str],
+        data: DataPlane,
+        secrets: Secrets,
+        delivery: Delivery,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._stack_name = Stack.of(self).stack_name
+        # Raises CatalogError (every issue as `file:line: key: message`): synth fails with it.
+        catalog = load_catalog(journeys_dir, sms_max_parts=config.sms_max_parts)
+        self.journeys = sorted(catalog.journeys.values(), key=lambda journey: journey.journey)
+        self.function = self._build_function(config, code, environment, data, secrets, delivery)
+        self.log_group = logs.LogGroup(self, "StateMachineLogs", retention=config.log_retention)
+        self.state_machines: dict[str, sfn.StateMachine] = {
+            journey.journey: self._build_state_machine(journey) for journey in self.journeys
+        }
+
+    def _build_function(
+        self,
+        config: BatonConfig,
+        code: lambda_.Code,
+        environment: Mapping[str, str],
+        data: DataPlane,
+        secrets: Secrets,
+        delivery: Delivery,
+    ) -> lambda_.Function:
+        function = baton_function(
+            self,
+            names.JOURNEY_STEP_FUNCTION,
+            code=code,
+            environment=environment,
+            config=config,
+            description="Baton journeys: every task of every journey (send through the gate, branch, end).",
+        )
+        data.grant_read_write(function)
+        secrets.grant_read(function)
+        delivery.grant_send(function)
+        self._grant_end_user_messaging(function)
+        webhook_secret_arn = config.delivery.get("webhook_secret_arn")
+        if webhook_secret_arn:
+            # The operator's own secret for webhook signatures (else one derived from the token key).
+            secretsmanager.Secret.from_secret_complete_arn(
+                self, "WebhookSecret", webhook_secret_arn
+            ).grant_read(function)
+        return function
+
+    def _grant_end_user_messaging(self, function: lambda_.Function) -> None:
+        """SMS and voice through End User Messaging, WhatsApp through End User Messaging Social."""
+        stack = Stack.of(self)
+        sms_voice = [
+            stack.format_arn(service="sms-voice", resource=kind, resource_name="*")
+            for kind in _SMS_VOICE_RESOURCES
+        ]
+        whatsapp = stack.format_arn(service="social-messaging", resource="phone-number-id", resource_name="*")
+        policy = iam.Policy(
+            self,
+            "EndUserMessagingSend",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"], resources=sms_voice
+                ),
+                iam.PolicyStatement(actions=["social-messaging:SendWhatsAppMessage"], resources=[whatsapp]),
+            ],
+        )
+        role = function.role
+        assert role is not None
+        policy.attach_to_role(role)
+        arn_prefix = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{kind}/*"
+        for kind in _SMS_VOICE_RESOURCES:
+            nag.acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{arn_prefix.format(service='sms-voice', kind=kind)}]",
+                "The origination identity (phone number, pool or sender id) and the configuration set"
+                " are operator settings read at run time; the grant is bounded to this account and region.",
+            )
+        whatsapp_id = arn_prefix.format(service="social-messaging", kind="phone-number-id")
+        nag.acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{whatsapp_id}]",
+            "The WhatsApp business phone number id is an operator setting read at run time; the grant"
+            " is bounded to this account and region.",
+        )
+
+    def _build_state_machine(self, journey: Journey) -> sfn.StateMachine:
+        name = names.state_machine_name(self._stack_name, journey.journey)
+        if len(name) > _MAX_STATE_MACHINE_NAME:
+            raise ValueError(
+                f"state machine name {name!r} is longer than {_MAX_STATE_MACHINE_NAME} characters:"
+                " shorten the stack name or the journey id"
+            )
+        # One scope per journey: state names are construct ids and repeat across journeys.
+        scope = Construct(self, journey.journey)
+        state_machine = sfn.StateMachine(
+            scope,
+            "StateMachine",
+            state_machine_name=name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            comment=f"Journey {journey.journey} ({journey.purpose.value}), owned by {journey.owner}",
+            definition_body=sfn.DefinitionBody.from_chainable(
+                compile_journey(scope, journey, function=self.function)
+            ),
+            query_language=sfn.QueryLanguage.JSON_PATH,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+            tracing_enabled=True,
+        )
+        self._acknowledge_state_machine_role(state_machine)
+        cloudwatch.Alarm(
+            scope,
+            "ExecutionsFailed",
+            alarm_description=(
+                f"R-REL-5: an execution of journey {journey.journey} failed (a task error, not a"
+                " skipped send): read its history, fix, and redrive it within 14 days."
+            ),
+            metric=state_machine.metric_failed(period=Duration.minutes(5)),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return state_machine
+
+    def _acknowledge_state_machine_role(self, state_machine: sfn.StateMachine) -> None:
+        role = state_machine.role
+        nag.acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(self.function)}.Arn>:*]",
+            "CDK's Lambda task grant: the function's versions and aliases (`<arn>:*`) besides $LATEST.",
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray"
+            " (PutTraceSegments) have no resource-level permissions.",
+        )
+
+    def grant_executions(self, function: lambda_.Function) -> None:
+        """Start the journeys' executions, and stop and describe them (exit_on)."""
+        stack = Stack.of(self)
+        machine_names = [names.state_machine_name(self._stack_name, j.journey) for j in self.journeys]
+        if not machine_names:
+            return
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StartExecution"],
+                resources=[
+                    stack.format_arn(
+                        service="states",
+                        resource="stateMachine",
+                        resource_name=name,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                    for name in machine_names
+                ],
+            )
+        )
+        execution_arns = [
+            stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in machine_names
+        ]
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StopExecution", "states:DescribeExecution"], resources=execution_arns
+            )
+        )
+        role = function.role
+        assert role is not None
+        for name in machine_names:
+            nag.acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}:*]",
+                "Executions get deterministic names per event (R-REL-2): the ARN of one not yet"
+                " started is unknown, so the grant covers this journey's executions.",
+            )

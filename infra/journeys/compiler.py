@@ -1,0 +1,349 @@
+"""Compiles a journey (the DSL contract, `baton.journeys.models.Journey`) into Step Functions states.
+
+One Standard state machine per journey, JSONPath only (the local interpreter has no JSONata).
+Every task invokes the one JourneyStepFunction with the payload of PLAN3 decision 2; its answer
+goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form`):
+
+- send: Task `Send <id>` -> Choice `<id> outcome`: sent -> next step; held -> Wait `Hold <id>`
+  (until `$.steps.<id>.until`) -> the Task again; skipped -> Succeed `<id> skipped`; failed ->
+  Fail `<id> failed` (the Lambda has recorded and counted either outcome). 2 transitions when
+  the message goes out at once.
+- wait {duration}: Wait `Wait <id>` of that many seconds.
+- branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
+- end: Task `Finish journey` -> Succeed `Journey completed`.
+Every task retries Lambda service errors and Baton's retryable errors with full jitter
+(R-REL-4, the only retry layer) and catches everything else into Task `Record failure` ->
+Fail `Journey failed`. Hand-offs, waits for events, delivery receipts and schedule triggers
+(issue 4) raise `NotSupportedYet`: each slots in as one more builder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from baton.journeys.durations import parse_duration
+from baton.journeys.models import END, Journey, Step
+from baton.runner.exceptions import RETRYABLE_ERRORS
+
+# Errors the Lambda service reports for a failed invocation (throttling and 5xx): retried.
+LAMBDA_SERVICE_ERRORS: Final = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+# The errorType JourneyStepFunction reports when a provider is unavailable or throttles it
+# (`Baton.ProviderUnavailable`, `Baton.Throttled`): named by the runner's exceptions.
+BATON_RETRYABLE_ERRORS: Final = RETRYABLE_ERRORS
+RETRY_ERRORS: Final = (*LAMBDA_SERVICE_ERRORS, *BATON_RETRYABLE_ERRORS)
+RETRY_INTERVAL: Final = Duration.seconds(2)
+RETRY_MAX_ATTEMPTS: Final = 4
+RETRY_BACKOFF_RATE: Final = 2.0
+RETRY_MAX_DELAY: Final = Duration.seconds(60)  # R-REL-4: capped backoff
+
+# Send outcomes (`$.steps.<id>.outcome`) and the branch answer's `next`.
+SENT: Final = "sent"
+HELD: Final = "held"
+SKIPPED: Final = "skipped"
+FAILED: Final = "failed"
+
+# Step Functions names: states and state machines at most 80 characters.
+MAX_NAME_LENGTH: Final = 80
+
+FINISH_STATE: Final = "Finish journey"
+COMPLETED_STATE: Final = "Journey completed"
+RECORD_FAILURE_STATE: Final = "Record failure"
+FAILED_STATE: Final = "Journey failed"
+
+
+class CompileError(ValueError):
+    """The journey cannot be compiled."""
+
+
+class NotSupportedYet(CompileError):
+    """A DSL form that a later issue implements (hand-offs, event waits, receipts, schedules)."""
+
+
+def steps_path(step_id: str, *fields: str) -> str:
+    """`$.steps.<step id>[.<field>...]`: where a step's result lives in the execution state."""
+    return ".".join(("$.steps", step_id, *fields))
+
+
+def step_form(step: Step) -> str:
+    """The builder key of a step: its kind, refined where a kind has forms (`wait.event`)."""
+    if step.send is not None:
+        return "send.confirm_delivery" if step.send.confirm_delivery is not None else "send"
+    if step.wait is not None:
+        return "wait.event" if step.wait.event is not None else "wait.duration"
+    return step.kind
+
+
+@dataclass
+class BuiltStep:
+    """A step's states: `entry` is where other steps jump to; `connect` wires the exits once
+    every step exists (steps may point forward)."""
+
+    entry: sfn.State
+    connect: Callable[[Targets], None]
+
+
+class Targets:
+    """Entry states by step id, and the journey's shared end and failure states."""
+
+    def __init__(self, entries: Mapping[str, sfn.State], finish: sfn.State) -> None:
+        self._entries = entries
+        self._finish = finish
+
+    def of(self, target: str) -> sfn.State:
+        if target == END:
+            return self._finish
+        try:
+            return self._entries[target]
+        except KeyError:
+            raise CompileError(f"`next: {target}` names no step of the journey") from None
+
+
+@dataclass
+class JourneyBuild:
+    """What a builder needs: the scope for its states, the journey, the task factory."""
+
+    scope: Construct
+    journey: Journey
+    function: lambda_.IFunction
+    _names: set[str] = field(default_factory=set)
+    record_failure: sfn.State = field(init=False)
+    finish: sfn.State = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Shared by every step: a caught error is recorded (journey.failed), then the run fails.
+        journey_failed = sfn.Fail(
+            self.scope,
+            self.name(FAILED_STATE),
+            error_path="$.error.Error",
+            cause_path="$.error.Cause",
+        )
+        record_failure = self.task(RECORD_FAILURE_STATE, "fail", None, with_error=True)
+        record_failure.add_catch(journey_failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        record_failure.next(journey_failed)
+        self.record_failure = record_failure
+        # `next: end` (or the last step): journey.completed on the timeline, then success.
+        finish = self.task(FINISH_STATE, "finish", None)
+        self.catch(finish)
+        finish.next(sfn.Succeed(self.scope, self.name(COMPLETED_STATE)))
+        self.finish = finish
+
+    def name(self, state_name: str) -> str:
+        if len(state_name) > MAX_NAME_LENGTH:
+            raise CompileError(f"state name {state_name!r} is longer than {MAX_NAME_LENGTH} characters")
+        if state_name in self._names:
+            raise CompileError(f"two states would be named {state_name!r}")
+        self._names.add(state_name)
+        return state_name
+
+    def task(
+        self, state_name: str, action: str, step: Step | None, *, with_error: bool = False
+    ) -> sfn.TaskStateBase:
+        """A JourneyStepFunction task (PLAN3 decision 2); its answer lands in `$.steps.<step>`."""
+        payload: dict[str, Any] = {
+            "action": action,
+            "journey": self.journey.journey,
+            "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
+            "contact_id": sfn.JsonPath.string_at("$.contact_id"),
+            "event": sfn.JsonPath.object_at("$.event"),
+            "steps": sfn.JsonPath.object_at("$.steps"),
+        }
+        if step is not None:
+            payload["step"] = step.id
+        if with_error:
+            payload["error"] = sfn.JsonPath.object_at("$.error")
+        name = self.name(state_name)
+        task = tasks.LambdaInvoke(
+            self.scope,
+            name,
+            state_name=name,
+            lambda_function=self.function,
+            payload=sfn.TaskInput.from_object(payload),
+            # ASL's ResultSelector must be an object, so "the result is `$.Payload`" is written as
+            # payload_response_only: the function's own answer, without the invoke envelope.
+            payload_response_only=True,
+            # One retry policy, below (R-REL-4: one layer); CDK's default would add a second.
+            retry_on_service_exceptions=False,
+            result_path=steps_path(step.id) if step is not None else sfn.JsonPath.DISCARD,
+        )
+        add_retry(task)
+        return task
+
+    def catch(self, task: sfn.TaskStateBase) -> None:
+        """Anything not retried, or still failing after the retries, ends the journey as failed."""
+        task.add_catch(self.record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+
+
+def add_retry(task: sfn.TaskStateBase) -> None:
+    """Throttling and 5xx: exponential backoff with full jitter (R-REL-4)."""
+    task.add_retry(
+        errors=list(RETRY_ERRORS),
+        interval=RETRY_INTERVAL,
+        max_attempts=RETRY_MAX_ATTEMPTS,
+        backoff_rate=RETRY_BACKOFF_RATE,
+        max_delay=RETRY_MAX_DELAY,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+StepBuilder = Callable[[JourneyBuild, int, Step], BuiltStep]
+
+
+def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+    task = build.task(f"Send {step.id}", "send", step)
+    build.catch(task)
+    outcome = sfn.Choice(build.scope, build.name(f"{step.id} outcome"))
+    hold = sfn.Wait(
+        build.scope,
+        build.name(f"Hold {step.id}"),
+        time=sfn.WaitTime.timestamp_path(steps_path(step.id, "until")),
+    )
+    skipped = sfn.Succeed(
+        build.scope,
+        build.name(f"{step.id} skipped"),
+        comment="No channel was allowed; the reason is on the timeline.",
+    )
+    failed = sfn.Fail(
+        build.scope,
+        build.name(f"{step.id} failed"),
+        error="Baton.SendFailed",
+        cause=f"Every allowed channel of step {step.id} failed; the attempts are on the timeline.",
+    )
+    unexpected = _unexpected(build, step)
+    task.next(outcome)
+    hold.next(task)
+
+    def connect(targets: Targets) -> None:
+        outcome.when(
+            sfn.Condition.string_equals(steps_path(step.id, "outcome"), SENT),
+            targets.of(build.journey.next_of(index)),
+        )
+        outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), HELD), hold)
+        outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), SKIPPED), skipped)
+        outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), FAILED), failed)
+        outcome.otherwise(unexpected)
+
+    return BuiltStep(task, connect)
+
+
+def build_wait_duration(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+    assert step.wait is not None
+    assert step.wait.duration is not None
+    seconds = int(parse_duration(step.wait.duration).total_seconds())
+    wait = sfn.Wait(
+        build.scope,
+        build.name(f"Wait {step.id}"),
+        time=sfn.WaitTime.duration(Duration.seconds(seconds)),
+        comment=f"wait {step.wait.duration}",
+    )
+
+    def connect(targets: Targets) -> None:
+        wait.next(targets.of(build.journey.next_of(index)))
+
+    return BuiltStep(wait, connect)
+
+
+def build_branch(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+    assert step.branch is not None
+    branch = step.branch
+    task = build.task(f"Branch {step.id}", "branch", step)
+    build.catch(task)
+    choice = sfn.Choice(build.scope, build.name(f"{step.id} next"))
+    unexpected = _unexpected(build, step)
+    task.next(choice)
+    # Every place the branch may go, in the order written: the cases, then the default.
+    destinations = list(dict.fromkeys([*(case.next for case in branch.cases), branch.default]))
+
+    def connect(targets: Targets) -> None:
+        for destination in destinations:
+            choice.when(
+                sfn.Condition.string_equals(steps_path(step.id, "next"), destination), targets.of(destination)
+            )
+        choice.otherwise(unexpected)
+
+    return BuiltStep(task, connect)
+
+
+def _unexpected(build: JourneyBuild, step: Step) -> sfn.State:
+    """A Choice fell through: the Lambda answered something this definition does not know.
+    Recorded like any failure (the Record failure task reads `$.error`)."""
+    unexpected = sfn.Pass(
+        build.scope,
+        build.name(f"Unexpected {step.id}"),
+        parameters={
+            "Error": "Baton.UnexpectedAnswer",
+            "Cause": f"Step {step.id} answered something the state machine does not know.",
+        },
+        result_path="$.error",
+    )
+    unexpected.next(build.record_failure)
+    return unexpected
+
+
+def _not_supported_yet(what: str) -> StepBuilder:
+    def builder(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+        raise NotSupportedYet(
+            f"journey {build.journey.journey}, step {step.id}: {what} is not supported yet"
+            " (hand-offs, event waits and delivery receipts come with the relay issue)"
+        )
+
+    return builder
+
+
+# One builder per step form: the relay issue replaces the three `_not_supported_yet` entries.
+STEP_BUILDERS: dict[str, StepBuilder] = {
+    "send": build_send,
+    "send.confirm_delivery": _not_supported_yet("send with confirm_delivery"),
+    "wait.duration": build_wait_duration,
+    "wait.event": _not_supported_yet("wait for an event"),
+    "branch": build_branch,
+    "handoff": _not_supported_yet("handoff"),
+}
+
+
+def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFunction) -> sfn.IChainable:
+    """The journey's states under `scope` (one scope per journey: state names are its construct
+    ids); returns the start state."""
+    if journey.trigger.schedule is not None:
+        raise NotSupportedYet(
+            f"journey {journey.journey}: schedule triggers are not supported yet"
+            " (they come with the relay issue)"
+        )
+    build = JourneyBuild(scope=scope, journey=journey, function=function)
+    built: dict[str, BuiltStep] = {}
+    for index, step in enumerate(journey.steps):
+        builder = STEP_BUILDERS.get(step_form(step))
+        if builder is None:
+            raise CompileError(f"journey {journey.journey}, step {step.id}: no builder for {step_form(step)}")
+        built[step.id] = builder(build, index, step)
+    targets = Targets({step_id: b.entry for step_id, b in built.items()}, build.finish)
+    for b in built.values():
+        b.connect(targets)
+    return built[journey.steps[0].id].entry
+
+
+def render_definition(journey: Journey, *, function_arn: str) -> dict[str, Any]:
+    """The journey's Amazon States Language as a dict, tasks invoking `function_arn`: for tests,
+    previews and tools that create the state machine themselves (no stack, no synth)."""
+    stack = Stack(App(), "Render")
+    function = lambda_.Function.from_function_arn(stack, "JourneyStepFunction", function_arn)
+    scope = Construct(stack, journey.journey)
+    start = compile_journey(scope, journey, function=function)
+    graph = sfn.StateGraph(start.start_state, f"journey {journey.journey}")
+    # Rendered to JSON by CDK itself: resolving to Python would drop `"ResultPath": null`.
+    definition: dict[str, Any] = json.loads(stack.resolve(stack.to_json_string(graph.to_graph_json())))
+    definition["QueryLanguage"] = "JSONPath"
+    return definition

@@ -1,0 +1,147 @@
+"""The webhook channel against a real HTTP server on 127.0.0.1: a signed JSON POST, and the
+receiver's answer decides sent, rejected (4xx) or unavailable (5xx, 429, a timeout)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from baton.clock import FixedClock
+from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.webhook import WebhookAdapter, check_url
+
+KEY = b"webhook-test-key"
+NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)
+TAGS = {"journey": "order-shipped", "step": "notify", "execution": "arn:aws:states:::execution:x:y"}
+
+
+@dataclass
+class Receiver:
+    """What the test endpoint saw, and what it answers next."""
+
+    base: str = ""
+    status: int = 204
+    delay: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            time.sleep(state.delay)
+            self.send_response(state.status)
+            if state.status in (301, 302, 307, 308):
+                self.send_header("Location", f"{state.base}/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _adapter(receiver: Receiver, timeout: float = 2.0) -> WebhookAdapter:
+    return WebhookAdapter(
+        f"{receiver.base}/hooks/baton", lambda: KEY, timeout_seconds=timeout, clock=FixedClock(NOW)
+    )
+
+
+def _message(tags: dict[str, str] | None = None) -> OutboundMessage:
+    return OutboundMessage.webhook(
+        to="c-1",
+        purpose=Purpose.TRANSACTIONAL,
+        payload={"text": "Pedido A-1 enviado", "contact": "c-1"},
+        tags=TAGS if tags is None else tags,
+    )
+
+
+def test_webhook_posts_the_json_body_signed_over_timestamp_and_body(receiver: Receiver) -> None:
+    message_id = _adapter(receiver).send(_message())
+
+    (request,) = receiver.requests
+    headers = request["headers"]
+    assert request["path"] == "/hooks/baton"
+    assert json.loads(request["body"]) == {"text": "Pedido A-1 enviado", "contact": "c-1"}
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["X-Baton-Timestamp"] == str(int(NOW.timestamp()))
+    expected = hmac.new(KEY, headers["X-Baton-Timestamp"].encode() + b"." + request["body"], hashlib.sha256)
+    assert headers["X-Baton-Signature"] == f"v1={expected.hexdigest()}"
+    assert headers["X-Baton-Message-Id"] == message_id
+
+
+def test_r_rel_6_a_retried_webhook_send_carries_the_same_message_id(receiver: Receiver) -> None:
+    adapter = _adapter(receiver)
+
+    first, second = adapter.send(_message()), adapter.send(_message())
+
+    assert first == second  # the receiver can drop the duplicate
+    assert adapter.send(_message({})) != adapter.send(_message({}))
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (400, ProviderRejected),
+        (404, ProviderRejected),
+        (410, ProviderRejected),
+        (302, ProviderRejected),  # redirects are not followed
+        (408, ProviderUnavailable),
+        (429, ProviderThrottled),
+        (500, ProviderUnavailable),
+        (503, ProviderUnavailable),
+    ],
+)
+def test_the_receivers_status_decides_rejected_or_unavailable(
+    receiver: Receiver, status: int, expected: type[Exception]
+) -> None:
+    receiver.status = status
+
+    with pytest.raises(expected) as raised:
+        _adapter(receiver).send(_message())
+
+    assert getattr(raised.value, "code", None) == f"HTTP{status}"
+    assert len(receiver.requests) == 1  # no redirect followed, no retry of its own
+
+
+def test_a_receiver_slower_than_the_timeout_is_unavailable(receiver: Receiver) -> None:
+    receiver.delay = 0.5
+
+    with pytest.raises(ProviderUnavailable):
+        _adapter(receiver, timeout=0.1).send(_message())
+
+
+def test_a_receiver_that_is_not_listening_is_unavailable() -> None:
+    adapter = WebhookAdapter("http://127.0.0.1:9/hooks", lambda: KEY, timeout_seconds=1.0)
+
+    with pytest.raises(ProviderUnavailable):
+        adapter.send(_message())
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/baton", "ftp://127.0.0.1/x", "https:///nohost"])
+def test_only_https_or_loopback_http_urls_are_accepted(url: str) -> None:
+    with pytest.raises(ValueError, match="webhook URL"):
+        check_url(url)

@@ -1,0 +1,319 @@
+"""EventService on in-memory repositories: what an event starts, what it stops, what it records."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baton.clock import FixedClock
+from baton.consent.repository import InMemoryConsentRepository
+from baton.consent.service import ConsentService
+from baton.contacts.exceptions import ContactNotFound
+from baton.contacts.models import ContactInput
+from baton.contacts.repository import InMemoryContactRepository
+from baton.contacts.service import ContactService
+from baton.journeys.catalog import Catalog
+from baton.journeys.models import Journey
+from baton.suppression.repository import InMemorySuppressionRepository
+from baton.suppression.service import SuppressionService
+from baton.timeline.repository import InMemoryTimelineRepository
+from baton.timeline.service import TimelineService
+from baton.triggers.exceptions import JourneyNotFound, JourneysNotConfigured
+from baton.triggers.executions import InMemoryExecutions, execution_arn
+from baton.triggers.inventory import Inventory
+from baton.triggers.models import EventIn, RunStatus
+from baton.triggers.naming import execution_name
+from baton.triggers.runs import InMemoryRunRepository
+from baton.triggers.service import EXITED_ERROR, EventService, execution_input
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:Baton-"
+
+
+def _journey(journey_id: str, trigger: str, exit_on: list[str] | None = None, **extra: Any) -> Journey:
+    return Journey.model_validate(
+        {
+            "journey": journey_id,
+            "owner": "growth@example.com",
+            "purpose": "transactional",
+            "review_by": "2027-01-01",
+            "trigger": {"event": trigger},
+            "exit_on": exit_on or [],
+            "steps": [{"id": "hello", "send": {"template": "hello", "channels": ["email"]}}],
+            **extra,
+        }
+    )
+
+
+CATALOG = Catalog(
+    root=Path("journeys"),
+    journeys={
+        j.journey: j
+        for j in (
+            _journey("welcome", "contact.confirmed", exit_on=["contact.left"]),
+            _journey("welcome-tips", "contact.confirmed"),
+            _journey("order-thanks", "order.paid", exit_on=["order.refunded", "contact.left"]),
+        )
+    },
+)
+
+
+class World:
+    def __init__(self, prefix: str = PREFIX) -> None:
+        self.clock = FixedClock(T0)
+        self.timeline = TimelineService(InMemoryTimelineRepository(), self.clock)
+        consent = ConsentService(InMemoryConsentRepository(), self.timeline, self.clock)
+        suppression = SuppressionService(InMemorySuppressionRepository(), lambda: b"salt" * 16, self.clock)
+        self.contacts = ContactService(
+            InMemoryContactRepository(), consent, self.timeline, suppression, self.clock
+        )
+        self.runs = InMemoryRunRepository()
+        self.executions = InMemoryExecutions()
+        self.service = EventService(
+            catalog=CATALOG,
+            contacts=self.contacts,
+            timeline=self.timeline,
+            runs=self.runs,
+            executions=self.executions,
+            clock=self.clock,
+            state_machine_arn_prefix=prefix,
+        )
+        for contact_id in ("ana", "bo"):
+            self.contacts.upsert(contact_id, ContactInput(email=f"{contact_id}@example.com"))
+
+    def kinds(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
+        return [dict(e.detail) for e in self.timeline.all(contact_id) if e.kind == kind]
+
+
+def _event(contact_id: str = "ana", type_: str = "contact.confirmed", key: str = "k1") -> EventIn:
+    return EventIn(contact_id=contact_id, type=type_, data={"plan": "gold"}, idempotency_key=key)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_an_event_starts_every_journey_whose_trigger_it_is(world: World) -> None:
+    answer = world.service.record(_event())
+
+    assert answer.journeys_started == ["welcome", "welcome-tips"]
+    assert set(world.executions.statuses) == {
+        execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}welcome-tips", execution_name("welcome-tips", "ana", "k1")),
+    }
+
+
+def test_the_execution_input_is_the_plans_document(world: World) -> None:
+    world.service.record(_event())
+
+    arn = execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1"))
+    assert json.loads(world.executions.inputs[arn]) == {
+        "contact_id": "ana",
+        "event": {"type": "contact.confirmed", "data": {"plan": "gold"}, "idempotency_key": "k1"},
+        "steps": {},
+    }
+    # byte-identical for the same event, so Step Functions treats a repeat as the same start
+    assert execution_input(_event()) == world.executions.inputs[arn]
+
+
+def test_each_start_is_recorded_on_the_timeline_and_in_the_runs(world: World) -> None:
+    world.service.record(_event())
+
+    assert world.kinds("ana", "journey.started") == [
+        {
+            "journey": journey_id,
+            "execution": execution_name(journey_id, "ana", "k1"),
+            "event": "contact.confirmed",
+            "idempotency_key": "k1",
+        }
+        for journey_id in ("welcome-tips", "welcome")  # newest first
+    ]
+    runs = world.runs.of_contact("ana")
+    assert [(r.journey, r.status, r.started_at) for r in runs] == [
+        ("welcome", RunStatus.RUNNING, T0),
+        ("welcome-tips", RunStatus.RUNNING, T0),
+    ]
+
+
+def test_an_event_that_triggers_nothing_starts_nothing(world: World) -> None:
+    assert world.service.record(_event(type_="page.viewed")).journeys_started == []
+    assert world.executions.statuses == {}
+
+
+def test_the_same_key_again_answers_the_same_and_records_nothing_new_r_rel_2(world: World) -> None:
+    first = world.service.record(_event())
+
+    again = world.service.record(_event())
+
+    assert again == first
+    assert len(world.executions.statuses) == 2
+    assert len(world.kinds("ana", "journey.started")) == 2
+
+
+def test_an_unknown_contact_starts_nothing(world: World) -> None:
+    with pytest.raises(ContactNotFound):
+        world.service.record(_event(contact_id="nobody"))
+
+    assert world.executions.statuses == {}
+
+
+def test_exit_on_stops_the_contacts_running_runs_of_that_journey_only(world: World) -> None:
+    world.service.record(_event("ana"))
+    world.service.record(_event("bo"))
+    world.service.record(_event("ana", "order.paid", "order-1"))
+
+    world.service.record(_event("ana", "contact.left", "left-1"))
+
+    stopped = {arn for arn, _, _ in world.executions.stopped}
+    assert stopped == {
+        execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}order-thanks", execution_name("order-thanks", "ana", "order-1")),
+    }
+    assert {error for _, error, _ in world.executions.stopped} == {EXITED_ERROR}
+    assert sorted(d["journey"] for d in world.kinds("ana", "journey.exited")) == ["order-thanks", "welcome"]
+    assert world.kinds("bo", "journey.exited") == []
+    statuses = {r.journey: (r.status, r.exited_on) for r in world.runs.of_contact("ana")}
+    assert statuses == {
+        "welcome": (RunStatus.ABORTED, "contact.left"),
+        "order-thanks": (RunStatus.ABORTED, "contact.left"),
+        "welcome-tips": (RunStatus.RUNNING, None),
+    }
+
+
+def test_exit_on_records_how_an_already_finished_run_ended_and_stops_nothing(world: World) -> None:
+    world.service.record(_event("ana", "order.paid", "order-1"))
+    arn = execution_arn(f"{PREFIX}order-thanks", execution_name("order-thanks", "ana", "order-1"))
+    world.executions.statuses[arn] = RunStatus.SUCCEEDED
+
+    world.service.record(_event("ana", "order.refunded", "refund-1"))
+
+    assert world.executions.stopped == []
+    assert world.kinds("ana", "journey.exited") == []
+    (run,) = world.runs.of_contact("ana")
+    assert run.status is RunStatus.SUCCEEDED
+
+
+def test_an_event_that_starts_and_exits_a_journey_keeps_the_run_it_just_started(world: World) -> None:
+    catalog = Catalog(root=Path("j"), journeys={"loop": _journey("loop", "ping", exit_on=["ping"])})
+    service = EventService(
+        catalog=catalog,
+        contacts=world.contacts,
+        timeline=world.timeline,
+        runs=world.runs,
+        executions=world.executions,
+        clock=world.clock,
+        state_machine_arn_prefix=PREFIX,
+    )
+    service.record(_event(type_="ping", key="p1"))
+
+    service.record(_event(type_="ping", key="p2"))
+
+    # the first run is stopped by the second ping, the second one runs on
+    assert [arn.rsplit(":", 1)[1] for arn, _, _ in world.executions.stopped] == [
+        execution_name("loop", "ana", "p1")
+    ]
+
+
+def test_without_the_state_machine_prefix_no_journey_can_start() -> None:
+    world = World(prefix="")
+
+    with pytest.raises(JourneysNotConfigured):
+        world.service.record(_event())
+
+
+# Execution names ----------------------------------------------------------------------------
+
+
+def test_execution_names_are_deterministic_and_fit_step_functions_rules() -> None:
+    name = execution_name("welcome", "ana", "k1")
+
+    assert name == execution_name("welcome", "ana", "k1")
+    assert re.fullmatch(r"welcome-[0-9a-f]{40}", name)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [("welcome-tips", "ana", "k1"), ("welcome", "bo", "k1"), ("welcome", "ana", "k2")],
+)
+def test_any_other_journey_contact_or_key_gets_another_name(other: tuple[str, str, str]) -> None:
+    assert execution_name(*other) != execution_name("welcome", "ana", "k1")
+
+
+def test_separators_inside_values_cannot_make_two_events_collide() -> None:
+    assert execution_name("j", "a|b", "c") != execution_name("j", "a", "b|c")
+
+
+def test_a_long_journey_id_is_cut_so_the_name_fits_80_characters() -> None:
+    long_id = "a" * 64
+
+    name = execution_name(long_id, "ana", "k1")
+
+    assert len(name) == 80
+    assert name != execution_name("a" * 63 + "b", "ana", "k1")
+
+
+# Inventory ----------------------------------------------------------------------------------
+
+
+def test_the_inventory_lists_every_journey_with_owner_trigger_steps_and_review() -> None:
+    listing = Inventory(CATALOG, FixedClock(T0)).list()
+
+    assert [j.id for j in listing.items] == ["order-thanks", "welcome", "welcome-tips"]
+    welcome = listing.items[1]
+    assert welcome.owner == "growth@example.com"
+    assert welcome.trigger == {"event": "contact.confirmed"}
+    assert welcome.exit_on == ["contact.left"]
+    assert welcome.channels == ["email"]
+    assert welcome.templates == ["hello"]
+    assert [(s.id, s.kind, s.next) for s in welcome.steps] == [("hello", "send", ["end"])]
+
+
+@pytest.mark.parametrize(
+    ("today", "overdue"),
+    [(date(2026, 12, 31), False), (date(2027, 1, 1), False), (date(2027, 1, 2), True)],
+)
+def test_a_journey_past_its_review_date_is_flagged(today: date, overdue: bool) -> None:
+    clock = FixedClock(datetime(today.year, today.month, today.day, 9, tzinfo=UTC))
+
+    info = Inventory(CATALOG, clock).get("welcome")
+
+    assert info.review_overdue is overdue
+
+
+def test_the_inventory_shows_every_destination_of_a_branch() -> None:
+    journey = _journey(
+        "routes",
+        "x",
+        steps=[
+            {"id": "hello", "send": {"template": "hello", "channels": ["sms", "email"]}},
+            {
+                "id": "route",
+                "branch": {
+                    "cases": [{"when": {"delivered": "hello"}, "next": "end"}],
+                    "default": "again",
+                },
+            },
+            {"id": "again", "send": {"template": "hello", "channels": ["email"]}, "next": "end"},
+        ],
+    )
+    catalog = Catalog(root=Path("j"), journeys={"routes": journey})
+
+    info = Inventory(catalog, FixedClock(T0)).get("routes")
+
+    assert [(s.id, s.next) for s in info.steps] == [
+        ("hello", ["route"]),
+        ("route", ["end", "again"]),
+        ("again", ["end"]),
+    ]
+    assert info.channels == ["sms", "email"]
+
+
+def test_an_unknown_journey_is_not_found() -> None:
+    with pytest.raises(JourneyNotFound):
+        Inventory(CATALOG, FixedClock(T0)).get("nope")
