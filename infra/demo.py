@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from html import unescape
 from typing import Any
 
@@ -193,11 +194,174 @@ class Demo:
         self.out("\nDemo finished.")
 
 
+class JourneyDemo(Demo):
+    """The journeys on a virtual clock: failover, a quiet-hours hold, a sales hold, a duplicate
+    event, a transactional message, and a wait of three days in a second."""
+
+    def clock(self, **move: str) -> str:
+        resp = self.client.post("/_local/clock", json_body=move)
+        if resp.status != 200:
+            raise DemoFailed(f"POST /_local/clock {move}: HTTP {resp.status}: {resp.text[:300]}")
+        now: str = resp.json()["now"]
+        self.out(f"   clock -> {now}")
+        return now
+
+    def contact(self, contact_id: str, body: dict[str, Any]) -> None:
+        resp = self.client.put(f"/v1/contacts/{contact_id}", json_body=body)
+        if resp.status not in (200, 201):
+            raise DemoFailed(f"PUT /v1/contacts/{contact_id}: HTTP {resp.status}: {resp.text[:300]}")
+
+    def grant(self, contact_id: str, channel: str, topic: str) -> None:
+        proof = {
+            "note": "opted in at the shop's checkout",
+            "actor": "crm-sync",
+            "text_version": "checkout-v2",
+        }
+        body = {"channel": channel, "topic": topic, "status": "granted", "basis": "express", "proof": proof}
+        self.expect(
+            self.client.post(f"/v1/contacts/{contact_id}/consents", json_body=body),
+            201,
+            f"agent records {channel}/{topic} consent",
+        )
+
+    def event(self, contact_id: str, event_type: str, key: str, **data: Any) -> list[str]:
+        body = {"contact_id": contact_id, "type": event_type, "data": data, "idempotency_key": key}
+        resp = self.expect(
+            self.client.post("/v1/events", json_body=body), 202, f"POST /v1/events {event_type}"
+        )
+        started: list[str] = resp.json()["journeys_started"]
+        self.out(f"   journeys started: {started or 'none'}")
+        return started
+
+    def sent_to(self, address: str) -> None:
+        for message in self.outbox(address):
+            what = message.get("subject") or message.get("body", "")[:70]
+            self.out(f"   {message['sent_at']}  {message['channel']:<5} {what}")
+
+    def timeline(self, contact_id: str, label: str) -> None:
+        items = self.client.get(f"/v1/contacts/{contact_id}/timeline?limit=100").json()["items"]
+        self.out(f"   timeline of {label}:")
+        for event in reversed(items):
+            self.out(f"     {event['at']}  {event['kind']:<20} {_summary(event['detail'])}")
+
+    def run(self) -> None:
+        self.step("Journeys: the clock is set to 22:00 in Sao Paulo (01:00 UTC)")
+        now = self.client.get("/_local/clock").json()["now"]
+        self.clock(to=f"{_next_day(now)}T01:00:00Z")
+
+        self.step("Bruno (New York) gets the welcome journey; SMS has no consent, so email takes over")
+        self.contact(
+            "bruno",
+            {
+                "email": "bruno@example.com",
+                "phone": "+12125550123",
+                "locale": "en",
+                "timezone": "America/New_York",
+                "country": "US",
+                "first_name": "Bruno",
+            },
+        )
+        self.grant("bruno", "email", "news")
+        self.event("bruno", "subscription.confirmed", "bruno-signup")
+        self.sent_to("bruno@example.com")
+
+        self.step(
+            "Carla (Sao Paulo, pt-BR) gets it too: her SMS waits for 08:00 local (R-TCPA-2 quiet hours)"
+        )
+        self.contact(
+            "carla",
+            {
+                "email": "carla@example.com",
+                "phone": "+5511987654321",
+                "locale": "pt-BR",
+                "timezone": "America/Sao_Paulo",
+                "country": "BR",
+                "first_name": "Carla",
+            },
+        )
+        self.grant("carla", "sms", "news")
+        self.event("carla", "subscription.confirmed", "carla-signup")
+        self.out(f"   messages to Carla now: {len(self.outbox('+5511987654321'))}")
+        self.clock(advance="10h")
+        self.sent_to("+5511987654321")
+
+        self.step(
+            "The same event again (same idempotency key): the same answer, nothing new starts (R-REL-2)"
+        )
+        self.event("carla", "subscription.confirmed", "carla-signup")
+        runs = self.client.get("/v1/contacts/carla/export").json()["journey_runs"]
+        self.out(f"   Carla's journey runs: {len(runs)}")
+
+        self.step("Dan is a lead with an open deal: marketing holds off (sales hold)")
+        self.contact(
+            "dan",
+            {
+                "email": "dan@example.com",
+                "locale": "en",
+                "timezone": "Europe/London",
+                "country": "GB",
+                "sales": {"owner": "sam@example.com", "deal_open": True},
+            },
+        )
+        self.grant("dan", "email", "offers")
+        self.event("dan", "lead.created", "dan-lead-1")
+        self.out(f"   messages to Dan: {len(self.outbox('dan@example.com'))}")
+
+        self.step("Bruno's order ships: a transactional text, no marketing consent needed")
+        self.event(
+            "bruno",
+            "order.shipped",
+            "order-1001",
+            order_id="1001",
+            tracking_url="https://track.example.com/1001",
+        )
+        self.event(
+            "bruno",
+            "order.shipped",
+            "order-1001",
+            order_id="1001",
+            tracking_url="https://track.example.com/1001",
+        )
+        self.sent_to("+12125550123")
+
+        self.step("Three days pass in a second; the welcome tip waits for 09:00-18:00 in New York")
+        self.clock(advance="3d")
+        self.out(f"   emails to Bruno so far: {len(self.outbox('bruno@example.com'))}")
+        self.clock(advance="6h")
+        self.sent_to("bruno@example.com")
+
+        self.step("Timelines")
+        self.timeline("bruno", "Bruno")
+        self.timeline("carla", "Carla")
+        self.timeline("dan", "Dan")
+        self.out("\nJourney demo finished.")
+
+
+def _next_day(iso: str) -> str:
+    return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
+
+
 def _summary(detail: dict[str, Any]) -> str:
-    keys = ("channel", "topic", "status", "reason", "keyword", "subject", "text", "to", "purpose")
+    keys = (
+        "journey",
+        "step",
+        "channel",
+        "topic",
+        "status",
+        "outcome",
+        "reason",
+        "until",
+        "keyword",
+        "subject",
+        "text",
+        "to",
+        "purpose",
+    )
     parts = [f"{k}={detail[k]}" for k in keys if detail.get(k) not in (None, "", [])]
     return " ".join(parts)[:110]
 
 
 def run_demo(base_url: str, token: str, out: Callable[[str], None] = print) -> None:
-    Demo(LocalClient(base_url, token), out).run()
+    client = LocalClient(base_url, token)
+    Demo(client, out).run()
+    JourneyDemo(client, out).run()

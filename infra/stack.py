@@ -81,7 +81,13 @@ class BatonStack(Stack):
             secrets=self.secrets,
             delivery=self.delivery,
         )
-        self.journeys.grant_executions(self.functions[names.PRIVATE_API_FUNCTION])
+        # The CRM's events start journeys (private API); so do confirmations (link, YES).
+        for function_id in (
+            names.PRIVATE_API_FUNCTION,
+            names.PUBLIC_API_FUNCTION,
+            names.SMS_INBOUND_FUNCTION,
+        ):
+            self.journeys.grant_executions(self.functions[function_id])
 
         self.api.add_routes(self.functions)
         self.delivery.subscribe_sms_inbound(self.functions[names.SMS_INBOUND_FUNCTION])

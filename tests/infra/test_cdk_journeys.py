@@ -288,9 +288,13 @@ def test_the_private_api_may_stop_and_describe_only_the_journeys_executions(
     )
 
 
-def test_no_other_function_may_start_journeys(template: assertions.Template) -> None:
+# The CRM's events (private API) and confirmations (link, YES) start journeys; nothing else does.
+JOURNEY_STARTERS = {names.PRIVATE_API_FUNCTION, names.PUBLIC_API_FUNCTION, names.SMS_INBOUND_FUNCTION}
+
+
+def test_only_event_and_confirmation_functions_may_start_journeys(template: assertions.Template) -> None:
     for function_id in names.HANDLERS:
-        if function_id != names.PRIVATE_API_FUNCTION:
+        if function_id not in JOURNEY_STARTERS:
             assert not any(
                 a.startswith("states:")
                 for s in _policy_statements(template, function_id)

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from pydantic import ValidationError
 
 from baton.api.exceptions import ApiError
@@ -21,6 +22,7 @@ from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidC
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
+from baton.triggers.exceptions import JourneyNotFound
 from baton.web.pages import PAGE_HEADERS, Page, render_page
 
 logger = Logger(child=True)
@@ -79,7 +81,14 @@ def _api_error(exc: ApiError) -> Response[str]:
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
-def _not_found(exc: ContactNotFound) -> Response[str]:
+def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
+    # The same idempotency key is being handled right now: the caller retries and gets the answer.
+    return error_response(
+        HTTPStatus.CONFLICT, "in_progress", "The same request is being handled; retry shortly."
+    )
+
+
+def _not_found(exc: ContactNotFound | JourneyNotFound) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
 
@@ -122,7 +131,8 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(_request_validation)
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
-    app.exception_handler(ContactNotFound)(_not_found)
+    app.exception_handler([ContactNotFound, JourneyNotFound])(_not_found)
+    app.exception_handler(IdempotencyAlreadyInProgressError)(_in_progress)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
     def _invalid_token(exc: TokenError) -> Response[str]:

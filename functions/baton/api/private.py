@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from baton.api.exceptions import ApiError
+from baton import privacy
 from baton.api.resolver import create_resolver
 from baton.bootstrap import services
 from baton.consent.commands import RecordConsent
@@ -20,7 +20,6 @@ from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
 from baton.contacts.models import ContactInput
 from baton.triggers import wiring
-from baton.triggers.exceptions import JourneyNotFound
 from baton.triggers.models import EventIn
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -59,14 +58,12 @@ def get_contact(contact_id: str) -> Response[str]:
 
 @router.delete("/v1/contacts/<contact_id>")
 def erase_contact(contact_id: str) -> Response[str]:
-    contacts = services().contacts
-    contacts.get(contact_id)  # 404 for an unknown contact, as the contract says
-    return _json(HTTPStatus.ACCEPTED, contacts.erase(contact_id))
+    return _json(HTTPStatus.ACCEPTED, privacy.erase_contact(services(), contact_id))
 
 
 @router.get("/v1/contacts/<contact_id>/export")
 def export_contact(contact_id: str) -> Response[str]:
-    return _json(HTTPStatus.OK, services().contacts.export(contact_id))
+    return _json(HTTPStatus.OK, privacy.export_contact(services(), contact_id))
 
 
 @router.get("/v1/contacts/<contact_id>/timeline")
@@ -98,17 +95,9 @@ def list_journeys() -> Response[str]:
     return _json(HTTPStatus.OK, wiring.inventory(services()).list())
 
 
-class _NoSuchJourney(ApiError):
-    status = HTTPStatus.NOT_FOUND
-    code = "not_found"
-
-
 @router.get("/v1/journeys/<journey_id>")
 def get_journey(journey_id: str) -> Response[str]:
-    try:
-        return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
-    except JourneyNotFound as exc:
-        raise _NoSuchJourney(str(exc)) from exc
+    return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
 
 
 @lru_cache(maxsize=1)

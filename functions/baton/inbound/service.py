@@ -24,6 +24,7 @@ from baton.messages import texts
 from baton.sms.keywords import InboundKeyword, classify
 from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
+from baton.triggers.announce import subscription_confirmed
 
 _REVOKING = frozenset({InboundKeyword.OPT_OUT, InboundKeyword.LIKELY_OPT_OUT})
 
@@ -115,6 +116,13 @@ class InboundSmsService:
         if changed == 0:
             return InboundResult(keyword, _ids(contacts), 0, replied=False)
         self._lift_opt_out(number)  # YES to a new offer is a new opt-in by the person (R-CTIA-4)
+        for contact in contacts:
+            topics = [
+                state.topic
+                for state in self._s.consent.states(contact.contact_id)
+                if state.channel == Channel.SMS and state.status == ConsentStatus.GRANTED
+            ]
+            subscription_confirmed(self._s, contact.contact_id, Channel.SMS.value, topics)
         return InboundResult(keyword, _ids(contacts), changed, self._opt_in_confirmed(number, contacts))
 
     def _grant_sms(

@@ -22,6 +22,7 @@ from baton.subscriptions.models import Caller, HtmlPage, SubscriptionAccepted, S
 from baton.suppression.models import SuppressionReason
 from baton.tokens.claims import Scope, TokenClaims
 from baton.tokens.signer import verify
+from baton.triggers.announce import subscription_confirmed
 from baton.web.forms import ChannelChoices, PreferencesChoice, TopicChoice
 from baton.web.pages import Page, mask_address, render_page
 
@@ -152,7 +153,7 @@ class SubscriptionService:
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, None, support_url=self._settings.support_url
             )
         proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="confirmation link followed")
-        confirmed = False
+        confirmed: list[str] = []
         for topic in claims.topics:
             state = self._s.consent.state(contact.contact_id, claims.channel, topic)
             if (
@@ -163,11 +164,12 @@ class SubscriptionService:
                 self._s.consent.grant(
                     contact.contact_id, claims.channel, topic, source=Source.LINK, proof=proof
                 )
-                confirmed = True
+                confirmed.append(topic)
         if not confirmed:
             return self._page(
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, contact.locale, support_url=self._settings.support_url
             )
+        subscription_confirmed(self._s, contact.contact_id, claims.channel.value, confirmed)
         return self._page(
             HTTPStatus.OK,
             Page.CONFIRMED,

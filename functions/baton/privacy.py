@@ -1,0 +1,51 @@
+"""Access and erasure across every package (R-GDPR-5, R-LGPD-2): the profile, consent and
+timeline (contacts), plus the contact's journey runs (triggers)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from baton.bootstrap import Services
+from baton.contacts.models import ContactExport, ErasureReport
+from baton.triggers.executions import StepFunctionsExecutions
+from baton.triggers.models import Run, RunStatus
+from baton.triggers.runs import DynamoRunRepository
+
+
+class FullExport(ContactExport):
+    """Everything held on a contact, journey runs included."""
+
+    journey_runs: list[Run]
+
+
+class FullErasure(BaseModel):
+    erasure: ErasureReport
+    journey_runs_stopped: int
+    journey_runs_removed: int
+
+
+def export_contact(services: Services, contact_id: str) -> FullExport:
+    """Raises ContactNotFound."""
+    export = services.contacts.export(contact_id)
+    runs = DynamoRunRepository(services.settings.runs_table).of_contact(contact_id)
+    return FullExport(**export.model_dump(), journey_runs=runs)
+
+
+def erase_contact(services: Services, contact_id: str) -> FullErasure:
+    """Stop the contact's running journeys, then forget the contact and its runs. Raises
+    ContactNotFound for an unknown contact (nothing is touched)."""
+    services.contacts.get(contact_id)
+    runs = DynamoRunRepository(services.settings.runs_table)
+    executions = StepFunctionsExecutions()
+    stopped = 0
+    for run in runs.of_contact(contact_id):
+        if run.status is RunStatus.RUNNING:
+            # Execution names hold a hash, never the contact id: the stopped history keeps no personal data.
+            executions.stop(
+                run.execution_arn, error="Baton.Erased", cause="The contact was erased (R-GDPR-5)."
+            )
+            stopped += 1
+    report = services.contacts.erase(contact_id)
+    return FullErasure(
+        erasure=report, journey_runs_stopped=stopped, journey_runs_removed=runs.delete_all(contact_id)
+    )
