@@ -87,9 +87,11 @@ deploy: setup lambda-wheels
 local: setup
 	baton local
 
-# Figures, not tests: handler cold-start import times, synth time, local deploy time.
+# Figures, not tests: handler cold-start import times, synth and local deploy time, and state
+# transitions and Lambda invocations per delivered message of the sample journeys.
 bench: setup
 	python -m infra.bench.startup
+	python -m infra.bench.journeys
 
 # Regenerate the lock files after changing pyproject.toml.
 lock: $(UV)
