@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel, to_snake
 
+from baton.journeys.models import JOURNEY_ID_PATTERN
 from baton.settings import Settings
 
 CONTEXT_KEY = "baton"
@@ -63,6 +64,12 @@ class Throttle(_Model):
     burst_limit: Annotated[int, Field(gt=0)]
 
 
+class QueueConfig(_Model):
+    """A hand-off queue (issue 4): where a new task's email goes (the SNS topic is always made)."""
+
+    email: EmailStr | None = None
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -99,6 +106,9 @@ class BatonConfig(_Model):
     # itself (smsOriginationIdentity, quietHours, frequencyCaps, webhookUrl, ...), camelCase or
     # snake_case; each is checked against the field's type at synth. Unset: Baton's default.
     delivery: dict[str, Any] = Field(default_factory=dict)
+    # Hand-off queues (issue 4): `{<queue>: {email: agents@example.com}}`. Every queue a journey
+    # names gets an SNS topic; a queue listed here also gets an email about each new task.
+    queues: dict[Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)], QueueConfig] = Field(default_factory=dict)
 
     @field_validator("delivery")
     @classmethod
@@ -147,6 +157,11 @@ STACK_SETTINGS = frozenset(
         "suppression_table",
         "idempotency_table",
         "runs_table",
+        "waits_table",  # issue 4, event waits (K3)
+        "tasks_table",  # issue 4, hand-offs (K2)
+        "receipts_table",  # issue 4, delivery receipts (K4)
+        "queue_topics",
+        "queue_emails",
         "token_secret_arn",
         "suppression_salt_secret_arn",
         "public_base_url",

@@ -7,9 +7,12 @@ from pydantic import BaseModel
 
 from baton.bootstrap import Services
 from baton.contacts.models import ContactExport, ErasureReport
+from baton.feedback.repository import DynamoReceiptRepository
+from baton.handoffs.repository import DynamoTaskRepository
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import DynamoRunRepository
+from baton.waits.repository import DynamoWaitRepository
 
 
 class FullExport(ContactExport):
@@ -22,6 +25,9 @@ class FullErasure(BaseModel):
     erasure: ErasureReport
     journey_runs_stopped: int
     journey_runs_removed: int
+    waits_removed: int = 0  # issue 4 (K3): executions parked on an event for the contact
+    tasks_removed: int = 0  # issue 4 (K2): hand-off tasks about the contact (text names them)
+    receipts_removed: int = 0  # issue 4 (K4): sends of the contact waiting for a delivery receipt
 
 
 def export_contact(services: Services, contact_id: str) -> FullExport:
@@ -46,6 +52,13 @@ def erase_contact(services: Services, contact_id: str) -> FullErasure:
             )
             stopped += 1
     report = services.contacts.erase(contact_id)
+    # Issue 4 (K3): the stopped executions' waiters hold the contact id and a task token.
+    waits_removed = DynamoWaitRepository(services.settings.waits_table).delete_all(contact_id)
     return FullErasure(
-        erasure=report, journey_runs_stopped=stopped, journey_runs_removed=runs.delete_all(contact_id)
+        erasure=report,
+        journey_runs_stopped=stopped,
+        journey_runs_removed=runs.delete_all(contact_id),
+        waits_removed=waits_removed,
+        tasks_removed=DynamoTaskRepository(services.settings.tasks_table).delete_all(contact_id),
+        receipts_removed=DynamoReceiptRepository(services.settings.receipts_table).delete_all(contact_id),
     )

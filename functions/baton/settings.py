@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
     sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
 
+    # Hand-offs (issue 4, K2): the tasks table, and per queue (cdk.json `queues`) the SNS topic
+    # that is notified of its new tasks and the address that gets an email about each one.
+    tasks_table: str = "baton-tasks"
+    queue_topics: dict[str, str] = Field(default_factory=dict)  # queue -> topic ARN
+    queue_emails: dict[str, str] = Field(default_factory=dict)  # queue -> staff address
+
+    waits_table: str = "baton-waits"  # issue 4, event waits (K3)
+    receipts_table: str = "baton-receipts"  # issue 4, delivery receipts (K4)
+
     # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
     # origination identity, phone number id or URL leaves that channel unconfigured: the gate
     # refuses it (`no_adapter`) and a journey step fails over to its next channel.

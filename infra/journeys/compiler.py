@@ -13,7 +13,7 @@ goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form
 - end: Task `Finish journey` -> Succeed `Journey completed`.
 Every task retries Lambda service errors and Baton's retryable errors with full jitter
 (R-REL-4, the only retry layer) and catches everything else into Task `Record failure` ->
-Fail `Journey failed`. Hand-offs, waits for events, delivery receipts and schedule triggers
+Fail `Journey failed`. Hand-offs, waits for events and delivery receipts
 (issue 4) raise `NotSupportedYet`: each slots in as one more builder.
 """
 
@@ -33,6 +33,9 @@ from constructs import Construct
 from baton.journeys.durations import parse_duration
 from baton.journeys.models import END, Journey, Step
 from baton.runner.exceptions import RETRYABLE_ERRORS
+from infra.journeys.confirm_delivery import build_confirm_delivery  # issue 4 (K4)
+from infra.journeys.handoff import build_handoff  # issue 4 (K2)
+from infra.journeys.wait_event import build_wait_event  # issue 4 (K3)
 
 # Errors the Lambda service reports for a failed invocation (throttling and 5xx): retried.
 LAMBDA_SERVICE_ERRORS: Final = (
@@ -306,22 +309,19 @@ def _not_supported_yet(what: str) -> StepBuilder:
 # One builder per step form: the relay issue replaces the three `_not_supported_yet` entries.
 STEP_BUILDERS: dict[str, StepBuilder] = {
     "send": build_send,
-    "send.confirm_delivery": _not_supported_yet("send with confirm_delivery"),
+    "send.confirm_delivery": build_confirm_delivery,  # issue 4 (K4): infra/journeys/confirm_delivery.py
     "wait.duration": build_wait_duration,
-    "wait.event": _not_supported_yet("wait for an event"),
+    "wait.event": build_wait_event,  # issue 4 (K3): infra/journeys/wait_event.py
     "branch": build_branch,
-    "handoff": _not_supported_yet("handoff"),
+    "handoff": build_handoff,  # issue 4 (K2): infra/journeys/handoff.py
 }
 
 
 def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFunction) -> sfn.IChainable:
     """The journey's states under `scope` (one scope per journey: state names are its construct
     ids); returns the start state."""
-    if journey.trigger.schedule is not None:
-        raise NotSupportedYet(
-            f"journey {journey.journey}: schedule triggers are not supported yet"
-            " (they come with the relay issue)"
-        )
+    # Issue 4 (K5): a schedule trigger compiles like an event trigger (same states, same input);
+    # only what starts it differs (infra/constructs/schedules.py, baton.schedules).
     build = JourneyBuild(scope=scope, journey=journey, function=function)
     built: dict[str, BuiltStep] = {}
     for index, step in enumerate(journey.steps):
@@ -335,6 +335,10 @@ def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFu
     return built[journey.steps[0].id].entry
 
 
+# What render_definition writes for a pseudo parameter in a rendered definition (issue 4, K3).
+_PSEUDO_PARAMETERS: Final = {"AWS::Partition": "aws"}
+
+
 def render_definition(journey: Journey, *, function_arn: str) -> dict[str, Any]:
     """The journey's Amazon States Language as a dict, tasks invoking `function_arn`: for tests,
     previews and tools that create the state machine themselves (no stack, no synth)."""
@@ -344,6 +348,14 @@ def render_definition(journey: Journey, *, function_arn: str) -> dict[str, Any]:
     start = compile_journey(scope, journey, function=function)
     graph = sfn.StateGraph(start.start_state, f"journey {journey.journey}")
     # Rendered to JSON by CDK itself: resolving to Python would drop `"ResultPath": null`.
-    definition: dict[str, Any] = json.loads(stack.resolve(stack.to_json_string(graph.to_graph_json())))
+    rendered = stack.resolve(stack.to_json_string(graph.to_graph_json()))
+    if isinstance(rendered, dict):
+        # Issue 4 (K3): callback tasks' `arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken`
+        # makes the text an Fn::Join; the pseudo parameter is rendered as the commercial partition.
+        rendered = "".join(
+            part if isinstance(part, str) else _PSEUDO_PARAMETERS[part["Ref"]]
+            for part in rendered["Fn::Join"][1]
+        )
+    definition: dict[str, Any] = json.loads(rendered)
     definition["QueryLanguage"] = "JSONPath"
     return definition

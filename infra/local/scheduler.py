@@ -5,14 +5,17 @@ at a time, in an order that depends only on what happened, never on thread timin
 
 - A started execution is queued (READY) and waits for its turn before its first state.
 - An execution that reaches a Wait state or a Retry backoff gives the turn back and sleeps
-  (WAITING) until the virtual clock reaches its due time.
+  (WAITING) until the virtual clock reaches its due time. A callback task (`.waitForTaskToken`)
+  sleeps the same way until its TimeoutSeconds (or HeartbeatSeconds) due time; an answer to
+  its token wakes it early through `recheck` (its `still_running` turns false), as a stop does.
 - `settle()` hands the turn to each queued execution in arrival order, and returns when none is
   queued or running: every execution is asleep on a future time, or finished.
 - `advance_to(t)` settles, then repeatedly takes the sleeper with the earliest due time (ties:
   the one that fell asleep first) that is due by `t`, moves the clock to its due time, wakes it
   and settles; at last the clock moves to `t`. So a Lambda that runs after a 1-day wait sees
   "now" = the wait's end, and three days of a journey run in one call, in order.
-- A sleeper whose execution is stopped (StopExecution) is queued at once, so it can end.
+- A sleeper whose execution is stopped (StopExecution), or whose callback task is answered, is
+  queued at once, so it can go on (or end).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from infra.local.clock import VirtualClock
 from infra.local.exceptions import LocalStackError
 
 # Long enough for a cold start of every handler in a chain of steps; short enough that a stuck
-# execution (a callback task nobody answers) surfaces as an error instead of a hung request.
+# execution (a handler that never returns) surfaces as an error instead of a hung request.
 DEFAULT_SETTLE_TIMEOUT_S: Final = 120.0
 
 

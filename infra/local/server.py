@@ -17,6 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime  # issue 4 (K5)
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
@@ -32,7 +33,7 @@ from infra.local.outbox import Outbox
 from infra.local.routes import LambdaProxy, MockResponse, RouteTable
 from infra.local.runtime import LambdaRuntime
 from infra.local.scheduler import Scheduler, SettleTimeout
-from infra.names import SMS_INBOUND_FUNCTION
+from infra.names import FEEDBACK_FUNCTION, SMS_INBOUND_FUNCTION
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class LocalApp:
         port: Callable[[], int],
         sms_number: str,
         sms_inbound_function: str = SMS_INBOUND_FUNCTION,
+        advance_to: Callable[[datetime], datetime] | None = None,
     ) -> None:
         self.routes = routes
         self.deployment = deployment
@@ -113,6 +115,8 @@ class LocalApp:
         self.outbox = outbox
         self.clock = clock
         self.scheduler = scheduler
+        # Issue 4 (K5): how the clock moves (the stack's: it also fires EventBridge schedules).
+        self.advance_to = advance_to or scheduler.advance_to
         self.token = token
         self._port = port
         self.sms_number = sms_number
@@ -121,7 +125,7 @@ class LocalApp:
             "/_local/outbox": {"GET": self._outbox},
             "/_local/sms-inbound": {"POST": self._sms_inbound},
             "/_local/clock": {"GET": self._clock, "POST": self._move_clock},
-            "/_local/ses-event": {"POST": self._not_yet},
+            "/_local/ses-event": {"POST": self._ses_event},  # issue 4 (K4)
         }
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -248,7 +252,7 @@ class LocalApp:
                 422, "invalid_field", "invalid clock move", [{"field": exc.field, "message": exc.message}]
             )
         try:
-            self.scheduler.advance_to(move.target)
+            self.advance_to(move.target)
         except SettleTimeout as exc:
             return error_response(504, "executions_not_settled", str(exc))
         return json_response(200, self._clock_state())
@@ -320,6 +324,116 @@ class LocalApp:
         finally:
             self._settle()
         return json_response(202, {"inboundMessageId": sms.inbound_message_id})
+
+    # Issue 4 (K4): delivery feedback ------------------------------------------------------------
+
+    def _ses_event(self, request: HttpRequest) -> HttpResponse:
+        """An SES event as the configuration set publishes it to EventBridge, handed to
+        FeedbackFunction in-process (the default bus's rule). The body is an SES event record
+        (`{"eventType": "Bounce", "mail": {...}, "bounce": {...}}`), a whole EventBridge event
+        (any source, e.g. an End User Messaging SMS receipt), or the shorthand
+        `{"type": "bounce"|"complaint"|"delivery"|"reject", "message_id", "to"?, "bounce_type"?}`
+        where `message_id` is an outbox message's and `to` defaults to its recipient."""
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return error_response(400, "malformed_json", "the body is not JSON")
+        if not isinstance(body, dict):
+            return error_response(400, "malformed_json", 'send {"type": "bounce", "message_id": "..."}')
+        if "source" in body and "detail" in body:
+            event: dict[str, Any] = body
+        else:
+            record = body if "eventType" in body else self._ses_record(body)
+            if isinstance(record, HttpResponse):
+                return record
+            detail_type = _SES_DETAIL_TYPES.get(str(record.get("eventType")))
+            if detail_type is None:
+                problem = {"field": "eventType", "message": f"one of {', '.join(_SES_DETAIL_TYPES)}"}
+                return error_response(422, "invalid_field", "invalid SES event", [problem])
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": detail_type,
+                "source": "aws.ses",
+                "account": self.deployment.account_id,
+                "time": to_iso(self.clock.now()),
+                "region": self.deployment.region,
+                "resources": [],
+                "detail": record,
+            }
+        try:
+            function = self.deployment.function(FEEDBACK_FUNCTION)
+        except FunctionNotFound as exc:
+            return error_response(501, "not_implemented", f"no feedback function: {exc}")
+        try:
+            result = self.runtime.invoke(function.logical_id, event)
+        except InvocationError as exc:
+            return error_response(502, "lambda_error", str(exc))
+        finally:
+            self._settle()  # a receipt may resume a journey waiting for it
+        return json_response(
+            202, {"id": event.get("id"), "detail-type": event.get("detail-type"), "result": result}
+        )
+
+    def _ses_record(self, body: Mapping[str, Any]) -> dict[str, Any] | HttpResponse:
+        """The SES event record of the shorthand body."""
+        kind = str(body.get("type", "")).lower()
+        message_id = body.get("message_id")
+        problems = []
+        if kind not in _SES_SHORTHAND:
+            problems.append({"field": "type", "message": f"one of {', '.join(_SES_SHORTHAND)}"})
+        if not isinstance(message_id, str) or not message_id:
+            problems.append(
+                {"field": "message_id", "message": "required: the SES message id (see the outbox)"}
+            )
+        if problems:
+            return error_response(422, "invalid_field", "invalid SES event", problems)
+        sent = next((m for m in self.outbox.messages() if m.message_id == message_id), None)
+        to = body.get("to") or (sent.to if sent is not None else None)
+        if not isinstance(to, str):
+            problem = {"field": "to", "message": "required: no outbox message has this message_id"}
+            return error_response(422, "invalid_field", "invalid SES event", [problem])
+        now = to_iso(self.clock.now())
+        event_type = _SES_SHORTHAND[kind]
+        record: dict[str, Any] = {
+            "eventType": event_type,
+            "mail": {"timestamp": now, "messageId": message_id, "destination": [to]},
+        }
+        if event_type == "Bounce":
+            record["bounce"] = {
+                "bounceType": str(body.get("bounce_type") or "Permanent"),
+                "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": to}],
+                "timestamp": now,
+                "feedbackId": f"local-{uuid.uuid4()}",
+            }
+        elif event_type == "Complaint":
+            record["complaint"] = {
+                "complainedRecipients": [{"emailAddress": to}],
+                "timestamp": now,
+                "feedbackId": f"local-{uuid.uuid4()}",
+                "complaintFeedbackType": "abuse",
+            }
+        elif event_type == "Delivery":
+            record["delivery"] = {"timestamp": now, "recipients": [to]}
+        else:
+            record["reject"] = {"reason": "Bad content"}
+        return record
+
+
+# Issue 4 (K4): SES event types and the EventBridge detail-type SES gives each.
+_SES_DETAIL_TYPES: Final = {
+    "Bounce": "Email Bounced",
+    "Complaint": "Email Complaint Received",
+    "Delivery": "Email Delivered",
+    "Reject": "Email Rejected",
+}
+_SES_SHORTHAND: Final = {
+    "bounce": "Bounce",
+    "complaint": "Complaint",
+    "delivery": "Delivery",
+    "reject": "Reject",
+}
 
 
 def _e164(number: str) -> str | None:

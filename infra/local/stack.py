@@ -39,6 +39,7 @@ from infra.local.outbox import Outbox
 from infra.local.routes import RouteTable
 from infra.local.runtime import LambdaRuntime
 from infra.local.scheduler import Scheduler
+from infra.local.schedules import LocalSchedules  # issue 4 (K5)
 from infra.local.server import LocalApp, LocalHttpServer
 from infra.names import SMS_INBOUND_FUNCTION
 
@@ -122,6 +123,7 @@ class LocalStack:
         self._deployment: Deployment | None = None
         self._runtime: LambdaRuntime | None = None
         self._outbox: Outbox | None = None
+        self.schedules: LocalSchedules | None = None  # issue 4 (K5): the template's schedules
         self.base_url = ""
         self.times: StartupTimes | None = None
 
@@ -177,6 +179,8 @@ class LocalStack:
                     functions={f.name: f.logical_id for f in self._deployment.functions.values()},
                 )
                 self._step_functions.attach()
+            # Issue 4 (K5): EventBridge Scheduler's schedules fire as the virtual clock passes them.
+            self.schedules = LocalSchedules.from_template(template, now=self.clock.now(), invoke=self.invoke)
             self._server.app = LocalApp(
                 routes=RouteTable.from_template(template),
                 deployment=self._deployment,
@@ -188,6 +192,7 @@ class LocalStack:
                 port=lambda: self._server.port if self._server else 0,
                 sms_number=self._sms_number,
                 sms_inbound_function=self._sms_inbound_function,
+                advance_to=self._advance_to,  # issue 4 (K5): POST /_local/clock fires schedules too
             )
         except BaseException:
             self.stop()
@@ -285,15 +290,22 @@ class LocalStack:
         delta = parse_duration(by) if isinstance(by, str) else by
         if delta < timedelta(0):
             raise ValueError(f"the clock only moves forward, not by {delta}")
-        return self.scheduler.advance_to(self.clock.now() + delta)
+        return self._advance_to(self.clock.now() + delta)
 
     def advance_to(self, moment: datetime) -> datetime:
         """Move virtual time to `moment` (not before now) and run whatever fell due."""
         if as_utc(moment) < self.clock.now():
             raise ValueError(f"{moment.isoformat()} is before the clock's now: time only moves on")
-        return self.scheduler.advance_to(moment)
+        return self._advance_to(moment)
 
     # Internals -------------------------------------------------------------------------
+
+    def _advance_to(self, target: datetime) -> datetime:
+        """Issue 4 (K5): stop at each schedule time on the way (running what fell due before it)
+        and fire it; then move on to `target` as the scheduler does."""
+        if self.schedules is not None:
+            self.schedules.fire_due(as_utc(target), before_each=self.scheduler.advance_to)
+        return self.scheduler.advance_to(target)
 
     def _start_mock(self) -> None:
         for key in (*_FAKE_AWS_ENV, *_REMOVED_AWS_ENV):

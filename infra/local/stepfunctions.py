@@ -25,16 +25,35 @@ moto is patched at class level while at least one local stack runs (`attach`/`de
 state machine or function that no local stack registered keeps moto's own behaviour. Written
 against moto 5.2.5's parser (`install` checks that every patched attribute still exists).
 
-Not emulated: callback tasks (`.waitForTaskToken`) hold the turn until answered (a request
-that starts one times out settling), and their timeouts run on real time; Wait or Retry in two
-branches of a Parallel or Map at once fails the execution (UnsupportedConcurrency); Lambda
-timeouts are only logged, and Lambda service errors (`Lambda.ServiceException`, ...) never
-happen; execution logs are not delivered to CloudWatch Logs; `$$.State.EnteredTime` is real
-time (history timestamps, start and stop dates are virtual).
+- Callback tasks (`.waitForTaskToken`): the task's Lambda runs as above, then the execution
+  gives the turn back and sleeps on the virtual clock until `entered + TimeoutSeconds` (the
+  clock stands still while a state runs, so "entered" is the now at which it sleeps), or until
+  its token is answered, whichever comes first. The sleeper is listed by `GET /_local/clock`
+  like a Wait. `SendTaskSuccess` / `SendTaskFailure` for a local token records the outcome,
+  queues the sleeper and, from outside a handler, settles before returning (the execution has
+  moved on when the call returns); from inside a handler (the stack's invoke lock is held) the
+  execution resumes when the request around it settles. An answer given before the task starts
+  waiting (a handler that answers its own token) is taken at once. Past the due time the task
+  fails with `States.Timeout` (Retry and Catch apply). With `HeartbeatSeconds`, the sleeper is
+  also due at the last heartbeat (or entry) + HeartbeatSeconds; `SendTaskHeartbeat` moves it on.
+  A token is answered once: answering it again, or after its task timed out or its execution
+  ended, raises `TaskTimedOut` as AWS does; a token no local execution issued is moto's
+  (`InvalidToken`). `SendTaskFailure` keeps its `cause` (moto's response drops it).
+  The per-state real-time TimeoutSeconds wait of moto's interpreter is replaced by an unbounded
+  one for local executions: a state's timeout is counted only on the virtual clock.
+
+Not emulated: Wait or Retry or callback waits in two branches of a Parallel or Map at once
+fail the execution (UnsupportedConcurrency); TimeoutSeconds on a state that is not a callback
+task never fires (virtual time does not move while it runs); a missed heartbeat reports
+`States.Timeout` (AWS: `States.HeartbeatTimeout`), as moto does; Lambda timeouts are only
+logged, and Lambda service errors (`Lambda.ServiceException`, ...) never happen; execution logs
+are not delivered to CloudWatch Logs; `$$.State.EnteredTime` is real time (history timestamps,
+start and stop dates are virtual).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -45,19 +64,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import AWSError
+from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
 )
 from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback as callback_task,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackConsumerError,
+    CallbackConsumerTimeout,
+    CallbackEndpoint,
+    CallbackOutcome,
+    CallbackOutcomeFailure,
+    CallbackOutcomeSuccess,
+    CallbackOutcomeTimedOut,
+    HeartbeatEndpoint,
+    HeartbeatTimedOut,
+)
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from baton.clock import process_clock
 from infra.local.exceptions import InvocationError, LocalStackError
@@ -165,6 +203,106 @@ def retry_interval(retrier: RetrierDecl, env: Environment) -> float | None:
     return seconds
 
 
+# Callback tasks ---------------------------------------------------------------------------
+
+# What AWS answers for a token whose task is over (answered, timed out, execution ended).
+_TASK_OVER: Final = "Task Timed Out: 'Provided task does not exist anymore'"
+# moto 5.2.5's parser errors `TaskTimedOut` and `InvalidOutput` reach the client with an empty
+# error code (they set `code`, the JSON serializer reads `TYPE`): raise AWSError with AWS's codes.
+_TASK_TIMED_OUT: Final = "TaskTimedOut"
+_INVALID_OUTPUT: Final = "InvalidOutput"
+# Held while a token is checked and answered, so it is answered once.
+_ANSWERING: Final = threading.Lock()
+
+
+def _heartbeat_pending(heartbeat: HeartbeatEndpoint | None) -> bool:
+    # moto keeps the "a heartbeat arrived" flag private; 5.2.5 names it `_next_heartbeat_event`.
+    return heartbeat is not None and heartbeat._next_heartbeat_event.is_set()
+
+
+def await_callback(
+    scheduler: Scheduler,
+    key: str,
+    env: Environment,
+    timeout_seconds: float,
+    endpoint: CallbackEndpoint,
+    heartbeat: HeartbeatEndpoint | None,
+) -> CallbackOutcome | CallbackConsumerError:
+    """Sleep on the virtual clock until the token is answered (its outcome), the timeout or the
+    heartbeat falls due (`CallbackOutcomeTimedOut`, `HeartbeatTimedOut`), or the execution
+    stops. A timed-out endpoint is marked, so a late answer raises TaskTimedOut."""
+    entered = scheduler.clock.now()
+    deadline = entered + timedelta(seconds=timeout_seconds)
+    beat = timedelta(seconds=heartbeat._heartbeat_seconds) if heartbeat is not None else None
+    last_beat = entered
+
+    def waiting() -> bool:
+        return env.is_running() and endpoint.get_outcome() is None and not _heartbeat_pending(heartbeat)
+
+    while True:
+        due = deadline if beat is None else min(deadline, last_beat + beat)
+        scheduler.sleep_until(key, due, waiting)
+        with _ANSWERING:
+            outcome = endpoint.get_outcome()
+            if outcome is not None:
+                return outcome
+            if not env.is_running():
+                # Stopped while it waited: end the task quietly (an error here would be recorded
+                # as the execution's failure); the execution ends ABORTED, as after a Wait.
+                endpoint.report(CallbackConsumerTimeout())
+                return CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="null")
+            now = scheduler.clock.now()
+            if heartbeat is not None and _heartbeat_pending(heartbeat):
+                heartbeat._next_heartbeat_event.clear()
+                last_beat = now
+                continue
+            endpoint.report(CallbackConsumerTimeout())
+            if now < deadline:
+                return HeartbeatTimedOut()
+            return CallbackOutcomeTimedOut(callback_id=endpoint.callback_id)
+
+
+@dataclass(frozen=True)
+class _Callback:
+    scheduler: Scheduler
+    key: str  # the execution ARN
+    env: Environment
+    endpoint: CallbackEndpoint
+
+
+def _local_callback(backend: StepFunctionsParserBackend, token: str) -> _Callback | None:
+    """The callback a local execution issued `token` for, or None (not ours: moto answers)."""
+    for execution in backend._get_executions():
+        scheduler = _REGISTRY.scheduler_of_execution(execution.exec_arn)
+        worker = execution.exec_worker
+        env = worker.env if worker is not None else None
+        if scheduler is None or env is None:
+            continue
+        endpoint = env.callback_pool_manager.get(token)
+        if endpoint is not None:
+            return _Callback(scheduler, str(execution.exec_arn), env, endpoint)
+    return None
+
+
+def _answer(callback: _Callback, outcome: CallbackOutcome | None) -> None:
+    """Record an answer (None: a heartbeat) once, wake the execution, and settle unless inside
+    a handler. Raises TaskTimedOut when the task is over."""
+    endpoint = callback.endpoint
+    with _ANSWERING:
+        if (
+            endpoint.get_outcome() is not None
+            or endpoint.consumer_error is not None
+            or not callback.env.is_running()
+        ):
+            raise AWSError(_TASK_OVER, exception_type=_TASK_TIMED_OUT)
+        if outcome is None:
+            endpoint.notify_heartbeat()
+        else:
+            endpoint.notify(outcome)
+    callback.scheduler.recheck(callback.key)
+    _settle_unless_invoking(callback.key)
+
+
 # The patches ------------------------------------------------------------------------------
 
 
@@ -270,6 +408,108 @@ def _stop_execution(self: StepFunctionsParserBackend, execution_arn: str) -> Any
     return execution
 
 
+def _callback_wait(
+    self: callback_task.StateTaskServiceCallback,
+    env: Environment,
+    timeout_seconds: int,
+    callback_endpoint: CallbackEndpoint,
+    heartbeat_endpoint: HeartbeatEndpoint | None,
+) -> Any:
+    key = execution_id(env)
+    scheduler = _REGISTRY.scheduler_of_execution(key)
+    if scheduler is None or key is None:
+        return _ORIGINAL["callback_wait"](self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    return await_callback(scheduler, key, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+
+
+def _evaluate_with_timeout(self: ExecutionState, env: Environment) -> None:
+    """moto 5.2.5's `ExecutionState._evaluate_with_timeout`, but the state's thread is awaited
+    without a real-time limit: a local execution's timeouts are on the virtual clock."""
+    if _REGISTRY.scheduler_of_execution(execution_id(env)) is None:
+        _ORIGINAL["evaluate_with_timeout"](self, env)
+        return
+    self.timeout.eval(env=env)
+    env.stack.pop()  # TimeoutSeconds: counted on the virtual clock by callback tasks
+    frame: Environment = env.open_frame()
+    frame.states.reset(input_value=env.states.get_input())
+    frame.stack = copy.deepcopy(env.stack)
+    outputs: list[Any] = []
+    errors: list[Exception | None] = [None]
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            self._eval_execution(frame)
+            outputs.extend(frame.stack)
+        except Exception as exc:  # handed to the state's Retry/Catch, as moto does
+            errors.append(exc)
+        done.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    TMP_THREADS.append(thread)
+    thread.start()
+    done.wait()
+    frame.set_ended()
+    env.close_frame(frame)
+    error = errors.pop()
+    if error:
+        raise error
+    output = outputs.pop()
+    env.stack.append(output)
+    if not self._is_language_query_jsonpath():
+        env.states.set_result(output)
+    if self.assign_decl:
+        self.assign_decl.eval(env=env)
+    if self.result_selector:
+        self.result_selector.eval(env=env)
+    if self.result_path:
+        self.result_path.eval(env)
+    else:
+        env.states.reset(input_value=env.stack.pop())
+
+
+def _send_task_success(self: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
+    callback = _local_callback(self, task_token)
+    if callback is None:
+        return _ORIGINAL["send_task_success"](self, task_token, outcome)
+    try:
+        json.loads(outcome)
+    except (TypeError, ValueError) as exc:
+        raise AWSError(f"the output is not JSON: {exc}", exception_type=_INVALID_OUTPUT) from exc
+    _answer(callback, CallbackOutcomeSuccess(callback_id=task_token, output=outcome))
+    return None
+
+
+def _send_task_failure(
+    self: StepFunctionsParserBackend, task_token: str, error: str | None = None, cause: str | None = None
+) -> Any:
+    callback = _local_callback(self, task_token)
+    if callback is None:
+        return _ORIGINAL["send_task_failure"](self, task_token, error=error, cause=cause)
+    _answer(callback, CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause))
+    return None
+
+
+def _send_task_heartbeat(self: StepFunctionsParserBackend, task_token: str) -> Any:
+    callback = _local_callback(self, task_token)
+    if callback is None:
+        return _ORIGINAL["send_task_heartbeat"](self, task_token)
+    _answer(callback, None)
+    return None
+
+
+def _send_task_failure_response(self: StepFunctionResponse) -> ActionResult:
+    """moto's response drops `cause`: pass it on to the executing backend."""
+    backend = self.stepfunction_backend
+    if not isinstance(backend, StepFunctionsParserBackend):
+        result: ActionResult = _ORIGINAL["send_task_failure_response"](self)
+        return result
+    backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
 def _settle_unless_invoking(execution_arn: str) -> None:
     scheduler = _REGISTRY.scheduler_of_execution(execution_arn)
     if scheduler is not None and not invoking():
@@ -321,6 +561,12 @@ _PATCHES: Final[dict[str, tuple[type, str, Any]]] = {
     "start_execution": (StepFunctionsParserBackend, "start_execution", _start_execution),
     "stop_execution": (StepFunctionsParserBackend, "stop_execution", _stop_execution),
     "invoke": (LambdaSimpleBackend, "invoke", _lambda_invoke),
+    "callback_wait": (callback_task.StateTaskServiceCallback, "_eval_wait_for_task_token", _callback_wait),
+    "evaluate_with_timeout": (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
+    "send_task_success": (StepFunctionsParserBackend, "send_task_success", _send_task_success),
+    "send_task_failure": (StepFunctionsParserBackend, "send_task_failure", _send_task_failure),
+    "send_task_heartbeat": (StepFunctionsParserBackend, "send_task_heartbeat", _send_task_heartbeat),
+    "send_task_failure_response": (StepFunctionResponse, "send_task_failure", _send_task_failure_response),
 }
 # What each patched attribute was: the class's own attribute, or None when it was inherited.
 _SAVED: dict[str, Any] = {}

@@ -60,10 +60,18 @@ def test_inbound_sms_topic_is_encrypted_with_a_rotating_key_and_refuses_plain_ht
     )
 
 
+def _sms_dead_letter_queue(template: assertions.Template) -> tuple[str, Mapping[str, Any]]:
+    """The inbound-SMS queue (issue 4 adds the event bus's dead-letter queue, K3)."""
+    ((logical_id, resource),) = [
+        (lid, r) for lid, r in template.find_resources("AWS::SQS::Queue").items() if "SmsInbound" in lid
+    ]
+    return logical_id, resource
+
+
 def test_failed_inbound_sms_land_in_a_dead_letter_queue(template: assertions.Template) -> None:
     # given SNS cannot invoke the function, or the function fails after its retries,
     # then the message is kept in the dead-letter queue (R-REL-5)
-    queue_id, queue = _only(template, "AWS::SQS::Queue")
+    queue_id, queue = _sms_dead_letter_queue(template)
     _, subscription = _only(template, "AWS::SNS::Subscription")
     function = template.find_resources("AWS::Lambda::Function")[_sms_inbound_function_id(template)]
 
@@ -78,7 +86,7 @@ def test_failed_inbound_sms_land_in_a_dead_letter_queue(template: assertions.Tem
 
 
 def test_a_message_in_the_dead_letter_queue_raises_an_alarm(template: assertions.Template) -> None:
-    queue_id, _ = _only(template, "AWS::SQS::Queue")
+    queue_id, _ = _sms_dead_letter_queue(template)
 
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",

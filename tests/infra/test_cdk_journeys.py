@@ -22,7 +22,6 @@ from infra.journeys.compiler import (
     FAILED_STATE,
     LAMBDA_SERVICE_ERRORS,
     RECORD_FAILURE_STATE,
-    NotSupportedYet,
     render_definition,
 )
 from infra.names import ROUTES, Access
@@ -267,7 +266,15 @@ def _arn_text(value: Any) -> str:
 def test_the_private_api_may_start_only_the_journeys_state_machines(template: assertions.Template) -> None:
     statement = _states_statements(template)["states:StartExecution"]
 
-    assert _actions(statement) == {"states:StartExecution"}
+    # Issue 4: CDK merges the task-response grants on the same ARNs (SendTask*: resume a waiting
+    # execution) into this statement; starting is still the only execution-creating action.
+    assert "states:StartExecution" in _actions(statement)
+    assert _actions(statement) <= {
+        "states:StartExecution",
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+    }
     assert sorted(_arn_text(r) for r in statement["Resource"]) == sorted(
         f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{STACK}-{journey_id}"
         for journey_id in SAMPLES
@@ -289,14 +296,25 @@ def test_the_private_api_may_stop_and_describe_only_the_journeys_executions(
 
 
 # The CRM's events (private API) and confirmations (link, YES) start journeys; nothing else does.
-JOURNEY_STARTERS = {names.PRIVATE_API_FUNCTION, names.PUBLIC_API_FUNCTION, names.SMS_INBOUND_FUNCTION}
+# Issue 4 (K4): functions that answer a parked task (a delivery receipt), but start nothing.
+TASK_ANSWERS = {
+    names.FEEDBACK_FUNCTION: {"states:SendTaskSuccess"},
+    names.JOURNEY_STEP_FUNCTION: {"states:SendTaskSuccess"},  # await_receipt: an early receipt
+}
+JOURNEY_STARTERS = {
+    names.PRIVATE_API_FUNCTION,
+    names.PUBLIC_API_FUNCTION,
+    names.SMS_INBOUND_FUNCTION,
+    names.EVENTS_FUNCTION,  # issue 4 (K3): the Baton event bus
+    names.SCHEDULE_FUNCTION,  # issue 4 (K5): schedule triggers
+}
 
 
 def test_only_event_and_confirmation_functions_may_start_journeys(template: assertions.Template) -> None:
     for function_id in names.HANDLERS:
         if function_id not in JOURNEY_STARTERS:
             assert not any(
-                a.startswith("states:")
+                a.startswith("states:") and a not in TASK_ANSWERS.get(function_id, set())
                 for s in _policy_statements(template, function_id)
                 for a in _actions(s)
             )
@@ -364,14 +382,16 @@ def test_synth_fails_on_an_invalid_journey_with_the_catalogs_own_words(tmp_path:
     assert "pigeon" in message
 
 
-def test_synth_fails_clearly_on_a_step_the_relay_issue_brings(tmp_path: Path) -> None:
+def test_synth_compiles_a_handoff_step_the_relay_issue_brings(tmp_path: Path) -> None:
+    # Issue 4 (K2): handoff is built now (details in tests/infra/test_cdk_handoff.py).
     catalog = _catalog_copy(tmp_path)
     text = (catalog / "order-shipped.yaml").read_text()
     (catalog / "order-shipped.yaml").write_text(
         text + "  - id: call\n    handoff: {queue: agents, sla: 1d, on_timeout: end}\n"
     )
 
-    with pytest.raises(NotSupportedYet, match="step call: handoff is not supported yet"):
-        build_app(
-            outdir=str(tmp_path / "out"), bundling=False, context={"baton": {"journeysDir": str(catalog)}}
-        )
+    app = build_app(
+        outdir=str(tmp_path / "out"), bundling=False, context={"baton": {"journeysDir": str(catalog)}}
+    )
+
+    assert "Hand off call" in json.dumps(app.synth().stacks[0].template)

@@ -31,7 +31,7 @@ def test_the_samples_load_with_no_issues() -> None:
     report = check_catalog(JOURNEYS)
 
     assert report.issues == []
-    assert sorted(report.catalog.journeys) == ["lead-nurture", "order-shipped", "welcome"]
+    assert sorted(report.catalog.journeys) == ["gold-monthly", "lead-nurture", "order-shipped", "welcome"]
     assert sorted(report.catalog.segments) == ["gold-customers"]
 
 
@@ -113,7 +113,7 @@ def test_baton_validate_prints_the_summary_and_exits_0(capsys: pytest.CaptureFix
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "3 journeys, 6 templates, 1 segment valid" in out
+    assert "4 journeys, 7 templates, 1 segment valid" in out  # issue 4: + gold-monthly
     assert "  welcome-hello pt-BR: GSM-7 1 part (" in out
     assert out.rstrip().endswith("No issues.")
 

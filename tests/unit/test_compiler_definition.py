@@ -16,7 +16,6 @@ from infra.journeys.compiler import (
     LAMBDA_SERVICE_ERRORS,
     RECORD_FAILURE_STATE,
     STEP_BUILDERS,
-    NotSupportedYet,
     render_definition,
     step_form,
 )
@@ -298,25 +297,16 @@ def test_the_definition_is_jsonpath_only() -> None:
     assert all("Assign" not in state for state in definition["States"].values())
 
 
-@pytest.mark.parametrize(
-    ("step", "what"),
-    [
-        ({"id": "ask", "handoff": {"queue": "agents", "sla": "1d", "on_timeout": "end"}}, "handoff"),
-        ({"id": "answer", "wait": {"event": "survey.answered", "timeout": "3d"}}, "wait for an event"),
-        (
-            {"id": "ack", "send": {"template": "ack", "channels": ["sms"], "confirm_delivery": "10m"}},
-            "confirm_delivery",
-        ),
-    ],
-)
-def test_relay_issue_forms_fail_with_a_clear_not_supported_yet(step: dict[str, Any], what: str) -> None:
-    with pytest.raises(NotSupportedYet, match=rf"step {step['id']}: .*{what}.* not supported yet"):
-        _definition([step])
+# Every relay-issue form is built since issue 4 (`NotSupportedYet` is left for later forms):
+# wait for an event (K3, tests/unit/test_wait_compiler.py), send with confirm_delivery (K4,
+# tests/unit/test_feedback_compiler.py), handoff (K2, tests/infra/test_cdk_handoff.py and
+# tests/integration/test_handoff_journey.py).
 
 
-def test_a_schedule_trigger_fails_with_a_clear_not_supported_yet() -> None:
-    with pytest.raises(NotSupportedYet, match="schedule triggers are not supported yet"):
-        _definition([SEND], trigger={"schedule": "cron(0 9 ? * MON *)", "segment": "gold"})
+def test_a_schedule_trigger_compiles_to_the_same_states_as_an_event_trigger() -> None:
+    # Issue 4 (K5): only what starts the journey differs (tests/unit/test_schedule_*.py).
+    scheduled = _definition([SEND], trigger={"schedule": "cron(0 9 ? * MON *)", "segment": "gold"})
+    assert scheduled == _definition([SEND])
 
 
 def test_every_step_form_has_a_builder_in_the_registry() -> None:

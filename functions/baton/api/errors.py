@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from baton.api.exceptions import ApiError
 from baton.consent.exceptions import ConsentConflict, InvalidAddress
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
+from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -88,11 +89,15 @@ def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
     )
 
 
-def _not_found(exc: ContactNotFound | JourneyNotFound) -> Response[str]:
+def _not_found(exc: ContactNotFound | JourneyNotFound | TaskNotFound) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
 
 def _conflict(exc: ConsentConflict | ContactConflict) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, exc.code, str(exc))
+
+
+def _task_conflict(exc: TaskConflict) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, exc.code, str(exc))
 
 
@@ -131,7 +136,7 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(_request_validation)
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
-    app.exception_handler([ContactNotFound, JourneyNotFound])(_not_found)
+    app.exception_handler([ContactNotFound, JourneyNotFound, TaskNotFound])(_not_found)
     app.exception_handler(IdempotencyAlreadyInProgressError)(_in_progress)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
@@ -144,6 +149,8 @@ def register(app: APIGatewayRestResolver) -> None:
         return error_response(HTTPStatus.FORBIDDEN, "invalid_token", "This link is invalid or has expired.")
 
     app.exception_handler([ConsentConflict, ContactConflict])(_conflict)
+    # Hand-offs (issue 4, K2): task_already_completed, task_expired (the message says it expired).
+    app.exception_handler(TaskConflict)(_task_conflict)
     app.exception_handler(InvalidAddress)(_invalid_address)
     app.exception_handler(InvalidContactField)(_invalid_contact_field)
     app.exception_handler(InvalidCursor)(_invalid_cursor)

@@ -19,6 +19,8 @@ from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
 from baton.contacts.models import ContactInput
+from baton.handoffs.models import Completion, TaskList, TaskView  # issue 4, hand-offs (K2)
+from baton.handoffs.wiring import handoff_service
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
 
@@ -98,6 +100,19 @@ def list_journeys() -> Response[str]:
 @router.get("/v1/journeys/<journey_id>")
 def get_journey(journey_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
+
+
+# Issue 4, hand-offs (K2): a queue's open tasks, and passing the baton back to the journey.
+@router.get("/v1/tasks")
+def list_tasks(queue: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]) -> Response[str]:
+    tasks = handoff_service(services()).list_open(queue)
+    return _json(HTTPStatus.OK, TaskList(queue=queue, items=[TaskView.of(task) for task in tasks]))
+
+
+@router.post("/v1/tasks/<task_id>/complete")
+def complete_task(task_id: str, completion: Completion) -> Response[str]:
+    task = handoff_service(services()).complete(task_id, completion.outcome, completion.note)
+    return _json(HTTPStatus.OK, TaskView.of(task))
 
 
 @lru_cache(maxsize=1)

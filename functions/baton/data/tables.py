@@ -70,4 +70,51 @@ RUNS = TableSpec(
     ),
 )
 
-ALL_TABLES: tuple[TableSpec, ...] = (CONTACTS, CONSENT, TIMELINE, SUPPRESSION, IDEMPOTENCY, RUNS)
+# Issue 4, hand-offs (K2): one item per task a journey hands to people.
+TASKS = TableSpec(
+    id="tasks",
+    partition_key="task_id",
+    indexes=(Index("by_queue", "queue", "status_due"), Index("by_contact", "contact_id")),
+    description=(
+        "Hand-off tasks: pk task_id (deterministic per execution, step and escalation level);"
+        " GSI by_queue: queue + `status_due` = `<status>#<due_at>`, so a queue's open tasks are"
+        " one query, oldest due first; GSI by_contact finds a contact's tasks (erasure)."
+    ),
+)
+
+# Issue 4, event waits (K3): one item per execution parked on `wait: {event, timeout}`.
+WAITS = TableSpec(
+    id="waits",
+    partition_key="contact_id",
+    sort_key="sk",
+    description=(
+        "Executions waiting for an event: sk `<event type>#<execution name>#<step>` with the task"
+        " token, so an event finds the contact's waiters for its type with one query."
+    ),
+)
+
+# Issue 4, delivery receipts (K4): one item per send waiting for its receipt, and one marker per
+# receipt already handled (so a receipt delivered twice changes nothing the second time).
+RECEIPTS = TableSpec(
+    id="receipts",
+    partition_key="provider_message_id",
+    indexes=(Index("by_contact", "contact_id"),),
+    ttl_attribute="expires_at",
+    description=(
+        "Delivery-receipt waiters: pk = the provider's message id, with the task token of the"
+        " journey waiting for its receipt (GSI by_contact: erasure); `seen#<receipt key>` markers"
+        " for receipts already handled. Both expire (TTL) once nothing can use them."
+    ),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (
+    CONTACTS,
+    CONSENT,
+    TIMELINE,
+    SUPPRESSION,
+    IDEMPOTENCY,
+    RUNS,
+    TASKS,
+    WAITS,
+    RECEIPTS,
+)

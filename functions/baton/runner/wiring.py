@@ -7,6 +7,8 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from baton import aws
 from baton.bootstrap import Services, delivery_adapters, gate_policy, metrics, services
 from baton.delivery.service import Dispatcher
+from baton.feedback.wiring import feedback_service
+from baton.handoffs.wiring import handoff_service
 from baton.journeys.catalog import Catalog
 from baton.runner.context import RunnerContext
 from baton.runner.once import PowertoolsOnce
@@ -14,6 +16,7 @@ from baton.runner.service import JourneyRunner
 from baton.subscriptions.links import Links
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.wiring import services_catalog
+from baton.waits.wiring import wait_service
 
 _built: tuple[Services, JourneyRunner, PowertoolsOnce] | None = None
 
@@ -49,7 +52,17 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
         postal_address=settings.postal_address,
         runs=DynamoRunRepository(settings.runs_table),
     )
-    return JourneyRunner(context, dispatcher), once
+    # Event waits (issue 4, K3): the await_event and wait_timed_out tasks.
+    # Hand-offs (issue 4, K2): the handoff and handoff_timeout tasks; SNS and SES without SDK
+    # retries (R-REL-4: Step Functions retries the task).
+    runner_ = JourneyRunner(
+        context,
+        dispatcher,
+        waits=wait_service(s),
+        handoffs=handoff_service(s, aws.delivery_client),
+        feedback=feedback_service(s),  # issue 4 (K4): confirm_delivery's receipt waiters
+    )
+    return runner_, once
 
 
 def runner() -> tuple[JourneyRunner, PowertoolsOnce]:

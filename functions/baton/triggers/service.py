@@ -28,9 +28,12 @@ from baton.triggers.executions import Executions
 from baton.triggers.models import EventAccepted, EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
+from baton.waits.service import WaitService
 
 JOURNEY_STARTED: Final = "journey.started"
 JOURNEY_EXITED: Final = "journey.exited"
+# Issue 4 (K3): every event is on the timeline once, whether or not a journey waited for it.
+EVENT_RECEIVED: Final = "event.received"
 # StopExecution's error for an exit_on event (what the execution's history shows).
 EXITED_ERROR: Final = "Baton.Exited"
 # A repeated key within this time is answered from the idempotency table; after it, the
@@ -62,6 +65,7 @@ class EventService:
         state_machine_arn_prefix: str,
         persistence: BasePersistenceLayer | None = None,
         lambda_context: LambdaContext | None = None,
+        waits: WaitService | None = None,
     ) -> None:
         self._catalog = catalog
         self._contacts = contacts
@@ -70,6 +74,7 @@ class EventService:
         self._executions = executions
         self._clock = clock
         self._prefix = state_machine_arn_prefix
+        self._waits = waits  # issue 4 (K3): resumes the contact's executions waiting for the event
         self._record: Callable[..., EventAccepted] = self._record_once
         if persistence is not None:
             config = IdempotencyConfig(
@@ -100,6 +105,21 @@ class EventService:
         started = [self._start(journey, event) for journey in self._catalog.journeys_for_event(event.type)]
         for journey in self._catalog.journeys_exiting_on(event.type):
             self._exit(journey, event, keep={run.execution_name for run in started})
+        # Issue 4 (K3): after starting and exiting, resume the executions parked on this event type.
+        resumed = []
+        if self._waits is not None:
+            resumed = self._waits.resume(event.contact_id, event.type, event.data, event.idempotency_key)
+        self._timeline.record(
+            event.contact_id,
+            EVENT_RECEIVED,
+            {
+                "type": event.type,
+                "data": event.data,
+                "idempotency_key": event.idempotency_key,
+                "journeys_started": [run.journey for run in started],
+                "waits_resumed": [f"{w.journey}/{w.step}" for w in resumed],
+            },
+        )
         return EventAccepted(journeys_started=[run.journey for run in started])
 
     def _start(self, journey: Journey, event: EventIn) -> Run:

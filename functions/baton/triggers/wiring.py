@@ -15,6 +15,7 @@ from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.inventory import Inventory
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import EventService
+from baton.waits.wiring import wait_service
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +42,7 @@ def event_service(s: Services, lambda_context: LambdaContext | None = None) -> E
             table_name=s.settings.idempotency_table, boto3_client=aws.client("dynamodb")
         ),
         lambda_context=lambda_context,
+        waits=wait_service(s),  # issue 4 (K3)
     )
 
 

@@ -1,0 +1,82 @@
+"""Telling a queue about a new task: a message on the queue's SNS topic, and an email to the
+queue's address through the SES adapter (the queue is staff, not a contact: no consent gate)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from baton.clock import to_iso
+from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.exceptions import DeliveryError
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.handoffs.exceptions import QueueNotifyFailed
+from baton.handoffs.models import Task
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+
+def task_message(task: Task) -> dict[str, Any]:
+    """What the topic carries: the task without its callback token."""
+    return {
+        "type": "handoff.created",
+        "task_id": task.task_id,
+        "queue": task.queue,
+        "journey": task.journey,
+        "step": task.step,
+        "contact_id": task.contact_id,
+        "text": task.text,
+        "due_at": to_iso(task.due_at),
+        "escalated_from": task.escalated_from,
+    }
+
+
+class AwsQueueNotifier:
+    def __init__(
+        self,
+        sns: SNSClient,
+        email: ChannelAdapter | None,
+        *,
+        topics: Mapping[str, str],
+        emails: Mapping[str, str],
+    ) -> None:
+        self._sns = sns
+        self._email = email
+        self._topics = dict(topics)
+        self._emails = dict(emails)
+
+    def notify(self, task: Task) -> Mapping[str, Any]:
+        reached = {"topic": False, "email": False}
+        topic = self._topics.get(task.queue)
+        if topic:
+            try:
+                self._sns.publish(
+                    TopicArn=topic,
+                    Subject=f"New task in {task.queue}"[:100],
+                    Message=json.dumps(task_message(task)),
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise QueueNotifyFailed(f"queue {task.queue}: topic publish failed") from exc
+            reached["topic"] = True
+        address = self._emails.get(task.queue)
+        if address and self._email is not None:
+            message = OutboundMessage.email(
+                to=address,
+                purpose=Purpose.TRANSACTIONAL,
+                subject=f"[{task.queue}] New task: {task.journey} / {task.step}",
+                text=(
+                    f"{task.text}\n\nTask: {task.task_id}\nDue: {to_iso(task.due_at)}\n"
+                    f"Complete it with POST /v1/tasks/{task.task_id}/complete."
+                ),
+                tags={"journey": task.journey, "step": task.step, "queue": task.queue},
+            )
+            try:
+                self._email.send(message)
+            except DeliveryError as exc:
+                raise QueueNotifyFailed(f"queue {task.queue}: email failed") from exc
+            reached["email"] = True
+        return reached

@@ -1,0 +1,21 @@
+"""Builds the schedule run from the composition root's `Services` (once per cold start)."""
+
+from __future__ import annotations
+
+from baton.bootstrap import Services
+from baton.schedules.runner import DynamoContactSource, SegmentRun
+from baton.triggers.executions import StepFunctionsExecutions
+from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.wiring import services_catalog
+
+
+def segment_run(s: Services) -> SegmentRun:
+    return SegmentRun(
+        catalog=services_catalog(s),
+        contacts=DynamoContactSource(s.settings.contacts_table),
+        timeline=s.timeline,
+        runs=DynamoRunRepository(s.settings.runs_table),
+        executions=StepFunctionsExecutions(),
+        clock=s.clock,
+        state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
+    )

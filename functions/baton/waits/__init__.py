@@ -1,0 +1,1 @@
+"""Journeys parked on `wait: {event, timeout}` (issue 4): the waiters table and their resumption."""

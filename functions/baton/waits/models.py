@@ -1,0 +1,51 @@
+"""A waiter: one execution parked on a callback task until an event type arrives for a contact.
+
+Stored in the waits table (PLAN4 decision 3) under (contact_id, sk = `<event type>#<execution
+name>#<step>`), so the waiters of a contact for one event type are one query
+(`begins_with(sk, "<event type>#")`; the `#` keeps `order` apart from `order.placed`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from baton.clock import Timestamp
+
+
+class Waiter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contact_id: str
+    event_type: str
+    journey: str
+    execution: str  # the execution ARN ($$.Execution.Id)
+    execution_name: str
+    step: str
+    token: str  # $$.Task.Token: used once (SendTaskSuccess), then the waiter is deleted
+    started_at: Timestamp
+    timeout_at: Timestamp
+
+    @property
+    def sort_key(self) -> str:
+        return wait_sort_key(self.event_type, self.execution_name, self.step)
+
+
+def wait_sort_key(event_type: str, execution_name: str, step: str) -> str:
+    """`<event type>#<execution name>#<step>`; with empty name and step, the event type's prefix."""
+    if not execution_name and not step:
+        return f"{event_type}#"
+    return f"{event_type}#{execution_name}#{step}"
+
+
+def received(event_type: str, data: dict[str, JsonValue], idempotency_key: str) -> dict[str, Any]:
+    """The step result a resumed execution gets at `$.steps.<id>` (PLAN4 decision 2)."""
+    return {
+        "event_received": True,
+        "event": {"type": event_type, "data": data, "idempotency_key": idempotency_key},
+    }
+
+
+# What the timeout path stores at `$.steps.<id>`.
+NOT_RECEIVED: dict[str, Any] = {"event_received": False, "event": None}

@@ -1,0 +1,85 @@
+"""`wait: {event, timeout}` (issue 4, K3): park the execution until the event arrives or time runs out.
+
+States per step `<id>`:
+- Task `Await <id>`: a callback task (`arn:aws:states:::lambda:invoke.waitForTaskToken`)
+  invoking JourneyStepFunction with action `await_event` and `"token": $$.Task.Token`; the
+  Lambda stores the waiter and returns at once. `TimeoutSeconds` = the step's timeout
+  (R-REL-3). When the event arrives, `EventService.record` sends SendTaskSuccess with
+  `{"event_received": true, "event": {...}}`, which lands at `$.steps.<id>` -> the next step.
+- Catch `States.Timeout` -> Task `Timed out <id>` (action `wait_timed_out`): removes the waiter,
+  records `wait.timed_out` on the timeline and answers `{"event_received": false, "event":
+  null}` at `$.steps.<id>` -> the next step. (A Task rather than a Pass so the timeline shows
+  the timeout, PLAN4 decision 5, and the waiter does not linger.)
+Both tasks retry like every task and catch everything else into `Record failure`.
+`{event_received: <id>}` in a branch reads `$.steps.<id>.event_received`.
+
+Transitions: 1 when the event arrives (the task), 2 on timeout (the task, the timeout task).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from baton.journeys.durations import parse_duration
+from baton.journeys.models import Step
+
+if TYPE_CHECKING:
+    # compiler.py registers this builder (STEP_BUILDERS), so it is imported at run time inside.
+    from infra.journeys.compiler import BuiltStep, JourneyBuild, Targets
+
+AWAIT_EVENT: Final = "await_event"
+WAIT_TIMED_OUT: Final = "wait_timed_out"
+TIMEOUT_ERROR: Final = "States.Timeout"
+
+
+def callback_payload(build: JourneyBuild, action: str, step: Step) -> dict[str, Any]:
+    """PLAN3 decision 2's payload plus the task token (PLAN4 decision 1)."""
+    return {
+        "action": action,
+        "journey": build.journey.journey,
+        "step": step.id,
+        "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
+        "contact_id": sfn.JsonPath.string_at("$.contact_id"),
+        "event": sfn.JsonPath.object_at("$.event"),
+        "steps": sfn.JsonPath.object_at("$.steps"),
+        "token": sfn.JsonPath.task_token,
+    }
+
+
+def build_wait_event(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+    from infra.journeys.compiler import BuiltStep, add_retry, steps_path
+
+    assert step.wait is not None
+    assert step.wait.event is not None
+    assert step.wait.timeout is not None
+    seconds = int(parse_duration(step.wait.timeout).total_seconds())
+    name = build.name(f"Await {step.id}")
+    wait = tasks.LambdaInvoke(
+        build.scope,
+        name,
+        state_name=name,
+        comment=f"wait for {step.wait.event}, at most {step.wait.timeout}",
+        lambda_function=build.function,
+        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload=sfn.TaskInput.from_object(callback_payload(build, AWAIT_EVENT, step)),
+        task_timeout=sfn.Timeout.duration(Duration.seconds(seconds)),  # R-REL-3
+        retry_on_service_exceptions=False,
+        result_path=steps_path(step.id),
+    )
+    add_retry(wait)
+    timed_out = build.task(f"Timed out {step.id}", WAIT_TIMED_OUT, step)
+    # Catchers are tried in order: the timeout first, then everything else into Record failure.
+    wait.add_catch(timed_out, errors=[TIMEOUT_ERROR], result_path=steps_path(step.id))
+    build.catch(wait)
+    build.catch(timed_out)
+
+    def connect(targets: Targets) -> None:
+        after = targets.of(build.journey.next_of(index))
+        wait.next(after)
+        timed_out.next(after)
+
+    return BuiltStep(wait, connect)
