@@ -77,6 +77,8 @@ def _demo(args: argparse.Namespace) -> int:
     # The handlers' structured logs and metrics would bury the story: keep warnings only.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # moto logs every Fail state a journey reaches at ERROR; the demo prints the outcome itself.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     print("Synthesizing the CDK app and deploying it into the embedded AWS ...", flush=True)
     stack = LocalStack(outdir=ROOT / "cdk.out")
     base_url, token = stack.start(port=args.port)

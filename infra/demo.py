@@ -337,6 +337,129 @@ class JourneyDemo(Demo):
         self.out("\nJourney demo finished.")
 
 
+class RelayDemo(JourneyDemo):
+    """The relay race: a journey waits for a person, and escalates instead of following up hollowly."""
+
+    def task_of(self, queue: str, contact_id: str) -> dict[str, Any]:
+        resp = self.expect(self.client.get(f"/v1/tasks?queue={queue}"), 200, f"GET /v1/tasks?queue={queue}")
+        tasks = [t for t in resp.json()["items"] if t["contact_id"] == contact_id]
+        if len(tasks) != 1:
+            raise DemoFailed(f"expected one open {queue} task for {contact_id}, got {len(tasks)}")
+        task: dict[str, Any] = tasks[0]
+        self.out(f"   task {task['task_id']} for {queue}, due {task['due_at']}")
+        return task
+
+    def receipt(self, message: dict[str, Any], status: str) -> None:
+        """A carrier's delivery receipt for an SMS, as End User Messaging sends it to EventBridge."""
+        detail = {
+            "eventType": f"TEXT_{status}",
+            "messageId": message["message_id"],
+            "destinationPhoneNumber": message["to"],
+            "messageStatus": status,
+            "isFinal": True,
+        }
+        event = {
+            "source": "aws.sms-voice",
+            "detail-type": "Text Message Delivery Status Updated",
+            "detail": detail,
+        }
+        self.expect(self.client.post("/_local/ses-event", json_body=event), 202, f"SMS receipt {status}")
+
+    def delivered(self, message: dict[str, Any]) -> None:
+        body = {"type": "delivery", "message_id": message["message_id"]}
+        self.expect(self.client.post("/_local/ses-event", json_body=body), 202, "SES delivery event")
+
+    def run(self) -> None:
+        erin, fabio, gabi = "erin", "fabio", "gabi"
+        self.step("Relay: Erin, Fabio and Gabi each open a support request (support-follow-up)")
+        self.contact(
+            erin,
+            {
+                "email": "erin@example.com",
+                "phone": "+12125550188",
+                "locale": "en",
+                "timezone": "America/New_York",
+                "country": "US",
+                "first_name": "Erin",
+            },
+        )
+        self.contact(
+            fabio,
+            {
+                "email": "fabio@example.com",
+                "locale": "pt-BR",
+                "timezone": "America/Sao_Paulo",
+                "country": "BR",
+                "first_name": "Fabio",
+            },
+        )
+        self.contact(
+            gabi,
+            {
+                "email": "gabi@example.com",
+                "locale": "en",
+                "timezone": "America/New_York",
+                "country": "US",
+                "first_name": "Gabi",
+            },
+        )
+        self.event(erin, "support.request_created", "req-1042", request_id="1042")
+        self.event(gabi, "support.request_created", "req-1044", request_id="1044")
+        self.event(fabio, "support.request_created", "req-1043", request_id="1043")
+        self.sent_to("erin@example.com")
+        self.sent_to("fabio@example.com")
+
+        self.step("An agent answers Erin and completes the task through the API: the baton is passed")
+        task = self.task_of("support-agents", erin)
+        self.clock(advance="2h")
+        done = {"outcome": "answered", "note": "Reset the password and confirmed by phone."}
+        self.expect(
+            self.client.post(f"/v1/tasks/{task['task_id']}/complete", json_body=done), 200, "complete"
+        )
+        gabi_task = self.task_of("support-agents", gabi)
+        self.expect(
+            self.client.post(f"/v1/tasks/{gabi_task['task_id']}/complete", json_body=done), 200, "complete"
+        )
+        again = self.client.post(f"/v1/tasks/{task['task_id']}/complete", json_body=done)
+        self.out(f"   completing it again: HTTP {again.status} {again.json()['error']['code']}")
+
+        self.step("Nobody picks up Fabio's task: after 24 h it escalates to the leads")
+        self.clock(advance="22h")
+        self.task_of("support-leads", fabio)
+
+        self.step("A day after the answer, Erin's survey goes by SMS; the carrier says it failed, so email")
+        self.clock(advance="2h")
+        sms = self.outbox("+12125550188")
+        if not sms:
+            raise DemoFailed("the survey SMS was not sent")
+        self.out(f"   sms: {sms[-1]['body'][:80]!r}")
+        self.receipt(sms[-1], "UNREACHABLE")
+        email = self.outbox("erin@example.com")[-1]
+        self.out(f"   email instead: {email['subject']!r}")
+        self.delivered(email)
+        self.delivered(self.outbox("gabi@example.com")[-1])
+
+        self.step("Erin answers the survey: the journey's wait receives its event and ends")
+        self.event(erin, "survey.answered", "survey-1042", score=5)
+
+        self.step("The leads miss Fabio's task too: the journey ends, and sends him nothing automated")
+        self.clock(advance="1d")
+        leads = self.client.get("/v1/tasks?queue=support-leads").json()["items"]
+        self.out(f"   open tasks for Fabio: {len([t for t in leads if t['contact_id'] == fabio])}")
+
+        self.step("Fabio's side: no survey, nothing automated after the promise")
+        self.sent_to("fabio@example.com")
+
+        self.step("Gabi never answers the survey: after 3 days the wait times out and one reminder goes")
+        self.clock(advance="2d")
+        self.sent_to("gabi@example.com")
+        self.step("Timelines")
+        self.timeline(erin, "Erin")
+        self.timeline(fabio, "Fabio")
+        self.timeline(gabi, "Gabi")
+        self.out("\nRelay demo finished.")
+
+
 def _next_day(iso: str) -> str:
     return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
 
@@ -365,3 +488,4 @@ def run_demo(base_url: str, token: str, out: Callable[[str], None] = print) -> N
     client = LocalClient(base_url, token)
     Demo(client, out).run()
     JourneyDemo(client, out).run()
+    RelayDemo(client, out).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.demo import Demo, JourneyDemo
+from infra.demo import Demo, JourneyDemo, RelayDemo
 from infra.http_client import LocalClient
 
 pytestmark = pytest.mark.e2e
@@ -34,3 +34,20 @@ def test_journey_demo_shows_failover_quiet_hours_sales_hold_and_duplicates(api: 
     assert "Carla's journey runs: 1" in text  # the duplicate event started nothing
     assert "reason=sales_hold" in text  # Dan skipped
     assert "A tip to get started with Baton Demo Co" in text  # the wait and the window
+
+
+@pytest.mark.moves_session_clock
+def test_relay_demo_passes_the_baton_escalates_fails_over_and_times_out(api: LocalClient) -> None:
+    lines: list[str] = []
+
+    RelayDemo(api, lines.append).run()
+
+    text = "\n".join(lines)
+    assert "completing it again: HTTP 409 task_already_completed" in text
+    assert "handoff.escalated" in text
+    assert "outcome=handoff_timed_out" in text  # Fabio: no survey after the promise
+    assert "status=failed reason=TEXT_UNREACHABLE" in text  # Erin's SMS receipt, then
+    assert "email instead: 'How did we do, Erin?'" in text
+    assert "wait.event_received" in text
+    assert "wait.timed_out" in text  # Gabi, then the reminder
+    assert "A quick question about your support request" in text

@@ -15,6 +15,15 @@ def _only(template: assertions.Template, resource_type: str) -> tuple[str, Mappi
     return logical_id, resource
 
 
+def _named(template: assertions.Template, resource_type: str, name: str) -> tuple[str, Mapping[str, Any]]:
+    """The one resource of the type whose logical id contains `name`: issue 4 adds a topic per
+    hand-off queue, and their key, next to the inbound-SMS ones."""
+    ((logical_id, resource),) = [
+        (lid, r) for lid, r in template.find_resources(resource_type).items() if name in lid
+    ]
+    return logical_id, resource
+
+
 def _sms_inbound_function_id(template: assertions.Template) -> str:
     (logical_id,) = template.find_resources(
         "AWS::Lambda::Function", {"Properties": {"Handler": names.HANDLERS[names.SMS_INBOUND_FUNCTION]}}
@@ -23,7 +32,7 @@ def _sms_inbound_function_id(template: assertions.Template) -> str:
 
 
 def test_inbound_sms_topic_invokes_the_sms_inbound_function(template: assertions.Template) -> None:
-    topic_id, _ = _only(template, "AWS::SNS::Topic")
+    topic_id, _ = _named(template, "AWS::SNS::Topic", "InboundSmsTopic")
 
     template.has_resource_properties(
         "AWS::SNS::Subscription",
@@ -38,8 +47,8 @@ def test_inbound_sms_topic_invokes_the_sms_inbound_function(template: assertions
 def test_inbound_sms_topic_is_encrypted_with_a_rotating_key_and_refuses_plain_http(
     template: assertions.Template,
 ) -> None:
-    topic_id, topic = _only(template, "AWS::SNS::Topic")
-    key_id, key = _only(template, "AWS::KMS::Key")
+    topic_id, topic = _named(template, "AWS::SNS::Topic", "InboundSmsTopic")
+    key_id, key = _named(template, "AWS::KMS::Key", "InboundSmsKey")
 
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert key["Properties"]["EnableKeyRotation"] is True

@@ -187,7 +187,18 @@ def test_function_sends_email_only_as_the_sender_identity(
 
 @pytest.mark.parametrize("function_id", names.HANDLERS)
 def test_function_may_publish_sms(template: assertions.Template, function_id: str) -> None:
-    (statement,) = [s for s in _policy_statements(template, function_id) if "sns:Publish" in _actions(s)]
+    publish = [s for s in _policy_statements(template, function_id) if "sns:Publish" in _actions(s)]
+    (statement,) = [s for s in publish if s["Resource"] == "*"]
 
     # SMS to a phone number has no ARN; the cdk-nag acknowledgement on the policy says so
-    assert statement["Resource"] == "*"
+    assert _actions(statement) == {"sns:Publish"}
+    # Issue 4 (K2): the journey step function also publishes new tasks to the hand-off queues'
+    # topics, by their ARNs (a Ref each); no other function publishes anywhere else.
+    queue_topics = {lid for lid in template.find_resources("AWS::SNS::Topic") if "QueueTopic" in lid}
+    others = [s for s in publish if s is not statement]
+    published = set()
+    for other in others:
+        resources = other["Resource"] if isinstance(other["Resource"], list) else [other["Resource"]]
+        published |= {r["Ref"] for r in resources}
+    assert queue_topics, "the samples hand tasks to queues"
+    assert published == (queue_topics if function_id == names.JOURNEY_STEP_FUNCTION else set())

@@ -22,7 +22,9 @@ from infra.journeys.compiler import (
     FAILED_STATE,
     LAMBDA_SERVICE_ERRORS,
     RECORD_FAILURE_STATE,
+    STEP_BUILDERS,
     render_definition,
+    step_form,
 )
 from infra.names import ROUTES, Access
 from infra.synth import ROOT, build_app, cdk_json_context
@@ -32,6 +34,10 @@ FUNCTION = "AWS::Lambda::Function"
 SAMPLES: dict[str, Journey] = load_catalog(ROOT / "journeys").journeys
 STACK = cdk_json_context()["baton"]["stackName"]
 FAKE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:JourneyStep"
+# Callback tasks (handoff, wait for event, confirm_delivery; issue 4) run on this integration,
+# the function in Parameters.FunctionName; CDK writes the partition as a pseudo parameter.
+PARTITION = {"Ref": "AWS::Partition"}
+CALLBACK_RESOURCE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 def _function_id(template: assertions.Template, function_id: str) -> str:
@@ -53,9 +59,12 @@ def _state_machine(template_json: Mapping[str, Any], journey_id: str) -> dict[st
 def _definition(
     template_json: Mapping[str, Any], journey_id: str, function_arn: str = FAKE_ARN
 ) -> dict[str, Any]:
-    """The DefinitionString with every GetAtt of a function ARN replaced by `function_arn`."""
+    """The DefinitionString with every GetAtt of a function ARN replaced by `function_arn` and the
+    partition (callback tasks' resource) by `aws`, as render_definition writes it."""
     parts = _state_machine(template_json, journey_id)["DefinitionString"]["Fn::Join"][1]
-    text = "".join(part if isinstance(part, str) else function_arn for part in parts)
+    text = "".join(
+        part if isinstance(part, str) else "aws" if part == PARTITION else function_arn for part in parts
+    )
     definition: dict[str, Any] = json.loads(text)
     return definition
 
@@ -91,10 +100,18 @@ def test_every_task_invokes_the_journey_step_function(
     template_json: dict[str, Any], template: assertions.Template, journey_id: str
 ) -> None:
     parts = _state_machine(template_json, journey_id)["DefinitionString"]["Fn::Join"][1]
-    functions = {json.dumps(part) for part in parts if not isinstance(part, str)}
+    functions = {json.dumps(part) for part in parts if not isinstance(part, str) and part != PARTITION}
 
     step_function = _function_id(template, names.JOURNEY_STEP_FUNCTION)
     assert functions == {json.dumps({"Fn::GetAtt": [step_function, "Arn"]})}
+    # and every task is that function: invoked directly, or as a callback task (issue 4)
+    tasks = [s for s in _definition(template_json, journey_id)["States"].values() if s["Type"] == "Task"]
+    assert tasks
+    for task in tasks:
+        if task["Resource"] == CALLBACK_RESOURCE:
+            assert task["Parameters"]["FunctionName"] == FAKE_ARN
+        else:
+            assert task["Resource"] == FAKE_ARN
 
 
 @pytest.mark.parametrize("journey_id", sorted(SAMPLES))
@@ -108,16 +125,22 @@ def test_the_deployed_definition_is_the_compilers_jsonpath_definition(
     assert deployed["QueryLanguage"] == "JSONPath"
 
 
-def _steps_of_kind(kind: str) -> list[tuple[str, str]]:
+def _steps_of_form(form: str) -> list[tuple[str, str]]:
+    """The sample steps compiled by the builder of `form` (compiler.step_form)."""
     return [
         (journey_id, step.id)
         for journey_id, journey in sorted(SAMPLES.items())
         for step in journey.steps
-        if step.kind == kind
+        if step_form(step) == form
     ]
 
 
-@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_kind("send"))
+def test_the_samples_have_every_step_form() -> None:
+    # the shape tests below are parametrized by form: none of them may be left without a case
+    assert {step_form(step) for journey in SAMPLES.values() for step in journey.steps} == set(STEP_BUILDERS)
+
+
+@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_form("send"))
 def test_a_send_is_a_task_a_choice_on_its_outcome_and_a_wait_until_loop(
     template_json: dict[str, Any], journey_id: str, step_id: str
 ) -> None:
@@ -138,7 +161,52 @@ def test_a_send_is_a_task_a_choice_on_its_outcome_and_a_wait_until_loop(
     assert states[routes["failed"]]["Type"] == "Fail"
 
 
-@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_kind("wait"))
+@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_form("send.confirm_delivery"))
+def test_a_confirmed_send_is_per_channel_a_send_task_and_a_receipt_callback_of_its_duration(
+    template_json: dict[str, Any], journey_id: str, step_id: str
+) -> None:
+    states = _definition(template_json, journey_id)["States"]
+    step = SAMPLES[journey_id].step(step_id)
+    assert step.send is not None
+    assert step.send.confirm_delivery is not None
+    seconds = parse_duration(step.send.confirm_delivery).total_seconds()
+    channels = [str(channel) for channel in step.send.channels]
+    # failover order: each channel falls over to the next, the last to `Not delivered <id>`
+    failovers = [*(f"Send {step_id} by {c}" for c in channels[1:]), f"Not delivered {step_id}"]
+
+    assert f"Send {step_id}" not in states  # no plain send
+    for channel, failover in zip(channels, failovers, strict=True):
+        label = f"{step_id} by {channel}"
+        send, sent = states[f"Send {label}"], states[f"{label} sent?"]
+        assert send["Type"] == "Task"
+        assert send["Parameters"]["action"] == "send_channel"
+        assert send["Parameters"]["channel"] == channel
+        assert send["ResultPath"] == f"$.steps.{step_id}"
+        assert send["Next"] == f"{label} sent?"
+        routes = {c["StringEquals"]: c["Next"] for c in sent["Choices"] if "StringEquals" in c}
+        assert routes["held"] == f"Hold {label}"
+        assert states[f"Hold {label}"] == {
+            "Type": "Wait",
+            "TimestampPath": f"$.steps.{step_id}.until",
+            "Next": f"Send {label}",
+        }
+        assert routes["sent"] == f"Await receipt {label}"
+        receipt = states[f"Await receipt {label}"]
+        assert receipt["Resource"] == CALLBACK_RESOURCE
+        assert receipt["Parameters"]["Payload"]["action"] == "await_receipt"
+        assert receipt["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+        assert receipt["TimeoutSeconds"] == seconds  # R-REL-3
+        assert receipt["Catch"][0]["ErrorEquals"] == ["States.Timeout"]
+        assert receipt["Catch"][0]["Next"] == failover
+        assert states[receipt["Next"]]["Default"] == failover  # not delivered: the next channel
+        refused = [c for c in sent["Choices"] if "Or" in c]
+        assert [c["Next"] for c in refused] == [failover]
+    not_delivered = states[f"Not delivered {step_id}"]
+    assert not_delivered["Parameters"]["action"] == "send_channel"
+    assert "channel" not in not_delivered["Parameters"]
+
+
+@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_form("wait.duration"))
 def test_a_wait_is_a_wait_state_of_its_duration(
     template_json: dict[str, Any], journey_id: str, step_id: str
 ) -> None:
@@ -151,7 +219,29 @@ def test_a_wait_is_a_wait_state_of_its_duration(
     assert wait["Seconds"] == parse_duration(step.wait.duration).total_seconds()
 
 
-@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_kind("branch"))
+@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_form("wait.event"))
+def test_a_wait_for_an_event_is_a_callback_task_of_its_timeout(
+    template_json: dict[str, Any], journey_id: str, step_id: str
+) -> None:
+    states = _definition(template_json, journey_id)["States"]
+    step = SAMPLES[journey_id].step(step_id)
+    assert step.wait is not None
+    assert step.wait.event is not None
+    assert step.wait.timeout is not None
+
+    waiting = states[f"Await {step_id}"]
+
+    assert f"Wait {step_id}" not in states
+    assert waiting["Type"] == "Task"
+    assert waiting["Resource"] == CALLBACK_RESOURCE
+    assert waiting["Parameters"]["Payload"]["action"] == "await_event"
+    assert waiting["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+    assert waiting["ResultPath"] == f"$.steps.{step_id}"
+    assert waiting["TimeoutSeconds"] == parse_duration(step.wait.timeout).total_seconds()  # R-REL-3
+    assert waiting["Catch"][0]["ErrorEquals"] == ["States.Timeout"]
+
+
+@pytest.mark.parametrize(("journey_id", "step_id"), _steps_of_form("branch"))
 def test_a_branch_is_a_task_then_a_choice_on_its_answer(
     template_json: dict[str, Any], journey_id: str, step_id: str
 ) -> None:
@@ -179,7 +269,13 @@ def test_tasks_retry_with_full_jitter_and_catch_into_the_fail_task_r_rel_4(
         assert retry["JitterStrategy"] == "FULL"
         assert set(retry["ErrorEquals"]) == {*LAMBDA_SERVICE_ERRORS, *RETRYABLE_ERRORS}
         assert (retry["IntervalSeconds"], retry["MaxAttempts"], retry["BackoffRate"]) == (2, 4, 2)
-        (catch,) = task["Catch"]
+        # callback tasks (issue 4) first catch their timeout (R-REL-3: they all have one)
+        *timeouts, catch = task["Catch"]
+        if task["Resource"] == CALLBACK_RESOURCE:
+            assert [c["ErrorEquals"] for c in timeouts] == [["States.Timeout"]]
+            assert task["TimeoutSeconds"] > 0
+        else:
+            assert timeouts == []
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert catch["Next"] == (FAILED_STATE if name == RECORD_FAILURE_STATE else RECORD_FAILURE_STATE)
     assert states[RECORD_FAILURE_STATE]["Parameters"]["action"] == "fail"
@@ -395,3 +491,35 @@ def test_synth_compiles_a_handoff_step_the_relay_issue_brings(tmp_path: Path) ->
     )
 
     assert "Hand off call" in json.dumps(app.synth().stacks[0].template)
+
+
+def _sample_queues() -> set[str]:
+    return {
+        queue
+        for journey in SAMPLES.values()
+        for step in journey.steps
+        if step.handoff is not None
+        for queue in (step.handoff.queue, step.handoff.escalate_to)
+        if queue
+    }
+
+
+def test_the_sample_hand_off_queues_need_no_cdk_json_config(
+    template_json: dict[str, Any], template: assertions.Template
+) -> None:
+    # given cdk.json configures no queue (no email), the sample's queues still get a topic each
+    assert "queues" not in cdk_json_context()["baton"]
+    assert _sample_queues() == {"support-agents", "support-leads", "account-managers"}
+    display_names = {
+        r["Properties"].get("DisplayName") for r in template.find_resources("AWS::SNS::Topic").values()
+    }
+    assert {f"Baton tasks: {queue}" for queue in _sample_queues()} <= display_names
+
+    # and the journey step function knows each topic, and no email for any of them
+    variables = template.find_resources(FUNCTION)[_function_id(template, names.JOURNEY_STEP_FUNCTION)][
+        "Properties"
+    ]["Environment"]["Variables"]
+    assert json.loads(variables[names.settings_env("queue_emails")]) == {}
+    topics = variables[names.settings_env("queue_topics")]
+    text = json.dumps(topics)
+    assert all(f'\\"{queue}\\"' in text for queue in _sample_queues()), text

@@ -19,7 +19,9 @@ from infra.cli import main
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 VARIABLES = TemplateVariables(
     contact={"first_name": "Ana", "attributes": {}},
-    event={"order_id": "A-1042", "tracking_url": "https://track.example.com/A-1042"},
+    # the samples' trigger events: order.shipped (order-shipped) and support.request_created
+    # (support-follow-up, issue 4)
+    event={"order_id": "A-1042", "tracking_url": "https://track.example.com/A-1042", "request_id": "1042"},
     brand="Baton Demo Co",
     postal_address="Baton Demo Co, 100 Main Street, Springfield, IL 62701, USA",
     unsubscribe_url="https://example.com/u/t",
@@ -31,7 +33,13 @@ def test_the_samples_load_with_no_issues() -> None:
     report = check_catalog(JOURNEYS)
 
     assert report.issues == []
-    assert sorted(report.catalog.journeys) == ["gold-monthly", "lead-nurture", "order-shipped", "welcome"]
+    assert sorted(report.catalog.journeys) == [
+        "gold-monthly",
+        "lead-nurture",
+        "order-shipped",
+        "support-follow-up",  # issue 4: the contract's own example (handoff, wait for event, ...)
+        "welcome",
+    ]
     assert sorted(report.catalog.segments) == ["gold-customers"]
 
 
@@ -85,6 +93,8 @@ def test_r_sms_1_sample_sms_fit_one_gsm7_part() -> None:
         ("welcome-hello", "pt-BR"),
         ("order-shipped", "en"),
         ("order-shipped", "pt-BR"),
+        ("csat-survey", "en"),  # issue 4: support-follow-up
+        ("csat-survey", "pt-BR"),
     }
     assert all((s.encoding, s.parts) == (Encoding.GSM7, 1) for s in report.sms)
 
@@ -113,7 +123,8 @@ def test_baton_validate_prints_the_summary_and_exits_0(capsys: pytest.CaptureFix
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "4 journeys, 7 templates, 1 segment valid" in out  # issue 4: + gold-monthly
+    # issue 4: + gold-monthly; + support-follow-up and its support-ack, csat-survey, csat-reminder
+    assert "5 journeys, 10 templates, 1 segment valid" in out
     assert "  welcome-hello pt-BR: GSM-7 1 part (" in out
     assert out.rstrip().endswith("No issues.")
 
