@@ -22,7 +22,7 @@ from baton.clock import to_iso
 from baton.consent.exceptions import LedgerWriteConflict
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.vocabulary import Channel
-from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
+from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -143,14 +143,7 @@ class DynamoConsentRepository(ConsentRepository):
             "ExpressionAttributeValues": {":c": to_value(contact_id), ":p": to_value(prefix)},
             "ConsistentRead": True,
         }
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return items
-            request["ExclusiveStartKey"] = last
+        return [from_item(item) for item in query_items(self._client, request)]
 
 
 class InMemoryConsentRepository(ConsentRepository):

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from baton import aws
 from baton.contacts.exceptions import StaleContact
 from baton.contacts.models import ContactRecord
-from baton.data.items import from_item, to_item, to_value
+from baton.data.items import from_item, query_items, to_item, to_value
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -99,14 +99,7 @@ class DynamoContactRepository(ContactRepository):
             "ExpressionAttributeValues": {":v": to_value(value)},
             "ProjectionExpression": "contact_id",
         }
-        ids: list[str] = []
-        while True:
-            response = self._client.query(**request)
-            ids.extend(str(from_item(item)["contact_id"]) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            request["ExclusiveStartKey"] = last
+        ids = [str(from_item(item)["contact_id"]) for item in query_items(self._client, request)]
         records = (self.get(contact_id) for contact_id in sorted(set(ids)))
         # Re-checked: the index lags the table, so a just-changed address may still point here.
         return [record for record in records if record and getattr(record, attribute) == value]

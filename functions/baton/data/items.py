@@ -8,7 +8,7 @@ Attributes whose value is None are left out, so a sparse index never sees a NULL
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -87,14 +87,19 @@ def partition_keys(
         "ProjectionExpression": ", ".join(names),
         "ConsistentRead": True,
     }
-    keys: list[Key] = []
+    return list(query_items(client, request))
+
+
+def query_items(client: DynamoDBClient, request: QueryInputTypeDef) -> Iterator[Key]:
+    """Every item a query matches, page after page (the raw DynamoDB items)."""
+    page = dict(request)
     while True:
-        response = client.query(**request)
-        keys.extend(response.get("Items", []))
+        response = client.query(**page)  # type: ignore[arg-type]
+        yield from response.get("Items", [])
         last = response.get("LastEvaluatedKey")
         if not last:
-            return keys
-        request["ExclusiveStartKey"] = last
+            return
+        page["ExclusiveStartKey"] = last
 
 
 def delete_keys(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> None:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import delete_keys, from_item, to_item, to_value
+from baton.data.items import delete_keys, from_item, query_items, to_item, to_value
 from baton.feedback.models import Receipt, ReceiptWaiter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 SEEN_PREFIX: Final = "seen#"
 EARLY_PREFIX: Final = "early#"
@@ -130,22 +131,16 @@ class DynamoReceiptRepository(ReceiptRepository):
         return Receipt.model_validate_json(str(from_item(item)["receipt"]))
 
     def delete_all(self, contact_id: str) -> int:
-        keys: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
+        request: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": CONTACT_INDEX,
             "KeyConditionExpression": "contact_id = :c",
             "ExpressionAttributeValues": {":c": to_value(contact_id)},
         }
-        while True:
-            response = self._client.query(**request)
-            keys.extend(
-                {"provider_message_id": item["provider_message_id"]} for item in response.get("Items", [])
-            )
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            request["ExclusiveStartKey"] = last
+        keys = [
+            {"provider_message_id": item["provider_message_id"]}
+            for item in query_items(self._client, request)
+        ]
         delete_keys(self._client, self._table, keys)
         return len(keys)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import from_item, to_item, to_value
+from baton.data.items import from_item, query_items, to_item, to_value
 from baton.handoffs.models import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -121,14 +121,7 @@ class DynamoTaskRepository(TaskRepository):
         return len(tasks)
 
     def _query(self, request: QueryInputTypeDef) -> list[Task]:
-        tasks: list[Task] = []
-        while True:
-            response = self._client.query(**request)
-            tasks.extend(_task(from_item(item)) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return tasks
-            request["ExclusiveStartKey"] = last
+        return [_task(from_item(item)) for item in query_items(self._client, request)]
 
 
 class InMemoryTaskRepository(TaskRepository):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
+from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value
 from baton.triggers.models import Run, run_sort_key
 
 if TYPE_CHECKING:
@@ -91,14 +91,7 @@ class DynamoRunRepository(RunRepository):
         return len(keys)
 
     def _query(self, request: QueryInputTypeDef) -> list[Run]:
-        runs: list[Run] = []
-        while True:
-            response = self._client.query(**request)
-            runs.extend(_run(from_item(item)) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return runs
-            request["ExclusiveStartKey"] = last
+        return [_run(from_item(item)) for item in query_items(self._client, request)]
 
 
 class InMemoryRunRepository(RunRepository):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
+from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value
 from baton.waits.models import Waiter, wait_sort_key
 
 if TYPE_CHECKING:
@@ -115,14 +115,7 @@ class DynamoWaitRepository(WaitRepository):
         return True
 
     def _query(self, request: QueryInputTypeDef) -> list[Waiter]:
-        waiters: list[Waiter] = []
-        while True:
-            response = self._client.query(**request)
-            waiters.extend(_waiter(from_item(item)) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return waiters
-            request["ExclusiveStartKey"] = last
+        return [_waiter(from_item(item)) for item in query_items(self._client, request)]
 
 
 class InMemoryWaitRepository(WaitRepository):
