@@ -152,10 +152,15 @@ class JourneyBuild:
         self._names.add(state_name)
         return state_name
 
-    def task(
-        self, state_name: str, action: str, step: Step | None, *, with_error: bool = False
-    ) -> sfn.TaskStateBase:
-        """A JourneyStepFunction task (PLAN3 decision 2); its answer lands in `$.steps.<step>`."""
+    def payload(
+        self,
+        action: str,
+        step: Step | None,
+        *,
+        with_error: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The JourneyStepFunction payload (PLAN3 decision 2), with a step kind's own `extra` fields."""
         payload: dict[str, Any] = {
             "action": action,
             "journey": self.journey.journey,
@@ -168,19 +173,62 @@ class JourneyBuild:
             payload["step"] = step.id
         if with_error:
             payload["error"] = sfn.JsonPath.object_at("$.error")
+        payload.update(extra or {})
+        return payload
+
+    def task(
+        self,
+        state_name: str,
+        action: str,
+        step: Step | None,
+        *,
+        with_error: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> sfn.TaskStateBase:
+        """A JourneyStepFunction task (PLAN3 decision 2); its answer lands in `$.steps.<step>`."""
         name = self.name(state_name)
         task = tasks.LambdaInvoke(
             self.scope,
             name,
             state_name=name,
             lambda_function=self.function,
-            payload=sfn.TaskInput.from_object(payload),
+            payload=sfn.TaskInput.from_object(self.payload(action, step, with_error=with_error, extra=extra)),
             # ASL's ResultSelector must be an object, so "the result is `$.Payload`" is written as
             # payload_response_only: the function's own answer, without the invoke envelope.
             payload_response_only=True,
             # One retry policy, below (R-REL-4: one layer); CDK's default would add a second.
             retry_on_service_exceptions=False,
             result_path=steps_path(step.id) if step is not None else sfn.JsonPath.DISCARD,
+        )
+        add_retry(task)
+        return task
+
+    def callback(
+        self,
+        state_name: str,
+        action: str,
+        step: Step,
+        *,
+        timeout_seconds: int,
+        comment: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> sfn.TaskStateBase:
+        """A waitForTaskToken task (PLAN4 decision 1): the function gets the task token and the
+        execution waits for SendTaskSuccess, at most `timeout_seconds` (R-REL-3)."""
+        name = self.name(state_name)
+        task = tasks.LambdaInvoke(
+            self.scope,
+            name,
+            state_name=name,
+            comment=comment,
+            lambda_function=self.function,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                self.payload(action, step, extra={**(extra or {}), "token": sfn.JsonPath.task_token})
+            ),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(timeout_seconds)),
+            retry_on_service_exceptions=False,
+            result_path=steps_path(step.id),
         )
         add_retry(task)
         return task

@@ -25,11 +25,9 @@ after the last channel, 3 more (`Not delivered`, its choice, Succeed/Fail).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from aws_cdk import Duration
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from baton.consent.vocabulary import Channel
 from baton.journeys.durations import parse_duration
@@ -48,40 +46,8 @@ TIMED_OUT_FIELD: Final = "timed_out"  # the runner reads the timeout error there
 RECEIPT_CHANNELS: Final = frozenset({Channel.SMS, Channel.VOICE, Channel.WHATSAPP, Channel.EMAIL})
 
 
-def _payload(
-    build: JourneyBuild, action: str, step: Step, channel: str | None, *, token: bool
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "action": action,
-        "journey": build.journey.journey,
-        "step": step.id,
-        "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-        "contact_id": sfn.JsonPath.string_at("$.contact_id"),
-        "event": sfn.JsonPath.object_at("$.event"),
-        "steps": sfn.JsonPath.object_at("$.steps"),
-    }
-    if channel is not None:
-        payload["channel"] = channel
-    if token:
-        payload["token"] = sfn.JsonPath.task_token
-    return payload
-
-
 def _send_task(build: JourneyBuild, state_name: str, step: Step, channel: str | None) -> sfn.TaskStateBase:
-    from infra.journeys.compiler import add_retry, steps_path
-
-    name = build.name(state_name)
-    task = tasks.LambdaInvoke(
-        build.scope,
-        name,
-        state_name=name,
-        lambda_function=build.function,
-        payload=sfn.TaskInput.from_object(_payload(build, SEND_CHANNEL, step, channel, token=False)),
-        payload_response_only=True,
-        retry_on_service_exceptions=False,
-        result_path=steps_path(step.id),
-    )
-    add_retry(task)
+    task = build.task(state_name, SEND_CHANNEL, step, extra={"channel": channel} if channel else None)
     build.catch(task)
     return task
 
@@ -171,21 +137,8 @@ def build_confirm_delivery(build: JourneyBuild, index: int, step: Step) -> Built
 def _receipt_task(
     build: JourneyBuild, state_name: str, step: Step, channel: str, seconds: int
 ) -> sfn.TaskStateBase:
-    from infra.journeys.compiler import add_retry, steps_path
-
     assert step.send is not None
-    name = build.name(state_name)
-    task = tasks.LambdaInvoke(
-        build.scope,
-        name,
-        state_name=name,
-        comment=f"wait for the {channel} delivery receipt, at most {step.send.confirm_delivery}",
-        lambda_function=build.function,
-        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload=sfn.TaskInput.from_object(_payload(build, AWAIT_RECEIPT, step, channel, token=True)),
-        task_timeout=sfn.Timeout.duration(Duration.seconds(seconds)),  # R-REL-3
-        retry_on_service_exceptions=False,
-        result_path=steps_path(step.id),
+    comment = f"wait for the {channel} delivery receipt, at most {step.send.confirm_delivery}"
+    return build.callback(
+        state_name, AWAIT_RECEIPT, step, timeout_seconds=seconds, comment=comment, extra={"channel": channel}
     )
-    add_retry(task)
-    return task

@@ -23,11 +23,9 @@ with `end`; 3 escalated and completed; 5 escalated and timed out again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from aws_cdk import Duration
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from baton.journeys.durations import parse_duration
 from baton.journeys.models import Step
@@ -41,64 +39,19 @@ HANDOFF_TIMEOUT: Final = "handoff_timeout"
 TIMEOUT_ERROR: Final = "States.Timeout"
 
 
-def _payload(build: JourneyBuild, action: str, step: Step, *, escalated: bool, token: bool) -> dict[str, Any]:
-    """PLAN3 decision 2's payload, plus the task token (PLAN4 decision 1) and the escalation flag."""
-    payload: dict[str, Any] = {
-        "action": action,
-        "journey": build.journey.journey,
-        "step": step.id,
-        "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-        "contact_id": sfn.JsonPath.string_at("$.contact_id"),
-        "event": sfn.JsonPath.object_at("$.event"),
-        "steps": sfn.JsonPath.object_at("$.steps"),
-        "escalated": escalated,
-    }
-    if token:
-        payload["token"] = sfn.JsonPath.task_token
-    return payload
-
-
 def _callback(
     build: JourneyBuild, state_name: str, step: Step, seconds: int, *, escalated: bool
 ) -> sfn.TaskStateBase:
-    from infra.journeys.compiler import add_retry, steps_path
-
     assert step.handoff is not None
     queue = step.handoff.escalate_to if escalated else step.handoff.queue
-    name = build.name(state_name)
-    task = tasks.LambdaInvoke(
-        build.scope,
-        name,
-        state_name=name,
-        comment=f"hand off to {queue}, at most {step.handoff.sla}",
-        lambda_function=build.function,
-        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload=sfn.TaskInput.from_object(_payload(build, HANDOFF, step, escalated=escalated, token=True)),
-        task_timeout=sfn.Timeout.duration(Duration.seconds(seconds)),  # R-REL-3
-        retry_on_service_exceptions=False,
-        result_path=steps_path(step.id),
+    comment = f"hand off to {queue}, at most {step.handoff.sla}"
+    return build.callback(
+        state_name, HANDOFF, step, timeout_seconds=seconds, comment=comment, extra={"escalated": escalated}
     )
-    add_retry(task)
-    return task
 
 
 def _timeout_task(build: JourneyBuild, state_name: str, step: Step, *, escalated: bool) -> sfn.TaskStateBase:
-    from infra.journeys.compiler import add_retry, steps_path
-
-    name = build.name(state_name)
-    task = tasks.LambdaInvoke(
-        build.scope,
-        name,
-        state_name=name,
-        lambda_function=build.function,
-        payload=sfn.TaskInput.from_object(
-            _payload(build, HANDOFF_TIMEOUT, step, escalated=escalated, token=False)
-        ),
-        payload_response_only=True,
-        retry_on_service_exceptions=False,
-        result_path=steps_path(step.id),
-    )
-    add_retry(task)
+    task = build.task(state_name, HANDOFF_TIMEOUT, step, extra={"escalated": escalated})
     build.catch(task)
     return task
 

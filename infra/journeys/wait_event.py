@@ -18,11 +18,7 @@ Transitions: 1 when the event arrives (the task), 2 on timeout (the task, the ti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
-
-from aws_cdk import Duration
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
+from typing import TYPE_CHECKING, Final
 
 from baton.journeys.durations import parse_duration
 from baton.journeys.models import Step
@@ -36,41 +32,20 @@ WAIT_TIMED_OUT: Final = "wait_timed_out"
 TIMEOUT_ERROR: Final = "States.Timeout"
 
 
-def callback_payload(build: JourneyBuild, action: str, step: Step) -> dict[str, Any]:
-    """PLAN3 decision 2's payload plus the task token (PLAN4 decision 1)."""
-    return {
-        "action": action,
-        "journey": build.journey.journey,
-        "step": step.id,
-        "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-        "contact_id": sfn.JsonPath.string_at("$.contact_id"),
-        "event": sfn.JsonPath.object_at("$.event"),
-        "steps": sfn.JsonPath.object_at("$.steps"),
-        "token": sfn.JsonPath.task_token,
-    }
-
-
 def build_wait_event(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
-    from infra.journeys.compiler import BuiltStep, add_retry, steps_path
+    from infra.journeys.compiler import BuiltStep, steps_path
 
     assert step.wait is not None
     assert step.wait.event is not None
     assert step.wait.timeout is not None
     seconds = int(parse_duration(step.wait.timeout).total_seconds())
-    name = build.name(f"Await {step.id}")
-    wait = tasks.LambdaInvoke(
-        build.scope,
-        name,
-        state_name=name,
+    wait = build.callback(
+        f"Await {step.id}",
+        AWAIT_EVENT,
+        step,
+        timeout_seconds=seconds,
         comment=f"wait for {step.wait.event}, at most {step.wait.timeout}",
-        lambda_function=build.function,
-        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload=sfn.TaskInput.from_object(callback_payload(build, AWAIT_EVENT, step)),
-        task_timeout=sfn.Timeout.duration(Duration.seconds(seconds)),  # R-REL-3
-        retry_on_service_exceptions=False,
-        result_path=steps_path(step.id),
     )
-    add_retry(wait)
     timed_out = build.task(f"Timed out {step.id}", WAIT_TIMED_OUT, step)
     # Catchers are tried in order: the timeout first, then everything else into Record failure.
     wait.add_catch(timed_out, errors=[TIMEOUT_ERROR], result_path=steps_path(step.id))
