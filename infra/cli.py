@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from baton import logs
 from baton.journeys.catalog import DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
 from baton.journeys.schema import write_schemas
 
@@ -191,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logs.install()
     code: int = args.run(args)
     return code
 

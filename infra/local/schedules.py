@@ -118,7 +118,11 @@ class LocalSchedules:
                 break
             except Exception as exc:  # what Lambda would retry, then dead-letter
                 firing.error = str(exc)
-                log.warning("schedule %s at %s: attempt %d failed: %s", schedule.name, moment, attempt, exc)
+                # The class only: the error's text may quote a contact's data (kept on the dead letter).
+                failure = type(exc).__name__
+                log.warning(
+                    "schedule %s at %s: attempt %d failed: %s", schedule.name, moment, attempt, failure
+                )
         self.fired.append(firing)
         if firing.error is not None:
             self.dead_letters.append(firing)

@@ -136,8 +136,15 @@ class LocalApp:
                 return self._local(request)
             return self._api(request)
         except Exception:
-            log.exception("%s %s failed in the local stack", request.method, request.path)
+            log.exception("%s %s failed in the local stack", request.method, self.route_of(request.path))
             return error_response(500, "local_stack_error", "the local stack failed; see its log")
+
+    def route_of(self, path: str) -> str:
+        """What a log line may say of a path: its route (`/v1/confirm/{token}`), never the token."""
+        if path.startswith(LOCAL_PREFIX):
+            return path
+        found = self.routes.match(path)
+        return found.resource.path if found is not None else "(no route)"
 
     # The API -----------------------------------------------------------------------------
 
@@ -488,6 +495,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The access line names the route, not the path: paths carry link tokens.
+        path = urlsplit(self.path).path or "/"
+        log.info("%s %s %s", self.command, self.server.app.route_of(path), code)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)

@@ -30,6 +30,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.core.models import MockAWS
 
+from baton import logs
 from baton.clock import Clock, SystemClock, as_utc, process_clock, use_clock
 from baton.journeys.durations import parse_duration
 from infra.local.clock import VirtualClock
@@ -134,6 +135,8 @@ class LocalStack:
         Port 0 takes any free port (tests); `baton local` passes 3000."""
         if self._server is not None:
             raise LocalStackError("this local stack is already started")
+        # The server's and the handlers' lines, and moto's, in this process: no personal data.
+        logs.install()
         synth_s: float | None = None
         template = self._template
         if template is None:

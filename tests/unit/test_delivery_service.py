@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from baton.delivery.service import (
     Dispatcher,
     Outcome,
 )
+from baton.logs import is_personal_key
 from baton.suppression.models import SuppressionReason
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -251,6 +253,26 @@ def test_a_sent_message_is_never_reported_as_failed_when_the_timeline_write_fail
 
     assert result.sent  # raising here would invite a retry, and a second text
     assert world.counted(METRIC_UNRECORDED) == 1
+
+
+def test_a_sent_message_the_timeline_missed_is_logged_with_its_ids_not_the_number_or_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = _world()
+    _grant(world)
+    world.timeline.broken = True
+    text = "Acme: 20% off today. Reply STOP to opt out."
+
+    with caplog.at_level(logging.DEBUG):
+        world.dispatcher.send("c-1", _marketing_sms(text))
+
+    [record] = [r for r in caplog.records if r.getMessage() == "Sent message not recorded on the timeline"]
+    extra = {key: value for key, value in vars(record).items() if key not in vars(logging.makeLogRecord({}))}
+    # What reconciles the message stays; the number, the text and every personal field do not.
+    assert (extra["contact_id"], extra["channel"], extra["provider_message_id"]) == ("c-1", "sms", "msg-1")
+    assert not [key for key in extra if is_personal_key(key)]
+    assert PHONE not in repr(extra)
+    assert text not in repr(extra)
 
 
 def test_a_refusal_that_cannot_be_recorded_raises_so_the_caller_retries() -> None:

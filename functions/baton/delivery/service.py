@@ -256,10 +256,18 @@ class Dispatcher:
         try:
             self._record(contact_id, MESSAGE_SENT, detail)
         except Exception:
-            # The message is out: raising would invite a retry and a duplicate. Log it in
-            # full (with the provider id) and count it, so it can be reconciled.
+            # The message is out: raising would invite a retry and a duplicate. Log what
+            # reconciles it (contact, provider id, journey labels; never the address or text)
+            # and count it.
             logger.exception(
-                "Sent message not recorded on the timeline", extra={"contact_id": contact_id, **detail}
+                "Sent message not recorded on the timeline",
+                extra={
+                    **context.labels,
+                    "contact_id": contact_id,
+                    "channel": str(message.channel),
+                    "provider": adapter.provider,
+                    "provider_message_id": provider_message_id,
+                },
             )
             self._count(METRIC_UNRECORDED)
         return SendResult(

@@ -15,20 +15,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from baton import logs
 from baton.bootstrap import metrics, services
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
 
-logger = Logger()
+logger = logs.service_logger()
 tracer = Tracer()
 
 
 class BusDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # An envelope that does not parse fails the invocation, and Lambda logs the error's text.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     contact_id: str
     data: dict[str, JsonValue] = Field(default_factory=dict)
@@ -38,7 +40,7 @@ class BusDetail(BaseModel):
 class BusEnvelope(BaseModel):
     """The EventBridge event; only the fields Baton reads."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True)
 
     id: str = ""
     source: str
@@ -55,7 +57,7 @@ class BusEnvelope(BaseModel):
         )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

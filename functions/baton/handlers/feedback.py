@@ -11,15 +11,16 @@ import gzip
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from baton import logs
 from baton.bootstrap import metrics, services
 from baton.feedback.events import parse_eventbridge, parse_sns_sms_status
 from baton.feedback.models import Receipt
 from baton.feedback.wiring import feedback_service
 
-logger = Logger()
+logger = logs.service_logger()
 tracer = Tracer()
 
 
@@ -33,7 +34,7 @@ def receipts_of(event: dict[str, Any]) -> list[Receipt]:
     return [receipt] if receipt is not None else []
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from baton import logs
 from baton.bootstrap import metrics
 from baton.runner.models import StepRequest
 from baton.runner.wiring import runner
 
-logger = Logger()
+logger = logs.service_logger()
 tracer = Tracer()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -19,12 +19,12 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from baton import aws
+from baton import aws, logs
 from baton.bootstrap import metrics, services
 from baton.inbound.models import InboundSms
 from baton.inbound.service import InboundSmsService
 
-logger = Logger()
+logger = logs.service_logger()
 tracer = Tracer()
 _CONFIG = IdempotencyConfig(event_key_jmespath="inboundMessageId", expires_after_seconds=7 * 24 * 3600)
 
@@ -45,7 +45,7 @@ def _process(message: dict[str, Any]) -> dict[str, Any]:
     return {"message_id": sms.inbound_message_id, "keyword": result.keyword.value, "replied": result.replied}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=SNSEvent)

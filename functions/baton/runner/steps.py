@@ -86,7 +86,10 @@ class FailTask:
     def run(self, request: StepRequest) -> EndResult:
         error = request.error.error if request.error is not None else ""
         cause = _cause(request.error.cause if request.error is not None else "")
-        logger.error("Journey failed", extra={"journey": request.journey, "error": error, "cause": cause})
+        # The cause's text can quote what the task was given (a contact's data): the timeline has it.
+        logger.error(
+            "Journey failed", extra={"journey": request.journey, "step": request.step, "error": error}
+        )
         if _contact(self._ctx, request.contact_id) is not None:
             detail: dict[str, Any] = {
                 "journey": request.journey,
