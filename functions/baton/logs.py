@@ -11,8 +11,8 @@ them, installed once per process by `install()` (every handler through `service_
   tokens, pydantic's echoed `input_value`);
 - Baton's structured (Powertools) lines are redacted as a whole before they are written: a value
   under a personal key (`PERSONAL_KEYS`) is masked wherever it is, every other string scrubbed;
-- the SDK's wire loggers stay above DEBUG: their lines carry whole request bodies, and no pattern
-  can tell a name or a message's text from any other string.
+- the loggers that print whole requests (`BODY_LOGGERS`) stay above DEBUG: no pattern can tell a
+  name or a message's text from any other string.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ PERSONAL_KEYS: Final = frozenset(
 
 # What a pattern can find in free text, in the order they are applied (a token's payload may
 # hold an address, so tokens go first).
-_LINK_PATH: Final = re.compile(r"(/(?:confirm|preferences|unsubscribe)/)[^/\s?#\"'<>&]+")
+# A link's path segment, whatever it holds; a route's `{token}` placeholder stays.
+_LINK_PATH: Final = re.compile(r"(/(?:confirm|preferences|unsubscribe)/)(?!\{token\})[^/\s?#\"'<>&]+")
 # Baton's signed links: base64url claims, '.', a base64url HMAC-SHA256 (43 characters).
 _TOKEN: Final = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 # pydantic repeats the offending input in every error line: `input_value='...', input_type=str`.
@@ -93,9 +94,10 @@ _EMAIL: Final = re.compile(
 # E.164, or international as typed: '+', then 7 to 15 digits with spaces, dots, dashes, brackets.
 _PHONE_INTERNATIONAL: Final = re.compile(r"(?<![\w+])\+\d(?:[\s().-]{0,2}\d){6,14}(?!\d)")
 # National forms as typed: `(11) 91234-5678`, `415-555-2671`, `020 7946 0958`, `4155552671`. Not
-# preceded or followed by what ids, ARNs, dates and versions are made of (`-`, `:`, `/`, `.`).
+# preceded or followed by what ids, ARNs, dates and versions are made of (`-`, `:`, `/`, `.`),
+# and not twelve bare digits (an AWS account id).
 _PHONE_NATIONAL: Final = re.compile(
-    r"(?<![\w+./:-])\(?\d{2,4}\)?[\s.-]{0,2}\d{3,5}[\s.-]?\d{4}(?![\w/:-]|\.\d)"
+    r"(?<![\w+./:-])(?!\d{12}(?!\d))\(?\d{2,4}\)?[\s.-]{0,2}\d{3,5}[\s.-]?\d{4}(?![\w/:-]|\.\d)"
 )
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (_LINK_PATH, r"\1[token]"),
@@ -106,8 +108,9 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (_PHONE_NATIONAL, "[phone]"),
 )
 
-# The SDK and HTTP loggers that print request and response bodies at DEBUG.
-WIRE_LOGGERS: Final = ("boto3", "botocore", "s3transfer", "urllib3")
+# Loggers that print whole requests at DEBUG: the SDK's and HTTP's wire logs, and Powertools'
+# event handler (every route's validated arguments: the form, the contact, the event's data).
+BODY_LOGGERS: Final = ("boto3", "botocore", "s3transfer", "urllib3", "aws_lambda_powertools.event_handler")
 
 # Attributes every LogRecord has; anything else on a record came in through `extra`.
 _RECORD_FIELDS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -211,11 +214,11 @@ def install() -> None:
     current = logging.getLogRecordFactory()
     if not isinstance(current, RedactingRecordFactory):
         logging.setLogRecordFactory(RedactingRecordFactory(current))
-    for name in WIRE_LOGGERS:
+    for name in BODY_LOGGERS:
         # Its own level, so a DEBUG root set later does not open it (NOTSET is 0).
-        wire = logging.getLogger(name)
-        if wire.level < logging.INFO:
-            wire.setLevel(logging.INFO)
+        quiet = logging.getLogger(name)
+        if quiet.level < logging.INFO:
+            quiet.setLevel(logging.INFO)
 
 
 def service_logger() -> Logger:

@@ -112,9 +112,12 @@ def test_a_service_logger_made_first_without_redaction_is_made_to_redact(
     assert (line["email"], line["contact_id"], line["service"]) == (logs.MASK, "c-2", "redaction-guard")
 
 
-def test_the_sdk_wire_loggers_stay_quiet_under_a_debug_root(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_loggers_that_print_whole_requests_stay_quiet_under_a_debug_root(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("botocore.endpoint").debug("Making request with params: %s", {"first_name": "Ana"})
+        logging.getLogger("aws_lambda_powertools.event_handler.api_gateway").debug("Calling: name='Ana'")
 
     assert "Ana" not in _lines(caplog)
     assert not logging.getLogger("botocore").isEnabledFor(logging.DEBUG)
@@ -124,6 +127,7 @@ def test_scrubbing_keeps_ids_arns_dates_and_durations() -> None:
     kept = (
         "execution welcome-3f2a9c1e-20261202 of c-550e8400-e29b-41d4-a716-446655440000",
         "arn:aws:states:us-east-1:123456789012:execution:welcome:run-1",
+        "{'_account': '123456789012'}",
         "held until 2026-12-02 09:00:00+00:00 (2026-12-02T09:00:00Z)",
         "took 12.5 s, 3 journeys, version 1.2.3",
     )

@@ -18,7 +18,8 @@ def create_resolver(cors_origins: list[str] | None = None) -> APIGatewayRestReso
     cors = None
     if cors_origins:
         cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=cors_origins[1:], max_age=600)
-    app = APIGatewayRestResolver(cors=cors, enable_validation=True)
+    # debug off even under POWERTOOLS_DEV: it prints every event (bodies, tokens) to stdout.
+    app = APIGatewayRestResolver(cors=cors, enable_validation=True, debug=False)
     errors.register(app)
     return app
 
