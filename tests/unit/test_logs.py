@@ -12,6 +12,8 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError, field_validator
 
 from baton import logs
+from baton.handlers.bus_events import BusEnvelope
+from baton.inbound.models import InboundSms
 from infra.local.runtime import LambdaContext
 
 EMAIL = "Ana.Souza@Example.com"
@@ -156,3 +158,34 @@ def test_the_raw_event_is_never_logged_even_when_powertools_is_told_to(
 
     assert answer == {"handled": 0, "receipts": 0}
     assert "call-back" not in _lines(caplog)
+
+
+@pytest.mark.parametrize(
+    ("model", "event", "missing"),
+    [
+        (
+            InboundSms,
+            {"originationNumber": PHONE_E164, "messageBody": "Ana aqui, me liga amanha"},
+            "inboundMessageId",
+        ),
+        (
+            BusEnvelope,
+            {
+                "source": "crm",
+                "detail-type": "lead.created",
+                "detail": {"contact_id": "c-1", "data": {"ph": PHONE_E164}},
+            },
+            "idempotency_key",
+        ),
+    ],
+)
+def test_an_event_that_does_not_parse_fails_without_quoting_what_it_held(
+    model: type[BaseModel], event: dict[str, object], missing: str
+) -> None:
+    # Lambda writes an unhandled error's text to the function's log itself, past any logger.
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(event)
+
+    assert missing in str(raised.value)
+    assert PHONE_E164 not in str(raised.value)
+    assert "me liga" not in str(raised.value)

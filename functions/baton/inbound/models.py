@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 class InboundSms(BaseModel):
     """The JSON in the SNS notification's `Message` (two-way SMS format)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # One that does not parse fails the invocation, and Lambda logs the error: never the text.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True)
 
     origination_number: Annotated[str, Field(alias="originationNumber"), StringConstraints(min_length=1)]
     destination_number: Annotated[str | None, Field(alias="destinationNumber")] = None
