@@ -4,6 +4,7 @@ message, keeps it otherwise, and a retried send never takes a second place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -29,11 +30,10 @@ from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.suppression.service import SuppressionService
 from baton.timeline.service import TimelineService
-from tests.integration.conftest import REGION, START
+from tests.integration.conftest import REGION, START, marketing_email
 
 SENDER = "news@acme.example"
 ANA = "ana@example.com"
-UNSUBSCRIBE = "https://api.example/v1/unsubscribe/tok.sig"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:Baton-lead-nurture:lead-nurture-1"
 
 
@@ -73,47 +73,32 @@ def ledger(aws: Settings) -> DynamoCapLedger:
     return DynamoCapLedger(aws.caps_table)
 
 
-def _dispatcher(
+@pytest.fixture
+def dispatch_with(
     provider: _Provider,
-    ledger: DynamoCapLedger,
     suppression: SuppressionService,
     consent: ConsentService,
     timeline: TimelineService,
     clock: FixedClock,
-) -> Dispatcher:
-    return Dispatcher(
-        {Channel.EMAIL: provider},
-        suppression,
-        consent,
-        timeline,
-        metrics=Metrics(namespace="BatonTest"),
-        clock=clock,
-        caps=ledger,
-    )
+) -> Callable[[DynamoCapLedger], Dispatcher]:
+    """A dispatcher over SES and the given cap ledger, for a contact who may get the newsletter."""
+    consent.grant("c-1", Channel.EMAIL, "news", source=Source.AGENT, address=ANA)
+
+    def make(ledger: DynamoCapLedger) -> Dispatcher:
+        adapters: dict[Channel, ChannelAdapter] = {Channel.EMAIL: provider}
+        metrics = Metrics(namespace="BatonTest")
+        return Dispatcher(adapters, suppression, consent, timeline, metrics=metrics, clock=clock, caps=ledger)
+
+    return make
 
 
 @pytest.fixture
-def dispatcher(
-    provider: _Provider,
-    ledger: DynamoCapLedger,
-    suppression: SuppressionService,
-    consent: ConsentService,
-    timeline: TimelineService,
-    clock: FixedClock,
-) -> Dispatcher:
-    consent.grant("c-1", Channel.EMAIL, "news", source=Source.AGENT, address=ANA)
-    return _dispatcher(provider, ledger, suppression, consent, timeline, clock)
+def dispatcher(dispatch_with: Callable[[DynamoCapLedger], Dispatcher], ledger: DynamoCapLedger) -> Dispatcher:
+    return dispatch_with(ledger)
 
 
 def _newsletter() -> OutboundMessage:
-    return OutboundMessage.email(
-        to=ANA,
-        purpose=Purpose.MARKETING,
-        subject="May news",
-        text=f"News. Unsubscribe: {UNSUBSCRIBE}",
-        topic="news",
-        unsubscribe_url=UNSUBSCRIBE,
-    )
+    return marketing_email(ANA)
 
 
 def _step(number: int, recent: tuple[SentFact, ...] = ()) -> SendContext:
@@ -193,16 +178,9 @@ def test_the_cap_counts_sends_on_the_timeline_from_before_the_count_was_kept(
 
 
 def test_a_count_that_keeps_changing_under_a_send_fails_it_for_a_retry_and_sends_nothing(
-    provider: _Provider,
-    aws: Settings,
-    suppression: SuppressionService,
-    consent: ConsentService,
-    timeline: TimelineService,
-    clock: FixedClock,
+    dispatch_with: Callable[[DynamoCapLedger], Dispatcher], aws: Settings, timeline: TimelineService
 ) -> None:
-    consent.grant("c-1", Channel.EMAIL, "news", source=Source.AGENT, address=ANA)
-    contended = _ContendedLedger(aws.caps_table)
-    dispatcher = _dispatcher(provider, contended, suppression, consent, timeline, clock)
+    dispatcher = dispatch_with(_ContendedLedger(aws.caps_table))
 
     result = dispatcher.send("c-1", _newsletter(), _step(1))
 
