@@ -1,6 +1,7 @@
-"""The frequency cap under concurrency: many journey executions send to ONE contact at the same
-moment, each in its own thread with its own boto3 clients (as separate Lambda invocations
-would), against DynamoDB on moto, and the cap still holds exactly.
+"""Counted send rules under concurrency: many journey executions send to ONE contact at the
+same moment, or one number's STOP texts are handled at the same moment, each in its own thread
+with its own boto3 clients (as separate Lambda invocations would), against DynamoDB on moto;
+the frequency cap still holds exactly, and an opt-out is still confirmed once (R-TCPA-5).
 
 DynamoDB applies each conditional write to an item atomically; moto evaluates the condition
 and then writes without a lock, so two threads could interleave where DynamoDB cannot. The
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email import message_from_string
 from email.policy import default
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +26,25 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 import baton.aws
 from baton import bootstrap
 from baton.clock import FixedClock
 from baton.consent.vocabulary import Basis, Channel, Source
 from baton.contacts.models import ContactInput
+from baton.inbound.models import InboundSms
+from baton.inbound.service import InboundResult, InboundSmsService
 from baton.runner import wiring
 from baton.runner.models import StepRequest
 from baton.settings import Settings, get_settings
+from baton.suppression.models import SuppressionEntry
+from baton.suppression.repository import DynamoSuppressionRepository
 from baton.timeline.models import TimelineEvent
 from tests.integration.conftest import REGION, START
 
 EMAIL = "ana@example.com"
+PHONE = "+12125550100"
 THREADS = 20
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"  # the shipped catalog
@@ -116,26 +124,38 @@ def _request(number: int) -> StepRequest:
     )
 
 
-def _send_in_parallel(settings: Settings, clock: FixedClock, requests: list[StepRequest]) -> list[Any]:
-    """Each request in its own thread, each thread with its own services, runner and clients,
-    all released together by a barrier."""
-    barrier = threading.Barrier(len(requests))
-    results: list[Any] = [None] * len(requests)
+Job = Callable[[bootstrap.Services], Callable[[], Any]]  # given a thread's services, its work
+
+
+def _in_parallel(settings: Settings, clock: FixedClock, jobs: list[Job]) -> list[Any]:
+    """Each job in its own thread, with its own services and clients, all released together by
+    a barrier once every thread is ready."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
 
     def task(index: int) -> None:
         try:
-            runner, _ = wiring.build(bootstrap.build(settings, clock))
+            work = jobs[index](bootstrap.build(settings, clock))
             barrier.wait()
-            results[index] = runner.handle(requests[index])
+            results[index] = work()
         except Exception as exc:  # reported by the assertions below, not lost in the thread
             results[index] = exc
 
-    threads = [threading.Thread(target=task, args=(index,)) for index in range(len(requests))]
+    threads = [threading.Thread(target=task, args=(index,)) for index in range(len(jobs))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return results
+
+
+def _send_in_parallel(settings: Settings, clock: FixedClock, requests: list[StepRequest]) -> list[Any]:
+    """Each journey send task in its own thread, with its own runner."""
+
+    def job(request: StepRequest) -> Job:
+        return lambda services: partial(wiring.build(services)[0].handle, request)
+
+    return _in_parallel(settings, clock, [job(request) for request in requests])
 
 
 def _emails() -> list[Any]:
@@ -209,3 +229,73 @@ def test_atomic_writes_let_exactly_one_of_many_parallel_conditional_puts_create_
         thread.join()
 
     assert sorted(outcomes) == ["ConditionalCheckFailedException"] * (THREADS - 1) + ["created"]
+
+
+class _FirstReadsTogether:
+    """Holds each thread's first suppression read until every thread has read or is done, so
+    the handlers all read before any of them writes: the interleaving that lets two of them see
+    "not opted out yet", made certain rather than left to the scheduler."""
+
+    def __init__(self, threads: int) -> None:
+        self._threads = threads
+        self._arrived = 0
+        self._condition = threading.Condition()
+        self._local = threading.local()
+
+    def read(self) -> None:
+        if self._arrive():
+            with self._condition:
+                self._condition.wait_for(lambda: self._arrived >= self._threads)
+
+    def done(self) -> None:
+        self._arrive()
+
+    def _arrive(self) -> bool:
+        if getattr(self._local, "arrived", False):
+            return False
+        self._local.arrived = True
+        with self._condition:
+            self._arrived += 1
+            self._condition.notify_all()
+        return True
+
+
+def test_r_tcpa_5_stop_texts_handled_at_the_same_time_get_one_confirmation(
+    lambda_env: bootstrap.Services, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a contact with SMS consent who sends STOP several times, handled all at once
+    lambda_env.contacts.upsert("c-1", ContactInput(email=EMAIL, phone=PHONE, first_name="Ana", locale="en"))
+    lambda_env.consent.grant(
+        "c-1", Channel.SMS, "offers", source=Source.IMPORT, basis=Basis.EXPRESS, address=PHONE
+    )
+    texts = [
+        InboundSms(originationNumber=PHONE, messageBody="STOP", inboundMessageId=f"in-{n}") for n in range(8)
+    ]
+    together = _FirstReadsTogether(len(texts))
+    read = DynamoSuppressionRepository.get
+
+    def held_read(self: DynamoSuppressionRepository, address_hash: str) -> SuppressionEntry | None:
+        together.read()
+        return read(self, address_hash)
+
+    monkeypatch.setattr(DynamoSuppressionRepository, "get", held_read)
+
+    def job(sms: InboundSms) -> Job:
+        def prepare(services: bootstrap.Services) -> Callable[[], InboundResult]:
+            def work() -> InboundResult:
+                try:
+                    return InboundSmsService(services).handle(sms)
+                finally:
+                    together.done()
+
+            return work
+
+        return prepare
+
+    results = _in_parallel(lambda_env.settings, clock, [job(sms) for sms in texts])
+
+    # then the number is suppressed and exactly one confirmation went out
+    assert [r for r in results if not isinstance(r, InboundResult)] == []
+    assert sorted(r.replied for r in results) == [False] * 7 + [True]
+    assert [to for to, _ in sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values()] == [PHONE]
+    assert lambda_env.suppression.check(Channel.SMS, PHONE) is not None
