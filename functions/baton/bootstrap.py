@@ -21,6 +21,7 @@ from baton.consent.vocabulary import Channel
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
 from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.caps import DynamoCapLedger
 from baton.delivery.eum import EumSmsAdapter
 from baton.delivery.gate import FrequencyCap, GatePolicy
 from baton.delivery.service import Dispatcher
@@ -73,6 +74,7 @@ def build(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         policy=gate_policy(settings),
         clock=clock,
+        caps=DynamoCapLedger(settings.caps_table),
     )
     return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from baton.bootstrap import Services
 from baton.contacts.models import ContactExport, ErasureReport
+from baton.delivery.caps import DynamoCapLedger
 from baton.feedback.repository import DynamoReceiptRepository
 from baton.handoffs.repository import DynamoTaskRepository
 from baton.triggers.executions import StepFunctionsExecutions
@@ -28,6 +29,7 @@ class FullErasure(BaseModel):
     waits_removed: int = 0  # issue 4 (K3): executions parked on an event for the contact
     tasks_removed: int = 0  # issue 4 (K2): hand-off tasks about the contact (text names them)
     receipts_removed: int = 0  # issue 4 (K4): sends of the contact waiting for a delivery receipt
+    cap_counts_removed: int = 0  # the contact's frequency-cap counts
 
 
 def export_contact(services: Services, contact_id: str) -> FullExport:
@@ -61,4 +63,5 @@ def erase_contact(services: Services, contact_id: str) -> FullErasure:
         waits_removed=waits_removed,
         tasks_removed=DynamoTaskRepository(services.settings.tasks_table).delete_all(contact_id),
         receipts_removed=DynamoReceiptRepository(services.settings.receipts_table).delete_all(contact_id),
+        cap_counts_removed=DynamoCapLedger(services.settings.caps_table).delete_all(contact_id),
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from baton.data.tables import ALL_TABLES, IDEMPOTENCY, TableSpec
+from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, TableSpec
 
 TABLE = "AWS::DynamoDB::Table"
 
@@ -74,3 +74,10 @@ def test_data_tables_survive_stack_deletion(template: assertions.Template, spec:
 
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_cap_counts_expire_by_ttl(template: assertions.Template) -> None:
+    # a count expires a cap period after its newest send, when it counts nothing any more
+    properties = _table_for(template, CAPS)["Properties"]
+
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

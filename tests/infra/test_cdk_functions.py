@@ -202,3 +202,23 @@ def test_function_may_publish_sms(template: assertions.Template, function_id: st
         published |= {r["Ref"] for r in resources}
     assert queue_topics, "the samples hand tasks to queues"
     assert published == (queue_topics if function_id == names.JOURNEY_STEP_FUNCTION else set())
+
+
+@pytest.mark.parametrize(
+    "function_id", [names.JOURNEY_STEP_FUNCTION, names.PUBLIC_API_FUNCTION, names.SMS_INBOUND_FUNCTION]
+)
+def test_every_sending_function_reserves_sends_in_the_cap_counts_table(
+    template: assertions.Template, function_id: str
+) -> None:
+    # the dispatcher reads the contact's cap count and writes it back conditionally at each send
+    (caps_id,) = [lid for lid in template.find_resources("AWS::DynamoDB::Table") if "CapsTable" in lid]
+    variables = _function(template, function_id)["Properties"]["Environment"]["Variables"]
+    granted = {
+        action
+        for statement in _policy_statements(template, function_id)
+        if {"Fn::GetAtt": [caps_id, "Arn"]} in _resources(statement)
+        for action in _actions(statement)
+    }
+
+    assert variables[names.table_env("caps")] == {"Ref": caps_id}
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} <= granted

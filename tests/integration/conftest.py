@@ -24,6 +24,7 @@ from baton.consent.service import ConsentService
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
 from baton.data.tables import ALL_TABLES, TableSpec
+from baton.delivery.message import OutboundMessage, Purpose
 from baton.settings import Settings, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
@@ -126,3 +127,16 @@ def contacts(
     clock: FixedClock,
 ) -> ContactService:
     return ContactService(DynamoContactRepository(aws.contacts_table), consent, timeline, suppression, clock)
+
+
+def marketing_email(to: str, topic: str = "news") -> OutboundMessage:
+    """A marketing email the gate may let through: a topic and a one-click unsubscribe URL."""
+    unsubscribe = "https://api.example/v1/unsubscribe/tok.sig"
+    return OutboundMessage.email(
+        to=to,
+        purpose=Purpose.MARKETING,
+        subject="May news",
+        text=f"News. Unsubscribe: {unsubscribe}",
+        topic=topic,
+        unsubscribe_url=unsubscribe,
+    )

@@ -24,6 +24,7 @@ from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from baton.suppression.service import SuppressionService
 from baton.timeline.service import TimelineService
+from tests.integration.conftest import marketing_email
 
 REGION = "us-east-1"
 SENDER = "news@acme.example"
@@ -52,14 +53,7 @@ def _sent_raw() -> list[str]:
 
 
 def _newsletter() -> OutboundMessage:
-    return OutboundMessage.email(
-        to=ANA,
-        purpose=Purpose.MARKETING,
-        subject="May news",
-        text=f"News. Unsubscribe: {UNSUBSCRIBE}",
-        topic="news",
-        unsubscribe_url=UNSUBSCRIBE,
-    )
+    return marketing_email(ANA)
 
 
 def test_r_mbx_3_unsubscribed_address_is_refused_and_the_refusal_is_on_the_timeline(

@@ -13,10 +13,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, WriteRequestTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        PutItemInputTypeDef,
+        QueryInputTypeDef,
+        WriteRequestTypeDef,
+    )
 
 _BATCH_WRITE_LIMIT = 25
 _UNPROCESSED_ATTEMPTS = 8
@@ -100,6 +106,17 @@ def query_items(client: DynamoDBClient, request: QueryInputTypeDef) -> Iterator[
         if not last:
             return
         page["ExclusiveStartKey"] = last
+
+
+def put_if(client: DynamoDBClient, request: PutItemInputTypeDef) -> bool:
+    """Put an item if its `ConditionExpression` holds; False, writing nothing, when it does not."""
+    try:
+        client.put_item(**request)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def delete_keys(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> None:

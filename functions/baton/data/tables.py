@@ -107,6 +107,19 @@ RECEIPTS = TableSpec(
     ),
 )
 
+CAPS = TableSpec(
+    id="caps",
+    partition_key="contact_id",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    description=(
+        "The frequency caps' count: sk `<purpose>`, the contact's sends of that purpose within the"
+        " longest cap period and a `version`; each send is reserved by a write conditioned on the"
+        " version it was decided on, so sends at the same time cannot pass a cap together."
+        " Expires (TTL) a cap period after its newest send."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -117,4 +130,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     TASKS,
     WAITS,
     RECEIPTS,
+    CAPS,
 )

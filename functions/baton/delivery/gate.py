@@ -14,6 +14,10 @@ Marketing then also needs: no open deal (`sales_hold`), the frequency cap not re
 SMS and voice the quiet hours (R-TCPA-2) and, for calls to Brazil, the calling window
 (R-BR-1). A journey step's `window` applies to every purpose. A closed time window is a hold:
 the decision carries `until`, when the window next opens, and the step is decided again then.
+
+The cap is decided on the sends the facts list; the dispatcher makes that decision hold when
+sends to one contact run at the same time, by reserving each counted send in the contact's
+cap count (`baton.delivery.caps`) before the provider is called.
 """
 
 from __future__ import annotations
@@ -281,10 +285,15 @@ def _marketing(request: GateRequest, facts: GateFacts, policy: GatePolicy) -> Ga
     return _timing(request, facts, policy, marketing=True) or GateDecision(True, Reason.ALLOWED, rule)
 
 
+def counted_caps(purpose: Purpose, channel: Channel, policy: GatePolicy) -> tuple[FrequencyCap, ...]:
+    """The caps a send of `purpose` on `channel` counts against (the gate caps marketing only)."""
+    if purpose != Purpose.MARKETING:
+        return ()
+    return tuple(cap for cap in policy.frequency_caps if cap.applies_to(purpose, channel))
+
+
 def _cap_reached(request: GateRequest, facts: GateFacts, policy: GatePolicy) -> bool:
-    for cap in policy.frequency_caps:
-        if not cap.applies_to(request.purpose, request.channel):
-            continue
+    for cap in counted_caps(request.purpose, request.channel, policy):
         since = facts.now - cap.period  # rolling: the last `period` up to this moment
         count = sum(
             1

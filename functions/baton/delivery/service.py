@@ -4,13 +4,17 @@ refusal, hold and provider failure is recorded and counted.
 
 A caller that knows more about the contact (a journey step: its profile, its recent sends,
 the step's window) passes a `SendContext`; the dispatcher reads suppression and consent
-itself, at the moment of sending (R-TCPA-4).
+itself, at the moment of sending (R-TCPA-4). Given the cap ledger, it decides the frequency
+cap on the contact's stored count and reserves the send there before calling the provider, so
+sends running at the same time never pass a cap together (see `baton.delivery.caps`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -22,6 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from baton.clock import Clock, SystemClock, to_iso
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus
 from baton.delivery.adapter import ChannelAdapter
+from baton.delivery.caps import CapCountContended, CapLedger, CapReservations
 from baton.delivery.exceptions import DeliveryError, ProviderThrottled
 from baton.delivery.gate import (
     DEFAULT_POLICY,
@@ -34,6 +39,7 @@ from baton.delivery.gate import (
     Recipient,
     SentFact,
     SuppressionFact,
+    counted_caps,
     decide,
 )
 from baton.delivery.message import OutboundMessage, Purpose
@@ -56,6 +62,7 @@ METRIC_REFUSED = "MessagesRefused"
 METRIC_FAILED = "MessagesFailed"
 METRIC_HELD = "MessagesHeld"
 METRIC_UNRECORDED = "SentMessagesNotRecorded"
+METRIC_UNRELEASED = "CapReservationsNotReleased"
 
 # Purposes whose gate reads consent for (channel, topic).
 _READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
@@ -114,7 +121,10 @@ class Dispatcher:
         metrics: Metrics | None = None,
         policy: GatePolicy = DEFAULT_POLICY,
         clock: Clock | None = None,
+        caps: CapLedger | None = None,
     ) -> None:
+        """`caps`: the contact's cap counts; without it the cap is decided on the sends the
+        caller lists in its `SendContext` (enough for one sender at a time, not for many)."""
         self._adapters = dict(adapters)
         self._suppression = suppression
         self._consent = consent
@@ -122,6 +132,7 @@ class Dispatcher:
         self._metrics = metrics or Metrics()
         self._policy = policy
         self._clock = clock or SystemClock()
+        self._caps = CapReservations(caps, policy) if caps is not None else None
 
     @property
     def policy(self) -> GatePolicy:
@@ -132,6 +143,15 @@ class Dispatcher:
     ) -> GateDecision:
         """The gate's decision for `message` now, without sending anything."""
         context = context or SendContext()
+        request, facts = self._facts(contact_id, message, context)
+        if self._caps is not None and contact_id is not None and self._counted(request):
+            sends = self._caps.sends(contact_id, request.purpose, context.recent_sends)
+            facts = replace(facts, recent_sends=sends)
+        return decide(request, facts, self._policy)
+
+    def _facts(
+        self, contact_id: str | None, message: OutboundMessage, context: SendContext
+    ) -> tuple[GateRequest, GateFacts]:
         request = GateRequest(
             channel=message.channel,
             purpose=message.purpose,
@@ -141,7 +161,7 @@ class Dispatcher:
             window=context.window,
         )
         if not message.to.strip():
-            return decide(request, GateFacts(now=self._clock.now()), self._policy)
+            return request, GateFacts(now=self._clock.now())
         suppression = None
         entry = self._suppression.check(message.channel, message.to)
         if entry is not None:
@@ -164,7 +184,10 @@ class Dispatcher:
             recent_sends=context.recent_sends,
             recipient=context.recipient,
         )
-        return decide(request, facts, self._policy)
+        return request, facts
+
+    def _counted(self, request: GateRequest) -> bool:
+        return bool(counted_caps(request.purpose, request.channel, self._policy))
 
     def send(
         self, contact_id: str | None, message: OutboundMessage, context: SendContext | None = None
@@ -175,7 +198,20 @@ class Dispatcher:
         adapter = self._adapters.get(message.channel)
         if adapter is None:
             return self._refused(contact_id, message, GateDecision(False, Reason.NO_ADAPTER), context)
-        decision = self.check(contact_id, message, context)
+        request, facts = self._facts(contact_id, message, context)
+        reservation: str | None = None
+        if self._caps is not None and contact_id is not None and self._counted(request):
+            reservation = _reservation(message, context)
+            try:
+                # Decided on the stored count and, when allowed, reserved in it: no other send
+                # can take this place between the decision and the provider call.
+                decision = self._caps.reserve(
+                    contact_id, request, facts, reservation, seed=context.recent_sends
+                )
+            except CapCountContended as exc:
+                return self._failed(contact_id, message, adapter, exc, context)
+        else:
+            decision = decide(request, facts, self._policy)
         if decision.held:
             return self._held(contact_id, message, decision, context)
         if not decision.allowed:
@@ -183,8 +219,20 @@ class Dispatcher:
         try:
             provider_message_id = adapter.send(message)
         except DeliveryError as exc:
+            if reservation is not None and contact_id is not None:
+                self._release(contact_id, message.purpose, reservation)
             return self._failed(contact_id, message, adapter, exc, context)
         return self._sent(contact_id, message, adapter, provider_message_id, context)
+
+    def _release(self, contact_id: str, purpose: Purpose, reservation: str) -> None:
+        """The provider did not take the message: its place in the cap goes back."""
+        assert self._caps is not None  # only a reserved send is released
+        try:
+            self._caps.release(contact_id, purpose, reservation, self._clock.now())
+        except Exception:
+            # Kept, the place only makes the cap stricter until it ages out: log and count it.
+            logger.exception("Cap reservation not released", extra={"purpose": str(purpose)})
+            self._count(METRIC_UNRELEASED)
 
     def _refused(
         self, contact_id: str | None, message: OutboundMessage, decision: GateDecision, context: SendContext
@@ -285,6 +333,15 @@ class Dispatcher:
 
     def _count(self, name: str) -> None:
         self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def _reservation(message: OutboundMessage, context: SendContext) -> str:
+    """The same for every run of one journey send (a retried task finds its own place, and does
+    not take a second one); unique otherwise. A digest: the count holds no labels."""
+    execution, step = context.labels.get("execution"), context.labels.get("step")
+    if not execution or not step:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{execution}#{step}#{message.channel}".encode()).hexdigest()[:32]
 
 
 def _describe(message: OutboundMessage, context: SendContext) -> dict[str, Any]:

@@ -78,14 +78,13 @@ class InboundSmsService:
             len(self._s.consent.revoke_all(contact.contact_id, Channel.SMS, Source.KEYWORD, proof))
             for contact in contacts
         )
-        before = self._s.suppression.check(Channel.SMS, number)
-        already_opted_out = before is not None and before.reason == SuppressionReason.OPT_OUT
-        if not already_opted_out:
-            self._s.suppression.add(
-                Channel.SMS, number, SuppressionReason.OPT_OUT, f"keyword:{keyword.value}"
-            )
+        # At most one confirmation per opt-out (R-TCPA-5), also when the person sends STOP twice
+        # and both texts are handled at once: only the one that suppressed the number replies.
+        first = self._s.suppression.add_first(
+            Channel.SMS, number, SuppressionReason.OPT_OUT, f"keyword:{keyword.value}"
+        )
         replied = False
-        if not already_opted_out:  # at most one confirmation per opt-out (R-TCPA-5)
+        if first:
             locale = _locale(contacts)
             text = texts.sms_opt_out_confirmed(locale=locale, brand=self._settings.brand_name).text
             replied = self._reply(contacts, number, text, Purpose.OPT_OUT_CONFIRMATION)

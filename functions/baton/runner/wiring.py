@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from baton import aws
 from baton.bootstrap import Services, delivery_adapters, gate_policy, metrics, services
+from baton.delivery.caps import DynamoCapLedger
 from baton.delivery.service import Dispatcher
 from baton.feedback.wiring import feedback_service
 from baton.handoffs.wiring import handoff_service
@@ -32,6 +33,7 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
         metrics=metrics,
         policy=gate_policy(settings),
         clock=s.clock,
+        caps=DynamoCapLedger(settings.caps_table),
     )
     once = PowertoolsOnce(
         DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))

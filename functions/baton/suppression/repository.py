@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from baton import aws
-from baton.data.items import from_item, to_item, to_value
+from baton.data.items import from_item, put_if, to_item, to_value
 from baton.suppression.models import SuppressionEntry
 
 if TYPE_CHECKING:
@@ -17,6 +17,11 @@ class SuppressionRepository(ABC):
     @abstractmethod
     def put(self, entry: SuppressionEntry) -> None:
         """Store the entry, replacing any earlier one for the same hash (the latest reason wins)."""
+
+    @abstractmethod
+    def put_first(self, entry: SuppressionEntry) -> bool:
+        """Store the entry unless the hash is already suppressed for the same reason; True when
+        this call stored it (of two at the same time, exactly one)."""
 
     @abstractmethod
     def get(self, address_hash: str) -> SuppressionEntry | None:
@@ -34,6 +39,18 @@ class DynamoSuppressionRepository(SuppressionRepository):
 
     def put(self, entry: SuppressionEntry) -> None:
         self._client.put_item(TableName=self._table, Item=to_item(entry.model_dump(mode="json")))
+
+    def put_first(self, entry: SuppressionEntry) -> bool:
+        return put_if(
+            self._client,
+            {
+                "TableName": self._table,
+                "Item": to_item(entry.model_dump(mode="json")),
+                "ConditionExpression": "attribute_not_exists(address_hash) OR #r <> :r",
+                "ExpressionAttributeNames": {"#r": "reason"},
+                "ExpressionAttributeValues": {":r": to_value(str(entry.reason))},
+            },
+        )
 
     def get(self, address_hash: str) -> SuppressionEntry | None:
         response = self._client.get_item(
@@ -58,6 +75,13 @@ class InMemorySuppressionRepository(SuppressionRepository):
 
     def put(self, entry: SuppressionEntry) -> None:
         self._entries[entry.address_hash] = entry
+
+    def put_first(self, entry: SuppressionEntry) -> bool:
+        current = self._entries.get(entry.address_hash)
+        if current is not None and current.reason == entry.reason:
+            return False
+        self._entries[entry.address_hash] = entry
+        return True
 
     def get(self, address_hash: str) -> SuppressionEntry | None:
         return self._entries.get(address_hash)

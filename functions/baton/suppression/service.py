@@ -32,15 +32,25 @@ class SuppressionService:
 
         `source` is a short code (`keyword`, `ses`, `erasure`), never personal data.
         """
-        entry = SuppressionEntry(
+        entry = self._entry(channel, address, reason, source)
+        self._repository.put(entry)
+        return entry
+
+    def add_first(self, channel: Channel, address: str, reason: SuppressionReason, source: str) -> bool:
+        """Suppress `address` unless it already is for this `reason`; True for the one call that
+        did, however many run at the same time (so an opt-out is confirmed once, R-TCPA-5)."""
+        return self._repository.put_first(self._entry(channel, address, reason, source))
+
+    def _entry(
+        self, channel: Channel, address: str, reason: SuppressionReason, source: str
+    ) -> SuppressionEntry:
+        return SuppressionEntry(
             address_hash=self.hash(channel, address),
             channel=channel,
             reason=reason,
             source=source,
             created_at=self._clock.now(),
         )
-        self._repository.put(entry)
-        return entry
 
     def check(self, channel: Channel, address: str) -> SuppressionEntry | None:
         """The suppression in force for this address and channel, or None (strongly consistent)."""
