@@ -24,12 +24,13 @@ write) the next run finds it and finishes the recording instead of sending again
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Final
 
 from baton.clock import Clock, SystemClock, from_iso, to_iso
-from baton.data.once import Entry, InProgress, Leases, Once, OnceTable, RemainingTime, once_key
+from baton.data.once import Entry, InProgress, Leases, Once, OnceError, OnceTable, RemainingTime, once_key
 from baton.delivery.ports import Stamp
 from baton.ids import new_id
 
@@ -84,8 +85,9 @@ class ChannelJournal:
     def data(self) -> Mapping[str, Any]:
         return self.entry.data if self.entry is not None else {}
 
-    def stamp(self) -> Stamp:
-        return Stamp(at=from_iso(str(self.data["at"])), event_id=str(self.data["event_id"]))
+    def stamp(self, state: str = ACCEPTED) -> Stamp:
+        """The stamp of this send's `message.sent` (accepted) or `message.unknown` event."""
+        return Stamp(at=from_iso(str(self.data[f"{state}_at"])), event_id=str(self.data[f"{state}_event_id"]))
 
     # SendJournal --------------------------------------------------------------------------
 
@@ -108,13 +110,12 @@ class ChannelJournal:
     # --------------------------------------------------------------------------------------
 
     def settle(self, state: str, **fields: str) -> Stamp:
-        """Move to `state`, stamping the moment once: a second recording finds the same event."""
-        now = self._ledger.now()
+        """Move to `state`, stamping its timeline event once: recording it again finds it."""
         previous = self.data
-        at = str(previous.get("at") or to_iso(now))
-        event_id = str(previous.get("event_id") or new_id(from_iso(at)))
-        data = {**self._labels, **previous, **fields, "at": at, "event_id": event_id}
-        self._write(state, data, lease_until=None)
+        at = str(previous.get(f"{state}_at") or to_iso(self._ledger.now()))
+        event_id = str(previous.get(f"{state}_event_id") or new_id(from_iso(at)))
+        stamp = {f"{state}_at": at, f"{state}_event_id": event_id}
+        self._write(state, {**self._labels, **previous, **fields, **stamp}, lease_until=None)
         return Stamp(at=from_iso(at), event_id=event_id)
 
     def finish(self, attempt: Mapping[str, Any]) -> None:
@@ -127,7 +128,9 @@ class ChannelJournal:
         """This invocation fails after calling the provider without knowing its answer: end the
         lease now, so the next run records the attempt `unknown` instead of waiting for it."""
         if self.entry is not None and self.entry.state == ATTEMPTING:
-            self._write(ATTEMPTING, self.data, lease_until=self._ledger.now())
+            # If the table is failing too, the lease still ends with this invocation.
+            with suppress(OnceError):
+                self._write(ATTEMPTING, self.data, lease_until=self._ledger.now())
 
     def _write(self, state: str, data: Mapping[str, Any], *, lease_until: Any = None) -> None:
         now = self._ledger.now()

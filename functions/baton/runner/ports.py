@@ -4,6 +4,7 @@ passes the real ones; unit tests pass fakes)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Protocol
 
 from baton.consent.vocabulary import Channel
@@ -30,7 +31,14 @@ class ContactReader(Protocol):
 
 
 class Timeline(Protocol):
-    def record(self, contact_id: str, kind: str, detail: Mapping[str, object] | None = None) -> object: ...
+    def record(
+        self,
+        contact_id: str,
+        kind: str,
+        detail: Mapping[str, object] | None = None,
+        at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> object: ...
 
     def page(self, contact_id: str, limit: int = ..., cursor: str | None = None) -> TimelinePage:
         """Events newest first, a page at a time."""

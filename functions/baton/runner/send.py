@@ -206,17 +206,16 @@ class SendTask:
             return self._finish(journal, contact, message, context), None
         try:
             delivery = self._dispatcher.send(contact.contact_id, message, replace(context, journal=journal))
-        except OnceError as exc:
-            journal_failed = ProviderUnavailable(f"the send ledger could not be written for {channel}")
-            raise journal_failed from exc
         except Exception as exc:
             if journal.state in (ACCEPTED, UNKNOWN):
                 # The outcome is in the ledger, its recording is not: the retry finishes it.
                 raise RecordingUnfinished(f"{channel}: the outcome of the send is not recorded yet") from exc
+            # Alive but without the provider's answer in the ledger: end the lease now, so the
+            # retry settles the attempt (unknown, then the provider's events) without waiting.
+            # (A Lambda timeout runs nothing more: there the lease ends with the invocation.)
             journal.abandon()
-            raise
-        except BaseException:
-            journal.abandon()  # the invocation is going down mid-send: the next run knows at once
+            if isinstance(exc, OnceError):
+                raise ProviderUnavailable(f"the send ledger could not be written for {channel}") from exc
             raise
         if delivery.outcome == Outcome.SENT:
             attempt = Attempt(
