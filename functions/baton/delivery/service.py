@@ -36,7 +36,7 @@ from baton.delivery.gate import (
     SuppressionFact,
     decide,
 )
-from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.ports import ConsentReader, SendJournal, Stamp, SuppressionChecker, TimelineRecorder
 from baton.delivery.timing import DailyWindow
 from baton.sms.segments import count_segments
@@ -353,6 +353,8 @@ def _describe(message: OutboundMessage, context: SendContext) -> dict[str, Any]:
         "topic": message.topic,
         "preview": message.preview,
     }
+    if MESSAGE_TAG in message.tags:
+        detail["message_id"] = message.tags[MESSAGE_TAG]  # what the provider's events echo
     if message.subject is not None:
         detail["subject"] = message.subject
     if message.channel == Channel.SMS:

@@ -42,7 +42,7 @@ class ProviderEcho:
             return False
         stamp = journal.settle(ACCEPTED, provider=provider, provider_message_id=provider_message_id)
         data = journal.data
-        detail = {key: data[key] for key in _LABELS if key in data}
+        detail = {key: data[key] for key in _LABELS if key in data} | {"message_id": baton_message_id}
         detail.update(
             {"provider": provider, "provider_message_id": provider_message_id, "settled_by": "provider_event"}
         )
