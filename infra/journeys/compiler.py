@@ -4,17 +4,24 @@ One Standard state machine per journey, JSONPath only (the local interpreter has
 Every task invokes the one JourneyStepFunction with the payload of PLAN3 decision 2; its answer
 goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form`):
 
-- send: Task `Send <id>` -> Choice `<id> outcome`: sent -> next step; held -> Wait `Hold <id>`
-  (until `$.steps.<id>.until`) -> the Task again; skipped -> Succeed `<id> skipped`; failed ->
-  Fail `<id> failed` (the Lambda has recorded and counted either outcome). 2 transitions when
-  the message goes out at once.
+- send: Pass `Count pass <id>` -> Task `Send <id>` -> Choice `<id> outcome`: sent -> next step;
+  held -> Wait `Hold <id>` (until `$.steps.<id>.until`) -> the Task again; skipped -> Succeed
+  `<id> skipped`; failed -> Fail `<id> failed` (the Lambda has recorded and counted either
+  outcome). 3 transitions when the message goes out at once.
 - wait {duration}: Wait `Wait <id>` of that many seconds.
 - branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
 - end: Task `Finish journey` -> Succeed `Journey completed`.
 Every task retries Lambda service errors and Baton's retryable errors with full jitter
 (R-REL-4, the only retry layer) and catches everything else into Task `Record failure` ->
-Fail `Journey failed`. Hand-offs, waits for events and delivery receipts
-(issue 4) raise `NotSupportedYet`: each slots in as one more builder.
+Fail `Journey failed`. Send tasks also retry a Lambda timeout: their ledger makes running
+them again safe (nothing is sent twice, an unfinished recording is finished).
+
+Passes (R-REL-6): the journey's first state, Pass `Count passes`, sets `$.passes.<id>.n` to 0
+for every send step; `Count pass <id>`, the entry of each send step, adds one; every send task
+of the step passes it as `pass`. The send key is (execution, step, pass, channel), so a loop
+sends on each pass, while a Retry (the state is not re-entered) and a redrive (it continues
+from the failed task with that task's input, without re-running the Pass) keep the pass and
+send nothing twice. `$$.State.EnteredTime` would not do: a redrive re-enters the failed state.
 """
 
 from __future__ import annotations
@@ -52,6 +59,11 @@ RETRY_INTERVAL: Final = Duration.seconds(2)
 RETRY_MAX_ATTEMPTS: Final = 4
 RETRY_BACKOFF_RATE: Final = 2.0
 RETRY_MAX_DELAY: Final = Duration.seconds(60)  # R-REL-4: capped backoff
+# A send task that timed out (or whose runtime died) is run again: its ledger finishes what the
+# lost invocation began instead of sending twice.
+LAMBDA_TIMEOUT_ERRORS: Final = ("Sandbox.Timedout", "Lambda.Unknown")
+SEND_RETRY_ERRORS: Final = (*RETRY_ERRORS, *LAMBDA_TIMEOUT_ERRORS)
+PASSES_STATE: Final = "Count passes"
 
 # Send outcomes (`$.steps.<id>.outcome`) and the branch answer's `next`.
 SENT: Final = "sent"
@@ -184,6 +196,7 @@ class JourneyBuild:
         *,
         with_error: bool = False,
         extra: Mapping[str, Any] | None = None,
+        retry_errors: tuple[str, ...] = RETRY_ERRORS,
     ) -> sfn.TaskStateBase:
         """A JourneyStepFunction task (PLAN3 decision 2); its answer lands in `$.steps.<step>`."""
         name = self.name(state_name)
@@ -200,8 +213,28 @@ class JourneyBuild:
             retry_on_service_exceptions=False,
             result_path=steps_path(step.id) if step is not None else sfn.JsonPath.DISCARD,
         )
-        add_retry(task)
+        add_retry(task, retry_errors)
         return task
+
+    def send_task(
+        self, state_name: str, action: str, step: Step, extra: Mapping[str, Any] | None = None
+    ) -> sfn.TaskStateBase:
+        """A task that sends: it carries the step's pass and also retries a Lambda timeout."""
+        payload = {**(extra or {}), "pass": sfn.JsonPath.number_at(passes_path(step.id))}
+        task = self.task(state_name, action, step, extra=payload, retry_errors=SEND_RETRY_ERRORS)
+        self.catch(task)
+        return task
+
+    def count_pass(self, step: Step, first: sfn.IChainable) -> sfn.State:
+        """The send step's entry: one more pass through it, then its first task."""
+        counter = sfn.Pass(
+            self.scope,
+            self.name(f"Count pass {step.id}"),
+            parameters={"n.$": f"States.MathAdd({passes_path(step.id)}, 1)"},
+            result_path=passes_path(step.id).rsplit(".", 1)[0],
+        )
+        counter.next(first)
+        return counter
 
     def callback(
         self,
@@ -238,10 +271,15 @@ class JourneyBuild:
         task.add_catch(self.record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
 
 
-def add_retry(task: sfn.TaskStateBase) -> None:
+def passes_path(step_id: str) -> str:
+    """`$.passes.<step id>.n`: how many times the execution entered the send step."""
+    return f"$.passes.{step_id}.n"
+
+
+def add_retry(task: sfn.TaskStateBase, errors: tuple[str, ...] = RETRY_ERRORS) -> None:
     """Throttling and 5xx: exponential backoff with full jitter (R-REL-4)."""
     task.add_retry(
-        errors=list(RETRY_ERRORS),
+        errors=list(errors),
         interval=RETRY_INTERVAL,
         max_attempts=RETRY_MAX_ATTEMPTS,
         backoff_rate=RETRY_BACKOFF_RATE,
@@ -254,8 +292,7 @@ StepBuilder = Callable[[JourneyBuild, int, Step], BuiltStep]
 
 
 def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
-    task = build.task(f"Send {step.id}", "send", step)
-    build.catch(task)
+    task = build.send_task(f"Send {step.id}", "send", step)
     outcome = sfn.Choice(build.scope, build.name(f"{step.id} outcome"))
     hold = sfn.Wait(
         build.scope,
@@ -287,7 +324,7 @@ def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
         outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), FAILED), failed)
         outcome.otherwise(unexpected)
 
-    return BuiltStep(task, connect)
+    return BuiltStep(build.count_pass(step, task), connect)
 
 
 def build_wait_duration(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
@@ -380,7 +417,18 @@ def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFu
     targets = Targets({step_id: b.entry for step_id, b in built.items()}, build.finish)
     for b in built.values():
         b.connect(targets)
-    return built[journey.steps[0].id].entry
+    first = built[journey.steps[0].id].entry
+    sends = [step.id for step in journey.steps if step.send is not None]
+    if not sends:
+        return first
+    passes = sfn.Pass(
+        scope,
+        build.name(PASSES_STATE),
+        result=sfn.Result.from_object({step_id: {"n": 0} for step_id in sends}),
+        result_path="$.passes",
+    )
+    passes.next(first)
+    return passes
 
 
 # What render_definition writes for a pseudo parameter in a rendered definition (issue 4, K3).

@@ -47,9 +47,7 @@ RECEIPT_CHANNELS: Final = frozenset({Channel.SMS, Channel.VOICE, Channel.WHATSAP
 
 
 def _send_task(build: JourneyBuild, state_name: str, step: Step, channel: str | None) -> sfn.TaskStateBase:
-    task = build.task(state_name, SEND_CHANNEL, step, extra={"channel": channel} if channel else None)
-    build.catch(task)
-    return task
+    return build.send_task(state_name, SEND_CHANNEL, step, extra={"channel": channel} if channel else None)
 
 
 def build_confirm_delivery(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
@@ -131,7 +129,7 @@ def build_confirm_delivery(build: JourneyBuild, index: int, step: Step) -> Built
         for choice, condition in to_next_step:
             choice.when(condition, after)
 
-    return BuiltStep(failover, connect)
+    return BuiltStep(build.count_pass(step, failover), connect)
 
 
 def _receipt_task(

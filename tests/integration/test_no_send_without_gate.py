@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 import boto3
 import pytest
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -37,6 +36,7 @@ from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.contacts.models import ContactInput, Sales
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
+from baton.data.once import DynamoOnceTable
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import ProviderUnavailable
 from baton.delivery.gate import (
@@ -60,7 +60,7 @@ from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import RetryLater
 from baton.runner.models import StepRequest
-from baton.runner.once import PowertoolsOnce
+from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.settings import Settings
 from baton.subscriptions.links import Links
@@ -235,12 +235,10 @@ def _stack(aws: Settings) -> Stack:
         journeys={"promo": Journey.model_validate(PROMO)},
         templates={"promo": Template.model_validate(TEMPLATE)},
     )
-    once = PowertoolsOnce(
-        DynamoDBPersistenceLayer(
-            table_name=aws.idempotency_table, boto3_client=boto3.client("dynamodb", region_name=REGION)
-        )
+    once = SendLedger(
+        DynamoOnceTable(aws.idempotency_table, boto3.client("dynamodb", region_name=REGION)), clock
     )
-    once.register(LambdaContext())  # type: ignore[arg-type]  # what Lambda passes, as the handler does
+    once.register(LambdaContext())  # what Lambda passes, as the handler does
     links_settings = Settings(public_base_url="https://baton.example.com")
     context = RunnerContext(
         catalog=lambda: catalog,

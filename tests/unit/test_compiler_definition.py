@@ -14,6 +14,7 @@ from infra.journeys.compiler import (
     FAILED_STATE,
     FINISH_STATE,
     LAMBDA_SERVICE_ERRORS,
+    LAMBDA_TIMEOUT_ERRORS,
     RECORD_FAILURE_STATE,
     STEP_BUILDERS,
     render_definition,
@@ -77,12 +78,19 @@ def test_an_immediate_send_costs_two_state_transitions() -> None:
     assert len(path) <= 3
 
 
-def test_a_one_send_journey_runs_in_four_state_transitions() -> None:
+def test_a_one_send_journey_runs_in_six_state_transitions() -> None:
     definition = _definition([SEND])
 
     path = _walk(definition, definition["StartAt"], {"$.steps.welcome-sms.outcome": "sent"}, stop_at=set())
 
-    assert path == ["Send welcome-sms", "welcome-sms outcome", FINISH_STATE, COMPLETED_STATE]
+    assert path == [
+        "Count passes",
+        "Count pass welcome-sms",
+        "Send welcome-sms",
+        "welcome-sms outcome",
+        FINISH_STATE,
+        COMPLETED_STATE,
+    ]
 
 
 def test_send_task_invokes_the_journey_step_function_with_the_plan_payload() -> None:
@@ -98,6 +106,7 @@ def test_send_task_invokes_the_journey_step_function_with_the_plan_payload() -> 
         "contact_id.$": "$.contact_id",
         "event.$": "$.event",
         "steps.$": "$.steps",
+        "pass.$": "$.passes.welcome-sms.n",
     }
     # the function's own answer (no invoke envelope) lands under the step's id
     assert task["ResultPath"] == "$.steps.welcome-sms"
@@ -157,10 +166,10 @@ def test_a_wait_for_a_duration_is_a_wait_state_of_that_many_seconds(duration: st
 
     wait = definition["States"]["Wait pause"]
 
-    assert definition["StartAt"] == "Wait pause"
+    assert definition["States"][definition["StartAt"]]["Next"] == "Wait pause"
     assert wait["Type"] == "Wait"
     assert wait["Seconds"] == seconds
-    assert wait["Next"] == "Send welcome-sms"
+    assert wait["Next"] == "Count pass welcome-sms"
 
 
 BRANCH_STEPS: list[dict[str, Any]] = [
@@ -200,9 +209,9 @@ def test_a_branch_asks_the_function_then_chooses_on_its_answer() -> None:
     assert task["Next"] == "route next"
     # one choice per destination, in the order written, `end` finishing the journey
     assert [(c["Variable"], c["StringEquals"], c["Next"]) for c in choice["Choices"]] == [
-        ("$.steps.route.next", "sms-follow-up", "Send sms-follow-up"),
+        ("$.steps.route.next", "sms-follow-up", "Count pass sms-follow-up"),
         ("$.steps.route.next", "end", FINISH_STATE),
-        ("$.steps.route.next", "email-follow-up", "Send email-follow-up"),
+        ("$.steps.route.next", "email-follow-up", "Count pass email-follow-up"),
     ]
     assert choice["Default"] == "Unexpected route"
 
@@ -238,9 +247,11 @@ def test_every_task_retries_throttling_and_5xx_with_capped_backoff_and_full_jitt
         FINISH_STATE,
         RECORD_FAILURE_STATE,
     }
-    for task in tasks.values():
+    for name, task in tasks.items():
         (retry,) = task["Retry"]  # one retry layer (R-REL-4)
-        assert set(retry["ErrorEquals"]) == {*LAMBDA_SERVICE_ERRORS, *BATON_RETRYABLE_ERRORS}
+        # A send also retries a Lambda timeout: its ledger makes running it again safe.
+        timeouts = {*LAMBDA_TIMEOUT_ERRORS} if name.startswith("Send ") else set()
+        assert set(retry["ErrorEquals"]) == {*LAMBDA_SERVICE_ERRORS, *BATON_RETRYABLE_ERRORS, *timeouts}
         assert retry["JitterStrategy"] == "FULL"
         assert retry["IntervalSeconds"] == 2
         assert retry["MaxAttempts"] == 4

@@ -18,6 +18,7 @@ from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.contacts.models import ContactInput
 from baton.contacts.repository import InMemoryContactRepository
 from baton.contacts.service import ContactService
+from baton.data.once import InMemoryOnceTable
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.gate import GatePolicy
 from baton.delivery.message import OutboundMessage
@@ -31,7 +32,7 @@ from baton.journeys.models import Journey
 from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
 from baton.runner.models import StepRequest
-from baton.runner.once import InMemoryOnce
+from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.settings import Settings
 from baton.subscriptions.links import Links
@@ -135,7 +136,7 @@ class World:
             contacts=self.contacts,
             timeline=self.timeline,
             links=lambda: Links(settings, b"k" * 32, self.clock.now()),
-            once=InMemoryOnce(),
+            once=SendLedger(InMemoryOnceTable()),
             clock=self.clock,
             metrics=metrics,
             brand="Baton",

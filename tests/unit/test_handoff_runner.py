@@ -18,6 +18,7 @@ from baton.consent.service import ConsentService
 from baton.contacts.models import ContactInput
 from baton.contacts.repository import InMemoryContactRepository
 from baton.contacts.service import ContactService
+from baton.data.once import InMemoryOnceTable
 from baton.handoffs.exceptions import QueueNotifyFailed
 from baton.handoffs.models import Task, TaskStatus, task_id_of
 from baton.handoffs.repository import InMemoryTaskRepository
@@ -28,7 +29,7 @@ from baton.runner.context import RunnerContext
 from baton.runner.exceptions import RETRYABLE_ERRORS, InvalidStep
 from baton.runner.handoff import HandoffTask, HandoffTimeoutTask
 from baton.runner.models import StepRequest
-from baton.runner.once import InMemoryOnce
+from baton.runner.once import SendLedger
 from baton.settings import METRICS_NAMESPACE
 from baton.suppression.repository import InMemorySuppressionRepository
 from baton.suppression.service import SuppressionService
@@ -116,7 +117,7 @@ def world() -> Iterator[World]:
         contacts=contacts,
         timeline=timeline,
         links=lambda: None,  # type: ignore[arg-type,return-value]
-        once=InMemoryOnce(),
+        once=SendLedger(InMemoryOnceTable()),
         clock=clock,
         metrics=metrics,
         brand="Acme",

@@ -20,6 +20,7 @@ from baton.consent.vocabulary import Basis, Channel, Source
 from baton.contacts.models import ContactInput, Sales
 from baton.contacts.repository import InMemoryContactRepository
 from baton.contacts.service import ContactService
+from baton.data.once import InMemoryOnceTable
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import DeliveryError, ProviderRejected, ProviderThrottled, ProviderUnavailable
 from baton.delivery.gate import GatePolicy
@@ -31,7 +32,7 @@ from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import RETRYABLE_ERRORS, InvalidStep, StepNotFound
 from baton.runner.models import StepRequest
-from baton.runner.once import InMemoryOnce
+from baton.runner.once import SendLedger, message_id
 from baton.runner.service import JourneyRunner
 from baton.settings import Settings
 from baton.subscriptions.links import Links
@@ -228,7 +229,7 @@ def _world(**contact: Any) -> World:
         contacts=contacts,
         timeline=timeline,
         links=lambda: Links(settings, b"k" * 32, clock.now()),
-        once=InMemoryOnce(),
+        once=SendLedger(InMemoryOnceTable()),
         clock=clock,
         metrics=metrics,
         brand="Acme",
@@ -315,7 +316,14 @@ def test_marketing_message_is_rendered_with_the_contact_brand_links_and_journey_
     assert email.unsubscribe_url.startswith("https://baton.example.com/v1/unsubscribe/")  # R-MBX-1
     assert email.unsubscribe_url in email.text
     assert "1 Main St, Springfield" in email.text
-    assert dict(email.tags) == {"journey": "welcome", "step": "hello", "execution": EXECUTION}
+    assert dict(email.tags) == {
+        "baton_message_id": message_id(
+            {"execution": EXECUTION, "step": "hello", "pass": "1", "channel": "email"}
+        ),
+        "journey": "welcome",
+        "step": "hello",
+        "execution": EXECUTION,
+    }
     assert (email.topic, email.locale) == ("news", "en")
 
 

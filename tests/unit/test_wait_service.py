@@ -17,6 +17,7 @@ from baton.consent.service import ConsentService
 from baton.contacts.models import ContactInput
 from baton.contacts.repository import InMemoryContactRepository
 from baton.contacts.service import ContactService
+from baton.data.once import InMemoryOnceTable
 from baton.delivery.gate import GatePolicy
 from baton.delivery.service import Dispatcher
 from baton.journeys.catalog import Catalog
@@ -24,7 +25,7 @@ from baton.journeys.models import Journey
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import InvalidStep
 from baton.runner.models import StepRequest
-from baton.runner.once import InMemoryOnce
+from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.settings import Settings
 from baton.subscriptions.links import Links
@@ -108,7 +109,7 @@ class World:
             contacts=self.contacts,
             timeline=self.timeline,
             links=lambda: Links(settings, b"k" * 32, self.clock.now()),
-            once=InMemoryOnce(),
+            once=SendLedger(InMemoryOnceTable()),
             clock=self.clock,
             metrics=Metrics(namespace="BatonWaitTest"),
             brand="Baton",

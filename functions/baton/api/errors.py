@@ -13,12 +13,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from pydantic import ValidationError
 
 from baton.api.exceptions import ApiError
 from baton.consent.exceptions import ConsentConflict, InvalidAddress
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
+from baton.data.once import InProgress
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
@@ -82,7 +82,7 @@ def _api_error(exc: ApiError) -> Response[str]:
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
-def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
+def _in_progress(exc: InProgress) -> Response[str]:
     # The same idempotency key is being handled right now: the caller retries and gets the answer.
     return error_response(
         HTTPStatus.CONFLICT, "in_progress", "The same request is being handled; retry shortly."
@@ -137,7 +137,7 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler([ContactNotFound, JourneyNotFound, TaskNotFound])(_not_found)
-    app.exception_handler(IdempotencyAlreadyInProgressError)(_in_progress)
+    app.exception_handler(InProgress)(_in_progress)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
     def _invalid_token(exc: TokenError) -> Response[str]:

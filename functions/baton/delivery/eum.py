@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from baton.consent.vocabulary import Channel
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import translate
-from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2.client import PinpointSMSVoiceV2Client
@@ -72,6 +72,10 @@ def message_context(message: OutboundMessage) -> dict[str, str]:
     """The `Context` of an End User Messaging send (it comes back on every delivery event):
     purpose, topic and the message's tags, within the service model's limits."""
     context = {"purpose": str(message.purpose)}
+    baton_message_id = message.tags.get(MESSAGE_TAG)
+    if baton_message_id:
+        # Kept whatever else is cut: the echo that settles a send whose answer was lost.
+        context[MESSAGE_TAG] = baton_message_id
     if message.topic:
         context["topic"] = message.topic
     for key, value in message.tags.items():

@@ -1,12 +1,22 @@
-"""Provider failures, decided by error code and HTTP status, never by the text of a message.
+"""Provider failures, decided by error code, HTTP status and exception type, never by the text
+of a message.
 
-`ProviderUnavailable` may succeed later (throttling, 5xx, network); `ProviderRejected` will
-not (the provider refused this message or this configuration).
+| what happened | class | taken? | retry |
+|---|---|---|---|
+| throttling, HTTP 429, a used-up quota | `ProviderThrottled` | no | yes |
+| HTTP 503 / ServiceUnavailable, RequestTimeout | `ProviderUnavailable` | no | yes |
+| no connection (refused, connect timeout, proxy, TLS) | `ProviderUnavailable` | no | yes |
+| any other 4xx, bad parameters | `ProviderRejected` | no, never | no |
+| read timeout, connection closed, HTTP 500/502/504 | `ProviderAmbiguous` | maybe | not blindly |
+
+An ambiguous failure may have reached the provider: sending again could be a duplicate, not
+sending could be a loss. The caller records it `unknown` and lets the provider's events (which
+echo Baton's message id) settle it.
 """
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ParamValidationError
 
 # Codes that mean "slow down" across the services Baton calls.
 _THROTTLING_CODES = frozenset(
@@ -38,6 +48,12 @@ _TRANSIENT_CODES = _THROTTLING_CODES | frozenset(
         "RequestTimeoutException",
     }
 )
+# Codes with which the service says it did not take the request (it was refused at the door
+# or never read in full): safe to send again. Every other 5xx is of unknown effect.
+_NOT_TAKEN_CODES = _THROTTLING_CODES | frozenset(
+    {"ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException"}
+)
+_NOT_TAKEN_STATUSES = frozenset({408, 429, 503})
 
 
 class DeliveryError(Exception):
@@ -65,6 +81,11 @@ class ProviderThrottled(ProviderUnavailable):
     """The provider asked Baton to slow down (throttling, HTTP 429, a used-up quota)."""
 
 
+class ProviderAmbiguous(DeliveryError):
+    """The request may have reached the provider, but no answer says whether it took the
+    message (a read timeout, a connection closed after sending, a 5xx of unknown effect)."""
+
+
 def translate(exc: ClientError | BotoCoreError, provider: str) -> DeliveryError:
     """The `DeliveryError` for an exception raised by a boto3 call (use with `raise ... from exc`)."""
     if isinstance(exc, ClientError):
@@ -73,10 +94,16 @@ def translate(exc: ClientError | BotoCoreError, provider: str) -> DeliveryError:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in _THROTTLING_CODES or status == 429:
             return ProviderThrottled(provider, code, str(error.get("Message", "")))
-        if code in _TRANSIENT_CODES or status >= 500:
+        if code in _NOT_TAKEN_CODES or status in _NOT_TAKEN_STATUSES:
             return ProviderUnavailable(provider, code, str(error.get("Message", "")))
+        if code in _TRANSIENT_CODES or status >= 500:
+            return ProviderAmbiguous(provider, code, str(error.get("Message", "")))
         return ProviderRejected(provider, code, str(error.get("Message", "")))
     if isinstance(exc, ParamValidationError):
         return ProviderRejected(provider, "ParamValidation", str(exc))
-    # Connection errors and timeouts (after the SDK's own retries): try again later.
-    return ProviderUnavailable(provider, type(exc).__name__)
+    if isinstance(exc, ConnectionError):
+        # The connection was never made (refused, connect timeout, proxy, TLS): nothing was sent.
+        return ProviderUnavailable(provider, type(exc).__name__)
+    # A read timeout, a connection closed mid-answer, any other transport fault after the
+    # request may have gone out (after the SDK's own retries): the provider may have it.
+    return ProviderAmbiguous(provider, type(exc).__name__)

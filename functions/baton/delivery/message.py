@@ -19,6 +19,11 @@ class Purpose(StrEnum):
     HELP_REPLY = "help_reply"  # the answer to the person's own HELP/AJUDA (R-CTIA-2)
 
 
+# The tag that carries Baton's message id to the provider, whose events echo it back (SES
+# message tags, End User Messaging `Context`): how an unknown outcome is settled.
+MESSAGE_TAG = "baton_message_id"
+
+
 def _no_tags() -> Mapping[str, str]:
     return MappingProxyType({})
 

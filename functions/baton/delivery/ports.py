@@ -4,6 +4,7 @@ suppression and timeline packages provide the real ones; tests pass fakes)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,4 +48,45 @@ class ConsentReader(Protocol):
 
 
 class TimelineRecorder(Protocol):
-    def record(self, contact_id: str, kind: str, detail: Mapping[str, Any]) -> object: ...
+    def record(
+        self,
+        contact_id: str,
+        kind: str,
+        detail: Mapping[str, Any],
+        at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> object:
+        """Append an event; with `event_id` given, an event already stored under the same
+        (`at`, `event_id`) raises `EventExists` instead of being written twice."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When a send's outcome happened and the timeline event id it is recorded under: fixed
+    once, so recording it again (a retried task) finds the same event instead of adding one."""
+
+    at: datetime
+    event_id: str
+
+
+class SendJournal(Protocol):
+    """A journey's own record of one send, written around the provider call so that a task run
+    again (a retry, a redrive) never sends twice and always finishes recording (R-REL-6)."""
+
+    def attempting(self, provider: str) -> None:
+        """Just before the provider is called. Raises when it cannot be written: then the
+        message is not sent."""
+        ...
+
+    def not_sent(self) -> None:
+        """The provider certainly did not take the message (throttled, refused, unreachable)."""
+        ...
+
+    def accepted(self, provider: str, provider_message_id: str) -> Stamp:
+        """The provider took the message; `message.sent` is recorded with the stamp returned."""
+        ...
+
+    def ambiguous(self, provider: str, error_code: str) -> Stamp:
+        """No answer says whether the provider took it; `message.unknown` gets the stamp."""
+        ...

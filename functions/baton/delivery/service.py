@@ -27,7 +27,7 @@ from baton.clock import Clock, SystemClock, to_iso
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.caps import CapCountContended, CapLedger, CapReservations
-from baton.delivery.exceptions import DeliveryError, ProviderThrottled
+from baton.delivery.exceptions import DeliveryError, ProviderAmbiguous, ProviderThrottled
 from baton.delivery.gate import (
     DEFAULT_POLICY,
     ConsentFact,
@@ -42,10 +42,11 @@ from baton.delivery.gate import (
     counted_caps,
     decide,
 )
-from baton.delivery.message import OutboundMessage, Purpose
-from baton.delivery.ports import ConsentReader, SuppressionChecker, TimelineRecorder
+from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
+from baton.delivery.ports import ConsentReader, SendJournal, Stamp, SuppressionChecker, TimelineRecorder
 from baton.delivery.timing import DailyWindow
 from baton.sms.segments import count_segments
+from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineKind
 
 logger = Logger(child=True)
@@ -56,6 +57,9 @@ MESSAGE_FAILED = TimelineKind.MESSAGE_FAILED.value
 MESSAGE_REFUSED = "message.refused"
 # One channel held by a time window (quiet hours, calling window, the step's window) until `until`.
 MESSAGE_HELD = "message.held"
+# The provider may or may not have taken the message (a read timeout, a 5xx of unknown effect):
+# not sent again blindly; its own events settle it (`message.sent` when they echo it).
+MESSAGE_UNKNOWN = "message.unknown"
 
 METRIC_SENT = "MessagesSent"
 METRIC_REFUSED = "MessagesRefused"
@@ -63,6 +67,7 @@ METRIC_FAILED = "MessagesFailed"
 METRIC_HELD = "MessagesHeld"
 METRIC_UNRECORDED = "SentMessagesNotRecorded"
 METRIC_UNRELEASED = "CapReservationsNotReleased"
+METRIC_UNKNOWN = "MessagesUnknown"
 
 # Purposes whose gate reads consent for (channel, topic).
 _READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
@@ -73,6 +78,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     HELD = "held"
     FAILED = "failed"
+    UNKNOWN = "unknown"  # the provider may have taken it: see `MESSAGE_UNKNOWN`
 
 
 def _no_labels() -> Mapping[str, str]:
@@ -88,6 +94,7 @@ class SendContext:
     recent_sends: tuple[SentFact, ...] = ()
     window: DailyWindow | None = None
     labels: Mapping[str, str] = field(default_factory=_no_labels)  # journey, step, execution
+    journal: SendJournal | None = None  # a journey send's own record around the provider call
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +223,21 @@ class Dispatcher:
             return self._held(contact_id, message, decision, context)
         if not decision.allowed:
             return self._refused(contact_id, message, decision, context)
+        journal = context.journal
+        if journal is not None:
+            journal.attempting(adapter.provider)  # written before the provider hears of it
         try:
             provider_message_id = adapter.send(message)
+        except ProviderAmbiguous as exc:
+            return self._unknown(contact_id, message, adapter, exc, context)
         except DeliveryError as exc:
             if reservation is not None and contact_id is not None:
                 self._release(contact_id, message.purpose, reservation)
+            if journal is not None:
+                journal.not_sent()
             return self._failed(contact_id, message, adapter, exc, context)
-        return self._sent(contact_id, message, adapter, provider_message_id, context)
+        stamp = journal.accepted(adapter.provider, provider_message_id) if journal is not None else None
+        return self.record_sent(contact_id, message, adapter.provider, provider_message_id, context, stamp)
 
     def _release(self, contact_id: str, purpose: Purpose, reservation: str) -> None:
         """The provider did not take the message: its place in the cap goes back."""
@@ -287,20 +302,59 @@ class Dispatcher:
             throttled=isinstance(exc, ProviderThrottled),
         )
 
-    def _sent(
+    def _unknown(
         self,
         contact_id: str | None,
         message: OutboundMessage,
         adapter: ChannelAdapter,
-        provider_message_id: str,
+        exc: ProviderAmbiguous,
         context: SendContext,
     ) -> SendResult:
+        logger.warning(
+            "Provider may or may not have taken the message",
+            extra={"provider": exc.provider, "error_code": exc.code},
+        )
+        stamp = context.journal.ambiguous(adapter.provider, exc.code) if context.journal is not None else None
+        return self.record_unknown(contact_id, message, adapter.provider, exc.code, context, stamp)
+
+    def record_unknown(
+        self,
+        contact_id: str | None,
+        message: OutboundMessage,
+        provider: str,
+        error_code: str,
+        context: SendContext,
+        stamp: Stamp | None = None,
+    ) -> SendResult:
+        """`message.unknown`: the provider may or may not have taken the message."""
+        detail = {**_describe(message, context), "provider": provider, "error_code": error_code}
+        self._record_once(contact_id, MESSAGE_UNKNOWN, detail, stamp)
+        self._count(METRIC_UNKNOWN)
+        return SendResult(Outcome.UNKNOWN, message.channel, provider=provider, error_code=error_code)
+
+    def record_sent(
+        self,
+        contact_id: str | None,
+        message: OutboundMessage,
+        provider: str,
+        provider_message_id: str,
+        context: SendContext,
+        stamp: Stamp | None = None,
+    ) -> SendResult:
+        """`message.sent` for a message the provider took. With a stamp (a journey send, whose
+        journal knows the message is out) a failure to record raises, so the retried task
+        finishes the recording; recording it again finds the stamped event."""
         self._count(METRIC_SENT)
         detail = {
             **_describe(message, context),
-            "provider": adapter.provider,
+            "provider": provider,
             "provider_message_id": provider_message_id,
         }
+        if stamp is not None:
+            self._record_once(contact_id, MESSAGE_SENT, detail, stamp)
+            return SendResult(
+                Outcome.SENT, message.channel, provider=provider, provider_message_id=provider_message_id
+            )
         try:
             self._record(contact_id, MESSAGE_SENT, detail)
         except Exception:
@@ -313,14 +367,25 @@ class Dispatcher:
                     **context.labels,
                     "contact_id": contact_id,
                     "channel": str(message.channel),
-                    "provider": adapter.provider,
+                    "provider": provider,
                     "provider_message_id": provider_message_id,
                 },
             )
             self._count(METRIC_UNRECORDED)
         return SendResult(
-            Outcome.SENT, message.channel, provider=adapter.provider, provider_message_id=provider_message_id
+            Outcome.SENT, message.channel, provider=provider, provider_message_id=provider_message_id
         )
+
+    def _record_once(
+        self, contact_id: str | None, kind: str, detail: dict[str, Any], stamp: Stamp | None
+    ) -> None:
+        if stamp is None or contact_id is None:
+            self._record(contact_id, kind, detail)
+            return
+        try:
+            self._timeline.record(contact_id, kind, detail, at=stamp.at, event_id=stamp.event_id)
+        except EventExists:
+            logger.info("Outcome already on the timeline", extra={"kind": kind})
 
     def _record(self, contact_id: str | None, kind: str, detail: dict[str, Any]) -> None:
         # No contact: a reply to a number Baton holds no profile for (STOP from a stranger).
@@ -353,6 +418,8 @@ def _describe(message: OutboundMessage, context: SendContext) -> dict[str, Any]:
         "topic": message.topic,
         "preview": message.preview,
     }
+    if MESSAGE_TAG in message.tags:
+        detail["message_id"] = message.tags[MESSAGE_TAG]  # what the provider's events echo
     if message.subject is not None:
         detail["subject"] = message.subject
     if message.channel == Channel.SMS:

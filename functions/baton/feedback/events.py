@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from baton.consent.vocabulary import Channel
+from baton.delivery.message import MESSAGE_TAG
 from baton.feedback.models import Receipt, ReceiptStatus
 
 SES_SOURCE: Final = "aws.ses"
@@ -79,7 +80,12 @@ def parse_ses(detail: Mapping[str, Any]) -> Receipt | None:
     message_id = mail.get("messageId")
     if not message_id:
         return None
-    common: dict[str, Any] = {"provider": "ses", "channel": Channel.EMAIL, "provider_message_id": message_id}
+    common: dict[str, Any] = {
+        "provider": "ses",
+        "channel": Channel.EMAIL,
+        "provider_message_id": message_id,
+        "baton_message_id": _ses_tag(mail, MESSAGE_TAG),
+    }
     if kind == "Delivery":
         delivery = detail.get("delivery") or {}
         return Receipt(
@@ -149,6 +155,7 @@ def _sms_voice(detail: Mapping[str, Any]) -> Receipt | None:
         addresses=(destination,) if destination else (),
         reason=None if status == ReceiptStatus.DELIVERED else event_type,
         at=_epoch_ms(detail.get("eventTimestamp")),
+        baton_message_id=_context(detail, MESSAGE_TAG),
     )
 
 
@@ -189,6 +196,19 @@ def parse_sns_sms_status(message: str) -> Receipt | None:
         addresses=(destination,) if destination else (),
         reason=None if status == SNS_SUCCESS else str(delivery.get("providerResponse") or status),
     )
+
+
+def _ses_tag(mail: Mapping[str, Any], name: str) -> str | None:
+    """An SES message tag (`mail.tags`: each name with a list of values)."""
+    values = (mail.get("tags") or {}).get(name)
+    return str(values[0]) if isinstance(values, list) and values else None
+
+
+def _context(detail: Mapping[str, Any], name: str) -> str | None:
+    """An entry of an End User Messaging event's `context` (the send's `Context`, echoed)."""
+    context = detail.get("context")
+    value = context.get(name) if isinstance(context, Mapping) else None
+    return str(value) if value else None
 
 
 def _iso(value: Any) -> datetime | None:

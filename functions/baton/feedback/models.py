@@ -37,6 +37,9 @@ class Receipt(BaseModel):
     reason: str | None = None  # the provider's code: `Permanent/General`, `TEXT_UNREACHABLE`, ...
     feedback_id: str | None = None  # the provider's id of this report (a complaint's proof)
     at: datetime | None = None  # when the provider says it happened
+    # Baton's message id, echoed by the provider (SES tags, End User Messaging context): names
+    # the journey send even when the provider's answer to it was lost.
+    baton_message_id: str | None = None
 
     @property
     def delivered(self) -> bool:

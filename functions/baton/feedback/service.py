@@ -14,7 +14,7 @@ changes nothing the second time):
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from aws_lambda_powertools import Logger
@@ -53,6 +53,15 @@ class ConsentRevoker(Protocol):
     ) -> object: ...
 
 
+class Settler(Protocol):
+    """Settles a journey send named by the Baton message id a provider event echoes
+    (`baton.runner.reconcile.ProviderEcho`)."""
+
+    def settle(
+        self, baton_message_id: str, provider: str, provider_message_id: str, at: datetime | None
+    ) -> bool: ...
+
+
 class FeedbackService:
     def __init__(
         self,
@@ -64,7 +73,9 @@ class FeedbackService:
         consent: ConsentRevoker,
         timeline: TimelineService,
         clock: Clock,
+        settler: Settler | None = None,
     ) -> None:
+        self._settler = settler
         self._repository = repository
         self._tokens = tokens
         self._contacts = contacts
@@ -80,6 +91,12 @@ class FeedbackService:
         if self._repository.seen(receipt.key):
             logger.info("Receipt already handled", extra={"provider": receipt.provider})
             return False
+        if receipt.baton_message_id and self._settler is not None:
+            # Any event about the message (even a bounce) means the provider took it: a send
+            # whose answer was lost, or whose recording died with its invocation, is sent.
+            self._settler.settle(
+                receipt.baton_message_id, receipt.provider, receipt.provider_message_id, receipt.at
+            )
         final = receipt.status != ReceiptStatus.COMPLAINED
         if final:
             # Kept before the waiter is read: a waiter registering meanwhile finds it (`expect`).

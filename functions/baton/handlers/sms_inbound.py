@@ -1,39 +1,37 @@
 """Lambda for inbound texts: SNS delivers the two-way SMS JSON; each message is handled once.
 
 SNS delivers at least once, so the work is keyed by `inboundMessageId` in the idempotency
-table: a redelivered STOP, YES or HELP changes and sends nothing the second time.
+table (`baton.data.once`): a redelivered STOP, YES or HELP changes and sends nothing the second
+time, and an invocation that dies mid-way holds the key no longer than its own time.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton import aws, logs
 from baton.bootstrap import metrics, services
+from baton.data.once import DynamoOnceTable, Once
 from baton.inbound.models import InboundSms
 from baton.inbound.service import InboundSmsService
 
 logger = logs.service_logger()
 tracer = Tracer()
-_CONFIG = IdempotencyConfig(event_key_jmespath="inboundMessageId", expires_after_seconds=7 * 24 * 3600)
+# SNS redelivers within hours; a week covers its whole retry policy with room to spare.
+_KEEP = timedelta(days=7)
 
 
-@lru_cache(maxsize=1)
-def _persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=services().settings.idempotency_table, boto3_client=aws.client("dynamodb")
-    )
+def _once() -> Once:
+    s = services()  # cached itself: rebuilt only after `bootstrap.reset`
+    table = DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb"))
+    return Once(table, prefix="baton.inbound-sms", keep=_KEEP, clock=s.clock)
 
 
 def _process(message: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +48,11 @@ def _process(message: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    _CONFIG.register_lambda_context(context)
-    once = idempotent_function(
-        data_keyword_argument="message", persistence_store=_persistence(), config=_CONFIG
-    )(_process)
-    return {"handled": [once(message=json.loads(record.sns.message)) for record in event.records]}
+    once = _once()
+    once.leases.register(context)
+    handled = []
+    for record in event.records:
+        message = json.loads(record.sns.message)
+        key = {"inbound_message_id": str(message.get("inboundMessageId", ""))}
+        handled.append(once.run(key, partial(_process, message)))
+    return {"handled": handled}

@@ -68,6 +68,9 @@ class Send(_Strict):
     channels: Annotated[list[Channel], Field(min_length=1)]
     window: Window | None = None
     confirm_delivery: Duration | None = None
+    # A transactional send whose provider answer is lost (a read timeout, a 5xx of unknown
+    # effect) is sent again: at least once, a duplicate possible. Default: at most once.
+    at_least_once: bool = False
 
     @field_validator("channels")
     @classmethod
@@ -208,6 +211,16 @@ class Journey(_Strict):
         if self.purpose == Purpose.MARKETING and self.topic is None:
             raise PydanticCustomError(
                 "marketing_without_topic", "a marketing journey needs a consent topic (R-TCPA-1, R-GDPR-1)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _marketing_at_most_once(self) -> Journey:
+        # A marketing message sent twice is a second unsolicited message: never risked.
+        if self.purpose == Purpose.MARKETING and any(s.send and s.send.at_least_once for s in self.steps):
+            raise PydanticCustomError(
+                "marketing_at_least_once",
+                "at_least_once is for transactional sends: marketing is at most once",
             )
         return self
 

@@ -11,7 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from baton.clock import Clock
 from baton.runner.models import StepRequest
-from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Once, Timeline
+from baton.runner.once import SendLedger
+from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Timeline
 from baton.triggers.models import RunStatus
 from baton.triggers.runs import RunRepository
 
@@ -26,7 +27,7 @@ class RunnerContext:
     contacts: ContactReader
     timeline: Timeline
     links: Callable[[], LinkMaker]
-    once: Once
+    once: SendLedger  # the send ledger and the step-level record (R-REL-6)
     clock: Clock
     metrics: Metrics
     brand: str

@@ -22,10 +22,21 @@ class Throttled(RetryLater):
     """A provider asked Baton to slow down (throttling, HTTP 429). Lambda reports `Baton.Throttled`."""
 
 
+class RecordingUnfinished(RetryLater):
+    """The provider's answer is in the send ledger but its recording (the timeline, the ledger's
+    last write) failed: the task run again finishes it without sending. Lambda reports
+    `Baton.RecordingUnfinished`."""
+
+
 # The names Step Functions sees (`errorType`); a dotted name cannot be written as a class name.
 ProviderUnavailable.__name__ = ProviderUnavailable.__qualname__ = "Baton.ProviderUnavailable"
 Throttled.__name__ = Throttled.__qualname__ = "Baton.Throttled"
-RETRYABLE_ERRORS: tuple[str, ...] = (ProviderUnavailable.__name__, Throttled.__name__)
+RecordingUnfinished.__name__ = RecordingUnfinished.__qualname__ = "Baton.RecordingUnfinished"
+RETRYABLE_ERRORS: tuple[str, ...] = (
+    ProviderUnavailable.__name__,
+    Throttled.__name__,
+    RecordingUnfinished.__name__,
+)
 
 
 class StepNotFound(RunnerError):

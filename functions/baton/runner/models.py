@@ -54,7 +54,7 @@ class TaskError(BaseModel):
 class StepRequest(BaseModel):
     """One task invocation. Unknown keys are ignored so a newer state machine (issue 4) can pass more."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     action: Action
     journey: Name
@@ -67,6 +67,10 @@ class StepRequest(BaseModel):
     token: str | None = None  # callback tasks (issue 4): `$$.Task.Token`
     escalated: bool = False  # handoff (issue 4, K2): the escalation's task, not the first one
     channel: str | None = None  # send_channel / await_receipt (issue 4, K4): the channel tried
+    # Send tasks: which pass through the step this is (`$.passes.<step>.n`, counted by the state
+    # machine on entering the step): a loop sends on every pass, a Retry or redrive of the same
+    # pass does not (R-REL-6). Absent (a definition compiled before passes were counted): 1.
+    pass_number: Annotated[int, Field(alias="pass", ge=1)] = 1
 
     @property
     def execution_name(self) -> str:
@@ -74,7 +78,8 @@ class StepRequest(BaseModel):
         return self.execution.rsplit(":", 1)[-1]
 
 
-AttemptOutcome = Literal["sent", "refused", "held", "failed"]
+# unknown: the provider may have taken it (an ambiguous answer); settled by its events.
+AttemptOutcome = Literal["sent", "refused", "held", "failed", "unknown"]
 StepOutcome = Literal["sent", "skipped", "failed", "held"]
 
 

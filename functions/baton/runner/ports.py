@@ -3,8 +3,9 @@ passes the real ones; unit tests pass fakes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
 
 from baton.consent.vocabulary import Channel
 from baton.contacts.models import Contact
@@ -30,7 +31,14 @@ class ContactReader(Protocol):
 
 
 class Timeline(Protocol):
-    def record(self, contact_id: str, kind: str, detail: Mapping[str, object] | None = None) -> object: ...
+    def record(
+        self,
+        contact_id: str,
+        kind: str,
+        detail: Mapping[str, object] | None = None,
+        at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> object: ...
 
     def page(self, contact_id: str, limit: int = ..., cursor: str | None = None) -> TimelinePage:
         """Events newest first, a page at a time."""
@@ -43,11 +51,3 @@ class LinkMaker(Protocol):
     def unsubscribe(self, contact_id: str, channel: Channel, address: str) -> str: ...
 
     def preferences(self, contact_id: str) -> str: ...
-
-
-class Once(Protocol):
-    """Runs `work` at most once per `key` to completion (R-REL-6): a second call with a key
-    whose work completed returns the stored result without running `work`. Work that raises
-    leaves nothing stored, so it runs again next time."""
-
-    def run(self, key: Mapping[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...

@@ -1,20 +1,23 @@
 """The send task: one journey step delivered on the first channel the gate allows, in the step's
-order (PLAN3 decisions 5 and 6).
+order.
 
 Per channel: render the template, then the dispatcher gates (consent, suppression, CASL, sales
 hold, frequency cap, quiet hours, the step's window) and sends, recording every attempt on the
 timeline. Refused or rejected: the next channel. Held by a time window: the whole step holds
 until the window opens (the state machine waits, then runs this task again, which decides
 again). Unavailable or throttled: the task raises `Baton.ProviderUnavailable` /
-`Baton.Throttled` and Step Functions retries it (R-REL-4). R-REL-6: each (execution, step,
-channel) is delivered at most once, and a step that sent on one channel never sends on
-another; only sends that went out are remembered, so a refusal or hold is decided anew.
+`Baton.Throttled` and Step Functions retries it (R-REL-4). R-REL-6: each pass through a step
+delivers at most once per channel (the ledger of `baton.runner.once`, written before the
+provider is called), and a pass that sent on one channel never sends on another; only sends
+that went out are remembered, so a refusal or hold is decided anew. An ambiguous provider
+answer (a read timeout, a 5xx of unknown effect) is `unknown`: the step counts as sent and
+nothing is sent again, unless a transactional step opts into `at_least_once`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +27,9 @@ from baton.clock import to_iso
 from baton.consent.vocabulary import Channel
 from baton.contacts.exceptions import ContactNotFound
 from baton.contacts.models import Contact
+from baton.data.once import OnceError
 from baton.delivery.gate import GatePolicy, Recipient, SentFact
-from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.service import MESSAGE_FAILED, Dispatcher, Outcome, SendContext
 from baton.delivery.service import SendResult as Delivery
 from baton.delivery.timing import DailyWindow
@@ -35,9 +39,16 @@ from baton.journeys.models import Purpose as JourneyPurpose
 from baton.journeys.render import RenderedMessage, TemplateVariables, render_message
 from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
-from baton.runner.exceptions import InvalidStep, ProviderUnavailable, StepNotFound, Throttled
+from baton.runner.exceptions import (
+    InvalidStep,
+    ProviderUnavailable,
+    RecordingUnfinished,
+    StepNotFound,
+    Throttled,
+)
 from baton.runner.history import recent_sends
 from baton.runner.models import Attempt, SendResult, StepRequest, dump
+from baton.runner.once import ACCEPTED, SENT, UNKNOWN, ChannelJournal
 from baton.runner.ports import LinkMaker
 from baton.triggers.models import RunStatus
 
@@ -48,14 +59,8 @@ METRIC_SKIPPED = "JourneySkipped"
 METRIC_FAILED = "JourneyFailed"
 RENDER_ERROR = "render_error"
 NO_CONTACT = "no_contact"
-
-
-class _NotSent(Exception):
-    """Carries a refusal, hold or failure out of the idempotent section, so nothing is stored."""
-
-    def __init__(self, delivery: Delivery) -> None:
-        super().__init__(str(delivery.outcome))
-        self.delivery = delivery
+# The invocation that called the provider ended without its answer (a Lambda timeout, a crash).
+INVOCATION_ENDED = "invocation_ended"
 
 
 class _StepNotSent(Exception):
@@ -64,12 +69,6 @@ class _StepNotSent(Exception):
     def __init__(self, result: SendResult) -> None:
         super().__init__(result.outcome)
         self.result = result
-
-
-class _NotComposed(Exception):
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -103,12 +102,16 @@ class SendTask:
                 raise _StepNotSent(result)
             return dump(result)
 
-        # Once a step has sent on any channel, running it again (a task retried after a lost
+        # Once a pass has sent on any channel, running it again (a task retried after a lost
         # answer, a redrive) returns that result: no second message on another channel either.
         try:
-            stored = self._ctx.once.run({"execution": request.execution, "step": step.step_id}, deliver_step)
+            stored = self._ctx.once.steps.run(_pass_key(request, step.step_id), deliver_step)
         except _StepNotSent as exc:
             result = exc.result
+        except OnceError as exc:
+            raise ProviderUnavailable(
+                f"the send record of step {step.step_id} is busy or unreachable"
+            ) from exc
         else:
             return SendResult.model_validate(stored)
         if result.outcome == "held":
@@ -122,7 +125,8 @@ class SendTask:
         for channel in step.send.channels:
             attempt, until = self._attempt(request, step, contact, channel, context, links)
             attempts.append(attempt)
-            if attempt.outcome == "sent":
+            if attempt.outcome in ("sent", "unknown"):
+                # Unknown: the provider may have it, so no other channel either (at most once).
                 return SendResult(outcome="sent", channel=attempt.channel, attempts=attempts)
             if until is not None:
                 # The step holds as a whole: a later channel does not jump the queue.
@@ -158,6 +162,18 @@ class SendTask:
             labels={"journey": request.journey, "step": step.step_id, "execution": request.execution},
         )
 
+    def _journal(
+        self, request: StepRequest, step: _Step, contact: Contact, channel: Channel
+    ) -> ChannelJournal:
+        labels = {**_pass_key(request, step.step_id), "journey": request.journey, "channel": str(channel)}
+        try:
+            return self._ctx.once.journal(
+                {**_pass_key(request, step.step_id), "channel": str(channel)},
+                {**labels, "contact_id": contact.contact_id},
+            )
+        except OnceError as exc:
+            raise ProviderUnavailable("the send ledger could not be read") from exc
+
     def _recent(self, contact_id: str, purpose: Purpose, policy: GatePolicy) -> tuple[SentFact, ...]:
         periods = [cap.period for cap in policy.frequency_caps if cap.purpose == purpose]
         if not periods:
@@ -173,31 +189,93 @@ class SendTask:
         context: SendContext,
         links: _Lazy,
     ) -> tuple[Attempt, datetime | None]:
-        key = {"execution": request.execution, "step": step.step_id, "channel": str(channel)}
-
-        def deliver() -> dict[str, Any]:
-            try:
-                message = self._compose(request, step, contact, channel, links)
-            except (TemplateRenderError, ValueError) as exc:
-                raise _NotComposed(exc) from exc
-            delivery = self._dispatcher.send(contact.contact_id, message, context)
-            if delivery.outcome != Outcome.SENT:
-                raise _NotSent(delivery)
-            return dump(
-                Attempt(
-                    channel=str(channel), outcome="sent", provider_message_id=delivery.provider_message_id
-                )
-            )
-
+        journal = self._journal(request, step, contact, channel)
+        resend = step.send.at_least_once and step.purpose != Purpose.MARKETING
+        if journal.state == SENT or (journal.state == UNKNOWN and not resend):
+            return Attempt.model_validate(journal.data["attempt"]), None  # settled before
+        if journal.leased():
+            # Another invocation is calling the provider for this very message right now.
+            raise ProviderUnavailable(f"the same send on {channel} is in progress in another invocation")
         try:
-            return Attempt.model_validate(self._ctx.once.run(key, deliver)), None
-        except _NotComposed as exc:
-            return self._not_composed(contact, channel, context, exc.cause), None
-        except _NotSent as exc:
-            return _attempt_of(channel, exc.delivery)
+            message = self._compose(request, step, contact, channel, links, journal.message_id)
+        except (TemplateRenderError, ValueError) as exc:
+            return self._not_composed(contact, channel, context, exc), None
+        if journal.state == ACCEPTED or (journal.stale() and not resend):
+            # The provider took it, or may have (the invocation that called it is gone): finish
+            # the recording, never send again.
+            return self._finish(journal, contact, message, context), None
+        try:
+            delivery = self._dispatcher.send(contact.contact_id, message, replace(context, journal=journal))
+        except Exception as exc:
+            if journal.state in (ACCEPTED, UNKNOWN):
+                # The outcome is in the ledger, its recording is not: the retry finishes it.
+                raise RecordingUnfinished(f"{channel}: the outcome of the send is not recorded yet") from exc
+            # Alive but without the provider's answer in the ledger: end the lease now, so the
+            # retry settles the attempt (unknown, then the provider's events) without waiting.
+            # (A Lambda timeout runs nothing more: there the lease ends with the invocation.)
+            journal.abandon()
+            if isinstance(exc, OnceError):
+                raise ProviderUnavailable(f"the send ledger could not be written for {channel}") from exc
+            raise
+        if delivery.outcome == Outcome.SENT:
+            attempt = Attempt(
+                channel=str(channel), outcome="sent", provider_message_id=delivery.provider_message_id
+            )
+        elif delivery.outcome == Outcome.UNKNOWN:
+            attempt = Attempt(channel=str(channel), outcome="unknown", reason=delivery.error_code)
+            if resend:
+                # The step opted into at-least-once: Step Functions runs the task again (backoff).
+                raise ProviderUnavailable(
+                    f"{delivery.provider}: {delivery.error_code} on {channel}, outcome unknown"
+                )
+        else:
+            return _attempt_of(channel, delivery)
+        self._settled(journal, attempt)
+        return attempt, None
+
+    def _finish(
+        self, journal: ChannelJournal, contact: Contact, message: OutboundMessage, context: SendContext
+    ) -> Attempt:
+        data = journal.data
+        provider = str(data.get("provider") or "")
+        try:
+            if journal.state == ACCEPTED:
+                provider_message_id = str(data["provider_message_id"])
+                self._dispatcher.record_sent(
+                    contact.contact_id, message, provider, provider_message_id, context, journal.stamp()
+                )
+                attempt = Attempt(
+                    channel=str(message.channel), outcome="sent", provider_message_id=provider_message_id
+                )
+            else:
+                stamp = journal.ambiguous(provider, INVOCATION_ENDED)
+                self._dispatcher.record_unknown(
+                    contact.contact_id, message, provider, INVOCATION_ENDED, context, stamp
+                )
+                attempt = Attempt(channel=str(message.channel), outcome="unknown", reason=INVOCATION_ENDED)
+        except Exception as exc:
+            raise RecordingUnfinished(
+                f"{message.channel}: the outcome of the send is not recorded yet"
+            ) from exc
+        self._settled(journal, attempt)
+        return attempt
+
+    @staticmethod
+    def _settled(journal: ChannelJournal, attempt: Attempt) -> None:
+        try:
+            journal.finish(dump(attempt))
+        except OnceError as exc:
+            # On the timeline already (stamped): the retry finds the entry accepted and re-stamps.
+            raise RecordingUnfinished(f"{attempt.channel}: the send ledger could not be closed") from exc
 
     def _compose(
-        self, request: StepRequest, step: _Step, contact: Contact, channel: Channel, links: _Lazy
+        self,
+        request: StepRequest,
+        step: _Step,
+        contact: Contact,
+        channel: Channel,
+        links: _Lazy,
+        baton_message_id: str,
     ) -> OutboundMessage:
         address = _address(contact, channel)
         marketing = step.purpose == Purpose.MARKETING
@@ -211,7 +289,14 @@ class SendTask:
             preferences_url=links.get().preferences(contact.contact_id) if marketing else None,
         )
         rendered = render_message(step.template, channel, contact.locale, variables)
-        tags = {"journey": request.journey, "step": step.step_id, "execution": request.execution}
+        # The message id first: the provider echoes it in its events (SES tags, End User
+        # Messaging context, where only five entries fit), which settles an unknown outcome.
+        tags = {
+            MESSAGE_TAG: baton_message_id,
+            "journey": request.journey,
+            "step": step.step_id,
+            "execution": request.execution,
+        }
         return _message(rendered, channel, address, step, unsubscribe, tags)
 
     def _not_composed(
@@ -256,6 +341,11 @@ class _Lazy:
         if self._links is None:
             self._links = self._factory()
         return self._links
+
+
+def _pass_key(request: StepRequest, step_id: str) -> dict[str, str]:
+    """One pass through a step: the compiler counts passes, so a loop sends on each of them."""
+    return {"execution": request.execution, "step": step_id, "pass": str(request.pass_number)}
 
 
 def _address(contact: Contact, channel: Channel) -> str:

@@ -90,7 +90,9 @@ class SendChannelTask(SendTask):
         attempts = [*attempts, dump(attempt)]
         return dump(
             ChannelResult(
-                outcome=attempt.outcome,
+                # Unknown (the provider may have it) confirms nothing: like a missing receipt,
+                # the next channel is tried; this channel is not sent again.
+                outcome="failed" if attempt.outcome == "unknown" else attempt.outcome,
                 channel=str(channel),
                 provider_message_id=attempt.provider_message_id,
                 delivered=attempt.outcome == "sent" and channel not in RECEIPT_CHANNELS,

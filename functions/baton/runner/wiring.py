@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from baton import aws
 from baton.bootstrap import Services, delivery_adapters, gate_policy, metrics, services
+from baton.data.once import DynamoOnceTable
 from baton.delivery.caps import DynamoCapLedger
 from baton.delivery.service import Dispatcher
 from baton.feedback.wiring import feedback_service
 from baton.handoffs.wiring import handoff_service
 from baton.journeys.catalog import Catalog
 from baton.runner.context import RunnerContext
-from baton.runner.once import PowertoolsOnce
+from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.subscriptions.links import Links
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.wiring import services_catalog
 from baton.waits.wiring import wait_service
 
-_built: tuple[Services, JourneyRunner, PowertoolsOnce] | None = None
+_built: tuple[Services, JourneyRunner, SendLedger] | None = None
 
 
-def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
+def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
     settings = s.settings
     # R-REL-4: journey sends make one attempt; Step Functions is the one retry layer.
     dispatcher = Dispatcher(
@@ -35,9 +34,7 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
         clock=s.clock,
         caps=DynamoCapLedger(settings.caps_table),
     )
-    once = PowertoolsOnce(
-        DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))
-    )
+    once = SendLedger(DynamoOnceTable(settings.idempotency_table, aws.client("dynamodb")), s.clock)
 
     def catalog() -> Catalog:
         return services_catalog(s)
@@ -67,7 +64,7 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
     return runner_, once
 
 
-def runner() -> tuple[JourneyRunner, PowertoolsOnce]:
+def runner() -> tuple[JourneyRunner, SendLedger]:
     """The runner of the current `services()`; rebuilt when those are (after `bootstrap.reset`)."""
     global _built  # one per process, like `services()`
     current = services()

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from baton import aws
 from baton.clock import to_iso
 from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
-from baton.timeline.exceptions import TimelineError
+from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineEvent
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class DynamoTimelineRepository(TimelineRepository):
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise TimelineError(f"Timeline event {event.event_id} already exists.") from exc
+                raise EventExists(f"Timeline event {event.event_id} already exists.") from exc
             raise
 
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
@@ -95,7 +95,7 @@ class InMemoryTimelineRepository(TimelineRepository):
         key = sort_key(event)
         index = bisect.bisect_left(events, key, key=lambda pair: pair[0])
         if index < len(events) and events[index][0] == key:
-            raise TimelineError(f"Timeline event {event.event_id} already exists.")
+            raise EventExists(f"Timeline event {event.event_id} already exists.")
         events.insert(index, (key, event))
 
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:

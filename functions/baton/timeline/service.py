@@ -27,14 +27,17 @@ class TimelineService:
         kind: str,
         detail: Mapping[str, object] | None = None,
         at: datetime | None = None,
+        event_id: str | None = None,
     ) -> TimelineEvent:
         """Append an event. `at` defaults to now; give it for events that happened earlier
         (a delivery receipt's own time). `kind` is dotted lower case (see `TimelineKind`);
-        `detail` must be JSON-like (validated: a pydantic ValidationError otherwise)."""
+        `detail` must be JSON-like (validated: a pydantic ValidationError otherwise). With
+        `event_id` (and `at`) fixed by the caller, recording the same event again raises
+        `EventExists` instead of adding a second one."""
         moment = as_utc(at) if at is not None else self._clock.now()
         event = TimelineEvent(
             contact_id=contact_id,
-            event_id=new_id(moment),
+            event_id=event_id or new_id(moment),
             kind=kind,
             at=moment,
             detail=dict(detail or {}),  # validated as JSON values by the model

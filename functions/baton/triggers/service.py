@@ -1,7 +1,7 @@
 """`POST /v1/events`: start every journey an event triggers, end every run it exits.
 
-Starting is idempotent twice over (R-REL-2): Powertools idempotency keyed on (contact_id,
-idempotency_key) answers a repeated key from the stored answer, and execution names derived
+Starting is idempotent twice over (R-REL-2): the idempotency table (`baton.data.once`) keyed
+on (contact_id, idempotency_key) answers a repeated key from the stored answer, and execution names derived
 from (journey, contact, key) make Step Functions refuse a second run even after that record
 expires. The runs table's conditional put decides whether this call recorded the start, so
 `journey.started` is on the timeline once however often the event is retried.
@@ -10,16 +10,13 @@ expires. The runs table's conditional put decides whether this call recorded the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 from typing import Final
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton.clock import Clock
 from baton.contacts.service import ContactService
+from baton.data.once import Once
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey
 from baton.timeline.service import TimelineService
@@ -39,6 +36,8 @@ EXITED_ERROR: Final = "Baton.Exited"
 # A repeated key within this time is answered from the idempotency table; after it, the
 # deterministic execution names still start nothing new.
 IDEMPOTENCY_SECONDS: Final = 7 * 24 * 3600
+IDEMPOTENCY_KEEP: Final = timedelta(seconds=IDEMPOTENCY_SECONDS)
+ONCE_PREFIX: Final = "baton.event"
 
 
 def execution_input(event: EventIn) -> str:
@@ -63,8 +62,7 @@ class EventService:
         executions: Executions,
         clock: Clock,
         state_machine_arn_prefix: str,
-        persistence: BasePersistenceLayer | None = None,
-        lambda_context: LambdaContext | None = None,
+        once: Once | None = None,
         waits: WaitService | None = None,
     ) -> None:
         self._catalog = catalog
@@ -75,20 +73,7 @@ class EventService:
         self._clock = clock
         self._prefix = state_machine_arn_prefix
         self._waits = waits  # issue 4 (K3): resumes the contact's executions waiting for the event
-        self._record: Callable[..., EventAccepted] = self._record_once
-        if persistence is not None:
-            config = IdempotencyConfig(
-                event_key_jmespath="[contact_id, idempotency_key]", expires_after_seconds=IDEMPOTENCY_SECONDS
-            )
-            if lambda_context is not None:
-                # An invocation that times out mid-way must not block the retry until expiry.
-                config.register_lambda_context(lambda_context)
-            self._record = idempotent_function(
-                data_keyword_argument="event",
-                persistence_store=persistence,
-                config=config,
-                output_serializer=PydanticSerializer(model=EventAccepted),
-            )(self._record_once)
+        self._once = once
 
     def state_machine_arn(self, journey_id: str) -> str:
         if not self._prefix:
@@ -99,7 +84,14 @@ class EventService:
         """Start the journeys `event.type` triggers, stop the contact's runs it exits. Raises
         ContactNotFound for an unknown contact (before anything starts)."""
         self._contacts.get(event.contact_id)
-        return self._record(event=event)
+        if self._once is None:
+            return self._record_once(event)
+        key = {"contact_id": event.contact_id, "idempotency_key": event.idempotency_key}
+        answer = self._once.run(key, partial(self._answer, event))
+        return EventAccepted.model_validate(answer)
+
+    def _answer(self, event: EventIn) -> dict[str, object]:
+        return self._record_once(event).model_dump(mode="json")
 
     def _record_once(self, event: EventIn) -> EventAccepted:
         started = [self._start(journey, event) for journey in self._catalog.journeys_for_event(event.type)]

@@ -5,16 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from baton import aws
 from baton.bootstrap import Services
+from baton.data.once import DynamoOnceTable, Once, RemainingTime
 from baton.journeys.catalog import Catalog, load_catalog
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.inventory import Inventory
 from baton.triggers.runs import DynamoRunRepository
-from baton.triggers.service import EventService
+from baton.triggers.service import IDEMPOTENCY_KEEP, ONCE_PREFIX, EventService
 from baton.waits.wiring import wait_service
 
 
@@ -29,7 +27,15 @@ def services_catalog(s: Services) -> Catalog:
     return catalog(s.settings.journeys_dir, s.settings.sms_max_parts)
 
 
-def event_service(s: Services, lambda_context: LambdaContext | None = None) -> EventService:
+def event_service(s: Services, lambda_context: RemainingTime | None = None) -> EventService:
+    once = Once(
+        DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb")),
+        prefix=ONCE_PREFIX,
+        keep=IDEMPOTENCY_KEEP,
+        clock=s.clock,
+    )
+    # Bounded either way: by this invocation's time when there is one, else Lambda's ceiling.
+    once.leases.register(lambda_context)
     return EventService(
         catalog=services_catalog(s),
         contacts=s.contacts,
@@ -38,10 +44,7 @@ def event_service(s: Services, lambda_context: LambdaContext | None = None) -> E
         executions=StepFunctionsExecutions(),
         clock=s.clock,
         state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
-        persistence=DynamoDBPersistenceLayer(
-            table_name=s.settings.idempotency_table, boto3_client=aws.client("dynamodb")
-        ),
-        lambda_context=lambda_context,
+        once=once,
         waits=wait_service(s),  # issue 4 (K3)
     )
 

@@ -1,0 +1,568 @@
+"""Exactly once under faults: journeys run through the real journey path while the provider,
+the tables and the Lambda service misbehave, then every message is accounted for.
+
+Run: `make bench` (5,000 journeys of two sends: 10,000 sends), or
+`python -m infra.bench.once --journeys 200 --seed 7`.
+
+What runs for real: the JourneyStepFunction handler (`baton.handlers.journey_step`), the send
+task, the SES adapter with its real boto3 client, Baton's DynamoDB tables on moto, and the
+FeedbackFunction handler for the provider's events (SES delivery events that echo the message
+tags, as a configuration set's event destination publishes them).
+
+What is driven: the compiled state machine (`render_definition`) by `Driver`, an interpreter of
+the states the compiler emits (Pass, Task, Choice, Wait, Succeed, Fail) that follows the
+definition's own Retry (ErrorEquals, MaxAttempts, BackoffRate, MaxDelaySeconds, full jitter on a
+virtual clock), Catch and ResultPath, plus redrive (the failed state again, same input). Not
+moto's executing Step Functions: its Retry sleeps in real time and its executions run on
+threads, so 10,000 sends with faults would take hours and would not repeat; the driver is
+seeded and reads the same JSON Step Functions would run.
+
+Faults, injected on the real clients' botocore event hooks so the adapters' own error handling
+runs: per SendEmail call 20% throttling (never reached), 5% HTTP 503 (refused before
+processing), 2% answers lost after SES took the message (read timeout, connection closed, HTTP
+500), 1% crash after SES took it (the invocation killed: Sandbox.Timedout; or the next ledger
+or timeline write failing); per task invocation 1% answers lost by the Lambda service
+(Lambda.ServiceException: Step Functions retries) and 1% executions aborted after the task ran
+(then redriven).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from moto import mock_aws
+
+import baton.aws
+from baton import bootstrap
+from baton.clock import FixedClock, to_iso, use_clock
+from baton.contacts.models import ContactInput
+from baton.data.tables import ALL_TABLES, TableSpec
+from baton.delivery.message import MESSAGE_TAG
+from baton.handlers import feedback, journey_step
+from baton.journeys.catalog import load_catalog
+from baton.runner.once import message_id
+
+REGION: Final = "us-east-1"
+START: Final = datetime(2026, 5, 4, 15, tzinfo=UTC)
+FUNCTION_ARN: Final = f"arn:aws:lambda:{REGION}:123456789012:function:Baton-JourneyStepFunction"
+LAMBDA_TIMEOUT: Final = timedelta(seconds=30)
+JOURNEY: Final = """\
+journey: receipt
+owner: ops@example.com
+purpose: transactional
+review_by: 2027-03-01
+trigger: {event: order.paid}
+steps:
+  - id: receipt
+    send: {template: receipt, channels: [email]}
+  - id: pause
+    wait: {duration: 1d}
+  - id: again
+    branch:
+      cases:
+        - when: {attribute: renewed, equals: false}
+          next: receipt
+      default: end
+"""
+TEMPLATE: Final = """\
+template: receipt
+owner: ops@example.com
+purpose: transactional
+locales:
+  en:
+    email: {subject: "Your receipt", text: "Thank you for your order."}
+"""
+
+
+class Killed(BaseException):
+    """The invocation's runtime is gone (a Lambda timeout): nothing after it runs."""
+
+
+class TaskFailed(Exception):
+    """A task's error as Step Functions sees it (`Error`, `Cause`)."""
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(error)
+        self.error = error
+        self.cause = cause
+
+
+@dataclass
+class Rates:
+    throttle: float = 0.20
+    unavailable: float = 0.05
+    lost_answer: float = 0.02
+    crash: float = 0.01
+    lambda_lost: float = 0.01
+    redrive: float = 0.01
+
+
+@dataclass
+class Faults:
+    """Decides and injects the faults; remembers what SES accepted (with its tags)."""
+
+    rng: random.Random
+    rates: Rates
+    accepted: Counter[str] = field(default_factory=Counter)  # baton message id -> messages SES took
+    events: list[dict[str, Any]] = field(default_factory=list)  # what SES's event destination sends
+    injected: Counter[str] = field(default_factory=Counter)
+    _tags: dict[str, str] = field(default_factory=dict)
+    _to: str = ""
+    _after: str | None = None
+    _put_failures: int = 0  # fail the Nth DynamoDB PutItem from now (0: none armed)
+
+    def install(self) -> None:
+        ses = baton.aws.delivery_client("sesv2").meta.events
+        ses.register("provide-client-params.sesv2.SendEmail", self._params)
+        ses.register("before-call.sesv2.SendEmail", self._before)
+        ses.register("after-call.sesv2.SendEmail", self._after_call)
+        baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", self._put)
+
+    def _params(self, params: dict[str, Any], **_: Any) -> None:
+        self._tags = {tag["Name"]: tag["Value"] for tag in params.get("EmailTags", [])}
+        self._to = str(params["Destination"]["ToAddresses"][0])
+
+    def _before(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        roll = self.rng.random()
+        rates = self.rates
+        self._after = None
+        if roll < rates.throttle:
+            return self._refuse(400, "TooManyRequestsException")
+        if roll < rates.throttle + rates.unavailable:
+            return self._refuse(503, "ServiceUnavailable")
+        if roll < rates.throttle + rates.unavailable + rates.lost_answer:
+            self._after = self.rng.choice(("read_timeout", "connection_closed", "http_500"))
+        elif roll < rates.throttle + rates.unavailable + rates.lost_answer + rates.crash:
+            self._after = self.rng.choice(("killed", "ledger_write", "timeline_write"))
+        return None  # on to SES (moto)
+
+    def _refuse(self, status: int, code: str) -> tuple[AWSResponse, dict[str, Any]]:
+        self.injected[code] += 1
+        http = AWSResponse("https://email.us-east-1.amazonaws.com", status, {}, None)
+        return http, {
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    def _after_call(self, http_response: AWSResponse, parsed: dict[str, Any], **_: Any) -> None:
+        if http_response.status_code >= 300:
+            return
+        baton_id = self._tags.get(MESSAGE_TAG, "")
+        self.accepted[baton_id] += 1
+        self.events.append(_delivery_event(str(parsed["MessageId"]), baton_id, self._to))
+        fault, self._after = self._after, None
+        if fault is None:
+            return
+        self.injected[fault] += 1
+        endpoint = "https://email.us-east-1.amazonaws.com"
+        if fault == "read_timeout":
+            raise ReadTimeoutError(endpoint_url=endpoint)
+        if fault == "connection_closed":
+            raise ConnectionClosedError(endpoint_url=endpoint)
+        if fault == "http_500":
+            error = {"Error": {"Code": "InternalFailure", "Message": "injected"}}
+            raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "SendEmail")  # type: ignore[arg-type]
+        if fault == "killed":
+            raise Killed()
+        self._put_failures = 1 if fault == "ledger_write" else 2  # the ledger's, then the timeline's
+
+    def _put(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not self._put_failures:
+            return None
+        self._put_failures -= 1
+        if self._put_failures:
+            return None
+        http = AWSResponse("https://dynamodb.us-east-1.amazonaws.com", 500, {}, None)
+        error = {"Code": "InternalServerError", "Message": "injected"}
+        return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+
+def _delivery_event(ses_message_id: str, baton_id: str, to: str) -> dict[str, Any]:
+    return {
+        "source": "aws.ses",
+        "detail-type": "Email Delivered",
+        "detail": {
+            "eventType": "Delivery",
+            "mail": {"messageId": ses_message_id, "destination": [to], "tags": {MESSAGE_TAG: [baton_id]}},
+            "delivery": {"timestamp": "2026-05-04T15:00:01.000Z", "recipients": [to]},
+        },
+    }
+
+
+class Context:
+    """What Lambda passes the handler; every invocation starts with its whole time."""
+
+    function_name = "Baton-JourneyStepFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = FUNCTION_ARN
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(LAMBDA_TIMEOUT.total_seconds() * 1000)
+
+
+def _advance(clock: FixedClock, by: timedelta) -> None:
+    clock.set(clock.now() + by)
+
+
+def _get(document: Any, path: str) -> Any:
+    value = document
+    for part in path.removeprefix("$").strip(".").split("."):
+        if part:
+            value = value[part]
+    return value
+
+
+def _put(document: dict[str, Any], path: str | None, value: Any) -> dict[str, Any]:
+    if path is None:
+        return document
+    if path == "$":
+        return dict(value)
+    result = json.loads(json.dumps(document))
+    parts = path.removeprefix("$.").split(".")
+    target = result
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+    return result
+
+
+@dataclass
+class Driver:
+    """Runs one execution of a compiled definition: the states the compiler emits, with Retry,
+    Catch and redrive as Step Functions applies them (see the module docstring)."""
+
+    definition: dict[str, Any]
+    clock: FixedClock
+    rng: random.Random
+    rates: Rates
+    invoke: Callable[[dict[str, Any]], dict[str, Any]]
+    on_wait: Callable[[str], None] = lambda _: None
+    sends: list[dict[str, Any]] = field(default_factory=list)  # every send task payload run
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def run(self, execution: str, document: dict[str, Any]) -> str:
+        """The execution's end: `succeeded` or `failed:<Error>`."""
+        name = str(self.definition["StartAt"])
+        for _ in range(10_000):
+            state = self.definition["States"][name]
+            kind = state["Type"]
+            if kind == "Succeed":
+                return "succeeded"
+            if kind == "Fail":
+                return (
+                    f"failed:{state.get('Error') or _get(document, state.get('ErrorPath', '$.error.Error'))}"
+                )
+            if kind == "Pass":
+                document = _put(document, state.get("ResultPath", "$"), self._pass_result(state, document))
+            elif kind == "Wait":
+                self.on_wait(execution)
+                _advance(self.clock, timedelta(seconds=int(state.get("Seconds", 0))))
+            elif kind == "Choice":
+                name = self._choose(state, document)
+                continue
+            elif kind == "Task":
+                outcome = self._task(state, execution, document)
+                if isinstance(outcome, TaskFailed):
+                    catcher = state["Catch"][0]
+                    error = {"Error": outcome.error, "Cause": outcome.cause}
+                    document = _put(document, catcher.get("ResultPath", "$"), error)
+                    name = catcher["Next"]
+                    continue
+                document = _put(document, state.get("ResultPath", "$"), outcome)
+            else:
+                raise NotImplementedError(f"state type {kind}")
+            name = state["Next"]
+        raise RuntimeError("the execution did not end")
+
+    def _pass_result(self, state: dict[str, Any], document: dict[str, Any]) -> Any:
+        if "Result" in state:
+            return state["Result"]
+        result: dict[str, Any] = {}
+        for key, expression in state["Parameters"].items():
+            # The one intrinsic the compiler writes in a Pass: States.MathAdd(<path>, <n>).
+            inner = str(expression).removeprefix("States.MathAdd(").removesuffix(")")
+            path, step = (part.strip() for part in inner.split(","))
+            result[key.removesuffix(".$")] = int(_get(document, path)) + int(step)
+        return result
+
+    def _choose(self, state: dict[str, Any], document: dict[str, Any]) -> str:
+        for choice in state["Choices"]:
+            if _matches(choice, document):
+                return str(choice["Next"])
+        return str(state["Default"])
+
+    def _payload(self, state: dict[str, Any], execution: str, document: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        for key, value in state["Parameters"].items():
+            if key.endswith(".$"):
+                payload[key[:-2]] = execution if value == "$$.Execution.Id" else _get(document, value)
+            else:
+                payload[key] = value
+        return payload
+
+    def _task(self, state: dict[str, Any], execution: str, document: dict[str, Any]) -> Any:
+        payload = self._payload(state, execution, document)
+        if payload.get("action") in ("send", "send_channel"):
+            self.sends.append(payload)
+        attempts: Counter[int] = Counter()
+        while True:
+            try:
+                result = self.invoke(payload)
+                roll = self.rng.random()
+                if roll < self.rates.lambda_lost:
+                    raise TaskFailed("Lambda.ServiceException", "the Lambda service lost the answer")
+                if roll < self.rates.lambda_lost + self.rates.redrive:
+                    # Aborted with the answer unread; an operator redrives: the same state, same
+                    # input, its retry counts started afresh.
+                    self.counts["redriven"] += 1
+                    attempts.clear()
+                    continue
+                return result
+            except Killed:
+                self.counts["killed"] += 1
+                _advance(self.clock, LAMBDA_TIMEOUT)  # the invocation ran until its timeout
+                error = TaskFailed("Sandbox.Timedout", "Task timed out")
+            except TaskFailed as exc:
+                error = exc
+            except Exception as exc:
+                error = TaskFailed(type(exc).__name__, str(exc))
+            delay = self._retry_delay(state, error.error, attempts)
+            if delay is None:
+                return error
+            self.counts["retried"] += 1
+            _advance(self.clock, delay)
+
+    def _retry_delay(self, state: dict[str, Any], error: str, attempts: Counter[int]) -> timedelta | None:
+        for index, retrier in enumerate(state.get("Retry", [])):
+            if error in retrier["ErrorEquals"] or "States.ALL" in retrier["ErrorEquals"]:
+                if attempts[index] >= int(retrier.get("MaxAttempts", 3)):
+                    return None
+                delay = (
+                    float(retrier.get("IntervalSeconds", 1))
+                    * float(retrier.get("BackoffRate", 2)) ** attempts[index]
+                )
+                delay = min(delay, float(retrier.get("MaxDelaySeconds", delay)))
+                attempts[index] += 1
+                if retrier.get("JitterStrategy") == "FULL":
+                    delay = self.rng.uniform(0, delay)
+                return timedelta(seconds=delay)
+        return None
+
+
+def _matches(choice: dict[str, Any], document: dict[str, Any]) -> bool:
+    if "Or" in choice:
+        return any(_matches(c, document) for c in choice["Or"])
+    try:
+        value = _get(document, choice["Variable"])
+    except (KeyError, TypeError):
+        return False
+    if "StringEquals" in choice:
+        return bool(value == choice["StringEquals"])
+    if "BooleanEquals" in choice:
+        return bool(value is choice["BooleanEquals"])
+    raise NotImplementedError(f"choice {choice}")
+
+
+@dataclass(frozen=True)
+class Tally:
+    journeys: int
+    sends: int
+    delivered: int
+    lost: int
+    duplicated: int
+    sent_but_unrecorded: int
+    recorded_but_unsent: int
+    failed_recorded: int
+    faults: dict[str, int]
+
+    def lines(self) -> list[str]:
+        return [
+            f"journeys {self.journeys}, sends {self.sends}",
+            f"delivered {self.delivered}",
+            f"lost {self.lost}",
+            f"duplicated {self.duplicated}",
+            f"sent-but-unrecorded {self.sent_but_unrecorded}",
+            f"recorded-but-unsent {self.recorded_but_unsent}",
+            f"failed and recorded as failed (retries used up) {self.failed_recorded}",
+            "faults " + ", ".join(f"{name} {n}" for name, n in sorted(self.faults.items())),
+        ]
+
+
+def _create_table(client: Any, name: str, spec: TableSpec) -> None:
+    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
+    attributes = {key for key, _ in keys}
+    indexes = []
+    for index in spec.indexes:
+        index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+        attributes.update(key for key, _ in index_keys)
+        indexes.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index_keys],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    client.create_table(**request)
+
+
+@contextmanager
+def embedded_aws() -> Iterator[Path]:
+    """moto with Baton's tables, secrets, an SES identity and the harness's journey folder."""
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "CRITICAL",
+        }
+    )
+    with tempfile.TemporaryDirectory() as folder, mock_aws():
+        journeys = Path(folder)
+        (journeys / "templates").mkdir()
+        (journeys / "receipt.yaml").write_text(JOURNEY, encoding="utf-8")
+        (journeys / "templates" / "receipt.yaml").write_text(TEMPLATE, encoding="utf-8")
+        os.environ["BATON_JOURNEYS_DIR"] = str(journeys)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for spec in ALL_TABLES:
+            _create_table(dynamodb, f"bench-{spec.id}", spec)
+            os.environ[f"BATON_{spec.id.upper()}_TABLE"] = f"bench-{spec.id}"
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for variable, name in {
+            "BATON_TOKEN_SECRET_ARN": "bench-token-key",
+            "BATON_SUPPRESSION_SALT_SECRET_ARN": "bench-suppression-salt",
+        }.items():
+            os.environ[variable] = secrets.create_secret(Name=name, SecretString="0" * 64)["ARN"]
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
+        bootstrap.reset()
+        try:
+            yield journeys
+        finally:
+            bootstrap.reset()
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def run(journeys: int, *, seed: int = 2026, rates: Rates | None = None) -> Tally:
+    """Runs `journeys` executions (each sends on one to three passes) and accounts for every send."""
+    rates = rates or Rates()
+    logging.disable(logging.WARNING)  # a fault a second is the point here, not news
+    rng = random.Random(seed)  # noqa: S311 (a repeatable fault schedule, not a secret)
+    clock = FixedClock(START)
+    use_clock(clock)
+    try:
+        with embedded_aws() as folder:
+            return _run(journeys, rng, rates, clock, folder)
+    finally:
+        use_clock(None)
+
+
+def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, folder: Path) -> Tally:
+    from infra.journeys.compiler import render_definition  # CDK loads only when the harness runs
+
+    services = bootstrap.services()
+    definition = render_definition(load_catalog(folder).journeys["receipt"], function_arn=FUNCTION_ARN)
+    faults = Faults(rng, rates)
+    faults.install()
+    context = Context()
+    passes_left: dict[str, int] = {}
+
+    def invoke(payload: dict[str, Any]) -> dict[str, Any]:
+        return journey_step.handler(payload, context)  # type: ignore[arg-type]
+
+    def renew_when_done(execution: str) -> None:
+        contact_id = execution.rsplit(":", 1)[-1]
+        passes_left[contact_id] -= 1
+        if passes_left[contact_id] == 0:
+            services.contacts.upsert(contact_id, ContactInput(attributes={"renewed": True}))
+
+    driver = Driver(definition, clock, rng, rates, invoke, on_wait=renew_when_done)
+    ends: Counter[str] = Counter()
+    for n in range(journeys):
+        contact_id = f"c-{n:05d}"
+        services.contacts.upsert(
+            contact_id,
+            ContactInput(email=f"p{n}@example.com", first_name="Ana", attributes={"renewed": False}),
+        )
+        passes_left[contact_id] = rng.choice((1, 2, 3))
+        execution = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:{contact_id}"
+        document = {"contact_id": contact_id, "event": {"type": "order.paid", "data": {}}, "steps": {}}
+        ends[driver.run(execution, document)] += 1
+        # SES's event destination publishes within seconds to minutes: before the next journey.
+        for event in faults.events:
+            feedback.handler(event, context)  # type: ignore[arg-type]
+        faults.events.clear()
+    return _tally(services, driver, faults, journeys)
+
+
+def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, journeys: int) -> Tally:
+    intended = {
+        message_id(
+            {"execution": p["execution"], "step": p["step"], "pass": str(p["pass"]), "channel": "email"}
+        ): p["execution"]
+        for p in driver.sends
+    }
+    recorded: Counter[str] = Counter()
+    failed: set[str] = set()
+    for n in range(journeys):
+        for event in services.timeline.all(f"c-{n:05d}"):
+            if event.kind == "message.sent":
+                recorded[str(event.detail.get("message_id"))] += 1
+            if event.kind == "journey.ended" and event.detail.get("outcome") == "failed":
+                failed.add(str(event.detail.get("execution")))
+    accepted = faults.accepted
+    # Retries used up (throttled five times running): recorded as failed, not silently lost.
+    failed_ids = {i for i, execution in intended.items() if accepted[i] == 0 and execution in failed}
+    return Tally(
+        journeys=journeys,
+        sends=len(intended),
+        delivered=sum(1 for i in intended if accepted[i] == 1 and recorded[i] == 1),
+        lost=sum(1 for i in intended if accepted[i] == 0 and i not in failed_ids),
+        duplicated=sum(1 for i in accepted if accepted[i] > 1),
+        sent_but_unrecorded=sum(1 for i in accepted if accepted[i] and not recorded[i]),
+        recorded_but_unsent=sum(1 for i in recorded if recorded[i] and not accepted[i]),
+        failed_recorded=len(failed_ids),
+        faults=dict(faults.injected + driver.counts),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--journeys", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=2026)
+    arguments = parser.parse_args()
+    tally = run(arguments.journeys, seed=arguments.seed)
+    print("Exactly once under faults (moto, the journey-step handler, a driver of the compiled definition)")
+    for line in tally.lines():
+        print(f"  {line}")
+    print(f"  at {to_iso(START)} + virtual time")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Exactly once on the send path (R-REL-6), on the embedded AWS: the journey-step handler, the real
+SES adapter and client, the send ledger on the idempotency table, faults injected on the real
+clients' botocore hooks, and the provider's events through the real feedback handler."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+import baton.aws
+from baton import bootstrap
+from baton.clock import FixedClock, use_clock
+from baton.contacts.models import ContactInput
+from baton.handlers import feedback, journey_step
+from baton.journeys.catalog import load_catalog
+from infra.bench.once import (
+    FUNCTION_ARN,
+    JOURNEY,
+    LAMBDA_TIMEOUT,
+    REGION,
+    START,
+    Context,
+    Driver,
+    Killed,
+    Rates,
+    embedded_aws,
+    run,
+)
+
+EXECUTION = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:c-1"
+AT_LEAST_ONCE = JOURNEY.replace("channels: [email]}", "channels: [email], at_least_once: true}")
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    virtual = FixedClock(START)
+    use_clock(virtual)
+    yield virtual
+    use_clock(None)
+
+
+@pytest.fixture
+def world(clock: FixedClock) -> Iterator[bootstrap.Services]:
+    with embedded_aws():
+        services = bootstrap.services()
+        services.contacts.upsert("c-1", ContactInput(email="ana@example.com", attributes={"renewed": False}))
+        yield services
+
+
+def _send(pass_number: int = 1) -> dict[str, Any]:
+    payload = {
+        "action": "send",
+        "journey": "receipt",
+        "step": "receipt",
+        "execution": EXECUTION,
+        "contact_id": "c-1",
+        "event": {"type": "order.paid", "data": {}},
+        "steps": {},
+        "pass": pass_number,
+    }
+    result: dict[str, Any] = journey_step.handler(payload, Context())  # type: ignore[arg-type]
+    return result
+
+
+def _send_as_step_functions_would() -> dict[str, Any]:
+    """The task, and its retries while it fails (the compiled Retry retries every error here)."""
+    for _ in range(5):
+        try:
+            return _send()
+        except Exception:  # noqa: S112 (Baton.RecordingUnfinished, Baton.ProviderUnavailable)
+            continue
+    return _send()
+
+
+def _emails() -> list[Any]:
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def _kinds(services: bootstrap.Services, kind: str) -> list[dict[str, Any]]:
+    return [dict(event.detail) for event in services.timeline.all("c-1") if event.kind == kind]
+
+
+def _after_ses_took_it(fault: Callable[[], None]) -> list[dict[str, Any]]:
+    """Run `fault` once, right after SES accepted the next email; returns the events SES would
+    publish for what it accepted (with the message tags, as a configuration set does)."""
+    published: list[dict[str, Any]] = []
+    tags: dict[str, str] = {}
+    armed = [True]
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        tags.update({tag["Name"]: tag["Value"] for tag in params.get("EmailTags", [])})
+
+    def after(http_response: AWSResponse, parsed: dict[str, Any], **_: Any) -> None:
+        published.append(_delivery(str(parsed["MessageId"]), tags["baton_message_id"]))
+        if armed.pop() if armed else False:
+            fault()
+
+    events = baton.aws.delivery_client("sesv2").meta.events
+    events.register("provide-client-params.sesv2.SendEmail", remember)
+    events.register("after-call.sesv2.SendEmail", after)
+    return published
+
+
+def _delivery(ses_message_id: str, baton_message_id: str) -> dict[str, Any]:
+    return {
+        "source": "aws.ses",
+        "detail-type": "Email Delivered",
+        "detail": {
+            "eventType": "Delivery",
+            "mail": {
+                "messageId": ses_message_id,
+                "destination": ["ana@example.com"],
+                "tags": {"baton_message_id": [baton_message_id]},
+            },
+            "delivery": {"timestamp": "2026-05-04T15:00:01.000Z", "recipients": ["ana@example.com"]},
+        },
+    }
+
+
+def _fail_put_item(nth: int) -> None:
+    """The `nth` DynamoDB PutItem from now answers HTTP 500 (a failing table write)."""
+    left = [nth]
+
+    def put(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        left[0] -= 1
+        if left[0] != 0:
+            return None
+        error = {"Code": "InternalServerError", "Message": "injected"}
+        return AWSResponse("https://dynamodb", 500, {}, None), {  # type: ignore[arg-type]
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        }
+
+    baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
+
+
+def _read_timeout() -> None:
+    raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+
+
+def test_a_read_timeout_after_ses_took_the_email_is_unknown_and_the_retried_task_sends_nothing(
+    world: bootstrap.Services,
+) -> None:
+    _after_ses_took_it(_read_timeout)
+
+    first = _send()
+    second = _send()  # Step Functions ran the task again (a redrive, a lost Lambda answer)
+
+    assert first == second
+    assert first["attempts"][0]["outcome"] == "unknown"
+    assert len(_emails()) == 1
+    (unknown,) = _kinds(world, "message.unknown")
+    assert unknown["error_code"] == "ReadTimeoutError"
+    assert _kinds(world, "message.sent") == []
+
+
+def test_the_provider_event_that_echoes_the_message_id_puts_an_unknown_send_on_the_timeline(
+    world: bootstrap.Services,
+) -> None:
+    published = _after_ses_took_it(_read_timeout)
+    _send()
+
+    for event in published * 2:  # EventBridge delivers at least once
+        feedback.handler(event, Context())  # type: ignore[arg-type]
+
+    (sent,) = _kinds(world, "message.sent")
+    (unknown,) = _kinds(world, "message.unknown")
+    assert sent["message_id"] == unknown["message_id"]
+    assert sent["provider_message_id"] == published[0]["detail"]["mail"]["messageId"]
+    _send()  # a late retry of the task still sends nothing
+    assert len(_emails()) == 1
+
+
+@pytest.mark.parametrize("write", [1, 2], ids=["ledger write", "timeline write"])
+def test_a_failing_table_write_after_ses_took_the_email_ends_with_one_email_on_the_timeline(
+    world: bootstrap.Services, clock: FixedClock, write: int
+) -> None:
+    published = _after_ses_took_it(lambda: _fail_put_item(write))
+
+    _send_as_step_functions_would()
+    for event in published:
+        feedback.handler(event, Context())  # type: ignore[arg-type]
+
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_retry(
+    world: bootstrap.Services, clock: FixedClock
+) -> None:
+    def killed() -> None:
+        raise Killed()
+
+    published = _after_ses_took_it(killed)
+    with pytest.raises(Killed):
+        _send()
+    clock.set(clock.now() + LAMBDA_TIMEOUT + timedelta(seconds=2))  # timed out, then retried
+
+    result = _send()
+    for event in published:
+        feedback.handler(event, Context())  # type: ignore[arg-type]
+
+    assert result["outcome"] == "sent"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(
+    world: bootstrap.Services,
+) -> None:
+    _send(pass_number=1)
+    _send(pass_number=2)
+    _send(pass_number=2)  # the second pass retried
+
+    assert len(_emails()) == 2
+    assert len(_kinds(world, "message.sent")) == 2
+
+
+def test_the_compiled_loop_sends_once_on_each_pass(world: bootstrap.Services, clock: FixedClock) -> None:
+    from infra.journeys.compiler import render_definition
+
+    folder = world.settings.journeys_dir
+    definition = render_definition(load_catalog(folder).journeys["receipt"], function_arn=FUNCTION_ARN)
+    waits = [0]
+
+    def renew_after_three_passes(_: str) -> None:
+        waits[0] += 1
+        if waits[0] == 3:
+            world.contacts.upsert("c-1", ContactInput(attributes={"renewed": True}))
+
+    no_faults = Rates(0, 0, 0, 0, 0, 0)
+    driver = Driver(
+        definition,
+        clock,
+        random.Random(1),
+        no_faults,
+        lambda payload: journey_step.handler(payload, Context()),  # type: ignore[arg-type]
+        on_wait=renew_after_three_passes,
+    )
+
+    end = driver.run(
+        EXECUTION, {"contact_id": "c-1", "event": {"type": "order.paid", "data": {}}, "steps": {}}
+    )
+
+    assert end == "succeeded"
+    assert [send["pass"] for send in driver.sends] == [1, 2, 3]
+    assert len(_emails()) == 3
+
+
+def test_a_transactional_step_that_opts_into_at_least_once_sends_again_after_a_lost_answer(
+    world: bootstrap.Services,
+) -> None:
+    (Path(world.settings.journeys_dir) / "receipt.yaml").write_text(AT_LEAST_ONCE, encoding="utf-8")
+    _after_ses_took_it(_read_timeout)
+
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Lambda reports the class name)
+        _send()
+    result = _send()  # Step Functions retried it
+
+    assert type(raised.value).__name__ == "Baton.ProviderUnavailable"
+    assert result["attempts"][0]["outcome"] == "sent"
+    assert len(_emails()) == 2  # at least once: the duplicate the step accepted
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_under_injected_faults_no_send_is_lost_duplicated_or_left_off_the_timeline() -> None:
+    tally = run(120, seed=7)
+
+    assert tally.sends >= 200
+    assert (tally.lost, tally.duplicated, tally.sent_but_unrecorded, tally.recorded_but_unsent) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert tally.delivered + tally.failed_recorded == tally.sends
+    # The faults happened: throttling, lost answers and crashes after SES took the message.
+    assert tally.faults["TooManyRequestsException"] > 0
+    assert tally.faults.get("read_timeout", 0) + tally.faults.get("connection_closed", 0) > 0
