@@ -22,6 +22,11 @@ class MalformedRequest(ApiError):
     code = "malformed_request"
 
 
+class MalformedJson(ApiError):
+    status = 400
+    code = "malformed_json"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
@@ -33,3 +38,14 @@ class InvalidField(ApiError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, [{"field": field, "message": message}])
+
+
+class InvalidFields(ApiError):
+    """Several fields refused at once, each named in `details` (`field`, `message`, `type`)."""
+
+    status = 422
+    code = "invalid_field"
+
+    def __init__(self, details: list[dict[str, Any]]) -> None:
+        fields = ", ".join(sorted({detail["field"] for detail in details}))
+        super().__init__(f"Invalid field(s): {fields}", details)

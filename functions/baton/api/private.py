@@ -18,8 +18,8 @@ from baton.bootstrap import services
 from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
-from baton.contacts.models import ContactInput
-from baton.handoffs.models import Completion, TaskList, TaskView  # issue 4, hand-offs (K2)
+from baton.contacts.models import ContactId, ContactInput
+from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
@@ -48,29 +48,29 @@ def _actor() -> str | None:
 
 
 @router.put("/v1/contacts/<contact_id>")
-def upsert_contact(contact_id: str, contact: ContactInput) -> Response[str]:
+def upsert_contact(contact_id: ContactId, contact: ContactInput) -> Response[str]:
     result = services().contacts.upsert(contact_id, contact)
     return _json(HTTPStatus.CREATED if result.created else HTTPStatus.OK, result.contact)
 
 
 @router.get("/v1/contacts/<contact_id>")
-def get_contact(contact_id: str) -> Response[str]:
+def get_contact(contact_id: ContactId) -> Response[str]:
     return _json(HTTPStatus.OK, services().contacts.get(contact_id))
 
 
 @router.delete("/v1/contacts/<contact_id>")
-def erase_contact(contact_id: str) -> Response[str]:
+def erase_contact(contact_id: ContactId) -> Response[str]:
     return _json(HTTPStatus.ACCEPTED, privacy.erase_contact(services(), contact_id))
 
 
 @router.get("/v1/contacts/<contact_id>/export")
-def export_contact(contact_id: str) -> Response[str]:
+def export_contact(contact_id: ContactId) -> Response[str]:
     return _json(HTTPStatus.OK, privacy.export_contact(services(), contact_id))
 
 
 @router.get("/v1/contacts/<contact_id>/timeline")
 def timeline(
-    contact_id: str,
+    contact_id: ContactId,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
@@ -80,7 +80,7 @@ def timeline(
 
 
 @router.post("/v1/contacts/<contact_id>/consents")
-def record(contact_id: str, command: RecordConsent) -> Response[str]:
+def record(contact_id: ContactId, command: RecordConsent) -> Response[str]:
     change = record_consent(services(), contact_id, command, _actor())
     status = HTTPStatus.CREATED if change.entry is not None else HTTPStatus.OK
     return _json(status, ConsentRecorded(state=change.state, entry=change.entry))
@@ -110,7 +110,7 @@ def list_tasks(queue: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 @router.post("/v1/tasks/<task_id>/complete")
-def complete_task(task_id: str, completion: Completion) -> Response[str]:
+def complete_task(task_id: TaskId, completion: Completion) -> Response[str]:
     task = handoff_service(services()).complete(task_id, completion.outcome, completion.note)
     return _json(HTTPStatus.OK, TaskView.of(task))
 

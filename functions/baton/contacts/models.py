@@ -30,16 +30,17 @@ from baton.contacts.normalize import (
     normalize_phone,
     normalize_timezone,
 )
+from baton.data.documents import FreeMap
 from baton.suppression.models import SuppressionEntry
 from baton.timeline.models import TimelineEvent
 
 CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 
-# The caller's own id (CRM key) or a generated one; no `@` or spaces, so ids are not addresses.
-ContactId = Annotated[str, StringConstraints(pattern=CONTACT_ID_PATTERN)]
+# The caller's own id (CRM key) or a generated one; no `@` or spaces, so ids are not addresses;
+# no `/`, `%` or leading `.`, so an id in a path is the same id as in a body. The one type for
+# both: a path parameter, an event's contact_id and a body's contact_id are checked alike.
+ContactId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=CONTACT_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-# DynamoDB refuses empty map keys; a key is a name, not a document.
-AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 def _as_field_error(exc: InvalidContactField) -> PydanticCustomError:
@@ -123,7 +124,7 @@ class ContactInput(BaseModel):
     last_name: Name | None = None
     locale: LocaleTag | None = None
     timezone: Timezone | None = None
-    attributes: dict[AttributeName, JsonValue] | None = None
+    attributes: FreeMap | None = None
     sales: Sales | None = None
 
     _phone = field_validator("phone")(phone_in_country)

@@ -17,10 +17,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from baton import logs
 from baton.bootstrap import metrics, services
+from baton.data.documents import FreeMap
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
 
@@ -33,7 +34,7 @@ class BusDetail(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     contact_id: str
-    data: dict[str, JsonValue] = Field(default_factory=dict)
+    data: FreeMap = Field(default_factory=dict)
     idempotency_key: str
 
 

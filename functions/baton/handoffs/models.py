@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from baton.clock import Timestamp, to_iso
 
+# What `task_id_of` makes: `task-` and 32 hex digits, in a path as in the tasks table.
+TaskId = Annotated[str, StringConstraints(min_length=37, max_length=37, pattern=r"^task-[0-9a-f]{32}$")]
 Outcome = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
 

@@ -43,9 +43,16 @@ class InboundSmsService:
         self._settings = services.settings
 
     def handle(self, sms: InboundSms) -> InboundResult:
-        number = normalize_phone(sms.origination_number)
         keyword = classify(sms.message_body)
+        number = normalize_phone(sms.origination_number)
         contacts = self._s.contacts.find_by_phone(number)
+        text = sms.message_body.strip()
+        proof = ConsentProof(message_id=sms.inbound_message_id, consent_text=text[:5000] or None)
+        revoked = None
+        if keyword in _REVOKING:
+            # The opt-out is honoured before anything else is written: if recording the reply
+            # or sending the confirmation fails, the retry finds the consent already revoked.
+            revoked = self._revoke(number, keyword, contacts, proof)
         for contact in contacts:
             self._s.timeline.record(
                 contact.contact_id,
@@ -58,9 +65,8 @@ class InboundSmsService:
                     "message_id": sms.inbound_message_id,
                 },
             )
-        proof = ConsentProof(message_id=sms.inbound_message_id, consent_text=sms.message_body[:5000] or None)
-        if keyword in _REVOKING:
-            return self._opt_out(number, keyword, contacts, proof)
+        if revoked is not None:
+            return self._confirm_opt_out(number, keyword, contacts, *revoked)
         if keyword == InboundKeyword.HELP:
             return self._help(number, contacts)
         if keyword == InboundKeyword.OPT_IN:
@@ -69,9 +75,11 @@ class InboundSmsService:
             return self._confirm(number, keyword, contacts, proof)
         return InboundResult(keyword, _ids(contacts), 0, replied=False)
 
-    def _opt_out(
+    def _revoke(
         self, number: str, keyword: InboundKeyword, contacts: list[Contact], proof: ConsentProof
-    ) -> InboundResult:
+    ) -> tuple[int, bool]:
+        """Revoke every SMS consent of the number and suppress it: (entries written, whether
+        this text is the one that suppressed the number)."""
         # A free-text "please stop texting me" revokes too: revocation by any reasonable means
         # (R-TCPA-3); the timeline marks it so a person can review the classification.
         changed = sum(
@@ -83,6 +91,16 @@ class InboundSmsService:
         first = self._s.suppression.add_first(
             Channel.SMS, number, SuppressionReason.OPT_OUT, f"keyword:{keyword.value}"
         )
+        return changed, first
+
+    def _confirm_opt_out(
+        self,
+        number: str,
+        keyword: InboundKeyword,
+        contacts: list[Contact],
+        changed: int,
+        first: bool,
+    ) -> InboundResult:
         replied = False
         if first:
             locale = _locale(contacts)

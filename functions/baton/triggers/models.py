@@ -5,9 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from baton.clock import Timestamp
+from baton.contacts.models import ContactId
+from baton.data.documents import FreeMap
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=128)]
 
@@ -17,9 +19,9 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    contact_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    contact_id: ContactId
     type: EventType
-    data: dict[str, JsonValue] = Field(default_factory=dict)
+    data: FreeMap = Field(default_factory=dict)
     # The caller's key for this event: the same key again starts nothing new (R-REL-2).
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
