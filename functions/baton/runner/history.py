@@ -1,4 +1,5 @@
-"""The facts a frequency cap counts: messages sent to the contact lately, from its timeline."""
+"""Messages sent to the contact lately, from its timeline: what the frequency cap counts for a
+contact whose cap count is not kept yet (sends from before it was; see `baton.delivery.caps`)."""
 
 from __future__ import annotations
 
