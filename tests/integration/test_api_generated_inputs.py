@@ -99,7 +99,9 @@ def bodies(draw: st.DrawFn, kind: str) -> dict[str, Any]:
             )
         }
     if shape == "number":
-        number = draw(st.sampled_from(["1e308", "1e400", "-1e-200", "NaN", "-Infinity", "1" * 40, "1e-131"]))
+        number = draw(
+            st.sampled_from(["1e308", "1e400", "-1e-200", "NaN", "-Infinity", "1" * 40, "1e-131", "7" * 5000])
+        )
         field = "attributes" if kind == "contact" else "data"
         return {"raw": json.dumps({**valid, field: {"n": 0}}).replace('"n": 0', f'"n": {number}')}
     return {"raw": draw(st.text(_CHARS, max_size=30))}
