@@ -83,6 +83,11 @@ def test_event_data_with_a_number_dynamodb_cannot_store_is_422_naming_it_and_sta
         _refused_writing_nothing(baton, 422, "data.order.total", "POST", "/v1/events", raw=raw)
 
 
+def test_an_integer_too_long_to_read_is_400_malformed_json_and_starts_nothing(baton: Baton) -> None:
+    raw = json.dumps({**EVENT, "data": {"n": 0}}).replace('"n": 0', '"n": ' + "7" * 5000)
+    _refused_writing_nothing(baton, 400, "body", "POST", "/v1/events", raw=raw)
+
+
 def test_contact_attributes_with_a_number_dynamodb_cannot_store_are_422_naming_it(baton: Baton) -> None:
     raw = '{"attributes": {"score": [1, 2, 99e300]}}'
     _refused_writing_nothing(baton, 422, "attributes.score.2", "PUT", "/v1/contacts/ana", raw=raw)

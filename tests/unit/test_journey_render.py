@@ -153,3 +153,60 @@ def test_templates_compile_once() -> None:
 
     assert compile_source(source) is compile_source(source)
     assert compile_source(source, html=True) is not compile_source(source)
+
+
+def _linked(html: str) -> Template:
+    return template({"en": {"email": {"subject": "Your order", "html": html, "text": "Track it"}}})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox(1)",
+        "//evil.example/login",
+        "/relative/path",
+        "track",
+    ],
+)
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<a href="{{ event.tracking_url }}">Track</a>',
+        "<a href='{{ event.tracking_url }}'>Track</a>",
+        "<a href={{ event.tracking_url }}>Track</a>",
+        '<img SRC = "{{ event.tracking_url }}">',
+        '<a href="{% if event.tracking_url %}{{ event.tracking_url }}{% endif %}">Track</a>',
+        '<a href="{{ event.tracking_url if event.tracking_url else brand }}">Track</a>',
+    ],
+)
+def test_a_link_from_event_data_that_is_not_http_or_mailto_fails_to_render(url: str, html: str) -> None:
+    variables = replace(VARIABLES, event={"tracking_url": url})
+
+    with pytest.raises(TemplateRenderError, match="http"):
+        render_message(_linked(html), Channel.EMAIL, "en", variables)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://t.example/A-17?x=1&y=2", "http://127.0.0.1:3000/v1/x", "mailto:help@example.com"]
+)
+def test_a_link_from_event_data_that_is_http_or_mailto_is_printed_escaped(url: str) -> None:
+    variables = replace(VARIABLES, event={"tracking_url": url})
+
+    message = render_message(
+        _linked('<a href="{{ event.tracking_url }}">Track</a>'), Channel.EMAIL, "en", variables
+    )
+
+    assert message.html == f'<a href="{url.replace("&", "&amp;")}">Track</a>'
+
+
+def test_a_value_after_a_literal_scheme_or_outside_links_is_printed_as_text() -> None:
+    variables = replace(VARIABLES, event={"path": "javascript:x"})
+    html = '<a href="https://shop.example/{{ event.path }}">{{ event.path }}</a>'
+
+    message = render_message(_linked(html), Channel.EMAIL, "en", variables)
+
+    assert message.html == '<a href="https://shop.example/javascript:x">javascript:x</a>'

@@ -132,7 +132,14 @@ def parse_json_body(text: str) -> Any:
     if _depth(text) > MAX_BODY_DEPTH:
         message = f"The request body nests deeper than {MAX_BODY_DEPTH} levels."
         raise PayloadTooLarge(message, _body(f"nests more than {MAX_BODY_DEPTH} levels"))
-    document = json.loads(text, parse_constant=_refuse_constant)
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        raise  # Powertools answers it: 400 malformed_json
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise MalformedJson(
+            f"The request body is not valid JSON: {exc}", _body("a number is too long")
+        ) from exc
     fields = sorted(set(_invalid_text(document)))
     if fields:
         message = "the text holds a lone surrogate, which is not valid Unicode"

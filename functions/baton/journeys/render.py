@@ -4,16 +4,27 @@ Locale falls back `pt-BR` -> `pt` -> `en` (contract); the first locale of that c
 content for the channel is used and returned. HTML is autoescaped, nothing else is (a subject or
 an SMS is plain text). A `None` value prints as nothing (a contact without a first name), while
 a name that does not exist at all is an error (`{{ contact.frist_name }}`).
+
+In HTML, a value printed where a link's address begins (`href="{{ event.tracking_url }}"`, and
+`src`, `action`, ...) must be an http(s) or mailto URL, or the message fails to render: event
+data is the caller's, and a `javascript:` or `data:` link in an email runs in some clients and
+deceives in all. Relative links are refused too: an email has no page they could be relative
+to. The check is added when the template is compiled, to every such place; a literal prefix
+that already fixes the scheme (`href="https://shop.example.com/{{ event.path }}"`) needs none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.sandbox import SandboxedEnvironment
 
 from baton.consent.vocabulary import Channel
@@ -138,6 +149,73 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_FILTER = "link_url"
+# HTML attributes whose value a mail client follows or loads as a URL.
+_URL_ATTRIBUTE_OPEN = re.compile(
+    r"""\b(?:href|src|action|formaction|poster|background|cite|longdesc|xlink:href)\s*=\s*"""
+    r"""(?:"(?P<dq>[^"]*)|'(?P<sq>[^']*)|(?P<bare>[^\s"'>]*))\Z""",
+    re.IGNORECASE,
+)
+# A printed value stands in the literal text as this mark, so it counts as part of the value.
+_PRINTED = "\x00"
+_SCHEME_FIXED = re.compile(r"^[^:/?#]*[:/?#]")
+# Enough of the preceding literal text to see the attribute a value is printed in.
+_LOOKBEHIND = 4096
+
+
+def link_url(value: Any) -> Any:
+    """A value printed where a link's address begins: only an absolute http(s) or a mailto URL."""
+    if value is None:
+        return value
+    parts = urlsplit(str(value))  # drops what browsers drop too: surrounding spaces, tabs, newlines
+    if parts.scheme.lower() not in LINK_SCHEMES or (parts.scheme.lower() != "mailto" and not parts.netloc):
+        raise ValueError("a link (href, src) must be an absolute http(s) or a mailto URL")
+    return value
+
+
+def _url_value_prefix(literal: str) -> str | None:
+    """The attribute value written so far if `literal` ends inside a URL attribute, else None."""
+    match = _URL_ATTRIBUTE_OPEN.search(literal[-_LOOKBEHIND:])
+    if match is None:
+        return None
+    return match.group("dq") or match.group("sq") or match.group("bare") or ""
+
+
+class LinkCheck(Extension):
+    """Pipes every value printed at the start of a URL attribute's value through `link_url`.
+
+    Read from the template's own text at compile time, not from the rendered HTML: the value
+    is checked before it is printed, and nothing printed can hide a link from the check.
+    """
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        environment.filters[LINK_FILTER] = link_url
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        literal = ""
+        checking = False
+        for token in stream:
+            if token.type == "data":
+                literal = (literal + token.value)[-_LOOKBEHIND:]
+            elif token.type == "variable_begin":
+                prefix = _url_value_prefix(literal)
+                checking = prefix is not None and not _SCHEME_FIXED.match(prefix.replace(_PRINTED, ""))
+                yield token
+                if checking:
+                    yield Token(token.lineno, "lparen", "(")
+                continue
+            elif token.type == "variable_end":
+                if checking:
+                    yield Token(token.lineno, "rparen", ")")
+                    yield Token(token.lineno, "pipe", "|")
+                    yield Token(token.lineno, "name", LINK_FILTER)
+                    checking = False
+                literal += _PRINTED
+            yield token
+
+
 @lru_cache(maxsize=2)
 def sandbox(*, html: bool) -> SandboxedEnvironment:
     """The one environment for each mode: StrictUndefined, autoescape for HTML only."""
@@ -146,6 +224,7 @@ def sandbox(*, html: bool) -> SandboxedEnvironment:
         autoescape=html,
         finalize=_finalize,
         keep_trailing_newline=False,
+        extensions=[LinkCheck] if html else [],
     )
 
 
