@@ -160,6 +160,7 @@ STACK_SETTINGS = frozenset(
         "waits_table",  # issue 4, event waits (K3)
         "tasks_table",  # issue 4, hand-offs (K2)
         "receipts_table",  # issue 4, delivery receipts (K4)
+        "subjects_table",
         "queue_topics",
         "queue_emails",
         "token_secret_arn",

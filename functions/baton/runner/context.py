@@ -1,5 +1,6 @@
 """What every journey task shares: the catalog, the contact and timeline services, the clock,
-metrics, and the runs table (J3's, to close a run when its journey ends)."""
+metrics, the subjects (whom each execution is about) and the runs table (to close a run when
+its journey ends)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from baton.clock import Clock
 from baton.runner.models import StepRequest
-from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Once, Timeline
+from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Once, SubjectReader, Timeline
 from baton.triggers.models import RunStatus
 from baton.triggers.runs import RunRepository
 
@@ -31,6 +32,7 @@ class RunnerContext:
     metrics: Metrics
     brand: str
     postal_address: str
+    subjects: SubjectReader
     runs: RunRepository | None = None
 
     def count(self, name: str) -> None:

@@ -11,6 +11,7 @@ from baton.contacts.models import Contact
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
 from baton.timeline.models import TimelinePage
+from baton.triggers.subjects import Subject
 
 
 class CatalogView(Protocol):
@@ -51,3 +52,9 @@ class Once(Protocol):
     leaves nothing stored, so it runs again next time."""
 
     def run(self, key: Mapping[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+
+
+class SubjectReader(Protocol):
+    """Whom an execution is about (`baton.triggers.subjects`): None once the contact is erased."""
+
+    def get(self, execution_name: str) -> Subject | None: ...

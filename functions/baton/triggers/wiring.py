@@ -8,13 +8,14 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from baton import aws
+from baton import aws, secrets
 from baton.bootstrap import Services
 from baton.journeys.catalog import Catalog, load_catalog
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.inventory import Inventory
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import EventService
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.waits.wiring import wait_service
 
 
@@ -35,9 +36,11 @@ def event_service(s: Services, lambda_context: LambdaContext | None = None) -> E
         contacts=s.contacts,
         timeline=s.timeline,
         runs=DynamoRunRepository(s.settings.runs_table),
+        subjects=DynamoSubjectRepository(s.settings.subjects_table),
         executions=StepFunctionsExecutions(),
         clock=s.clock,
         state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
+        naming_key=lambda: secrets.execution_name_key(s.settings),
         persistence=DynamoDBPersistenceLayer(
             table_name=s.settings.idempotency_table, boto3_client=aws.client("dynamodb")
         ),
