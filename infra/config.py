@@ -161,6 +161,7 @@ STACK_SETTINGS = frozenset(
         "tasks_table",  # issue 4, hand-offs (K2)
         "receipts_table",  # issue 4, delivery receipts (K4)
         "caps_table",
+        "subjects_table",
         "queue_topics",
         "queue_emails",
         "token_secret_arn",

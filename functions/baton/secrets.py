@@ -16,6 +16,7 @@ from baton.settings import Settings, get_settings
 
 MAX_AGE_SECONDS = 300
 _WEBHOOK_KEY_LABEL = b"baton/webhook-signature/v1"
+_EXECUTION_NAME_LABEL = b"baton/execution-name/v1"
 
 
 class SecretMissing(Exception):
@@ -49,6 +50,14 @@ def webhook_key(settings: Settings | None = None) -> bytes:
     if settings.webhook_secret_arn:
         return _read(settings.webhook_secret_arn)
     return hmac.new(signing_key(settings), _WEBHOOK_KEY_LABEL, hashlib.sha256).hexdigest().encode()
+
+
+def execution_name_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key of execution names (`baton.triggers.naming`): HMAC-SHA256(suppression salt,
+    "baton/execution-name/v1"). Derived from the salt because that secret is never rotated: a
+    new key would give a repeated event a new name and start its journey twice (R-REL-2)."""
+    label = _EXECUTION_NAME_LABEL
+    return hmac.new(suppression_salt(settings), label, hashlib.sha256).digest()
 
 
 def reset() -> None:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     waits_table: str = "baton-waits"  # issue 4, event waits (K3)
     receipts_table: str = "baton-receipts"  # issue 4, delivery receipts (K4)
     caps_table: str = "baton-caps"  # the frequency caps' count per contact
+    subjects_table: str = "baton-subjects"  # whom each execution is about (erased with the contact)
 
     # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
     # origination identity, phone number id or URL leaves that channel unconfigured: the gate

@@ -172,13 +172,14 @@ class JourneyBuild:
         with_error: bool = False,
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The JourneyStepFunction payload (PLAN3 decision 2), with a step kind's own `extra` fields."""
+        """The JourneyStepFunction payload, with a step kind's own `extra` fields. It names the
+        execution, not the contact: the function reads whom the execution is about, and the
+        trigger event's data, from the subjects table by the execution's name (Step Functions
+        keeps every payload in the history, which erasure cannot delete)."""
         payload: dict[str, Any] = {
             "action": action,
             "journey": self.journey.journey,
             "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-            "contact_id": sfn.JsonPath.string_at("$.contact_id"),
-            "event": sfn.JsonPath.object_at("$.event"),
             "steps": sfn.JsonPath.object_at("$.steps"),
         }
         if step is not None:

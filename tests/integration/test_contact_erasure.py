@@ -7,7 +7,9 @@ from typing import Any
 
 import boto3
 import pytest
+from pydantic import JsonValue
 
+from baton import bootstrap, privacy
 from baton.consent.models import ConsentProof
 from baton.consent.service import ConsentService
 from baton.consent.vocabulary import Channel, Source
@@ -18,6 +20,7 @@ from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from baton.suppression.service import SuppressionService
 from baton.timeline.service import TimelineService
+from baton.triggers.subjects import DynamoSubjectRepository, Subject
 
 CONTACT_ID = "crm-erase-7731"
 EMAIL = "anastacia.silveira@example.com"
@@ -136,3 +139,34 @@ def test_erasure_leaves_other_contacts_alone(
     assert known_contact.get("crm-other").email == "other@example.com"
     assert len(consent.entries("crm-other")) == 1
     assert len(timeline.page("crm-other").items) == 2
+
+
+def test_given_journeys_started_for_a_contact_when_erased_then_whom_they_were_about_is_forgotten(
+    known_contact: ContactService, aws: Settings
+) -> None:
+    bootstrap.reset()
+    services = bootstrap.services()
+    subjects = DynamoSubjectRepository(aws.subjects_table)
+    names = [f"support-follow-up-{n}" for n in range(3)]
+    for name in names:
+        data: dict[str, JsonValue] = {"message": f"My order for {FIRST_NAME} is late", "email": EMAIL}
+        subjects.add(
+            Subject(
+                execution_name=name,
+                contact_id=CONTACT_ID,
+                journey="support-follow-up",
+                event_type="support.request_created",
+                data=data,
+            )
+        )
+    subjects.add(Subject(execution_name="welcome-other", contact_id="crm-other", journey="w", event_type="x"))
+
+    erased = privacy.erase_contact(services, CONTACT_ID)
+
+    assert erased.subjects_removed == 3
+    assert [subjects.get(name) for name in names] == [None, None, None]
+    assert subjects.get("welcome-other") is not None
+    dump = json.dumps(_every_item(aws)).lower()
+    for value in (*PERSONAL, "my order for"):
+        assert value.lower() not in dump, value
+    bootstrap.reset()

@@ -24,9 +24,11 @@ from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
 from baton.settings import Settings
 from baton.triggers import wiring
+from baton.triggers.subjects import DynamoSubjectRepository
 from infra.journeys.compiler import render_definition
 from infra.local.runtime import LambdaContext
 from tests.integration.conftest import REGION
+from tests.subjects import subject_of
 
 ACCOUNT = "123456789012"  # moto's default account
 STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
@@ -122,10 +124,12 @@ def sfn(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 def _start(sfn: Any, journey: str, name: str) -> str:
+    subjects = DynamoSubjectRepository(bootstrap.services().settings.subjects_table)
+    subjects.add(subject_of(name, "ana", journey, "order.shipped"))
     arn: str = sfn.start_execution(
         stateMachineArn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-{journey}",
         name=name,
-        input=json.dumps({"contact_id": "ana", "event": {"type": "order.shipped", "data": {}}, "steps": {}}),
+        input=json.dumps({"event": {"type": "order.shipped"}, "steps": {}}),
     )["executionArn"]
     return arn
 

@@ -28,9 +28,11 @@ from baton.handoffs.repository import DynamoTaskRepository
 from baton.journeys.catalog import load_catalog
 from baton.settings import Settings
 from baton.triggers import wiring
+from baton.triggers.subjects import DynamoSubjectRepository
 from infra.journeys.compiler import render_definition
 from infra.local.runtime import LambdaContext
 from tests.integration.conftest import REGION
+from tests.subjects import subject_of
 
 ACCOUNT = "123456789012"  # moto's default account
 STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
@@ -69,10 +71,11 @@ class World:
     topic_arn: str
 
     def start(self, journey: str, name: str) -> str:
+        DynamoSubjectRepository(self.settings.subjects_table).add(subject_of(name, "ana", journey, "x"))
         arn: str = self.sfn.start_execution(
             stateMachineArn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-{journey}",
             name=name,
-            input=json.dumps({"contact_id": "ana", "event": {"type": "x", "data": {}}, "steps": {}}),
+            input=json.dumps({"event": {"type": "x"}, "steps": {}}),
         )["executionArn"]
         return arn
 

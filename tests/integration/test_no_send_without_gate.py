@@ -69,6 +69,8 @@ from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
+from baton.triggers.subjects import InMemorySubjectRepository
+from tests.subjects import subject_of
 
 REGION = "us-east-1"
 START = datetime(2026, 3, 6, 13, 0, tzinfo=UTC)  # Friday 08:00 in New York, two days before DST
@@ -203,6 +205,7 @@ class Stack:
     contacts: ContactService
     runner: JourneyRunner
     witness: Witness
+    subjects: InMemorySubjectRepository
 
 
 def _stack(aws: Settings) -> Stack:
@@ -240,6 +243,7 @@ def _stack(aws: Settings) -> Stack:
     )
     once.register(LambdaContext())  # what Lambda passes, as the handler does
     links_settings = Settings(public_base_url="https://baton.example.com")
+    subjects = InMemorySubjectRepository()
     context = RunnerContext(
         catalog=lambda: catalog,
         contacts=contacts,
@@ -250,8 +254,10 @@ def _stack(aws: Settings) -> Stack:
         metrics=metrics,
         brand="Acme",
         postal_address="1 Main St",
+        subjects=subjects,
     )
-    return Stack(clock, consent, suppression, contacts, JourneyRunner(context, dispatcher), witness)
+    runner = JourneyRunner(context, dispatcher)
+    return Stack(clock, consent, suppression, contacts, runner, witness, subjects)
 
 
 CHANNELS = st.sampled_from([Channel.SMS, Channel.EMAIL])
@@ -299,9 +305,8 @@ def _apply(stack: Stack, contact_id: str, executions: list[str], operation: tupl
         stack.witness.outage.add(value)
     else:
         index, step = value
-        request = StepRequest(
-            action="send", journey="promo", step=step, execution=executions[index], contact_id=contact_id
-        )
+        stack.subjects.add(subject_of(executions[index], contact_id, "promo"))
+        request = StepRequest(action="send", journey="promo", step=step, execution=executions[index])
         try:
             result = stack.runner.handle(request)
         except RetryLater:

@@ -24,10 +24,13 @@ from baton.clock import FixedClock, from_iso, use_clock
 from baton.consent.vocabulary import Basis, Channel, Source
 from baton.contacts.models import ContactInput
 from baton.handlers.journey_step import handler
+from baton.runner.exceptions import TaskFailed
 from baton.settings import Settings
 from baton.timeline.models import TimelineEvent
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.subjects import DynamoSubjectRepository
+from tests.subjects import subject_of
 
 REGION = "us-east-1"
 NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)  # Monday 11:00 in New York
@@ -156,6 +159,9 @@ def lambda_env(
             idempotency_key="k-1",
         )
     )
+    DynamoSubjectRepository(services.settings.subjects_table).add(
+        subject_of(EXECUTION, "c-1", "nurture", "lead.created", {"order_id": "A-1"})
+    )
     yield services
     bootstrap.reset()
 
@@ -170,8 +176,6 @@ def _invoke(action: str = "send", step: str | None = "hello", **extra: Any) -> d
         "journey": extra.pop("journey", "nurture"),
         "step": step,
         "execution": EXECUTION,
-        "contact_id": "c-1",
-        "event": {"type": "lead.created", "data": {"order_id": "A-1"}, "idempotency_key": "k-1"},
         "steps": extra.pop("steps", {}),
         **extra,
     }
@@ -307,3 +311,16 @@ def test_r_rel_4_an_unreachable_provider_fails_the_task_with_the_error_step_func
 def test_r_rel_4_journey_delivery_clients_make_a_single_attempt(lambda_env: bootstrap.Services) -> None:
     for service in ("sesv2", "sns", "pinpoint-sms-voice-v2", "socialmessaging"):
         assert baton.aws.delivery_client(service).meta.config.retries["total_max_attempts"] == 1
+
+
+def test_an_unexpected_task_error_reaches_the_execution_by_its_type_only_not_its_text(
+    lambda_env: bootstrap.Services,
+) -> None:
+    # A validation error quotes the value it refused; the execution's history would keep it.
+    with pytest.raises(TaskFailed, match=r"^ValidationError") as failure:
+        _invoke(steps={"hello": f"{EMAIL} +1 212 555 0100"})
+
+    assert type(failure.value).__name__ == "Baton.TaskFailed"  # the errorType Step Functions sees
+    assert EMAIL not in str(failure.value)
+    assert failure.value.__cause__ is None
+    assert failure.value.__suppress_context__ is True

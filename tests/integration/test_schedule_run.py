@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from baton import bootstrap
+from baton import secrets as baton_secrets
 from baton.contacts.models import ContactInput
 from baton.handlers import schedule
 from baton.schedules.runner import DynamoContactSource
@@ -22,6 +23,12 @@ from baton.triggers.naming import execution_name
 from baton.triggers.runs import DynamoRunRepository
 from infra.local.runtime import LambdaContext
 from tests.integration.conftest import REGION
+
+
+def _name(journey_id: str, contact_id: str, key: str) -> str:
+    """The execution name Baton gives this start (keyed with the stack's secret)."""
+    return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
+
 
 ACCOUNT = "123456789012"
 PREFIX = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-"
@@ -84,7 +91,7 @@ def test_the_schedule_function_starts_the_journey_for_the_segment_once_per_sched
     assert (again["matched"], again["started"]) == (4, 0)
     executions = world.list_executions(stateMachineArn=f"{PREFIX}gold-monthly")["executions"]
     assert sorted(e["name"] for e in executions) == sorted(
-        execution_name("gold-monthly", f"c{i}", KEY) for i in (0, 2, 4, 6)
+        _name("gold-monthly", f"c{i}", KEY) for i in (0, 2, 4, 6)
     )
     runs = DynamoRunRepository(aws.runs_table).of_journey("c0", "gold-monthly")
     assert [(r.event_type, r.idempotency_key) for r in runs] == [("schedule", KEY)]

@@ -20,6 +20,7 @@ from moto.core.config import default_user_config
 
 import baton.aws
 from baton import bootstrap
+from baton import secrets as baton_secrets
 from baton.clock import FixedClock
 from baton.contacts.models import ContactInput
 from baton.handlers import bus_events
@@ -29,6 +30,7 @@ from baton.settings import Settings
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
 from baton.triggers.naming import execution_name
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.waits.models import Waiter
 from baton.waits.repository import DynamoWaitRepository
 from baton.waits.service import WaitService
@@ -36,6 +38,12 @@ from baton.waits.tokens import StepFunctionsTaskTokens
 from infra.journeys.compiler import render_definition
 from infra.local.runtime import LambdaContext
 from tests.integration.conftest import REGION, START
+
+
+def _name(journey_id: str, contact_id: str, key: str) -> str:
+    """The execution name Baton gives this start (keyed with the stack's secret)."""
+    return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
+
 
 ACCOUNT = "123456789012"
 STATE_MACHINE_PREFIX = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-"
@@ -165,10 +173,7 @@ def services(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_event_resumes_the_waiting_execution_once(services: bootstrap.Services) -> None:
     DynamoWaitRepository(services.settings.waits_table).put(_waiter())
     stepfunctions = baton.aws.client("stepfunctions")
-    expected = {
-        "event_received": True,
-        "event": {"type": "survey.answered", "data": {"score": 9}, "idempotency_key": "answer-1"},
-    }
+    expected = {"event_received": True, "event": {"type": "survey.answered"}}
     with Stubber(stepfunctions) as stub:
         stub.add_response(
             "send_task_success",
@@ -208,15 +213,12 @@ def test_the_resume_sends_the_event_as_the_steps_result(aws: Settings) -> None:
             {},
             {
                 "taskToken": "tok-1",
-                "output": (
-                    '{"event_received":true,'
-                    '"event":{"type":"survey.answered","data":{},"idempotency_key":"k"}}'
-                ),
+                "output": '{"event_received":true,"event":{"type":"survey.answered"}}',
             },
         )
         resumed = WaitService(
             repository, StepFunctionsTaskTokens(client), _NullTimeline(), FixedClock(START)
-        ).resume("ana", "survey.answered", {}, "k")
+        ).resume("ana", "survey.answered", "k")
 
     assert [w.step for w in resumed] == ["answered"]
 
@@ -229,7 +231,7 @@ def test_a_token_step_functions_no_longer_knows_is_dropped(aws: Settings) -> Non
         stub.add_client_error("send_task_success", service_error_code="TaskTimedOut")
         resumed = WaitService(
             repository, StepFunctionsTaskTokens(client), _NullTimeline(), FixedClock(START)
-        ).resume("ana", "survey.answered", {}, "k")
+        ).resume("ana", "survey.answered", "k")
 
     assert resumed == []
     assert repository.of_contact("ana") == []
@@ -246,7 +248,7 @@ def test_a_failed_resume_keeps_the_waiter_for_the_retry(aws: Settings) -> None:
         with pytest.raises(Exception, match="ThrottlingException"):
             WaitService(
                 repository, StepFunctionsTaskTokens(client), _NullTimeline(), FixedClock(START)
-            ).resume("ana", "survey.answered", {}, "k")
+            ).resume("ana", "survey.answered", "k")
 
     assert repository.of_contact("ana") == [_waiter()]
 
@@ -335,7 +337,7 @@ def test_a_compiled_wait_is_resumed_by_the_event_and_branches_on_it(
     sfn, step = machines
     events = wiring.event_service(services, _context())
     events.record(EventIn(contact_id="ana", type="ticket.closed", data={}, idempotency_key="ticket-1"))
-    name = execution_name("survey", "ana", "ticket-1")
+    name = _name("survey", "ana", "ticket-1")
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:Baton-survey:{name}"
     waits = DynamoWaitRepository(services.settings.waits_table)
     _until(lambda: len(waits.of_contact("ana")) == 1)
@@ -348,10 +350,7 @@ def test_a_compiled_wait_is_resumed_by_the_event_and_branches_on_it(
     actions = [(c["action"], c.get("step")) for c in step.calls if c["execution"] == arn]
     assert actions == [("await_event", "answered"), ("branch", "route"), ("finish", None)]
     branch = next(c for c in step.calls if c["action"] == "branch")
-    assert branch["steps"]["answered"] == {
-        "event_received": True,
-        "event": {"type": "survey.answered", "data": {"score": 9}, "idempotency_key": "a-1"},
-    }
+    assert branch["steps"]["answered"] == {"event_received": True, "event": {"type": "survey.answered"}}
     assert len(_kinds("ana", "wait.started")) == 1
     assert len(_kinds("ana", "wait.event_received")) == 1
 
@@ -370,13 +369,12 @@ def test_a_bus_event_starts_the_journey_by_its_deterministic_name(
 
     assert answer == again == {"journeys_started": ["order-thanks"]}
     (execution,) = sfn.list_executions(stateMachineArn=f"{STATE_MACHINE_PREFIX}order-thanks")["executions"]
-    assert execution["name"] == execution_name("order-thanks", "ana", "shop-order-A-1001")
+    assert execution["name"] == _name("order-thanks", "ana", "shop-order-A-1001")
     described = sfn.describe_execution(executionArn=execution["executionArn"])
-    assert json.loads(described["input"])["event"] == {
-        "type": "order.placed",
-        "data": {"order_id": "A-1001", "total": "49.90"},
-        "idempotency_key": "shop-order-A-1001",
-    }
+    assert json.loads(described["input"])["event"] == {"type": "order.placed"}
+    subject = DynamoSubjectRepository(services.settings.subjects_table).get(execution["name"])
+    assert subject is not None
+    assert (subject.contact_id, subject.data) == ("ana", {"order_id": "A-1001", "total": "49.90"})
     (received,) = _kinds("ana", "event.received")
     assert received["journeys_started"] == ["order-thanks"]
 

@@ -93,7 +93,7 @@ def test_a_one_send_journey_runs_in_six_state_transitions() -> None:
     ]
 
 
-def test_send_task_invokes_the_journey_step_function_with_the_plan_payload() -> None:
+def test_send_task_invokes_the_journey_step_function_naming_the_execution_not_the_contact() -> None:
     task = _definition([SEND])["States"]["Send welcome-sms"]
 
     assert task["Type"] == "Task"
@@ -103,8 +103,6 @@ def test_send_task_invokes_the_journey_step_function_with_the_plan_payload() -> 
         "journey": "welcome",
         "step": "welcome-sms",
         "execution.$": "$$.Execution.Id",
-        "contact_id.$": "$.contact_id",
-        "event.$": "$.event",
         "steps.$": "$.steps",
         "pass.$": "$.passes.welcome-sms.n",
     }

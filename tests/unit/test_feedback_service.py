@@ -41,7 +41,9 @@ from baton.suppression.repository import InMemorySuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
+from baton.triggers.subjects import InMemorySubjectRepository
 from baton.waits.tokens import InMemoryTaskTokens
+from tests.subjects import subject_of
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -141,7 +143,9 @@ class World:
             metrics=metrics,
             brand="Baton",
             postal_address="1 Main St",
+            subjects=InMemorySubjectRepository(),
         )
+        context.subjects.add(subject_of(EXECUTION, "ana", "notice", "order.shipped"))
         self.runner = JourneyRunner(context, dispatcher, feedback=self.feedback)
         self.contacts.upsert("ana", ContactInput(email=EMAIL, phone=PHONE, locale="en"))
         self.consent.grant(
@@ -158,8 +162,6 @@ class World:
             "journey": "notice",
             "step": "tell",
             "execution": EXECUTION,
-            "contact_id": "ana",
-            "event": {"type": "order.shipped", "data": {}, "idempotency_key": "k0"},
             "steps": self.steps,
             "channel": channel,
             "token": token,

@@ -35,6 +35,8 @@ from baton.suppression.repository import InMemorySuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
+from baton.triggers.subjects import InMemorySubjectRepository
+from tests.subjects import subject_of
 
 NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:Baton-support:support-0123abcd"
@@ -84,16 +86,10 @@ class World:
     service: HandoffService
 
     def request(self, action: str, journey: str, **extra: Any) -> StepRequest:
-        return StepRequest.model_validate(
-            {
-                "action": action,
-                "journey": journey,
-                "step": "agent-reply",
-                "execution": EXECUTION,
-                "contact_id": "c-1",
-                **extra,
-            }
+        request = StepRequest.model_validate(
+            {"action": action, "journey": journey, "step": "agent-reply", "execution": EXECUTION, **extra}
         )
+        return request.about(subject_of(EXECUTION, "c-1", journey))
 
     def kinds(self) -> list[str]:
         return [event.kind for event in reversed(self.timeline.all("c-1"))]
@@ -122,6 +118,7 @@ def world() -> Iterator[World]:
         metrics=metrics,
         brand="Acme",
         postal_address="1 Main St",
+        subjects=InMemorySubjectRepository(),
     )
     tasks, notifier = InMemoryTaskRepository(), Notifier()
     service = HandoffService(tasks, notifier, Callbacks(), timeline, clock)

@@ -30,7 +30,7 @@ from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
-from baton.runner.exceptions import RETRYABLE_ERRORS, InvalidStep, StepNotFound
+from baton.runner.exceptions import RETRYABLE_ERRORS, InvalidStep, StepNotFound, SubjectErased
 from baton.runner.models import StepRequest
 from baton.runner.once import SendLedger, message_id
 from baton.runner.service import JourneyRunner
@@ -44,6 +44,7 @@ from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import InMemoryRunRepository
+from baton.triggers.subjects import InMemorySubjectRepository, Subject
 
 NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)  # Monday 11:00 in New York
 PHONE = "+12125550100"
@@ -150,6 +151,7 @@ class World:
     metrics: Metrics
     runner: JourneyRunner
     templates: dict[str, Template]
+    subjects: InMemorySubjectRepository
 
     def events(self, kind: str, contact_id: str = "c-1") -> list[TimelineEvent]:
         return [event for event in reversed(self.timeline.all(contact_id)) if event.kind == kind]
@@ -161,21 +163,29 @@ class World:
         self.consent.grant("c-1", channel, "news", source=Source.IMPORT, basis=Basis.EXPRESS, address=address)
 
     def run(self, action: str = "send", step: str | None = "hello", **extra: Any) -> dict[str, Any]:
+        execution = extra.pop("execution", EXECUTION)
+        if execution != EXECUTION:  # another execution of the contact (EXECUTION's is in `_world`)
+            self.subjects.add(_subject(execution))
         payload: dict[str, Any] = {
             "action": action,
             "journey": extra.pop("journey", "welcome"),
             "step": step,
-            "execution": extra.pop("execution", EXECUTION),
-            "contact_id": "c-1",
-            "event": {
-                "type": "subscription.confirmed",
-                "data": {"order_id": "A-1"},
-                "idempotency_key": "k-1",
-            },
+            "execution": execution,
             "steps": {},
             **extra,
         }
         return self.runner.handle(StepRequest.model_validate(payload))
+
+
+def _subject(execution: str) -> Subject:
+    """Whom the execution is about: the contact c-1, started by an event with an order id."""
+    return Subject(
+        execution_name=execution.rsplit(":", 1)[1],
+        contact_id="c-1",
+        journey="welcome",
+        event_type="subscription.confirmed",
+        data={"order_id": "A-1"},
+    )
 
 
 def _world(**contact: Any) -> World:
@@ -211,6 +221,8 @@ def _world(**contact: Any) -> World:
         journeys={"welcome": Journey.model_validate(WELCOME), "receipt": Journey.model_validate(RECEIPT)},
         templates=templates,
     )
+    subjects = InMemorySubjectRepository()
+    subjects.add(_subject(EXECUTION))
     runs = InMemoryRunRepository()
     runs.add(
         Run(
@@ -234,11 +246,23 @@ def _world(**contact: Any) -> World:
         metrics=metrics,
         brand="Acme",
         postal_address=settings.postal_address,
+        subjects=subjects,
         runs=runs,
     )
     runner = JourneyRunner(context, dispatcher)
     return World(
-        clock, timeline, consent, suppression, contacts, sms, email, runs, metrics, runner, templates
+        clock,
+        timeline,
+        consent,
+        suppression,
+        contacts,
+        sms,
+        email,
+        runs,
+        metrics,
+        runner,
+        templates,
+        subjects,
     )
 
 
@@ -592,6 +616,38 @@ def test_a_contact_erased_during_the_journey_is_skipped_and_nothing_is_recorded(
     assert not world.timeline.all("c-1")
 
 
+def test_a_contact_id_in_the_payload_is_ignored_the_subject_says_whom_the_execution_is_about() -> None:
+    world = _world()
+    world.contacts.upsert("c-2", ContactInput(phone="+14155550199", first_name="Bo"))
+    forged = {"contact_id": "c-2", "event": {"type": "x", "data": {"order_id": "forged"}}}
+
+    world.run(journey="receipt", step="shipped", **forged)
+
+    (message,) = world.sms.sent
+    assert message.to == PHONE
+    assert "A-1" in message.text
+    assert "forged" not in message.text
+    assert world.events("message.sent", "c-2") == []
+
+
+def test_an_execution_whose_subject_erasure_removed_sends_nothing_records_nothing_and_ends() -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+    world.subjects.delete_all("c-1")
+
+    send = world.run()
+    branch = world.run("branch", step="route")
+    finish = world.run("finish", step=None)
+
+    assert (send["outcome"], send["reason"]) == ("skipped", "no_contact")
+    assert branch["next"] == "end"
+    assert finish["outcome"] == "completed"
+    assert world.sms.sent == []
+    assert [e.kind for e in world.timeline.all("c-1") if e.kind.startswith(("message.", "journey."))] == []
+    with pytest.raises(SubjectErased):
+        world.run("await_event", step="hello", token="t")
+
+
 def test_a_step_the_catalog_does_not_have_is_not_retried() -> None:
     world = _world()
 
@@ -671,16 +727,11 @@ def test_the_state_machines_payload_parses_and_unknown_keys_are_ignored() -> Non
         "journey": "welcome",
         "step": "hello",
         "execution": EXECUTION,
-        "contact_id": "c-1",
-        "event": {"type": "subscription.confirmed", "data": {"plan": "gold"}, "idempotency_key": "k"},
         "steps": {"hello": {"outcome": "held", "until": "2026-05-05T12:00:00.000000Z"}},
         "retry_count": 2,
     }
 
     request = StepRequest.model_validate(payload)
 
-    assert (request.execution_name, request.event.data, request.steps["hello"]["outcome"]) == (
-        "welcome-0123abcd",
-        {"plan": "gold"},
-        "held",
-    )
+    assert (request.execution_name, request.steps["hello"]["outcome"]) == ("welcome-0123abcd", "held")
+    assert request.about(_subject(EXECUTION)).event.data == {"order_id": "A-1"}

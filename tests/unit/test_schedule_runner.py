@@ -26,10 +26,12 @@ from baton.triggers.exceptions import JourneyNotFound, JourneysNotConfigured
 from baton.triggers.executions import InMemoryExecutions, execution_arn
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import InMemoryRunRepository
+from baton.triggers.subjects import InMemorySubjectRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG: Catalog = load_catalog(ROOT / "journeys")
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:Baton-"
+NAMING_KEY = b"n" * 32
 FIRST_OF_JUNE = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 CONTACTS: list[dict[str, Any]] = [
@@ -42,13 +44,14 @@ CONTACTS: list[dict[str, Any]] = [
 
 
 class FlakyExecutions(InMemoryExecutions):
+    """Refuses to start the executions named (the input names no contact)."""
+
     def __init__(self, failing: set[str]) -> None:
         super().__init__()
         self.failing = failing
 
     def start(self, state_machine_arn: str, name: str, input_json: str) -> str:
-        contact = json.loads(input_json)["contact_id"]
-        if contact in self.failing:
+        if name in self.failing:
             raise RuntimeError("throttled")
         return super().start(state_machine_arn, name, input_json)
 
@@ -58,15 +61,18 @@ class World:
         self.clock = FixedClock(FIRST_OF_JUNE)
         self.timeline = TimelineService(InMemoryTimelineRepository(), self.clock)
         self.runs = InMemoryRunRepository()
+        self.subjects = InMemorySubjectRepository()
         self.executions = executions or InMemoryExecutions()
         self.run = SegmentRun(
             catalog=CATALOG,
             contacts=InMemoryContactSource(CONTACTS, page_size=2),
             timeline=self.timeline,
             runs=self.runs,
+            subjects=self.subjects,
             executions=self.executions,
             clock=self.clock,
             state_machine_arn_prefix=prefix,
+            naming_key=lambda: NAMING_KEY,
         )
 
     def started(self, contact_id: str) -> list[dict[str, Any]]:
@@ -81,19 +87,17 @@ def test_the_run_starts_the_journey_for_every_contact_of_the_segment_across_page
     assert (result.scanned, result.matched, result.started) == (5, 2, 2)
     key = "schedule:gold-monthly:2026-06-01T09:00:00Z"
     assert set(world.executions.statuses) == {
-        execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", contact, key))
+        execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", contact, key, key=NAMING_KEY))
         for contact in ("ana", "di")
     }
-    arn = execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", "ana", key))
-    assert json.loads(world.executions.inputs[arn]) == {
-        "contact_id": "ana",
-        "event": {
-            "type": "schedule",
-            "data": {"scheduled_time": "2026-06-01T09:00:00Z", "segment": "gold-customers"},
-            "idempotency_key": key,
-        },
-        "steps": {},
-    }
+    arn = execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", "ana", key, key=NAMING_KEY))
+    assert json.loads(world.executions.inputs[arn]) == {"event": {"type": "schedule"}, "steps": {}}
+    subject = world.subjects.get(arn.rsplit(":", 1)[1])
+    assert subject is not None
+    assert (subject.contact_id, subject.data) == (
+        "ana",
+        {"scheduled_time": "2026-06-01T09:00:00Z", "segment": "gold-customers"},
+    )
     assert world.started("ana")[0]["idempotency_key"] == key
     assert world.started("bo") == []
 
@@ -120,7 +124,8 @@ def test_the_next_schedule_time_starts_a_new_run() -> None:
 
 
 def test_one_contact_failing_does_not_stop_the_others_and_the_run_is_retried() -> None:
-    executions = FlakyExecutions({"ana"})
+    key = idempotency_key("gold-monthly", FIRST_OF_JUNE)
+    executions = FlakyExecutions({execution_name("gold-monthly", "ana", key, key=NAMING_KEY)})
     world = World(executions=executions)
 
     with pytest.raises(ScheduleRunIncomplete) as failure:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, date, datetime
@@ -30,9 +31,15 @@ from baton.triggers.models import EventIn, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.service import EXITED_ERROR, EventService, execution_input
+from baton.triggers.subjects import InMemorySubjectRepository, Subject
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:Baton-"
+NAMING_KEY = b"n" * 32
+
+
+def _name(journey_id: str, contact_id: str, key: str) -> str:
+    return execution_name(journey_id, contact_id, key, key=NAMING_KEY)
 
 
 def _journey(journey_id: str, trigger: str, exit_on: list[str] | None = None, **extra: Any) -> Journey:
@@ -73,15 +80,18 @@ class World:
             InMemoryContactRepository(), consent, self.timeline, suppression, self.clock
         )
         self.runs = InMemoryRunRepository()
+        self.subjects = InMemorySubjectRepository()
         self.executions = InMemoryExecutions()
         self.service = EventService(
             catalog=CATALOG,
             contacts=self.contacts,
             timeline=self.timeline,
             runs=self.runs,
+            subjects=self.subjects,
             executions=self.executions,
             clock=self.clock,
             state_machine_arn_prefix=prefix,
+            naming_key=lambda: NAMING_KEY,
         )
         for contact_id in ("ana", "bo"):
             self.contacts.upsert(contact_id, ContactInput(email=f"{contact_id}@example.com"))
@@ -104,22 +114,56 @@ def test_an_event_starts_every_journey_whose_trigger_it_is(world: World) -> None
 
     assert answer.journeys_started == ["welcome", "welcome-tips"]
     assert set(world.executions.statuses) == {
-        execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1")),
-        execution_arn(f"{PREFIX}welcome-tips", execution_name("welcome-tips", "ana", "k1")),
+        execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}welcome-tips", _name("welcome-tips", "ana", "k1")),
     }
 
 
-def test_the_execution_input_is_the_plans_document(world: World) -> None:
+def test_the_execution_input_names_neither_the_contact_nor_the_data_nor_the_key(world: World) -> None:
     world.service.record(_event())
 
-    arn = execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1"))
-    assert json.loads(world.executions.inputs[arn]) == {
-        "contact_id": "ana",
-        "event": {"type": "contact.confirmed", "data": {"plan": "gold"}, "idempotency_key": "k1"},
-        "steps": {},
-    }
+    arn = execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1"))
+    assert json.loads(world.executions.inputs[arn]) == {"event": {"type": "contact.confirmed"}, "steps": {}}
     # byte-identical for the same event, so Step Functions treats a repeat as the same start
     assert execution_input(_event()) == world.executions.inputs[arn]
+
+
+def test_whom_each_execution_is_about_is_kept_outside_it_under_its_name(world: World) -> None:
+    world.service.record(_event())
+
+    name = _name("welcome", "ana", "k1")
+    assert world.subjects.get(name) == Subject(
+        execution_name=name,
+        contact_id="ana",
+        journey="welcome",
+        event_type="contact.confirmed",
+        data={"plan": "gold"},
+    )
+
+
+def test_a_repeated_start_keeps_the_subject_the_running_execution_reads(world: World) -> None:
+    world.service.record(_event())
+    changed = EventIn(
+        contact_id="ana", type="contact.confirmed", data={"plan": "silver"}, idempotency_key="k1"
+    )
+
+    world.service.record(changed)  # this world keeps no idempotency records: only the name dedupes
+
+    subject = world.subjects.get(_name("welcome", "ana", "k1"))
+    assert subject is not None
+    assert subject.data == {"plan": "gold"}
+
+
+def test_the_execution_name_is_a_keyed_hash_a_dictionary_of_contact_ids_cannot_reverse() -> None:
+    material = json.dumps(["welcome", "ana", "k1"]).encode()
+    plain = hashlib.sha256(material).hexdigest()[:40]
+
+    name = _name("welcome", "ana", "k1")
+
+    assert name.startswith("welcome-")
+    assert name != f"welcome-{plain}"
+    assert name != execution_name("welcome", "ana", "k1", key=b"another key")
+    assert "ana" not in name.removeprefix("welcome-")
 
 
 def test_each_start_is_recorded_on_the_timeline_and_in_the_runs(world: World) -> None:
@@ -128,7 +172,7 @@ def test_each_start_is_recorded_on_the_timeline_and_in_the_runs(world: World) ->
     assert world.kinds("ana", "journey.started") == [
         {
             "journey": journey_id,
-            "execution": execution_name(journey_id, "ana", "k1"),
+            "execution": _name(journey_id, "ana", "k1"),
             "event": "contact.confirmed",
             "idempotency_key": "k1",
         }
@@ -172,8 +216,8 @@ def test_exit_on_stops_the_contacts_running_runs_of_that_journey_only(world: Wor
 
     stopped = {arn for arn, _, _ in world.executions.stopped}
     assert stopped == {
-        execution_arn(f"{PREFIX}welcome", execution_name("welcome", "ana", "k1")),
-        execution_arn(f"{PREFIX}order-thanks", execution_name("order-thanks", "ana", "order-1")),
+        execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}order-thanks", _name("order-thanks", "ana", "order-1")),
     }
     assert {error for _, error, _ in world.executions.stopped} == {EXITED_ERROR}
     assert sorted(d["journey"] for d in world.kinds("ana", "journey.exited")) == ["order-thanks", "welcome"]
@@ -186,9 +230,18 @@ def test_exit_on_stops_the_contacts_running_runs_of_that_journey_only(world: Wor
     }
 
 
+def test_an_exit_stop_cause_kept_in_the_history_does_not_quote_the_callers_key(world: World) -> None:
+    world.service.record(_event("ana"))
+
+    world.service.record(_event("ana", "contact.left", "left-ana@example.com"))
+
+    (_, _, cause), *_ = world.executions.stopped
+    assert cause == "exit_on event contact.left"
+
+
 def test_exit_on_records_how_an_already_finished_run_ended_and_stops_nothing(world: World) -> None:
     world.service.record(_event("ana", "order.paid", "order-1"))
-    arn = execution_arn(f"{PREFIX}order-thanks", execution_name("order-thanks", "ana", "order-1"))
+    arn = execution_arn(f"{PREFIX}order-thanks", _name("order-thanks", "ana", "order-1"))
     world.executions.statuses[arn] = RunStatus.SUCCEEDED
 
     world.service.record(_event("ana", "order.refunded", "refund-1"))
@@ -206,18 +259,18 @@ def test_an_event_that_starts_and_exits_a_journey_keeps_the_run_it_just_started(
         contacts=world.contacts,
         timeline=world.timeline,
         runs=world.runs,
+        subjects=world.subjects,
         executions=world.executions,
         clock=world.clock,
         state_machine_arn_prefix=PREFIX,
+        naming_key=lambda: NAMING_KEY,
     )
     service.record(_event(type_="ping", key="p1"))
 
     service.record(_event(type_="ping", key="p2"))
 
     # the first run is stopped by the second ping, the second one runs on
-    assert [arn.rsplit(":", 1)[1] for arn, _, _ in world.executions.stopped] == [
-        execution_name("loop", "ana", "p1")
-    ]
+    assert [arn.rsplit(":", 1)[1] for arn, _, _ in world.executions.stopped] == [_name("loop", "ana", "p1")]
 
 
 def test_without_the_state_machine_prefix_no_journey_can_start() -> None:
@@ -231,9 +284,9 @@ def test_without_the_state_machine_prefix_no_journey_can_start() -> None:
 
 
 def test_execution_names_are_deterministic_and_fit_step_functions_rules() -> None:
-    name = execution_name("welcome", "ana", "k1")
+    name = _name("welcome", "ana", "k1")
 
-    assert name == execution_name("welcome", "ana", "k1")
+    assert name == _name("welcome", "ana", "k1")
     assert re.fullmatch(r"welcome-[0-9a-f]{40}", name)
 
 
@@ -242,20 +295,20 @@ def test_execution_names_are_deterministic_and_fit_step_functions_rules() -> Non
     [("welcome-tips", "ana", "k1"), ("welcome", "bo", "k1"), ("welcome", "ana", "k2")],
 )
 def test_any_other_journey_contact_or_key_gets_another_name(other: tuple[str, str, str]) -> None:
-    assert execution_name(*other) != execution_name("welcome", "ana", "k1")
+    assert _name(*other) != _name("welcome", "ana", "k1")
 
 
 def test_separators_inside_values_cannot_make_two_events_collide() -> None:
-    assert execution_name("j", "a|b", "c") != execution_name("j", "a", "b|c")
+    assert _name("j", "a|b", "c") != _name("j", "a", "b|c")
 
 
 def test_a_long_journey_id_is_cut_so_the_name_fits_80_characters() -> None:
     long_id = "a" * 64
 
-    name = execution_name(long_id, "ana", "k1")
+    name = _name(long_id, "ana", "k1")
 
     assert len(name) == 80
-    assert name != execution_name("a" * 63 + "b", "ana", "k1")
+    assert name != _name("a" * 63 + "b", "ana", "k1")
 
 
 # Inventory ----------------------------------------------------------------------------------

@@ -51,8 +51,6 @@ def test_the_wait_is_a_callback_task_timing_out_after_the_steps_timeout() -> Non
         "journey": "survey",
         "step": "answered",
         "execution.$": "$$.Execution.Id",
-        "contact_id.$": "$.contact_id",
-        "event.$": "$.event",
         "steps.$": "$.steps",
         "token.$": "$$.Task.Token",
     }

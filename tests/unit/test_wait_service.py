@@ -37,10 +37,12 @@ from baton.triggers.executions import InMemoryExecutions
 from baton.triggers.models import EventIn
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.service import EventService
+from baton.triggers.subjects import InMemorySubjectRepository
 from baton.waits.models import Waiter
 from baton.waits.repository import InMemoryWaitRepository
 from baton.waits.service import WAIT_EVENT_RECEIVED, WAIT_STARTED, WAIT_TIMED_OUT, WaitService
 from baton.waits.tokens import InMemoryTaskTokens
+from tests.subjects import record_subject, subject_of
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:Baton-"
@@ -93,14 +95,17 @@ class World:
         self.tokens = InMemoryTaskTokens()
         self.waits = WaitService(self.waiters, self.tokens, self.timeline, self.clock)
         self.executions = InMemoryExecutions()
+        self.subjects = InMemorySubjectRepository()
         self.events = EventService(
             catalog=CATALOG,
             contacts=self.contacts,
             timeline=self.timeline,
             runs=InMemoryRunRepository(),
+            subjects=self.subjects,
             executions=self.executions,
             clock=self.clock,
             state_machine_arn_prefix=PREFIX,
+            naming_key=lambda: b"n" * 32,
             waits=self.waits,
         )
         settings = Settings()
@@ -114,6 +119,7 @@ class World:
             metrics=Metrics(namespace="BatonWaitTest"),
             brand="Baton",
             postal_address="1 Main St",
+            subjects=self.subjects,
         )
         dispatcher = Dispatcher(
             {},
@@ -139,13 +145,12 @@ class World:
         contact_id: str = "ana",
         **extra: Any,
     ) -> Any:
+        record_subject(self.subjects, subject_of(EXECUTION, contact_id, "survey", "ticket.closed"))
         payload = {
             "action": action,
             "journey": "survey",
             "step": "answered",
             "execution": EXECUTION,
-            "contact_id": contact_id,
-            "event": {"type": "ticket.closed", "data": {}, "idempotency_key": "k0"},
             "steps": {},
             "token": token,
             **extra,
@@ -179,20 +184,30 @@ def test_await_event_stores_the_waiter_with_its_token_and_timeout(world: World) 
     assert started["timeout_at"] == to_iso(T0 + timedelta(days=3))
 
 
+def test_the_answer_a_resumed_execution_keeps_holds_neither_the_events_data_nor_its_key(
+    world: World,
+) -> None:
+    world.task("await_event")
+    event = EventIn(
+        contact_id="ana",
+        type="survey.answered",
+        data={"comment": "Ana from 5th avenue loved it"},
+        idempotency_key="survey-ana@example.com",
+    )
+
+    world.events.record(event)
+
+    ((_, answer),) = world.tokens.sent
+    assert "Ana" not in str(answer)
+    assert "ana@example.com" not in str(answer)
+
+
 def test_the_event_resumes_the_waiting_execution_once(world: World) -> None:
     world.task("await_event")
 
     world.events.record(_event())
 
-    assert world.tokens.sent == [
-        (
-            "token-1",
-            {
-                "event_received": True,
-                "event": {"type": "survey.answered", "data": {"score": 9}, "idempotency_key": "k1"},
-            },
-        )
-    ]
+    assert world.tokens.sent == [("token-1", {"event_received": True, "event": {"type": "survey.answered"}})]
     assert world.waiters.of_contact("ana") == []
     (received,) = world.kinds(WAIT_EVENT_RECEIVED)
     assert (received["journey"], received["step"], received["idempotency_key"]) == (
@@ -265,10 +280,10 @@ def test_a_failed_resume_puts_the_waiter_back_for_the_retry(world: World) -> Non
 
     waits = WaitService(world.waiters, Broken(), world.timeline, world.clock)
     with pytest.raises(RuntimeError):
-        waits.resume("ana", "survey.answered", {}, "k1")
+        waits.resume("ana", "survey.answered", "k1")
 
     assert len(world.waiters.of_contact("ana")) == 1
-    assert len(world.waits.resume("ana", "survey.answered", {}, "k1")) == 1
+    assert len(world.waits.resume("ana", "survey.answered", "k1")) == 1
 
 
 def test_a_retried_await_event_replaces_the_token(world: World) -> None:
@@ -322,10 +337,10 @@ def test_a_runner_without_the_waits_service_refuses_event_waits(world: World) ->
             "journey": "survey",
             "step": "answered",
             "execution": EXECUTION,
-            "contact_id": "ana",
             "token": "t",
         }
     )
+    record_subject(world.subjects, subject_of(EXECUTION, "ana", "survey"))
 
     with pytest.raises(InvalidStep, match="waits service"):
         runner.handle(request)

@@ -120,6 +120,19 @@ CAPS = TableSpec(
     ),
 )
 
+# Execution histories cannot be deleted, so an execution carries no personal data: it is named
+# by an opaque keyed hash, and whom it is about (and the trigger event's data) lives here, where
+# erasure deletes it.
+SUBJECTS = TableSpec(
+    id="subjects",
+    partition_key="execution_name",
+    indexes=(Index("by_contact", "contact_id"),),
+    description=(
+        "Whom each journey execution is about: pk = the execution name, with the contact id and"
+        " the trigger event's data the runner reads by that name; GSI by_contact: erasure."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -131,4 +144,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     WAITS,
     RECEIPTS,
     CAPS,
+    SUBJECTS,
 )

@@ -1,6 +1,6 @@
-"""Lambda for every task of every journey state machine (PLAN3 decision 2): parse the payload,
-run the task, return its result. `Baton.ProviderUnavailable` and `Baton.Throttled` propagate
-so Step Functions retries the task (R-REL-4); any other error is caught by the state machine."""
+"""Lambda for every task of every journey state machine: parse the payload, run the task, return
+its result. `Baton.ProviderUnavailable` and `Baton.Throttled` propagate so Step Functions
+retries the task (R-REL-4); any other error is caught by the state machine."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton import logs
 from baton.bootstrap import metrics
+from baton.runner.exceptions import reported_by_type
 from baton.runner.models import StepRequest
 from baton.runner.wiring import runner
 
@@ -22,13 +23,15 @@ tracer = Tracer()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = StepRequest.model_validate(event)
-    logger.append_keys(
-        action=str(request.action),
-        journey=request.journey,
-        step=request.step,
-        execution=request.execution_name,
-    )
-    journey_runner, once = runner()
-    once.register(context)
-    return journey_runner.handle(request)
+    # What a task raises is kept in the execution's history (`$.error`): by type only.
+    with reported_by_type():
+        request = StepRequest.model_validate(event)
+        logger.append_keys(
+            action=str(request.action),
+            journey=request.journey,
+            step=request.step,
+            execution=request.execution_name,
+        )
+        journey_runner, once = runner()
+        once.register(context)
+        return journey_runner.handle(request)

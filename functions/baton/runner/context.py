@@ -1,5 +1,6 @@
 """What every journey task shares: the catalog, the contact and timeline services, the clock,
-metrics, and the runs table (J3's, to close a run when its journey ends)."""
+metrics, the subjects (whom each execution is about) and the runs table (to close a run when
+its journey ends)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from baton.clock import Clock
 from baton.runner.models import StepRequest
 from baton.runner.once import SendLedger
-from baton.runner.ports import CatalogView, ContactReader, LinkMaker, Timeline
+from baton.runner.ports import CatalogView, ContactReader, LinkMaker, SubjectReader, Timeline
 from baton.triggers.models import RunStatus
 from baton.triggers.runs import RunRepository
 
@@ -32,6 +33,7 @@ class RunnerContext:
     metrics: Metrics
     brand: str
     postal_address: str
+    subjects: SubjectReader
     runs: RunRepository | None = None
 
     def count(self, name: str) -> None:

@@ -4,6 +4,10 @@ the names the state machines retry on (PLAN3 decision 3, R-REL-4)."""
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class RunnerError(Exception):
     """Base of the journey runner's errors."""
@@ -37,6 +41,35 @@ RETRYABLE_ERRORS: tuple[str, ...] = (
     Throttled.__name__,
     RecordingUnfinished.__name__,
 )
+
+
+class SubjectErased(RunnerError):
+    """The execution's subject is gone (the contact was erased while it ran): a task that would
+    store something about the contact (a waiter, a hand-off task) has nobody to store it for."""
+
+
+class TaskFailed(RunnerError):
+    """Any other error of a task, reported by its type only: an exception's text can quote
+    personal data (a validation error quotes the value), and the execution's history keeps
+    whatever a task reports, beyond erasure. Lambda reports `Baton.TaskFailed`."""
+
+
+TaskFailed.__name__ = TaskFailed.__qualname__ = "Baton.TaskFailed"
+
+
+@contextmanager
+def reported_by_type() -> Iterator[None]:
+    """Let Baton's own errors through (their messages name journeys, steps, channels and
+    provider codes only); turn any other into `TaskFailed` naming its type, without its message
+    or its chained causes."""
+    try:
+        yield
+    except RunnerError:
+        raise
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {frame[0].filename.rpartition('/')[2]}:{frame[0].lineno}" if frame else ""
+        raise TaskFailed(f"{type(exc).__name__}{where}") from None
 
 
 class StepNotFound(RunnerError):

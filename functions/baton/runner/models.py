@@ -1,8 +1,10 @@
-"""The task payload a journey's state machine sends (PLAN3 decision 2) and what each task returns.
+"""The task payload a journey's state machine sends and what each task returns.
 
-Payload: `{"action", "journey", "step", "execution": $$.Execution.Id, "contact_id", "event",
-"steps", "error" (fail only)}`. Results go to `$.steps.<step id>`, so the state machine's
-Choice states read `outcome`, `until`, `next`.
+Payload: `{"action", "journey", "step", "execution": $$.Execution.Id, "steps", "error" (fail
+only)}`. Results go to `$.steps.<step id>`, so the state machine's Choice states read `outcome`,
+`until`, `next`. Neither carries personal data (R-GDPR-5: execution histories cannot be erased):
+the runner looks up whom the execution is about, and the trigger event's data, by the
+execution's name (`baton.triggers.subjects`), and results hold codes, ids and times only.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, StringConstraints
+
+from baton.triggers.subjects import Subject
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
@@ -33,13 +37,12 @@ class Action(StrEnum):
 
 
 class TriggerEvent(BaseModel):
-    """`$.event`: the event that started the execution."""
+    """The event that started the execution, as its subject keeps it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     type: str = ""
     data: dict[str, JsonValue] = Field(default_factory=dict)
-    idempotency_key: str | None = None
 
 
 class TaskError(BaseModel):
@@ -51,8 +54,13 @@ class TaskError(BaseModel):
     cause: Annotated[str, Field(alias="Cause")] = ""
 
 
+class SubjectUnknown(Exception):
+    """A task asked whom its execution is about before the runner looked it up."""
+
+
 class StepRequest(BaseModel):
-    """One task invocation. Unknown keys are ignored so a newer state machine (issue 4) can pass more."""
+    """One task invocation. Unknown keys are ignored so a newer state machine can pass more; a
+    `contact_id` or event data in the payload is ignored too: only the subject says whom."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
@@ -60,8 +68,6 @@ class StepRequest(BaseModel):
     journey: Name
     step: Name | None = None  # the finish task of a journey names no step
     execution: Name  # the execution ARN (`$$.Execution.Id`)
-    contact_id: Name
-    event: TriggerEvent = Field(default_factory=TriggerEvent)
     steps: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
     error: TaskError | None = None
     token: str | None = None  # callback tasks (issue 4): `$$.Task.Token`
@@ -72,10 +78,32 @@ class StepRequest(BaseModel):
     # pass does not (R-REL-6). Absent (a definition compiled before passes were counted): 1.
     pass_number: Annotated[int, Field(alias="pass", ge=1)] = 1
 
+    _subject: Subject | None = PrivateAttr(default=None)
+
     @property
     def execution_name(self) -> str:
         """The last part of the execution ARN (the deterministic name, R-REL-2)."""
         return self.execution.rsplit(":", 1)[-1]
+
+    def about(self, subject: Subject) -> StepRequest:
+        """This request with whom it is about (the runner's lookup by execution name)."""
+        request = self.model_copy()
+        request._subject = subject
+        return request
+
+    @property
+    def contact_id(self) -> str:
+        return self._known().contact_id
+
+    @property
+    def event(self) -> TriggerEvent:
+        subject = self._known()
+        return TriggerEvent(type=subject.event_type, data=subject.data)
+
+    def _known(self) -> Subject:
+        if self._subject is None:
+            raise SubjectUnknown(f"the {self.action} task of {self.journey!r} has not looked up its subject")
+        return self._subject
 
 
 # unknown: the provider may have taken it (an ambiguous answer); settled by its events.

@@ -12,6 +12,7 @@ from baton.contacts.models import Contact
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
 from baton.timeline.models import TimelinePage
+from baton.triggers.subjects import Subject
 
 
 class CatalogView(Protocol):
@@ -51,3 +52,9 @@ class LinkMaker(Protocol):
     def unsubscribe(self, contact_id: str, channel: Channel, address: str) -> str: ...
 
     def preferences(self, contact_id: str) -> str: ...
+
+
+class SubjectReader(Protocol):
+    """Whom an execution is about (`baton.triggers.subjects`): None once the contact is erased."""
+
+    def get(self, execution_name: str) -> Subject | None: ...

@@ -1,4 +1,5 @@
-"""One entry point for every journey task: the payload's `action` picks the task."""
+"""One entry point for every journey task: the payload's `action` picks the task, after the
+execution's subject (whom it is about, the trigger event's data) is read by its name."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 from baton.delivery.service import Dispatcher
 from baton.feedback.service import FeedbackService
 from baton.handoffs.service import HandoffService
+from baton.journeys.models import END
 from baton.runner.context import RunnerContext
-from baton.runner.exceptions import InvalidStep
+from baton.runner.exceptions import InvalidStep, SubjectErased
 from baton.runner.handoff import HandoffTask, HandoffTimeoutTask  # issue 4 (K2)
-from baton.runner.models import Action, StepRequest, dump
-from baton.runner.send import SendTask
-from baton.runner.send_channel import AwaitReceiptTask, SendChannelTask  # issue 4 (K4)
+from baton.runner.models import Action, BranchResult, EndResult, SendResult, StepRequest, dump
+from baton.runner.send import METRIC_SKIPPED, NO_CONTACT, SendTask
+from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask  # issue 4 (K4)
 from baton.runner.steps import BranchTask, FailTask, FinishTask
 from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask  # issue 4 (K3)
 from baton.waits.service import WaitService
@@ -43,6 +45,10 @@ class JourneyRunner:
 
     def handle(self, request: StepRequest) -> dict[str, Any]:
         """The task's result, as the state machine stores it in `$.steps.<step>`."""
+        subject = self.context.subjects.get(request.execution_name)
+        if subject is None:
+            return self._erased(request)
+        request = request.about(subject)
         match request.action:
             case Action.SEND:
                 return dump(self._send.run(request))
@@ -66,6 +72,24 @@ class JourneyRunner:
                 )
             case Action.AWAIT_RECEIPT:
                 return AwaitReceiptTask(self.context, self._confirming()).run(request)
+
+    def _erased(self, request: StepRequest) -> dict[str, Any]:
+        """The contact was erased while the execution ran (erasure stops it; this is the race):
+        send nothing, record nothing, end. A task that would park the journey on the contact's
+        behalf fails instead, which ends it through the state machine's failure path."""
+        match request.action:
+            case Action.SEND | Action.SEND_CHANNEL:
+                self.context.count(METRIC_SKIPPED)
+                result = SendResult if request.action is Action.SEND else ChannelResult
+                return dump(result(outcome="skipped", reason=NO_CONTACT))
+            case Action.BRANCH:
+                return dump(BranchResult(next=END))
+            case Action.FINISH:
+                return dump(EndResult(outcome="completed"))
+            case Action.FAIL:
+                return dump(EndResult(outcome="failed"))
+            case _:
+                raise SubjectErased(f"the {request.action} task of {request.journey!r} has no subject")
 
     def _waiting(self) -> WaitService:
         if self._waits is None:

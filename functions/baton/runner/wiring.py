@@ -15,6 +15,7 @@ from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.subscriptions.links import Links
 from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.triggers.wiring import services_catalog
 from baton.waits.wiring import wait_service
 
@@ -49,6 +50,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         metrics=metrics,
         brand=settings.brand_name,
         postal_address=settings.postal_address,
+        subjects=DynamoSubjectRepository(settings.subjects_table),
         runs=DynamoRunRepository(settings.runs_table),
     )
     # Event waits (issue 4, K3): the await_event and wait_timed_out tasks.

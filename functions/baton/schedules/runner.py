@@ -16,7 +16,7 @@ the event lands in the schedule's dead-letter queue.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,10 +31,10 @@ from baton.journeys.evaluate import segment_matches
 from baton.timeline.service import TimelineService
 from baton.triggers.exceptions import JourneyNotFound, JourneysNotConfigured, TriggerError
 from baton.triggers.executions import Executions
-from baton.triggers.models import EventIn, Run
-from baton.triggers.naming import execution_name
+from baton.triggers.models import EventIn
 from baton.triggers.runs import RunRepository
-from baton.triggers.service import JOURNEY_STARTED, execution_input
+from baton.triggers.service import JourneyStarter
+from baton.triggers.subjects import SubjectRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -139,17 +139,16 @@ class SegmentRun:
         contacts: ContactSource,
         timeline: TimelineService,
         runs: RunRepository,
+        subjects: SubjectRepository,
         executions: Executions,
         clock: Clock,
         state_machine_arn_prefix: str,
+        naming_key: Callable[[], bytes],
     ) -> None:
         self._catalog = catalog
         self._contacts = contacts
-        self._timeline = timeline
-        self._runs = runs
-        self._executions = executions
-        self._clock = clock
         self._prefix = state_machine_arn_prefix
+        self._starter = JourneyStarter(runs, subjects, executions, timeline, clock, naming_key)
 
     def run(self, journey_id: str, scheduled_time: datetime) -> ScheduleRunResult:
         journey = self._catalog.journeys.get(journey_id)
@@ -200,27 +199,5 @@ class SegmentRun:
 
     def _start(self, journey_id: str, event: EventIn) -> bool:
         """Start (or find) the contact's execution; True when this call recorded the run."""
-        name = execution_name(journey_id, event.contact_id, event.idempotency_key)
-        arn = self._executions.start(f"{self._prefix}{journey_id}", name, execution_input(event))
-        run = Run(
-            contact_id=event.contact_id,
-            journey=journey_id,
-            execution_name=name,
-            execution_arn=arn,
-            started_at=self._clock.now(),
-            event_type=event.type,
-            idempotency_key=event.idempotency_key,
-        )
-        if not self._runs.add(run):
-            return False
-        self._timeline.record(
-            event.contact_id,
-            JOURNEY_STARTED,
-            {
-                "journey": journey_id,
-                "execution": name,
-                "event": event.type,
-                "idempotency_key": event.idempotency_key,
-            },
-        )
-        return True
+        _, added = self._starter.start(f"{self._prefix}{journey_id}", journey_id, event)
+        return added

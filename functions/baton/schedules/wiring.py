@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from baton import secrets
 from baton.bootstrap import Services
 from baton.schedules.runner import DynamoContactSource, SegmentRun
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.runs import DynamoRunRepository
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.triggers.wiring import services_catalog
 
 
@@ -15,7 +17,9 @@ def segment_run(s: Services) -> SegmentRun:
         contacts=DynamoContactSource(s.settings.contacts_table),
         timeline=s.timeline,
         runs=DynamoRunRepository(s.settings.runs_table),
+        subjects=DynamoSubjectRepository(s.settings.subjects_table),
         executions=StepFunctionsExecutions(),
         clock=s.clock,
         state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
+        naming_key=lambda: secrets.execution_name_key(s.settings),
     )

@@ -5,11 +5,17 @@ on (contact_id, idempotency_key) answers a repeated key from the stored answer, 
 from (journey, contact, key) make Step Functions refuse a second run even after that record
 expires. The runs table's conditional put decides whether this call recorded the start, so
 `journey.started` is on the timeline once however often the event is retried.
+
+An execution is given no personal data (its history outlives erasure, R-GDPR-5): its input is
+the event type, its name a keyed hash; the contact and the event's data go to the subjects
+table (`baton.triggers.subjects`), where the journey tasks read them and erasure deletes them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Final
@@ -25,6 +31,7 @@ from baton.triggers.executions import Executions
 from baton.triggers.models import EventAccepted, EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
+from baton.triggers.subjects import Subject, SubjectRepository
 from baton.waits.service import WaitService
 
 JOURNEY_STARTED: Final = "journey.started"
@@ -41,14 +48,60 @@ ONCE_PREFIX: Final = "baton.event"
 
 
 def execution_input(event: EventIn) -> str:
-    """The execution's input (PLAN3 decision 2), byte for byte the same for the same event, so a
-    repeated start of a running execution is accepted by Step Functions as the same one."""
-    document = {
-        "contact_id": event.contact_id,
-        "event": {"type": event.type, "data": event.data, "idempotency_key": event.idempotency_key},
-        "steps": {},
-    }
+    """The execution's input, byte for byte the same for the same event, so a repeated start of a
+    running execution is accepted by Step Functions as the same one. Only the event type: the
+    contact, the data and the caller's key stay in Baton's tables (`Subject`)."""
+    document = {"event": {"type": event.type}, "steps": {}}
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class JourneyStarter:
+    """Starts one journey for one event, as events and schedules both do: the subject first (the
+    execution's first task reads it), then the execution, then the run."""
+
+    runs: RunRepository
+    subjects: SubjectRepository
+    executions: Executions
+    timeline: TimelineService
+    clock: Clock
+    naming_key: Callable[[], bytes]  # `baton.secrets.execution_name_key` (a cached secret read)
+
+    def start(self, state_machine_arn: str, journey_id: str, event: EventIn) -> tuple[Run, bool]:
+        """The run, and whether this call recorded it (False: started before, by this event)."""
+        name = execution_name(journey_id, event.contact_id, event.idempotency_key, key=self.naming_key())
+        self.subjects.add(
+            Subject(
+                execution_name=name,
+                contact_id=event.contact_id,
+                journey=journey_id,
+                event_type=event.type,
+                data=event.data,
+            )
+        )
+        arn = self.executions.start(state_machine_arn, name, execution_input(event))
+        run = Run(
+            contact_id=event.contact_id,
+            journey=journey_id,
+            execution_name=name,
+            execution_arn=arn,
+            started_at=self.clock.now(),
+            event_type=event.type,
+            idempotency_key=event.idempotency_key,
+        )
+        added = self.runs.add(run)
+        if added:
+            self.timeline.record(
+                event.contact_id,
+                JOURNEY_STARTED,
+                {
+                    "journey": journey_id,
+                    "execution": name,
+                    "event": event.type,
+                    "idempotency_key": event.idempotency_key,
+                },
+            )
+        return run, added
 
 
 class EventService:
@@ -59,10 +112,12 @@ class EventService:
         contacts: ContactService,
         timeline: TimelineService,
         runs: RunRepository,
+        subjects: SubjectRepository,
         executions: Executions,
         clock: Clock,
         state_machine_arn_prefix: str,
         once: Once | None = None,
+        naming_key: Callable[[], bytes],
         waits: WaitService | None = None,
     ) -> None:
         self._catalog = catalog
@@ -72,6 +127,7 @@ class EventService:
         self._executions = executions
         self._clock = clock
         self._prefix = state_machine_arn_prefix
+        self._starter = JourneyStarter(runs, subjects, executions, timeline, clock, naming_key)
         self._waits = waits  # issue 4 (K3): resumes the contact's executions waiting for the event
         self._once = once
 
@@ -100,7 +156,7 @@ class EventService:
         # Issue 4 (K3): after starting and exiting, resume the executions parked on this event type.
         resumed = []
         if self._waits is not None:
-            resumed = self._waits.resume(event.contact_id, event.type, event.data, event.idempotency_key)
+            resumed = self._waits.resume(event.contact_id, event.type, event.idempotency_key)
         self._timeline.record(
             event.contact_id,
             EVENT_RECEIVED,
@@ -115,28 +171,7 @@ class EventService:
         return EventAccepted(journeys_started=[run.journey for run in started])
 
     def _start(self, journey: Journey, event: EventIn) -> Run:
-        name = execution_name(journey.journey, event.contact_id, event.idempotency_key)
-        arn = self._executions.start(self.state_machine_arn(journey.journey), name, execution_input(event))
-        run = Run(
-            contact_id=event.contact_id,
-            journey=journey.journey,
-            execution_name=name,
-            execution_arn=arn,
-            started_at=self._clock.now(),
-            event_type=event.type,
-            idempotency_key=event.idempotency_key,
-        )
-        if self._runs.add(run):
-            self._timeline.record(
-                event.contact_id,
-                JOURNEY_STARTED,
-                {
-                    "journey": journey.journey,
-                    "execution": name,
-                    "event": event.type,
-                    "idempotency_key": event.idempotency_key,
-                },
-            )
+        run, _ = self._starter.start(self.state_machine_arn(journey.journey), journey.journey, event)
         return run
 
     def _exit(self, journey: Journey, event: EventIn, *, keep: set[str]) -> None:
@@ -153,7 +188,8 @@ class EventService:
             self._executions.stop(
                 run.execution_arn,
                 error=EXITED_ERROR,
-                cause=f"exit_on event {event.type} (idempotency key {event.idempotency_key})",
+                # The cause stays in the history forever: the event type only, not the caller's key.
+                cause=f"exit_on event {event.type}",
             )
             now = self._clock.now()
             self._runs.replace(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from baton import aws
+from baton import aws, secrets
 from baton.bootstrap import Services
 from baton.data.once import DynamoOnceTable, Once, RemainingTime
 from baton.journeys.catalog import Catalog, load_catalog
@@ -13,6 +13,7 @@ from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.inventory import Inventory
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import IDEMPOTENCY_KEEP, ONCE_PREFIX, EventService
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.waits.wiring import wait_service
 
 
@@ -41,10 +42,12 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         contacts=s.contacts,
         timeline=s.timeline,
         runs=DynamoRunRepository(s.settings.runs_table),
+        subjects=DynamoSubjectRepository(s.settings.subjects_table),
         executions=StepFunctionsExecutions(),
         clock=s.clock,
         state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
         once=once,
+        naming_key=lambda: secrets.execution_name_key(s.settings),
         waits=wait_service(s),  # issue 4 (K3)
     )
 

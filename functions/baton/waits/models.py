@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict
 
 from baton.clock import Timestamp
 
@@ -39,12 +39,10 @@ def wait_sort_key(event_type: str, execution_name: str, step: str) -> str:
     return f"{event_type}#{execution_name}#{step}"
 
 
-def received(event_type: str, data: dict[str, JsonValue], idempotency_key: str) -> dict[str, Any]:
-    """The step result a resumed execution gets at `$.steps.<id>` (PLAN4 decision 2)."""
-    return {
-        "event_received": True,
-        "event": {"type": event_type, "data": data, "idempotency_key": idempotency_key},
-    }
+def received(event_type: str) -> dict[str, Any]:
+    """The step result a resumed execution gets at `$.steps.<id>`: the event's type only. Its data
+    and the caller's key may be personal, and the execution's history outlives erasure."""
+    return {"event_received": True, "event": {"type": event_type}}
 
 
 # What the timeout path stores at `$.steps.<id>`.

@@ -4,7 +4,7 @@
   `wait.started`; the callback task then parks (TimeoutSeconds = the step's timeout, R-REL-3).
 - `resume`: `EventService.record` hands every event over; each of the contact's waiters for
   that event type is claimed with a conditional delete, then answered with SendTaskSuccess
-  (`{"event_received": true, "event": {...}}`) and `wait.event_received` is recorded. The same
+  (`{"event_received": true, "event": {"type"}}`) and `wait.event_received` is recorded. The same
   event twice resumes nothing the second time: the waiter is gone (and the idempotency key has
   already deduplicated the call). Only events arriving after the wait started count.
 - `timed_out`: the state machine's timeout path (Catch States.Timeout -> the `wait_timed_out`
@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Final, Protocol
-
-from pydantic import JsonValue
 
 from baton.clock import Clock, to_iso
 from baton.waits.models import Waiter, received, wait_sort_key
@@ -84,12 +82,10 @@ class WaitService:
         )
         return waiter
 
-    def resume(
-        self, contact_id: str, event_type: str, data: dict[str, JsonValue], idempotency_key: str
-    ) -> list[Waiter]:
+    def resume(self, contact_id: str, event_type: str, idempotency_key: str) -> list[Waiter]:
         """Resume every execution of the contact waiting for `event_type`; the waiters resumed."""
         resumed: list[Waiter] = []
-        output = received(event_type, data, idempotency_key)
+        output = received(event_type)
         for waiter in self._repository.of_event(contact_id, event_type):
             if not self._repository.claim(waiter):
                 continue  # another delivery of this event (or the timeout path) took it

@@ -1,0 +1,115 @@
+"""Whom a journey execution is about, kept outside Step Functions (R-GDPR-5).
+
+An execution's input, state and history cannot be erased, so they carry only the execution's
+name (a keyed hash, `baton.triggers.naming`) and the event type. The contact id and the trigger
+event's data live in the subjects table under that name; the journey tasks read them from there,
+and erasure deletes them, after which an old execution's history names nobody.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from baton import aws
+from baton.data.items import delete_keys, from_item, query_items, to_item, to_value
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
+
+CONTACT_INDEX = "by_contact"
+
+
+class Subject(BaseModel):
+    """One execution's personal part: the contact and the data of the event that started it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_name: str
+    contact_id: str
+    journey: str
+    event_type: str
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class SubjectRepository(ABC):
+    @abstractmethod
+    def add(self, subject: Subject) -> None:
+        """Store the subject of a new execution; one already stored under the name is kept (a
+        repeated start of the same run must not change what the running execution reads)."""
+
+    @abstractmethod
+    def get(self, execution_name: str) -> Subject | None:
+        """The execution's subject, read strongly consistent; None once the contact is erased."""
+
+    @abstractmethod
+    def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
+        """Forget every execution of the contact (erasure): those the index finds and those named
+        (the contact's runs, found even before the index has caught up). Returns how many."""
+
+
+class DynamoSubjectRepository(SubjectRepository):
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client: DynamoDBClient = client or aws.client("dynamodb")
+
+    def add(self, subject: Subject) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(subject.model_dump(mode="json")),
+                ConditionExpression="attribute_not_exists(execution_name)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def get(self, execution_name: str) -> Subject | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"execution_name": to_value(execution_name)},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return Subject.model_validate(from_item(item)) if item else None
+
+    def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "IndexName": CONTACT_INDEX,
+            "KeyConditionExpression": "contact_id = :c",
+            "ExpressionAttributeValues": {":c": to_value(contact_id)},
+            "ProjectionExpression": "execution_name",
+        }
+        names = {str(from_item(item)["execution_name"]) for item in query_items(self._client, request)}
+        names.update(name for name in execution_names if self._belongs(name, contact_id))
+        delete_keys(self._client, self._table, [{"execution_name": to_value(name)} for name in sorted(names)])
+        return len(names)
+
+    def _belongs(self, execution_name: str, contact_id: str) -> bool:
+        subject = self.get(execution_name)
+        return subject is not None and subject.contact_id == contact_id
+
+
+class InMemorySubjectRepository(SubjectRepository):
+    """For unit tests and previews."""
+
+    def __init__(self) -> None:
+        self.subjects: dict[str, Subject] = {}
+
+    def add(self, subject: Subject) -> None:
+        self.subjects.setdefault(subject.execution_name, subject)
+
+    def get(self, execution_name: str) -> Subject | None:
+        return self.subjects.get(execution_name)
+
+    def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
+        names = [name for name, subject in self.subjects.items() if subject.contact_id == contact_id]
+        for name in names:
+            del self.subjects[name]
+        return len(names)
