@@ -15,10 +15,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.config import default_user_config
 
 import baton.aws
 import baton.secrets
-from baton.clock import FixedClock
+from baton import bootstrap
+from baton.clock import FixedClock, SystemClock, process_clock, use_clock
 from baton.consent.repository import DynamoConsentRepository
 from baton.consent.service import ConsentService
 from baton.contacts.repository import DynamoContactRepository
@@ -29,8 +31,9 @@ from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
+from infra.local.clock import VirtualClock
+from tests.integration.journeys import REGION, JourneysOnMoto
 
-REGION = "us-east-1"
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -126,3 +129,24 @@ def contacts(
     clock: FixedClock,
 ) -> ContactService:
     return ContactService(DynamoContactRepository(aws.contacts_table), consent, timeline, suppression, clock)
+
+
+@pytest.fixture
+def journeys_on_moto(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[JourneysOnMoto]:
+    """Journeys to `deploy` into moto's executing Step Functions, run by the local stack's
+    scheduler (see tests/integration/journeys.py). The virtual clock starts at START and is
+    Baton's process clock until the test ends: services built from now on read it."""
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+    # Lambda without Docker: the backend whose invoke the local stack runs in this process.
+    monkeypatch.setitem(default_user_config, "lambda", {"use_docker": False})
+    previous = process_clock()
+    clock = VirtualClock(START)
+    use_clock(clock)
+    bootstrap.reset()
+    journeys = JourneysOnMoto(clock)
+    try:
+        yield journeys
+    finally:
+        journeys.close()
+        use_clock(None if isinstance(previous, SystemClock) else previous)
+        bootstrap.reset()
