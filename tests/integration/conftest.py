@@ -3,6 +3,7 @@
 `aws` creates every table in `baton.data.tables.ALL_TABLES` (names from Settings) and the two
 secrets, points the BATON_* env vars at them and drops every cached client, setting and
 secret. The service fixtures wire the data plane the way a Lambda does, on a fixed clock.
+`journeys_on_moto` runs compiled journeys in moto's Step Functions on a virtual clock.
 """
 
 from __future__ import annotations

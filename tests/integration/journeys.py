@@ -65,6 +65,8 @@ class JourneysOnMoto:
         self._step: Handler | None = None
 
     def deploy(self, catalog_dir: Path, step: Handler) -> None:
+        """Create the catalog's state machines, compiled as the CDK app compiles them, and run
+        them on this scheduler with `step` as their JourneyStepFunction."""
         # Imported here: moto's ASL interpreter takes seconds to import.
         from infra.local.stepfunctions import LocalStepFunctions
 
