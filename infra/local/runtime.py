@@ -23,7 +23,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -48,6 +49,18 @@ _INVOKING: Final = threading.local()
 def invoking() -> bool:
     """True on a thread that is running a handler."""
     return bool(getattr(_INVOKING, "depth", 0))
+
+
+@contextmanager
+def running_handler() -> Iterator[None]:
+    """Marks this thread as running a handler while the block runs (see `invoking`): what runs a
+    handler outside `LambdaRuntime` (a test's stand-in for a function) must say so too, or the
+    handler's own Step Functions calls would wait for the execution that is calling it."""
+    _INVOKING.depth = getattr(_INVOKING, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _INVOKING.depth -= 1
 
 
 @dataclass
@@ -156,9 +169,9 @@ class LambdaRuntime:
                 timeout_s=function.timeout_s,
             )
             started = time.monotonic()
-            _INVOKING.depth = getattr(_INVOKING, "depth", 0) + 1
             try:
-                result = handler(payload, context)
+                with running_handler():
+                    result = handler(payload, context)
             except Exception as exc:
                 log.exception("%s (%s) raised", function.logical_id, function.handler)
                 raise InvocationError(
@@ -173,7 +186,6 @@ class LambdaRuntime:
                     ),
                 ) from exc
             finally:
-                _INVOKING.depth -= 1
                 elapsed = time.monotonic() - started
                 if elapsed > function.timeout_s:
                     log.warning(

@@ -3,6 +3,7 @@
 `aws` creates every table in `baton.data.tables.ALL_TABLES` (names from Settings) and the two
 secrets, points the BATON_* env vars at them and drops every cached client, setting and
 secret. The service fixtures wire the data plane the way a Lambda does, on a fixed clock.
+`journeys_on_moto` runs compiled journeys in moto's Step Functions on a virtual clock.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.config import default_user_config
 
 import baton.aws
 import baton.secrets
-from baton.clock import FixedClock
+from baton import bootstrap
+from baton.clock import FixedClock, SystemClock, process_clock, use_clock
 from baton.consent.repository import DynamoConsentRepository
 from baton.consent.service import ConsentService
 from baton.contacts.repository import DynamoContactRepository
@@ -30,8 +33,9 @@ from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
+from infra.local.clock import VirtualClock
+from tests.integration.journeys import REGION, JourneysOnMoto
 
-REGION = "us-east-1"
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -140,3 +144,24 @@ def marketing_email(to: str, topic: str = "news") -> OutboundMessage:
         topic=topic,
         unsubscribe_url=unsubscribe,
     )
+
+
+@pytest.fixture
+def journeys_on_moto(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[JourneysOnMoto]:
+    """Journeys to `deploy` into moto's executing Step Functions, run by the local stack's
+    scheduler (see tests/integration/journeys.py). The virtual clock starts at START and is
+    Baton's process clock until the test ends: services built from now on read it."""
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+    # Lambda without Docker: the backend whose invoke the local stack runs in this process.
+    monkeypatch.setitem(default_user_config, "lambda", {"use_docker": False})
+    previous = process_clock()
+    clock = VirtualClock(START)
+    use_clock(clock)
+    bootstrap.reset()
+    journeys = JourneysOnMoto(clock)
+    try:
+        yield journeys
+    finally:
+        journeys.close()
+        use_clock(None if isinstance(previous, SystemClock) else previous)
+        bootstrap.reset()

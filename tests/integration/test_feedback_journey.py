@@ -1,37 +1,28 @@
 """`confirm_delivery` on the embedded AWS (issue 4, K4): moto's executing Step Functions runs
 the compiled step, whose tasks call the real JourneyStepFunction handler; receipts go through
 the real FeedbackFunction handler, and SendTaskSuccess resumes the execution. An SMS whose
-receipt says failed fails over to email; an email whose delivery is confirmed ends the step."""
+receipt says failed fails over to email; an email whose delivery is confirmed ends the step.
+The executions run under the local stack's scheduler: each call below returns once they have
+moved on, and a receipt deadline passes only when the test moves the virtual clock past it."""
 
 from __future__ import annotations
 
 import copy
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.awslambda.models import LambdaBackend
-from moto.core.config import default_user_config
 from moto.sns.models import sns_backends
 
 from baton import bootstrap
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
-from baton.journeys.catalog import load_catalog
-from baton.settings import Settings
 from baton.triggers import wiring
-from baton.triggers.subjects import DynamoSubjectRepository
-from infra.journeys.compiler import render_definition
-from infra.local.runtime import LambdaContext
-from tests.integration.conftest import REGION
-from tests.subjects import subject_of
+from tests.integration.journeys import ACCOUNT, REGION, JourneysOnMoto, lambda_context
 
-ACCOUNT = "123456789012"  # moto's default account
-STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 PHONE = "+14155550100"
 HEADER = """\
@@ -51,7 +42,7 @@ journey: quick
 {HEADER}trigger: {{event: order.shipped}}
 steps:
   - id: tell
-    send: {{template: notice, channels: [sms], confirm_delivery: 2s}}
+    send: {{template: notice, channels: [sms], confirm_delivery: 30m}}
 """
 TEMPLATE = f"""\
 template: notice
@@ -62,76 +53,34 @@ template: notice
 """
 
 
-def _context(name: str) -> Any:
-    return LambdaContext(
-        function_name=name,
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        memory_limit_in_mb=512,
-        aws_request_id="req-1",
-        timeout_s=15,
-    )
-
-
-def _wait_for(check: Callable[[], Any], timeout_s: float = 10) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
-
-
 @pytest.fixture
-def sfn(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def journeys(
+    journeys_on_moto: JourneysOnMoto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[JourneysOnMoto]:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "notice.yaml").write_text(TEMPLATE, encoding="utf-8")
     for name, text in {"notice.yaml": NOTICE, "quick.yaml": QUICK}.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-
-    def invoke(
-        backend: LambdaBackend, name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        try:
-            answer = journey_step.handler(json.loads(body), _context("Baton-JourneyStepFunction"))
-        except Exception as exc:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            answer = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-        return json.dumps(answer).encode()
-
-    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
     monkeypatch.setenv("BATON_JOURNEYS_DIR", str(tmp_path))
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     bootstrap.reset()
     wiring.catalog.cache_clear()
-    client = boto3.client("stepfunctions", region_name=REGION)
-    for journey_id, journey in load_catalog(tmp_path).journeys.items():
-        client.create_state_machine(
-            name=f"Baton-{journey_id}",
-            definition=json.dumps(render_definition(journey, function_arn=STEP_FUNCTION_ARN)),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/Baton-{journey_id}",
-        )
+    journeys_on_moto.deploy(tmp_path, journey_step.handler)
     bootstrap.services().contacts.upsert("ana", ContactInput(email="ana@example.com", phone=PHONE))
-    yield client
-    for machine in client.list_state_machines()["stateMachines"]:  # end the callback waits' threads
-        for execution in client.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
-            if execution["status"] == "RUNNING":
-                client.stop_execution(executionArn=execution["executionArn"])
+    yield journeys_on_moto
     bootstrap.reset()
     wiring.catalog.cache_clear()
 
 
-def _start(sfn: Any, journey: str, name: str) -> str:
-    subjects = DynamoSubjectRepository(bootstrap.services().settings.subjects_table)
-    subjects.add(subject_of(name, "ana", journey, "order.shipped"))
-    arn: str = sfn.start_execution(
-        stateMachineArn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-{journey}",
-        name=name,
-        input=json.dumps({"event": {"type": "order.shipped"}, "steps": {}}),
-    )["executionArn"]
-    return arn
+def _start(journeys: JourneysOnMoto, journey: str, name: str) -> str:
+    """Start the journey for Ana; it has sent and waits for the receipt when this returns."""
+    return journeys.start(journey, name, contact_id="ana", event_type="order.shipped")
+
+
+def _steps_entered(journeys: JourneysOnMoto, arn: str) -> list[str]:
+    """The states entered, but the pass counters (their own tests are the compiler's)."""
+    return [name for name in journeys.entered(arn) if not name.startswith("Count pass")]
 
 
 def _waiter(channel: str) -> str | None:
@@ -150,36 +99,25 @@ def _receive(name: str, message_id: str) -> dict[str, Any]:
         event["detail"]["mail"]["messageId"] = message_id
     else:
         event["detail"]["messageId"] = message_id
-    result: dict[str, Any] = feedback.handler(event, _context("Baton-FeedbackFunction"))
+    result: dict[str, Any] = feedback.handler(event, lambda_context("Baton-FeedbackFunction"))
     return result
 
 
-def _entered(sfn: Any, arn: str) -> list[str]:
-    history = sfn.get_execution_history(executionArn=arn)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
-
-
-def _done(sfn: Any, arn: str, timeout_s: float = 10) -> dict[str, Any]:
-    def finished() -> dict[str, Any] | None:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        return described if described["status"] != "RUNNING" else None
-
-    result: dict[str, Any] = _wait_for(finished, timeout_s)
-    return result
-
-
-def test_a_failed_sms_receipt_fails_over_to_email_whose_delivery_ends_the_step(sfn: Any) -> None:
-    arn = _start(sfn, "notice", "notice-1")
-    sms_id = _wait_for(lambda: _waiter("sms"))
+def test_a_failed_sms_receipt_fails_over_to_email_whose_delivery_ends_the_step(
+    journeys: JourneysOnMoto,
+) -> None:
+    arn = _start(journeys, "notice", "notice-1")
+    sms_id = _waiter("sms")
+    assert sms_id is not None
     assert PHONE in [number for number, _ in sns_backends[ACCOUNT][REGION].sms_messages.values()]
 
     _receive("eum_sms_failed.json", sms_id)
-    email_id = _wait_for(lambda: _waiter("email"))
+    email_id = _waiter("email")
+    assert email_id is not None
     _receive("ses_delivery.json", email_id)
 
-    described = _done(sfn, arn)
-    assert described["status"] == "SUCCEEDED"
-    assert _entered(sfn, arn)[:9] == [
+    assert journeys.status(arn) == "SUCCEEDED"
+    assert _steps_entered(journeys, arn)[:9] == [
         "Send tell by sms",
         "tell by sms sent?",
         "Await receipt tell by sms",
@@ -200,15 +138,21 @@ def test_a_failed_sms_receipt_fails_over_to_email_whose_delivery_ends_the_step(s
     ]
 
 
-def test_no_receipt_in_time_ends_the_step_failed_with_the_timeout_on_the_timeline(sfn: Any) -> None:
-    # given a 2 s confirm_delivery (moto runs callback timeouts on real time) and no receipt
-    arn = _start(sfn, "quick", "quick-1")
-    sms_id = _wait_for(lambda: _waiter("sms"))
+def test_no_receipt_in_time_ends_the_step_failed_with_the_timeout_on_the_timeline(
+    journeys: JourneysOnMoto,
+) -> None:
+    # given a 30 min confirm_delivery and no receipt
+    arn = _start(journeys, "quick", "quick-1")
+    sms_id = _waiter("sms")
+    assert sms_id is not None
+    journeys.advance("29m")
+    assert journeys.status(arn) == "RUNNING"
 
-    described = _done(sfn, arn, timeout_s=15)
+    # when the 30 minutes are up
+    journeys.advance("1m")
 
-    assert described["status"] == "FAILED"
-    assert _entered(sfn, arn) == [
+    assert journeys.status(arn) == "FAILED"
+    assert _steps_entered(journeys, arn) == [
         "Send tell by sms",
         "tell by sms sent?",
         "Await receipt tell by sms",

@@ -1,11 +1,12 @@
 """Hand-offs on the embedded AWS: moto's executing Step Functions runs a compiled handoff
 journey whose tasks call the real JourneyStepFunction handler; the task is completed through
-the private API, and SendTaskSuccess (the real Step Functions client) resumes the execution."""
+the private API, and SendTaskSuccess (the real Step Functions client) resumes the execution.
+The executions run under the local stack's scheduler: each call below returns once they have
+moved on, and an SLA runs out only when the test moves the virtual clock past it."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_string
@@ -15,8 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.awslambda.models import LambdaBackend
-from moto.core.config import default_user_config
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
@@ -25,17 +24,10 @@ from baton.contacts.models import ContactInput
 from baton.handlers import journey_step, private_api
 from baton.handoffs.models import TaskStatus
 from baton.handoffs.repository import DynamoTaskRepository
-from baton.journeys.catalog import load_catalog
 from baton.settings import Settings
 from baton.triggers import wiring
-from baton.triggers.subjects import DynamoSubjectRepository
-from infra.journeys.compiler import render_definition
-from infra.local.runtime import LambdaContext
-from tests.integration.conftest import REGION
-from tests.subjects import subject_of
+from tests.integration.journeys import ACCOUNT, REGION, JourneysOnMoto, lambda_context
 
-ACCOUNT = "123456789012"  # moto's default account
-STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
 HEADER = """\
 owner: cx@example.com
 purpose: transactional
@@ -60,33 +52,23 @@ journey: quick
 {HEADER}trigger: {{event: callback.requested}}
 steps:
   - id: call-back
-    handoff: {{queue: account-managers, sla: 2s, on_timeout: end}}
+    handoff: {{queue: account-managers, sla: 4h, on_timeout: end}}
 """
 
 
 @dataclass
 class World:
     settings: Settings
-    sfn: Any
+    journeys: JourneysOnMoto
     topic_arn: str
 
-    def start(self, journey: str, name: str) -> str:
-        DynamoSubjectRepository(self.settings.subjects_table).add(subject_of(name, "ana", journey, "x"))
-        arn: str = self.sfn.start_execution(
-            stateMachineArn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-{journey}",
-            name=name,
-            input=json.dumps({"event": {"type": "x"}, "steps": {}}),
-        )["executionArn"]
-        return arn
+    @property
+    def sfn(self) -> Any:
+        return self.journeys.sfn
 
-    def wait_for(self, check: Any, timeout_s: float = 10) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.02)
-        raise AssertionError("timed out waiting")
+    def start(self, journey: str, name: str) -> str:
+        """Start the journey for Ana; it has handed off (or ended) when this returns."""
+        return self.journeys.start(journey, name, contact_id="ana", event_type="x")
 
     def open_tasks(self, queue: str) -> list[dict[str, Any]]:
         response = _api("GET", "/v1/tasks", query={"queue": queue})
@@ -94,13 +76,9 @@ class World:
         items: list[dict[str, Any]] = json.loads(response["body"])["items"]
         return items
 
-    def done(self, arn: str, timeout_s: float = 10) -> dict[str, Any]:
-        def finished() -> dict[str, Any] | None:
-            described: dict[str, Any] = self.sfn.describe_execution(executionArn=arn)
-            return described if described["status"] != "RUNNING" else None
-
-        result: dict[str, Any] = self.wait_for(finished, timeout_s)
-        return result
+    def described(self, arn: str) -> dict[str, Any]:
+        described: dict[str, Any] = self.sfn.describe_execution(executionArn=arn)
+        return described
 
 
 def _api(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> dict[str, Any]:
@@ -114,37 +92,16 @@ def _api(method: str, path: str, body: Any = None, query: dict[str, str] | None 
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
     }
     event["requestContext"] = dict(event.get("requestContext") or {}) | {"httpMethod": method, "path": path}
-    result: dict[str, Any] = private_api.handler(event, _context("Baton-PrivateApiFunction"))
+    result: dict[str, Any] = private_api.handler(event, lambda_context("Baton-PrivateApiFunction"))
     return result
 
 
-def _context(name: str) -> Any:
-    return LambdaContext(
-        function_name=name,
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        memory_limit_in_mb=512,
-        aws_request_id="req-1",
-        timeout_s=15,
-    )
-
-
 @pytest.fixture
-def world(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(
+    journeys_on_moto: JourneysOnMoto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
     for name, text in {"support.yaml": SUPPORT, "quick.yaml": QUICK}.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-
-    def invoke(
-        backend: LambdaBackend, name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        try:
-            answer = journey_step.handler(json.loads(body), _context("Baton-JourneyStepFunction"))
-        except Exception as exc:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            answer = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-        return json.dumps(answer).encode()
-
-    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     sns = boto3.client("sns", region_name=REGION)
     topic_arn = sns.create_topic(Name="baton-support-agents")["TopicArn"]
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
@@ -154,21 +111,10 @@ def world(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     bootstrap.reset()
     wiring.catalog.cache_clear()
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    for journey_id, journey in load_catalog(tmp_path).journeys.items():
-        sfn.create_state_machine(
-            name=f"Baton-{journey_id}",
-            definition=json.dumps(render_definition(journey, function_arn=STEP_FUNCTION_ARN)),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/Baton-{journey_id}",
-        )
+    journeys_on_moto.deploy(tmp_path, journey_step.handler)
     services = bootstrap.services()
     services.contacts.upsert("ana", ContactInput(email="ana@example.com", first_name="Ana"))
-    world_ = World(services.settings, sfn, topic_arn)
-    yield world_
-    for machine in sfn.list_state_machines()["stateMachines"]:  # end the callback waits' threads
-        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
-            if execution["status"] == "RUNNING":
-                sfn.stop_execution(executionArn=execution["executionArn"])
+    yield World(services.settings, journeys_on_moto, topic_arn)
     bootstrap.reset()
     wiring.catalog.cache_clear()
 
@@ -180,7 +126,7 @@ def _kinds(contact_id: str = "ana") -> list[str]:
 def test_a_completed_task_passes_the_baton_and_the_branch_reads_its_outcome(world: World) -> None:
     # given a support journey waiting on its agents
     arn = world.start("support", "support-1")
-    (task,) = world.wait_for(lambda: world.open_tasks("support-agents"))
+    (task,) = world.open_tasks("support-agents")
     assert task["text"].startswith("A support request the agents answer")
     assert world.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
@@ -190,7 +136,7 @@ def test_a_completed_task_passes_the_baton_and_the_branch_reads_its_outcome(worl
     # then the execution resumes with the step result, the branch matches, the journey completes
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["status"] == "completed"
-    described = world.done(arn)
+    described = world.described(arn)
     assert described["status"] == "SUCCEEDED"
     history = world.sfn.get_execution_history(executionArn=arn)["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
@@ -208,7 +154,7 @@ def test_a_completed_task_passes_the_baton_and_the_branch_reads_its_outcome(worl
 
 def test_the_queue_hears_of_the_task_on_its_topic_and_by_email(world: World) -> None:
     world.start("support", "support-2")
-    (task,) = world.wait_for(lambda: world.open_tasks("support-agents"))
+    (task,) = world.open_tasks("support-agents")
 
     published = [
         json.loads(sent[1])
@@ -229,9 +175,9 @@ def test_the_queue_hears_of_the_task_on_its_topic_and_by_email(world: World) -> 
 
 def test_completing_twice_is_409_and_the_journey_heard_once(world: World) -> None:
     arn = world.start("support", "support-3")
-    (task,) = world.wait_for(lambda: world.open_tasks("support-agents"))
+    (task,) = world.open_tasks("support-agents")
     _api("POST", f"/v1/tasks/{task['task_id']}/complete", {"outcome": "resolved"})
-    world.done(arn)
+    assert world.described(arn)["status"] == "SUCCEEDED"
 
     again = _api("POST", f"/v1/tasks/{task['task_id']}/complete", {"outcome": "resolved"})
 
@@ -243,12 +189,15 @@ def test_completing_twice_is_409_and_the_journey_heard_once(world: World) -> Non
 def test_nobody_in_time_ends_the_journey_handoff_timed_out_and_completing_then_says_expired(
     world: World,
 ) -> None:
-    # given a 2 s SLA (moto runs callback timeouts on real time)
+    # given a task with a 4 h SLA
     arn = world.start("quick", "quick-1")
-    (task,) = world.wait_for(lambda: world.open_tasks("account-managers"))
+    (task,) = world.open_tasks("account-managers")
+    world.journeys.advance("239m")
+    assert world.described(arn)["status"] == "RUNNING"
 
     # when nobody completes it in time
-    described = world.done(arn, timeout_s=15)
+    world.journeys.advance("1m")
+    described = world.described(arn)
 
     # then the journey ends (succeeded, outcome handoff_timed_out) and the task is expired
     assert described["status"] == "SUCCEEDED"

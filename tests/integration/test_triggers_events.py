@@ -1,10 +1,11 @@
 """POST /v1/events on moto: journeys start by deterministic name, a repeated key starts nothing,
-exit_on stops running executions; the compiled definitions run in moto's Step Functions."""
+exit_on stops running executions; the compiled definitions run in moto's Step Functions, under
+the local stack's scheduler (an event's executions have run until they wait or end when the
+call that started them returns)."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,34 +13,26 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.awslambda.models import LambdaBackend
-from moto.core.config import default_user_config
 
 import baton.aws
 from baton import bootstrap
 from baton import secrets as baton_secrets
 from baton.contacts.models import ContactInput
 from baton.handlers import private_api
-from baton.journeys.catalog import load_catalog
 from baton.settings import Settings
 from baton.triggers import wiring
 from baton.triggers.models import EventIn, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import EventService
-from infra.journeys.compiler import render_definition
-from infra.local.runtime import LambdaContext
-from tests.integration.conftest import REGION
+from infra.local.exceptions import InvocationError
+from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
 
 
 def _name(journey_id: str, contact_id: str, key: str) -> str:
     """The execution name Baton gives this start (keyed with the stack's secret)."""
     return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
 
-
-ACCOUNT = "123456789012"
-STATE_MACHINE_PREFIX = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-"
-STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
 
 _TEMPLATE = """\
 template: {id}
@@ -117,7 +110,12 @@ class FakeJourneyStep:
         self.calls.append(payload)
         queue = self.script.get(payload.get("step") or payload["action"], [])
         if queue:
-            return queue.pop(0)
+            scripted = queue.pop(0)
+            if "errorType" in scripted:
+                raise InvocationError(
+                    "scripted", error_type=scripted["errorType"], error_message=scripted["errorMessage"]
+                )
+            return scripted
         return dict(SENT) if payload["action"] == "send" else {}
 
     def actions(self, execution_arn: str) -> list[tuple[str, str | None]]:
@@ -127,87 +125,51 @@ class FakeJourneyStep:
 @dataclass
 class Journeys:
     settings: Settings
-    sfn: Any
+    machines: JourneysOnMoto
     step: FakeJourneyStep
     service: Callable[[], EventService]
 
-    def wait_until_done(self, execution_arn: str, timeout_s: float = 10) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING" or time.monotonic() > deadline:
-                return described
-            time.sleep(0.02)
+    @property
+    def sfn(self) -> Any:
+        return self.machines.sfn
 
-    def wait_until_started(self, execution_arn: str, timeout_s: float = 10) -> None:
-        """Until moto's worker has parsed the definition and entered the first state (stopping
-        an execution before that fails inside moto)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            history = self.sfn.get_execution_history(executionArn=execution_arn)["events"]
-            if any(e["type"].endswith("StateEntered") for e in history):
-                return
-            time.sleep(0.02)
+    def described(self, execution_arn: str) -> dict[str, Any]:
+        described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+        return described
 
     def executions(self, journey_id: str) -> list[dict[str, Any]]:
-        arn = f"{STATE_MACHINE_PREFIX}{journey_id}"
-        listed: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=arn)["executions"]
-        return listed
+        return self.machines.executions(journey_id)
 
 
 @pytest.fixture
-def journeys(aws: Settings, catalog_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Journeys]:
+def journeys(
+    journeys_on_moto: JourneysOnMoto, catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Journeys]:
     """Moto's executing Step Functions with the catalog's compiled state machines; their tasks
     call a fake JourneyStepFunction; the env a deployed private API function would have."""
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     step = FakeJourneyStep()
-
-    def invoke(
-        backend: LambdaBackend, name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        answer = step.answer(json.loads(body))
-        if "errorType" in answer:
-            response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps(answer).encode()
-
-    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     monkeypatch.setenv("BATON_JOURNEYS_DIR", str(catalog_dir))
     monkeypatch.setenv("BATON_STATE_MACHINE_ARN_PREFIX", STATE_MACHINE_PREFIX)
     bootstrap.reset()
     wiring.catalog.cache_clear()
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    for journey_id, journey in load_catalog(catalog_dir).journeys.items():
-        sfn.create_state_machine(
-            name=f"Baton-{journey_id}",
-            definition=json.dumps(render_definition(journey, function_arn=STEP_FUNCTION_ARN)),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/Baton-{journey_id}",
-        )
+    journeys_on_moto.deploy(catalog_dir, lambda event, context: step.answer(event))
     services = bootstrap.services()
     for contact_id in ("ana", "bo"):
         services.contacts.upsert(
             contact_id, ContactInput(email=f"{contact_id}@example.com", first_name=contact_id)
         )
-    journeys_ = Journeys(
-        services.settings, sfn, step, lambda: wiring.event_service(bootstrap.services(), _context())
+    yield Journeys(
+        services.settings,
+        journeys_on_moto,
+        step,
+        lambda: wiring.event_service(bootstrap.services(), _context()),
     )
-    yield journeys_
-    for machine in sfn.list_state_machines()["stateMachines"]:  # end the waits' worker threads
-        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
-            if execution["status"] == "RUNNING":
-                journeys_.wait_until_started(execution["executionArn"])
-                sfn.stop_execution(executionArn=execution["executionArn"])
     bootstrap.reset()
     wiring.catalog.cache_clear()
 
 
 def _context() -> Any:
-    return LambdaContext(
-        function_name="Baton-PrivateApiFunction",
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-PrivateApiFunction",
-        memory_limit_in_mb=512,
-        aws_request_id="req-1",
-        timeout_s=15,
-    )
+    return lambda_context("Baton-PrivateApiFunction")
 
 
 def _event(contact_id: str = "ana", type_: str = "contact.confirmed", key: str = "signup-1") -> EventIn:
@@ -286,18 +248,12 @@ def test_an_exit_on_event_stops_the_contacts_running_executions_and_records_it(j
     # given Ana and Bo both waiting in `welcome`
     journeys.service().record(_event("ana"))
     journeys.service().record(_event("bo"))
-    for execution in journeys.executions("welcome"):
-        journeys.wait_until_started(execution["executionArn"])
 
     # when Ana leaves (welcome's exit_on)
     answer = journeys.service().record(_event("ana", "contact.left", "left-1"))
 
     # then Ana's welcome run is stopped and the timeline says so; Bo's and welcome-tips run on
     assert answer.journeys_started == []
-    stopped = f"{STATE_MACHINE_PREFIX.replace('stateMachine', 'execution')}welcome:" + _name(
-        "welcome", "ana", "signup-1"
-    )
-    journeys.wait_until_done(stopped)
     statuses = {
         e["name"]: e["status"]
         for journey_id in ("welcome", "welcome-tips")
@@ -325,7 +281,7 @@ def test_an_exit_on_event_leaves_finished_runs_alone(journeys: Journeys) -> None
     # given an order journey that has already sent and finished
     journeys.service().record(_event("ana", "order.paid", "order-7"))
     (execution,) = journeys.executions("order-thanks")
-    assert journeys.wait_until_done(execution["executionArn"])["status"] == "SUCCEEDED"
+    assert journeys.described(execution["executionArn"])["status"] == "SUCCEEDED"
 
     # when the order is refunded (its exit_on)
     journeys.service().record(_event("ana", "order.refunded", "refund-7"))
@@ -341,7 +297,7 @@ def test_the_compiled_definition_sends_then_finishes_in_moto(journeys: Journeys)
     (execution,) = journeys.executions("order-thanks")
     arn = execution["executionArn"]
 
-    described = journeys.wait_until_done(arn)
+    described = journeys.described(arn)
 
     assert described["status"] == "SUCCEEDED"
     assert journeys.step.actions(arn) == [("send", "thanks"), ("finish", None)]
@@ -351,6 +307,7 @@ def test_the_compiled_definition_sends_then_finishes_in_moto(journeys: Journeys)
         "journey": "order-thanks",
         "step": "thanks",
         "execution": arn,
+        "pass": 1,
         "steps": {},
     }
     # the send's answer is under its step id when the journey finishes
@@ -363,15 +320,21 @@ def test_a_message_sent_at_once_costs_two_state_transitions_in_the_execution_his
     # given a one-send journey whose message goes out at once
     journeys.service().record(_event("ana", "order.paid", "order-7"))
     (execution,) = journeys.executions("order-thanks")
-    journeys.wait_until_done(execution["executionArn"])
 
     # when its history is read
     events = journeys.sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     invocations = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
 
-    # then the send is two transitions (task, choice) and the whole run four, with two invocations
-    assert entered == ["Send thanks", "thanks outcome", "Finish journey", "Journey completed"]
+    # then the send is two transitions (task, choice) after its pass count, with two invocations
+    assert entered == [
+        "Count passes",
+        "Count pass thanks",
+        "Send thanks",
+        "thanks outcome",
+        "Finish journey",
+        "Journey completed",
+    ]
     assert entered.index("Finish journey") - entered.index("Send thanks") == 2
     assert len(invocations) == 2
 
@@ -390,7 +353,7 @@ def test_a_held_send_waits_until_its_time_then_asks_again(journeys: Journeys) ->
     journeys.service().record(_event("ana", "order.paid", "order-7"))
     (execution,) = journeys.executions("order-thanks")
 
-    described = journeys.wait_until_done(execution["executionArn"])
+    described = journeys.described(execution["executionArn"])
 
     assert described["status"] == "SUCCEEDED"
     assert journeys.step.actions(execution["executionArn"]) == [
@@ -407,7 +370,7 @@ def test_a_skipped_send_ends_the_run_without_finishing(journeys: Journeys) -> No
     journeys.service().record(_event("ana", "order.paid", "order-7"))
     (execution,) = journeys.executions("order-thanks")
 
-    described = journeys.wait_until_done(execution["executionArn"])
+    described = journeys.described(execution["executionArn"])
 
     assert described["status"] == "SUCCEEDED"
     assert journeys.step.actions(execution["executionArn"]) == [("send", "thanks")]
@@ -419,7 +382,7 @@ def test_an_unexpected_error_is_recorded_by_the_fail_task_and_fails_the_run(jour
     journeys.service().record(_event("ana", "order.paid", "order-7"))
     (execution,) = journeys.executions("order-thanks")
 
-    described = journeys.wait_until_done(execution["executionArn"])
+    described = journeys.described(execution["executionArn"])
 
     # then the fail task records it (with the error) and the run fails with that error
     assert described["status"] == "FAILED"

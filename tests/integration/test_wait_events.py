@@ -1,11 +1,12 @@
 """Waiting for events on moto (issue 4, K3): the waits table, EventService resuming a waiting
 execution once (SendTaskSuccess), a compiled wait in moto's executing Step Functions resumed by
-an event and one timing out, and the Baton bus handler starting a journey by deterministic name."""
+an event and one timing out, and the Baton bus handler starting a journey by deterministic name.
+The executions run under the local stack's scheduler: a call that starts or resumes one returns
+once it waits or ends."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,8 +16,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.awslambda.models import LambdaBackend
-from moto.core.config import default_user_config
 
 import baton.aws
 from baton import bootstrap
@@ -24,7 +23,6 @@ from baton import secrets as baton_secrets
 from baton.clock import FixedClock
 from baton.contacts.models import ContactInput
 from baton.handlers import bus_events
-from baton.journeys.catalog import load_catalog
 from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.triggers import wiring
@@ -35,9 +33,8 @@ from baton.waits.models import Waiter
 from baton.waits.repository import DynamoWaitRepository
 from baton.waits.service import WaitService
 from baton.waits.tokens import StepFunctionsTaskTokens
-from infra.journeys.compiler import render_definition
-from infra.local.runtime import LambdaContext
-from tests.integration.conftest import REGION, START
+from tests.integration.conftest import START
+from tests.integration.journeys import ACCOUNT, REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
 
 
 def _name(journey_id: str, contact_id: str, key: str) -> str:
@@ -45,9 +42,6 @@ def _name(journey_id: str, contact_id: str, key: str) -> str:
     return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
 
 
-ACCOUNT = "123456789012"
-STATE_MACHINE_PREFIX = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Baton-"
-STEP_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-JourneyStepFunction"
 BUS_EVENT = Path(__file__).resolve().parents[1] / "events" / "eventbridge_baton_event.json"
 
 _TEMPLATE = """\
@@ -111,13 +105,7 @@ def _waiter(
 
 
 def _context() -> Any:
-    return LambdaContext(
-        function_name="Baton-EventsFunction",
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Baton-EventsFunction",
-        memory_limit_in_mb=512,
-        aws_request_id="req-1",
-        timeout_s=15,
-    )
+    return lambda_context("Baton-EventsFunction")
 
 
 def _kinds(contact_id: str, kind: str) -> list[dict[str, Any]]:
@@ -296,56 +284,28 @@ class FakeStep:
 
 
 @pytest.fixture
-def machines(services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, FakeStep]]:
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+def machines(
+    services: bootstrap.Services, journeys_on_moto: JourneysOnMoto
+) -> tuple[JourneysOnMoto, FakeStep]:
     step = FakeStep(services)
-
-    def invoke(
-        backend: LambdaBackend, name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        return json.dumps(step.answer(json.loads(body))).encode()
-
-    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    for journey_id, journey in load_catalog(Path(services.settings.journeys_dir)).journeys.items():
-        sfn.create_state_machine(
-            name=f"Baton-{journey_id}",
-            definition=json.dumps(render_definition(journey, function_arn=STEP_FUNCTION_ARN)),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/Baton-{journey_id}",
-        )
-    yield sfn, step
-    for machine in sfn.list_state_machines()["stateMachines"]:
-        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
-            if execution["status"] == "RUNNING":
-                # moto fails to stop an execution whose worker has not entered its first state yet.
-                arn = execution["executionArn"]
-                _until(lambda arn=arn: len(sfn.get_execution_history(executionArn=arn)["events"]) > 1)
-                sfn.stop_execution(executionArn=arn)
-
-
-def _until(predicate: Any, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
+    journeys_on_moto.deploy(Path(services.settings.journeys_dir), lambda event, context: step.answer(event))
+    return journeys_on_moto, step
 
 
 def test_a_compiled_wait_is_resumed_by_the_event_and_branches_on_it(
-    services: bootstrap.Services, machines: tuple[Any, FakeStep]
+    services: bootstrap.Services, machines: tuple[JourneysOnMoto, FakeStep]
 ) -> None:
-    sfn, step = machines
-    events = wiring.event_service(services, _context())
+    journeys, step = machines
+    events = wiring.event_service(bootstrap.services(), _context())  # on the journeys' clock
     events.record(EventIn(contact_id="ana", type="ticket.closed", data={}, idempotency_key="ticket-1"))
     name = _name("survey", "ana", "ticket-1")
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:Baton-survey:{name}"
     waits = DynamoWaitRepository(services.settings.waits_table)
-    _until(lambda: len(waits.of_contact("ana")) == 1)
+    assert len(waits.of_contact("ana")) == 1
 
     events.record(EventIn(contact_id="ana", type="survey.answered", data={"score": 9}, idempotency_key="a-1"))
 
-    _until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
-    described = sfn.describe_execution(executionArn=arn)
+    described = journeys.sfn.describe_execution(executionArn=arn)
     assert described["status"] == "SUCCEEDED"
     actions = [(c["action"], c.get("step")) for c in step.calls if c["execution"] == arn]
     assert actions == [("await_event", "answered"), ("branch", "route"), ("finish", None)]
@@ -359,9 +319,9 @@ def test_a_compiled_wait_is_resumed_by_the_event_and_branches_on_it(
 
 
 def test_a_bus_event_starts_the_journey_by_its_deterministic_name(
-    services: bootstrap.Services, machines: tuple[Any, FakeStep]
+    services: bootstrap.Services, machines: tuple[JourneysOnMoto, FakeStep]
 ) -> None:
-    sfn, _ = machines
+    sfn = machines[0].sfn
     event = json.loads(BUS_EVENT.read_text())
 
     answer = bus_events.handler(event, _context())

@@ -13,7 +13,7 @@ import pytest
 
 from infra.local.deploy import LocalFunction
 from infra.local.exceptions import FunctionNotFound, InvocationError
-from infra.local.runtime import LambdaRuntime
+from infra.local.runtime import LambdaRuntime, invoking, running_handler
 
 MODULE = "fake_local_handlers"
 
@@ -131,3 +131,15 @@ def test_failures_come_back_as_invocation_errors(runtime: LambdaRuntime, functio
 def test_unknown_function_is_reported(runtime: LambdaRuntime) -> None:
     with pytest.raises(FunctionNotFound):
         runtime.invoke("Nobody", {})
+
+
+def test_a_handler_run_outside_the_runtime_counts_as_invoking_until_it_returns_or_raises() -> None:
+    assert not invoking()
+    with running_handler():
+        with running_handler():  # a handler calling another in-process
+            assert invoking()
+        assert invoking()
+    assert not invoking()
+    with pytest.raises(ValueError, match="nope"), running_handler():
+        raise ValueError("nope")
+    assert not invoking()

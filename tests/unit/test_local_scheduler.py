@@ -57,7 +57,7 @@ class FakeExecution:
 
 @pytest.fixture
 def scheduler() -> Scheduler:
-    return Scheduler(VirtualClock(START), settle_timeout_s=10)
+    return Scheduler(VirtualClock(START))
 
 
 @pytest.fixture
