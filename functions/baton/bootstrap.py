@@ -73,6 +73,7 @@ def build(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         policy=gate_policy(settings),
         clock=clock,
+        addresses=contacts,
     )
     return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
 

@@ -206,6 +206,8 @@ def test_a_completed_task_passes_the_baton_and_the_branch_reads_its_outcome(worl
 def test_the_queue_hears_of_the_task_on_its_topic_and_by_email(world: World) -> None:
     world.start("support", "support-2")
     (task,) = world.wait_for(lambda: world.open_tasks("support-agents"))
+    # The task is listed as soon as it is stored; the queue is told right after.
+    world.wait_for(lambda: "handoff.notified" in _kinds())
 
     published = [
         json.loads(sent[1])

@@ -37,7 +37,7 @@ from baton.delivery.gate import (
     decide,
 )
 from baton.delivery.message import OutboundMessage, Purpose
-from baton.delivery.ports import ConsentReader, SuppressionChecker, TimelineRecorder
+from baton.delivery.ports import AddressBook, ConsentReader, SuppressionChecker, TimelineRecorder
 from baton.delivery.timing import DailyWindow
 from baton.sms.segments import count_segments
 from baton.timeline.models import TimelineKind
@@ -59,6 +59,9 @@ METRIC_UNRECORDED = "SentMessagesNotRecorded"
 
 # Purposes whose gate reads consent for (channel, topic).
 _READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
+# Purposes that may reach an unconfirmed address: the request to confirm it, and answers to
+# the number's own text (HELP, the opt-out confirmation).
+_REACHES_UNCONFIRMED = frozenset({Purpose.CONFIRMATION, Purpose.HELP_REPLY, Purpose.OPT_OUT_CONFIRMATION})
 
 
 class Outcome(StrEnum):
@@ -114,8 +117,10 @@ class Dispatcher:
         metrics: Metrics | None = None,
         policy: GatePolicy = DEFAULT_POLICY,
         clock: Clock | None = None,
+        addresses: AddressBook | None = None,
     ) -> None:
         self._adapters = dict(adapters)
+        self._addresses = addresses
         self._suppression = suppression
         self._consent = consent
         self._timeline = timeline
@@ -156,6 +161,12 @@ class Dispatcher:
                     granted_at=state.granted_at,
                     granted_basis=Basis(state.granted_basis) if state.granted_basis else None,
                 )
+        unconfirmed = (
+            self._addresses is not None
+            and contact_id is not None
+            and message.purpose not in _REACHES_UNCONFIRMED
+            and self._addresses.is_unconfirmed(contact_id, message.channel, message.to)
+        )
         facts = GateFacts(
             now=self._clock.now(),
             suppression=suppression,
@@ -163,6 +174,7 @@ class Dispatcher:
             sales_hold=context.sales_hold,
             recent_sends=context.recent_sends,
             recipient=context.recipient,
+            unconfirmed_address=unconfirmed,
         )
         return decide(request, facts, self._policy)
 

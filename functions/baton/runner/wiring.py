@@ -32,6 +32,7 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
         metrics=metrics,
         policy=gate_policy(settings),
         clock=s.clock,
+        addresses=s.contacts,
     )
     once = PowertoolsOnce(
         DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))
@@ -44,7 +45,7 @@ def build(s: Services) -> tuple[JourneyRunner, PowertoolsOnce]:
         catalog=catalog,
         contacts=s.contacts,
         timeline=s.timeline,
-        links=lambda: Links(settings, s.signing_key(), s.clock.now()),
+        links=lambda: Links(settings, s.signing_key(), s.clock.now(), s.contacts.generation),
         once=once,
         clock=s.clock,
         metrics=metrics,
