@@ -75,6 +75,7 @@ def build(settings: Settings, clock: Clock) -> Services:
         policy=gate_policy(settings),
         clock=clock,
         caps=DynamoCapLedger(settings.caps_table),
+        addresses=contacts,
     )
     return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
 

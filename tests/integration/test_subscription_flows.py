@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -18,7 +19,10 @@ from moto.sns.models import sns_backends
 from baton.bootstrap import Services, build
 from baton.clock import FixedClock
 from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.contacts.models import ContactInput, ContactProfile
+from baton.delivery.gate import Reason
 from baton.delivery.message import OutboundMessage, Purpose
+from baton.ids import new_id
 from baton.inbound.models import InboundSms
 from baton.inbound.service import InboundSmsService
 from baton.settings import Settings
@@ -103,10 +107,10 @@ def _kinds(services: Services, contact_id: str) -> list[str]:
     return [event.kind for event in services.timeline.all(contact_id)]
 
 
-def _sms(body: str, message_id: str = "in-1") -> InboundSms:
+def _sms(body: str, message_id: str = "in-1", number: str = PHONE) -> InboundSms:
     return InboundSms.model_validate(
         {
-            "originationNumber": PHONE,
+            "originationNumber": number,
             "destinationNumber": "+15550100",
             "messageBody": body,
             "inboundMessageId": message_id,
@@ -120,7 +124,10 @@ def test_form_signup_is_pending_with_proof_and_asks_to_confirm_on_both_channels(
     accepted = flows.subscribe(_signup(), BROWSER)
 
     contact = services.contacts.get(accepted.contact_id)
-    assert (contact.email, contact.phone) == (EMAIL, PHONE)
+    profile = services.contacts.export(contact.contact_id).profile
+    assert (contact.email, contact.phone) == (None, None)  # the owners have not confirmed yet
+    assert (profile.pending_email, profile.pending_phone) == (EMAIL, PHONE)
+    assert (contact.first_name, contact.locale) == ("Ana", "pt-BR")
     assert _status(services, contact.contact_id, Channel.EMAIL) == ConsentStatus.PENDING
     assert _status(services, contact.contact_id, Channel.SMS) == ConsentStatus.PENDING
     entry = services.consent.entries(contact.contact_id)[0]
@@ -228,14 +235,15 @@ def test_r_ctia_4_start_resubscribes_only_where_a_consent_existed(
 def test_after_stop_the_next_confirmation_is_refused_and_the_refusal_is_on_the_timeline(
     flows: SubscriptionService, inbound: InboundSmsService, services: Services
 ) -> None:
-    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    flows.subscribe(_signup(channels=["sms"]), BROWSER)
     inbound.handle(_sms("STOP", "in-1"))
     sent_before = len(_texts(PHONE))
 
-    flows.subscribe(_signup(channels=["sms"]), BROWSER)
+    # The number is still no contact's own (never confirmed): the new sign-up waits for it.
+    again = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
 
     assert len(_texts(PHONE)) == sent_before
-    refusal = services.timeline.all(contact_id)[0]
+    refusal = services.timeline.all(again)[0]
     assert (refusal.kind, refusal.detail["reason"]) == ("message.refused", "suppressed")
 
 
@@ -319,15 +327,212 @@ def test_forged_or_altered_tokens_are_refused_and_change_nothing(
     assert _status(services, contact_id, Channel.EMAIL) == ConsentStatus.PENDING
 
 
-def test_a_form_does_not_overwrite_an_existing_profile(
+ATTACKER_PHONE = "+5511988887777"
+ATTACKER_EMAIL = "mallory@example.net"
+
+
+def _customer(services: Services, **fields: Any) -> str:
+    """A contact the back office holds (its addresses are the company's to vouch for)."""
+    body = {"email": EMAIL, "first_name": "Ana", "locale": "pt-BR", **fields}
+    return services.contacts.upsert("crm-ana", ContactInput.model_validate(body)).contact.contact_id
+
+
+def _record(services: Services, contact_id: str) -> ContactProfile:
+    return services.contacts.export(contact_id).profile
+
+
+def test_form_with_known_email_and_new_phone_does_not_attach_the_phone(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    ana = _customer(services)
+    before = _record(services, ana)
+
+    answer = flows.subscribe(_signup(phone=ATTACKER_PHONE, first_name="Mallory", locale="en"), BROWSER)
+    inbound.handle(_sms("SIM", "in-attacker", ATTACKER_PHONE))
+
+    assert _record(services, ana) == before  # no phone, same name, locale, version and dates
+    assert _status(services, ana, Channel.SMS) is None
+    assert answer.contact_id != ana
+    # The number its own owner confirmed is a contact of its own, not Ana's.
+    signup = services.contacts.get(answer.contact_id)
+    assert (signup.phone, signup.email) == (ATTACKER_PHONE, None)
+    assert _status(services, signup.contact_id, Channel.SMS) == ConsentStatus.GRANTED
+
+
+def test_form_with_known_phone_and_new_email_does_not_attach_the_email(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services, email=None, phone=PHONE)
+    before = _record(services, ana)
+
+    answer = flows.subscribe(_signup(email=ATTACKER_EMAIL), BROWSER)
+    [link] = [m for m in _emails() if m["To"] == ATTACKER_EMAIL]
+    page = flows.confirm(_token("confirm", _body(link)), BROWSER)
+
+    assert page.status == 200
+    assert _record(services, ana) == before
+    assert _status(services, ana, Channel.EMAIL) is None
+    assert _status(services, ana, Channel.SMS) == ConsentStatus.PENDING  # only Ana's own YES grants it
+    assert services.contacts.get(answer.contact_id).email == ATTACKER_EMAIL
+    assert services.contacts.find_by_phone(PHONE)[0].contact_id == ana
+
+
+def test_form_with_known_email_and_another_name_locale_and_timezone_changes_nothing_of_the_profile(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services)
+    before = _record(services, ana)
+
+    flows.subscribe(
+        _signup(channels=["email"], first_name="Mallory", locale="en", timezone="America/New_York"),
+        BROWSER,
+    )
+
+    assert _record(services, ana) == before
+    assert _status(services, ana, Channel.EMAIL) == ConsentStatus.PENDING
+    [confirmation] = _emails()
+    assert "Mallory" not in _body(confirmation)  # the profile's name, not the form's
+
+
+def test_the_answer_does_not_reveal_whether_the_address_was_known(
+    flows: SubscriptionService, services: Services, clock: FixedClock
+) -> None:
+    ana = _customer(services)
+    clock.set(clock.now() + timedelta(days=30))
+
+    known = flows.subscribe(_signup(channels=["email"]), BROWSER)
+    unknown = flows.subscribe(_signup(channels=["email"], email="new@example.com"), BROWSER)
+
+    assert known.model_dump().keys() == unknown.model_dump().keys()
+    assert known.status == unknown.status == "pending_confirmation"
+    assert ana not in (known.contact_id, unknown.contact_id)
+    # Ids are time-ordered: both answers are as new as the request, neither dates the address.
+    assert known.contact_id[:10] == unknown.contact_id[:10] == new_id(clock.now())[:10]
+
+
+def test_a_new_contact_gets_each_address_only_when_its_owner_confirms_it(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(), BROWSER).contact_id
+
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+    after_link = services.contacts.get(contact_id)
+    inbound.handle(_sms("SIM"))
+    after_yes = services.contacts.get(contact_id)
+
+    assert (after_link.email, after_link.phone) == (EMAIL, None)
+    assert (after_yes.email, after_yes.phone) == (EMAIL, PHONE)
+    assert (_record(services, contact_id).pending_email, _record(services, contact_id).pending_phone) == (
+        None,
+        None,
+    )
+
+
+def test_a_pending_phone_is_confirmed_only_by_that_phones_own_yes(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(), BROWSER).contact_id
+
+    inbound.handle(_sms("SIM", "in-other", ATTACKER_PHONE))
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)  # the email link is not the phone's YES
+
+    assert services.contacts.get(contact_id).phone is None
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.PENDING
+    assert _texts(ATTACKER_PHONE) == []
+
+
+def test_a_pending_email_is_confirmed_only_by_the_link_sent_to_it(
     flows: SubscriptionService, services: Services
 ) -> None:
     first = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+    other = flows.subscribe(_signup(channels=["email"], email=ATTACKER_EMAIL), BROWSER).contact_id
+    [attackers_link] = [m for m in _emails() if m["To"] == ATTACKER_EMAIL]
 
-    second = flows.subscribe(
-        _signup(channels=["email"], first_name="Mallory", locale="en"), BROWSER
-    ).contact_id
+    flows.confirm(_token("confirm", _body(attackers_link)), BROWSER)
 
-    contact = services.contacts.get(first)
-    assert second == first
-    assert (contact.first_name, contact.locale) == ("Ana", "pt-BR")
+    assert services.contacts.get(first).email is None
+    assert _status(services, first, Channel.EMAIL) == ConsentStatus.PENDING
+    assert services.contacts.get(other).email == ATTACKER_EMAIL
+
+
+@pytest.mark.parametrize("purpose", [Purpose.TRANSACTIONAL, Purpose.MARKETING])
+def test_nothing_but_the_confirmation_request_goes_to_an_unconfirmed_address(
+    flows: SubscriptionService, services: Services, purpose: Purpose
+) -> None:
+    contact_id = flows.subscribe(_signup(), BROWSER).contact_id
+    sent_before = (len(_emails()), len(_texts(PHONE)))
+
+    results = [
+        services.dispatcher.send(
+            contact_id,
+            OutboundMessage.sms(to=PHONE, purpose=purpose, text="Your order shipped", topic="news"),
+        ),
+        services.dispatcher.send(
+            contact_id,
+            OutboundMessage.email(
+                to=EMAIL,
+                purpose=purpose,
+                subject="Order",
+                text="...",
+                topic="news",
+                unsubscribe_url="https://x/u",
+            ),
+        ),
+    ]
+
+    assert [(r.sent, r.reason) for r in results] == [(False, Reason.UNCONFIRMED_ADDRESS)] * 2
+    assert (len(_emails()), len(_texts(PHONE))) == sent_before == (1, 1)  # the two confirmation requests
+
+
+def test_links_of_an_erased_contact_do_not_work_for_a_new_contact_with_the_same_id(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services)
+    flows.subscribe(_signup(channels=["email"]), BROWSER)
+    [request] = _emails()
+    confirm = _token("confirm", _body(request))
+    unsubscribe = _token("unsubscribe", request["List-Unsubscribe"])
+    services.contacts.erase(ana)
+    again = _customer(services, email="ana.new@example.com")
+    flows.subscribe(_signup(channels=["email"], email="ana.new@example.com"), BROWSER)
+    entries_before = services.consent.entries(again)
+
+    confirmed = flows.confirm(confirm, BROWSER)
+    unsubscribed = flows.unsubscribe(unsubscribe, BROWSER)
+
+    assert again == ana
+    assert (confirmed.status, unsubscribed.status) == (200, 200)
+    assert services.consent.entries(again) == entries_before
+    assert _status(services, again, Channel.EMAIL) == ConsentStatus.PENDING
+    assert services.suppression.check(Channel.EMAIL, "ana.new@example.com") is None
+
+
+def test_preference_link_of_an_erased_contact_shows_no_page_of_the_new_one(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services)
+    flows.subscribe(_signup(channels=["email"]), BROWSER)
+    token = _token("preferences", flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER).html)
+    services.contacts.erase(ana)
+    _customer(services, email="ana.new@example.com")
+
+    page = flows.preferences(token)
+
+    assert page.status == 404
+    assert "ana.new" not in page.html
+
+
+def test_unsubscribe_after_erasure_shows_the_page_and_writes_nothing(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services)
+    flows.subscribe(_signup(channels=["email"]), BROWSER)
+    unsubscribe = _token("unsubscribe", _emails()[-1]["List-Unsubscribe"])
+    services.contacts.erase(ana)
+    suppressed = services.suppression.check(Channel.EMAIL, EMAIL)
+
+    page = flows.unsubscribe(unsubscribe, BROWSER)
+
+    assert page.status == 200
+    assert services.suppression.check(Channel.EMAIL, EMAIL) == suppressed  # erasure's own entry
+    assert services.consent.entries(ana) == []

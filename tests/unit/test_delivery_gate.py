@@ -64,6 +64,7 @@ def test_reasons_are_stable_strings() -> None:
         "calling_window",
         "outside_window",
         "unknown_timezone",
+        "unconfirmed_address",
     ]
 
 
@@ -184,6 +185,35 @@ def test_r_canspam_4_transactional_mail_needs_no_marketing_consent() -> None:
     decision = decide(_request(Purpose.TRANSACTIONAL, Channel.EMAIL, topic=None), _facts())
 
     assert (decision.allowed, decision.reason) == (True, Reason.ALLOWED)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "channel", "rule"),
+    [
+        (Purpose.TRANSACTIONAL, Channel.SMS, "R-CTIA-3"),
+        (Purpose.MARKETING, Channel.SMS, "R-CTIA-3"),
+        (Purpose.TRANSACTIONAL, Channel.EMAIL, "R-MBX-5"),
+        (Purpose.MARKETING, Channel.EMAIL, "R-MBX-5"),
+    ],
+)
+def test_an_address_its_owner_has_not_confirmed_gets_no_message_but_the_confirmation_request(
+    purpose: Purpose, channel: Channel, rule: str
+) -> None:
+    granted = GateFacts(now=NOW, consent=_consent(ConsentStatus.GRANTED, channel), unconfirmed_address=True)
+
+    decision = decide(_request(purpose, channel), granted)
+
+    assert (decision.allowed, decision.reason, decision.rule) == (False, Reason.UNCONFIRMED_ADDRESS, rule)
+
+
+def test_the_confirmation_request_may_go_to_an_address_its_owner_has_not_confirmed() -> None:
+    pending = GateFacts(
+        now=NOW, consent=_consent(ConsentStatus.PENDING, Channel.EMAIL), unconfirmed_address=True
+    )
+
+    decision = decide(_request(Purpose.CONFIRMATION, Channel.EMAIL), pending)
+
+    assert (decision.allowed, decision.rule) == (True, "R-MBX-5")
 
 
 def test_r_mbx_5_confirmation_request_goes_to_a_pending_consent() -> None:

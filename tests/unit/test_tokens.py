@@ -35,9 +35,9 @@ def _claims(**overrides: object) -> TokenClaims:
         "contact_id": "c-123",
         "scope": Scope.PREFERENCES,
         "expires_at": LATER,
+        "generation": "g3n-nonce",
         "channel": Channel.EMAIL,
-        "topics": ("news", "offers"),
-        "address": "ana@example.com",
+        "request": "req-nonce",
     }
     values.update(overrides)
     return TokenClaims(**values)  # type: ignore[arg-type]
@@ -62,13 +62,51 @@ def test_token_with_only_the_required_claims_reads_back() -> None:
 
     claims = verify(token, Scope.CONFIRM, KEY, NOW)
 
-    assert (claims.contact_id, claims.channel, claims.topics, claims.address) == ("c-1", None, (), None)
+    assert (claims.contact_id, claims.generation, claims.channel, claims.request) == ("c-1", None, None, None)
 
 
 def test_token_is_url_safe_and_needs_no_escaping() -> None:
-    token = sign(_claims(address="ação+tag@exemplo.com.br"), KEY, NOW)
+    token = sign(_claims(contact_id="crm:Ação-42"), KEY, NOW)
 
     assert quote(token, safe="") == token
+
+
+def test_token_payload_holds_only_ids_and_nonces() -> None:
+    token = sign(_claims(), KEY, NOW)
+
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+
+    assert set(payload) == {"v", "sub", "scp", "iat", "exp", "gen", "ch", "req"}
+
+
+def _v1_token(body: dict[str, object], key: bytes) -> str:
+    """A token as version 1 made them (address and topics in the claims)."""
+    import hashlib
+    import hmac
+
+    payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    mac = hmac.new(key, b"baton.token.v1." + payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def test_an_unsubscribe_link_sent_before_the_upgrade_still_verifies_without_its_address() -> None:
+    old = _v1_token(
+        {
+            "v": 1,
+            "sub": "c-1",
+            "scp": "unsubscribe",
+            "iat": int(NOW.timestamp()),
+            "exp": int(LATER.timestamp()),
+            "ch": "email",
+            "adr": "ana@example.com",
+        },
+        KEY,
+    )
+
+    claims = verify(old, Scope.UNSUBSCRIBE, KEY, NOW)
+
+    assert (claims.contact_id, claims.channel, claims.generation) == ("c-1", Channel.EMAIL, None)
+    assert "ana@example.com" not in repr(claims)
 
 
 def test_forged_token_signed_with_another_key_is_refused() -> None:

@@ -53,7 +53,8 @@ class ConsentEntry(BaseModel):
     Who (`contact_id`), when (`timestamp`, UTC), which purpose and channel (`topic`,
     `channel`), the exact email or E.164 number covered (`address`, R-TCPA-1), what changed
     (`previous_status` -> `status`, on `basis`, by `source`) and how (`proof`).
-    `confirms_entry_id` links a grant to the pending request it completes (double opt-in).
+    `confirms_entry_id` links a grant to the pending request it completes (double opt-in);
+    `request_id` is the random id a pending request is confirmed by (the confirm link names it).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -70,6 +71,7 @@ class ConsentEntry(BaseModel):
     timestamp: Timestamp
     proof: ConsentProof = Field(default_factory=ConsentProof)
     confirms_entry_id: str | None = None
+    request_id: str | None = None
 
 
 class ConsentState(BaseModel):
@@ -95,6 +97,8 @@ class ConsentState(BaseModel):
     granted_at: Timestamp | None = None
     granted_basis: Basis | None = None
     revoked_at: Timestamp | None = None
+    # While pending: the request a confirmation must name (a link to an older request fails).
+    request_id: str | None = None
     version: int = 1
 
     @property

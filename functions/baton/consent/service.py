@@ -36,6 +36,7 @@ class _Command:
     basis: Basis | None
     address: str | None
     proof: ConsentProof | None
+    request_id: str | None = None
 
 
 class ConsentService:
@@ -56,13 +57,15 @@ class ConsentService:
         source: Source = Source.FORM,
         basis: Basis = Basis.EXPRESS,
         proof: ConsentProof | None = None,
+        request_id: str | None = None,
     ) -> ConsentChange:
         """Record a pending consent (double opt-in started) for `address` (an email, or a number with +CC).
 
         A no-op when the consent is already granted. The proof should carry the exact text
         shown (`consent_text` or `text_version`, `language`) and how (form, page, IP, agent).
+        `request_id` is what the confirmation link names; a newer request replaces it.
         """
-        command = _Command(ConsentStatus.PENDING, source, basis, address, proof)
+        command = _Command(ConsentStatus.PENDING, source, basis, address, proof, request_id)
         return self._change(contact_id, channel, topic, command)
 
     def grant(
@@ -249,6 +252,7 @@ def _plan(
         timestamp=now,
         proof=command.proof or ConsentProof(),
         confirms_entry_id=confirms,
+        request_id=command.request_id,
     )
     granted_at, granted_basis = _grant_in_force(current, entry)
     state = ConsentState(
@@ -265,6 +269,7 @@ def _plan(
         granted_at=granted_at,
         granted_basis=granted_basis,
         revoked_at=now if target == ConsentStatus.REVOKED else (current.revoked_at if current else None),
+        request_id=command.request_id if target == ConsentStatus.PENDING else None,
         version=current.version + 1 if current else 1,
     )
     return LedgerWrite(entry=entry, state=state, expected_version=current.version if current else None)

@@ -146,19 +146,29 @@ class Contact(BaseModel):
 
 
 class ContactProfile(Contact):
-    """A contact with its bookkeeping dates: what an export (R-GDPR-5) shows as the profile."""
+    """A contact with its bookkeeping dates: what an export (R-GDPR-5) shows as the profile.
+
+    `pending_email` / `pending_phone`: an address a sign-up form named that its owner has not
+    confirmed yet (R-MBX-5, R-CTIA-3). It is not the contact's address: nothing but the
+    confirmation request goes to it, and it becomes `email` / `phone` only once confirmed.
+    """
 
     created_at: Timestamp
     updated_at: Timestamp
+    pending_email: str | None = None
+    pending_phone: str | None = None
 
 
 class ContactRecord(ContactProfile):
     """The stored item. Not re-normalised on read, so a metadata update never hides a contact.
 
     `version` grows by one per write; a write succeeds only over the version it read.
+    `generation` is a random nonce made when the contact is created and gone with it at
+    erasure: signed links carry it, so they never work for a later contact with the same id.
     """
 
     version: int = 0
+    generation: str | None = None  # None: stored before contacts had one
 
     def to_contact(self) -> Contact:
         return Contact.model_validate(self.model_dump(include=set(Contact.model_fields)))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 EMAIL_INDEX = "by_email"
 PHONE_INDEX = "by_phone"
+PENDING_PHONE_INDEX = "by_pending_phone"
 
 
 class ContactRepository(ABC):
@@ -41,6 +42,10 @@ class ContactRepository(ABC):
     @abstractmethod
     def find_by_phone(self, phone: str) -> list[ContactRecord]:
         """Contacts whose stored E.164 phone equals `phone`."""
+
+    @abstractmethod
+    def find_by_pending_phone(self, phone: str) -> list[ContactRecord]:
+        """Contacts waiting for this E.164 number to confirm itself (`pending_phone`)."""
 
     @abstractmethod
     def delete(self, contact_id: str) -> bool:
@@ -81,6 +86,9 @@ class DynamoContactRepository(ContactRepository):
 
     def find_by_phone(self, phone: str) -> list[ContactRecord]:
         return self._find(PHONE_INDEX, "phone", phone)
+
+    def find_by_pending_phone(self, phone: str) -> list[ContactRecord]:
+        return self._find(PENDING_PHONE_INDEX, "pending_phone", phone)
 
     def delete(self, contact_id: str) -> bool:
         response = self._client.delete_item(
@@ -125,6 +133,10 @@ class InMemoryContactRepository(ContactRepository):
 
     def find_by_phone(self, phone: str) -> list[ContactRecord]:
         return sorted((r for r in self._records.values() if r.phone == phone), key=lambda r: r.contact_id)
+
+    def find_by_pending_phone(self, phone: str) -> list[ContactRecord]:
+        matches = (r for r in self._records.values() if r.pending_phone == phone)
+        return sorted(matches, key=lambda r: r.contact_id)
 
     def delete(self, contact_id: str) -> bool:
         return self._records.pop(contact_id, None) is not None

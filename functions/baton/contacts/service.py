@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from baton.clock import Clock
@@ -25,7 +27,7 @@ from baton.contacts.models import (
     Sales,
     UpsertResult,
 )
-from baton.contacts.normalize import PHONE_CHANNELS, normalize_email, normalize_phone
+from baton.contacts.normalize import PHONE_CHANNELS, normalize_address, normalize_email, normalize_phone
 from baton.contacts.repository import ContactRepository
 from baton.ids import new_id
 from baton.suppression.models import SuppressionEntry, SuppressionReason
@@ -35,6 +37,9 @@ from baton.timeline.service import TimelineService
 
 _ATTEMPTS = 3
 _ERASURE_SOURCE = "erasure"
+# The profile field an address of each channel lives in, and where it waits unconfirmed.
+_PROFILE_FIELD = {Channel.EMAIL: "email", **dict.fromkeys(PHONE_CHANNELS, "phone")}
+_PENDING_FIELD = {Channel.EMAIL: "pending_email", **dict.fromkeys(PHONE_CHANNELS, "pending_phone")}
 
 
 class ContactService:
@@ -72,7 +77,14 @@ class ContactService:
             current = self._repository.get(target)
             if current is None:
                 record = ContactRecord.model_validate(
-                    {"contact_id": target, **given, "created_at": now, "updated_at": now, "version": 1}
+                    {
+                        "contact_id": target,
+                        **given,
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                        "generation": _new_generation(),
+                    }
                 )
                 changed = sorted(given)
             else:
@@ -94,9 +106,90 @@ class ContactService:
             return UpsertResult(contact=record.to_contact(), created=current is None)
         raise ConcurrentContactUpdate(target)
 
+    def create_signup(
+        self, contact_id: str, profile: ContactInput, pending: Mapping[Channel, str]
+    ) -> Contact:
+        """A new contact made by an anonymous sign-up: its profile, and its addresses only pending.
+
+        A form proves nothing about who owns an address, so the addresses it names wait in
+        `pending_email` / `pending_phone` until their owner confirms (`confirm_address`).
+        """
+        now = self._clock.now()
+        fields = {name: getattr(profile, name) for name in profile.model_fields_set - {"contact_id"}}
+        pending_fields = {_PENDING_FIELD[channel]: address for channel, address in pending.items()}
+        record = ContactRecord.model_validate(
+            {
+                "contact_id": contact_id,
+                **fields,
+                **pending_fields,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "generation": _new_generation(),
+            }
+        )
+        self._repository.put(record, None)
+        changed = sorted([*fields, *pending_fields])
+        self._timeline.record(contact_id, TimelineKind.CONTACT_CREATED, {"fields": changed}, at=now)
+        return record.to_contact()
+
+    def confirm_address(self, contact_id: str, channel: Channel, address: str) -> bool:
+        """The owner of the contact's pending address confirmed it: it becomes the contact's own.
+
+        True when the address is now the contact's. An email that meanwhile became another
+        contact's stays off this profile (one email is one contact): only the pending mark goes.
+        """
+        pending_field, profile_field = _PENDING_FIELD[channel], _PROFILE_FIELD[channel]
+        for _ in range(_ATTEMPTS):
+            current = self._repository.get(contact_id)
+            if current is None or getattr(current, pending_field) != address:
+                return current is not None and bool(getattr(current, profile_field) == address)
+            update: dict[str, Any] = {pending_field: None, profile_field: address}
+            if channel == Channel.EMAIL and self._email_taken(address, contact_id):
+                del update[profile_field]
+            record = current.model_copy(
+                update={**update, "updated_at": self._clock.now(), "version": current.version + 1}
+            )
+            try:
+                self._repository.put(record, current.version)
+            except StaleContact:
+                continue
+            self._timeline.record(contact_id, TimelineKind.CONTACT_UPDATED, {"fields": sorted(update)})
+            return profile_field in update
+        raise ConcurrentContactUpdate(contact_id)
+
     def get(self, contact_id: str) -> Contact:
         """The contact; raises `ContactNotFound` (404)."""
         return self._record(contact_id).to_contact()
+
+    def generation(self, contact_id: str) -> str | None:
+        """The nonce signed links of this contact carry; raises `ContactNotFound`."""
+        return self._record(contact_id).generation
+
+    def link_holder(self, contact_id: str, generation: str | None) -> Contact | None:
+        """The contact a signed link was made for; None once it is erased, even when a later
+        contact got the same id (its generation differs)."""
+        record = self._repository.get(contact_id)
+        if record is None or record.generation != generation:
+            return None
+        return record.to_contact()
+
+    def is_unconfirmed(self, contact_id: str, channel: Channel, address: str) -> bool:
+        """Whether `address` is one the contact's sign-up named but its owner has not confirmed.
+
+        The send gate asks this before every message but the confirmation request itself.
+        """
+        record = self._repository.get(contact_id)
+        field = _PENDING_FIELD.get(channel)
+        if record is None or field is None or getattr(record, field) is None:
+            return False
+        try:
+            normalized = normalize_address(channel, address)
+        except InvalidContactField:
+            return False
+        return bool(
+            getattr(record, field) == normalized and getattr(record, _PROFILE_FIELD[channel]) != normalized
+        )
 
     def find_by_email(self, email: str) -> Contact | None:
         """The contact with this email, in any letter case; None when none (or not an email)."""
@@ -118,6 +211,14 @@ class ContactService:
         except InvalidContactField:
             return []
         return [record.to_contact() for record in self._repository.find_by_phone(normalized)]
+
+    def find_by_pending_phone(self, phone: str) -> list[Contact]:
+        """Contacts whose sign-up named this number and wait for its own YES (R-CTIA-3)."""
+        try:
+            normalized = normalize_phone(phone)
+        except InvalidContactField:
+            return []
+        return [record.to_contact() for record in self._repository.find_by_pending_phone(normalized)]
 
     def erase(self, contact_id: str) -> ErasureReport:
         """Forget a contact (R-GDPR-5): the profile, every consent entry and state, the timeline.
@@ -173,10 +274,11 @@ class ContactService:
         # GSI cannot enforce uniqueness); lookups then return the lowest contact id, deterministically.
         if record.email is None or (current is not None and current.email == record.email):
             return
-        if any(
-            other.contact_id != record.contact_id for other in self._repository.find_by_email(record.email)
-        ):
+        if self._email_taken(record.email, record.contact_id):
             raise AddressInUse("email")
+
+    def _email_taken(self, email: str, contact_id: str) -> bool:
+        return any(other.contact_id != contact_id for other in self._repository.find_by_email(email))
 
     def _addresses(self, record: ContactRecord | None, contact_id: str) -> list[tuple[Channel, str]]:
         """(channel, address) pairs Baton holds for the contact: profile and consent states."""
@@ -189,6 +291,10 @@ class ContactService:
             if state.address:
                 pairs.append((state.channel, state.address))
         return list(dict.fromkeys(pairs))
+
+
+def _new_generation() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def _cleared(name: str, value: Any) -> Any:

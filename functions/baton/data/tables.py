@@ -29,8 +29,15 @@ class TableSpec:
 CONTACTS = TableSpec(
     id="contacts",
     partition_key="contact_id",
-    indexes=(Index("by_email", "email"), Index("by_phone", "phone")),
-    description="One item per contact: the profile (email lower-cased, phone in E.164).",
+    indexes=(
+        Index("by_email", "email"),
+        Index("by_phone", "phone"),
+        Index("by_pending_phone", "pending_phone"),  # a YES finds the sign-up it confirms
+    ),
+    description=(
+        "One item per contact: the profile (email lower-cased, phone in E.164) and any address"
+        " a sign-up named that is not confirmed yet (`pending_email`, `pending_phone`)."
+    ),
 )
 CONSENT = TableSpec(
     id="consent",

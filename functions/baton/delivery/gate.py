@@ -10,6 +10,10 @@ the facts read at send time (R-TCPA-4: a revocation counts before the very next 
 | confirmation         | an address, not suppressed, consent `pending` for channel+topic and address |
 | opt_out_confirmation | an address suppressed by an opt-out, within minutes of it (R-TCPA-5)       |
 
+An address a sign-up form named but its owner has not confirmed (`unconfirmed_address`) gets
+nothing but its confirmation request (R-MBX-5, R-CTIA-3), whatever the purpose: anyone can type
+anyone's address into a form. (HELP and opt-out replies answer the number's own text.)
+
 Marketing then also needs: no open deal (`sales_hold`), the frequency cap not reached, and for
 SMS and voice the quiet hours (R-TCPA-2) and, for calls to Brazil, the calling window
 (R-BR-1). A journey step's `window` applies to every purpose. A closed time window is a hold:
@@ -69,6 +73,7 @@ class Reason(StrEnum):
     CALLING_WINDOW = "calling_window"  # R-BR-1 (held until it opens)
     OUTSIDE_WINDOW = "outside_window"  # the journey step's own window (held until it opens)
     UNKNOWN_TIMEZONE = "unknown_timezone"  # R-TCPA-2: no zone to read the quiet hours in
+    UNCONFIRMED_ADDRESS = "unconfirmed_address"  # named by a form, not confirmed by its owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,8 @@ class GateFacts:
     sales_hold: bool = False  # the contact's `sales.deal_open`
     recent_sends: tuple[SentFact, ...] = ()  # within the longest frequency-cap period
     recipient: Recipient = field(default_factory=Recipient)
+    # The address is the contact's pending one: a form named it, its owner has not confirmed.
+    unconfirmed_address: bool = False
 
 
 def _implied_lifetimes() -> Mapping[Basis, timedelta]:
@@ -247,6 +254,10 @@ def decide(request: GateRequest, facts: GateFacts, policy: GatePolicy = DEFAULT_
     if facts.suppression is not None:
         # Suppression outranks everything else: STOP, unsubscribe, bounce, complaint, erasure.
         return _refuse(Reason.SUPPRESSED, _SUPPRESSION_RULES.get(facts.suppression.reason))
+    if facts.unconfirmed_address and request.purpose != Purpose.CONFIRMATION:
+        return _refuse(
+            Reason.UNCONFIRMED_ADDRESS, "R-CTIA-3" if request.channel in PHONE_CHANNELS else "R-MBX-5"
+        )
     if request.purpose == Purpose.TRANSACTIONAL:
         # Transactional skips consent, sales hold, cap and quiet hours; the step's window stays.
         return _timing(request, facts, policy, marketing=False) or GateDecision(True, Reason.ALLOWED)

@@ -1,5 +1,5 @@
 """What the dispatcher needs from the rest of Baton, as small Protocols (the consent,
-suppression and timeline packages provide the real ones; tests pass fakes)."""
+suppression, contacts and timeline packages provide the real ones; tests pass fakes)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ class ConsentState(Protocol):
 class ConsentReader(Protocol):
     def state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         """The current consent for (channel, topic), read strongly consistent (R-TCPA-4)."""
+        ...
+
+
+class AddressBook(Protocol):
+    def is_unconfirmed(self, contact_id: str, channel: Channel, address: str) -> bool:
+        """Whether the address is the contact's pending one (named by a form, not yet confirmed)."""
         ...
 
 

@@ -43,7 +43,14 @@ from baton.delivery.gate import (
     decide,
 )
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
-from baton.delivery.ports import ConsentReader, SendJournal, Stamp, SuppressionChecker, TimelineRecorder
+from baton.delivery.ports import (
+    AddressBook,
+    ConsentReader,
+    SendJournal,
+    Stamp,
+    SuppressionChecker,
+    TimelineRecorder,
+)
 from baton.delivery.timing import DailyWindow
 from baton.sms.segments import count_segments
 from baton.timeline.exceptions import EventExists
@@ -71,6 +78,9 @@ METRIC_UNKNOWN = "MessagesUnknown"
 
 # Purposes whose gate reads consent for (channel, topic).
 _READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
+# Purposes that may reach an unconfirmed address: the request to confirm it, and answers to
+# the number's own text (HELP, the opt-out confirmation).
+_REACHES_UNCONFIRMED = frozenset({Purpose.CONFIRMATION, Purpose.HELP_REPLY, Purpose.OPT_OUT_CONFIRMATION})
 
 
 class Outcome(StrEnum):
@@ -129,10 +139,12 @@ class Dispatcher:
         policy: GatePolicy = DEFAULT_POLICY,
         clock: Clock | None = None,
         caps: CapLedger | None = None,
+        addresses: AddressBook | None = None,
     ) -> None:
         """`caps`: the contact's cap counts; without it the cap is decided on the sends the
         caller lists in its `SendContext` (enough for one sender at a time, not for many)."""
         self._adapters = dict(adapters)
+        self._addresses = addresses
         self._suppression = suppression
         self._consent = consent
         self._timeline = timeline
@@ -183,6 +195,12 @@ class Dispatcher:
                     granted_at=state.granted_at,
                     granted_basis=Basis(state.granted_basis) if state.granted_basis else None,
                 )
+        unconfirmed = (
+            self._addresses is not None
+            and contact_id is not None
+            and message.purpose not in _REACHES_UNCONFIRMED
+            and self._addresses.is_unconfirmed(contact_id, message.channel, message.to)
+        )
         facts = GateFacts(
             now=self._clock.now(),
             suppression=suppression,
@@ -190,6 +208,7 @@ class Dispatcher:
             sales_hold=context.sales_hold,
             recent_sends=context.recent_sends,
             recipient=context.recipient,
+            unconfirmed_address=unconfirmed,
         )
         return request, facts
 

@@ -128,19 +128,38 @@ class InboundSmsService:
     def _confirm(
         self, number: str, keyword: InboundKeyword, contacts: list[Contact], proof: ConsentProof
     ) -> InboundResult:
-        """YES/SIM completes a pending SMS opt-in for this exact number (R-CTIA-3)."""
-        changed = self._grant_sms(contacts, number, ConsentStatus.PENDING, proof)
+        """YES/SIM completes a pending SMS opt-in for this exact number (R-CTIA-3).
+
+        A sign-up that named this number as a new address waits for this very YES: the
+        number's owner confirms it, and only then does it become that contact's phone.
+        """
+        known = {contact.contact_id for contact in contacts}
+        signups = [
+            signup
+            for signup in self._s.contacts.find_by_pending_phone(number)
+            if signup.contact_id not in known and self._awaits_yes(signup, number)
+        ]
+        everyone = [*contacts, *signups]
+        changed = self._grant_sms(everyone, number, ConsentStatus.PENDING, proof)
         if changed == 0:
             return InboundResult(keyword, _ids(contacts), 0, replied=False)
+        for signup in signups:
+            self._s.contacts.confirm_address(signup.contact_id, Channel.SMS, number)
         self._lift_opt_out(number)  # YES to a new offer is a new opt-in by the person (R-CTIA-4)
-        for contact in contacts:
+        for contact in everyone:
             topics = [
                 state.topic
                 for state in self._s.consent.states(contact.contact_id)
                 if state.channel == Channel.SMS and state.status == ConsentStatus.GRANTED
             ]
             subscription_confirmed(self._s, contact.contact_id, Channel.SMS.value, topics)
-        return InboundResult(keyword, _ids(contacts), changed, self._opt_in_confirmed(number, contacts))
+        return InboundResult(keyword, _ids(everyone), changed, self._opt_in_confirmed(number, everyone))
+
+    def _awaits_yes(self, contact: Contact, number: str) -> bool:
+        return any(
+            state.channel == Channel.SMS and state.status == ConsentStatus.PENDING and state.address == number
+            for state in self._s.consent.states(contact.contact_id)
+        )
 
     def _grant_sms(
         self, contacts: list[Contact], number: str, status: ConsentStatus, proof: ConsentProof

@@ -279,7 +279,7 @@ class SendTask:
     ) -> OutboundMessage:
         address = _address(contact, channel)
         marketing = step.purpose == Purpose.MARKETING
-        unsubscribe = links.get().unsubscribe(contact.contact_id, channel, address) if marketing else None
+        unsubscribe = links.get().unsubscribe(contact.contact_id, channel) if marketing else None
         variables = TemplateVariables(
             contact=contact.model_dump(mode="json"),
             event=dict(request.event.data),

@@ -34,6 +34,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         policy=gate_policy(settings),
         clock=s.clock,
         caps=DynamoCapLedger(settings.caps_table),
+        addresses=s.contacts,
     )
     once = SendLedger(DynamoOnceTable(settings.idempotency_table, aws.client("dynamodb")), s.clock)
 
@@ -44,7 +45,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         catalog=catalog,
         contacts=s.contacts,
         timeline=s.timeline,
-        links=lambda: Links(settings, s.signing_key(), s.clock.now()),
+        links=lambda: Links(settings, s.signing_key(), s.clock.now(), s.contacts.generation),
         once=once,
         clock=s.clock,
         metrics=metrics,

@@ -7,15 +7,16 @@ is on the timeline); and nothing here reveals to an anonymous caller who is subs
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from http import HTTPStatus
 
 from baton.bootstrap import Services
 from baton.consent.models import ConsentProof, ConsentState
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
-from baton.contacts.exceptions import ContactNotFound
 from baton.contacts.models import Contact, ContactInput
 from baton.delivery.message import OutboundMessage, Purpose
+from baton.ids import new_id
 from baton.messages import texts
 from baton.subscriptions.links import Links
 from baton.subscriptions.models import Caller, HtmlPage, SubscriptionAccepted, SubscriptionRequest
@@ -28,7 +29,6 @@ from baton.web.pages import Page, mask_address, render_page
 
 # Channels a person manages on the preference page, in display order.
 _PAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
-_UNSUBSCRIBE_SOURCE = "one_click_unsubscribe"
 
 
 @dataclass(frozen=True)
@@ -48,76 +48,96 @@ class SubscriptionService:
     # Sign-up ------------------------------------------------------------------------------
 
     def subscribe(self, request: SubscriptionRequest, caller: Caller) -> SubscriptionAccepted:
-        """Record pending consent for every chosen (channel, topic) and ask the person to confirm."""
-        contact = self._contact_for(request)
-        topics = request.topics or list(self._settings.default_topics)
-        proof = ConsentProof(
-            consent_text=request.consent_text,
-            language=request.locale or contact.locale or "en",
-            form_id=request.form_id,
-            page_url=request.page_url,
-            ip=caller.ip,
-            user_agent=caller.user_agent,
-        )
-        addresses = _Addresses(request.email, request.phone)
-        self._s.timeline.record(
-            contact.contact_id,
-            "subscription.requested",
-            {"channels": list(request.channels), "topics": list(topics), "form_id": request.form_id},
-        )
-        for channel in (Channel(name) for name in request.channels):
-            address = addresses.of(channel)
-            assert address is not None  # checked by the route (missing_address)
-            pending = [
-                topic
-                for topic in topics
-                if self._s.consent.request(
-                    contact.contact_id, channel, topic, address, proof=proof
-                ).state.status
-                == ConsentStatus.PENDING
-            ]
-            if pending:
-                self._ask_to_confirm(contact, channel, address, pending)
-        return SubscriptionAccepted(contact_id=contact.contact_id)
+        """Record pending consent for every chosen (channel, topic) and ask the person to confirm.
 
-    def _contact_for(self, request: SubscriptionRequest) -> Contact:
-        """The contact this form is about: found by email, then phone, else a new one.
+        An anonymous form proves nothing about who owns an address, so it never changes an
+        existing contact: an address already on file gets a pending consent on its contact
+        (confirmed only by that address's owner); an address Baton does not hold waits as the
+        pending address of a new contact made for this sign-up, and joins it only when its own
+        owner confirms. The new phone of someone's known email is not attached to them: owning
+        the phone proves nothing about owning the email.
 
-        An anonymous form only fills fields that are empty: it must not overwrite a profile.
+        The answer's `contact_id` is always a new id, whether or not an address was known: the
+        new contact's when the form brought an address Baton does not hold; otherwise it names
+        no contact. Answering with the id on file would tell a stranger that the address is a
+        customer's (ids are time-ordered) and hand out the id of someone else's record.
         """
-        existing = None
-        if request.email:
-            existing = self._s.contacts.find_by_email(request.email)
-        if existing is None and request.phone:
-            existing = next(iter(self._s.contacts.find_by_phone(request.phone)), None)
-        offered = {
-            "email": request.email,
-            "phone": request.phone,
-            "first_name": request.first_name,
-            "locale": request.locale,
-            "timezone": request.timezone,
-            "country": request.country,
-        }
-        current = existing.model_dump() if existing else {}
-        missing = {
-            name: value for name, value in offered.items() if value is not None and not current.get(name)
-        }
-        if existing is not None and not missing:
-            return existing
-        contact_id = existing.contact_id if existing else None
-        return self._s.contacts.upsert(contact_id, ContactInput.model_validate(missing)).contact
+        signup_id = new_id(self._s.clock.now())
+        addresses = _Addresses(request.email, request.phone)
+        chosen = [Channel(name) for name in request.channels]
+        owners = {channel: self._owner_of(channel, addresses.of(channel)) for channel in chosen}
+        new = {channel: _address(addresses, channel) for channel in chosen if owners[channel] is None}
+        signup = self._s.contacts.create_signup(signup_id, _profile(request), new) if new else None
+        topics = request.topics or list(self._settings.default_topics)
+        requested: set[str] = set()
+        for channel in chosen:
+            contact = owners[channel] or signup
+            assert contact is not None  # an address without an owner has the sign-up contact
+            if contact.contact_id not in requested:
+                requested.add(contact.contact_id)
+                self._s.timeline.record(
+                    contact.contact_id,
+                    "subscription.requested",
+                    {"channels": list(request.channels), "topics": list(topics), "form_id": request.form_id},
+                )
+            proof = ConsentProof(
+                consent_text=request.consent_text,
+                language=request.locale or contact.locale or "en",
+                form_id=request.form_id,
+                page_url=request.page_url,
+                ip=caller.ip,
+                user_agent=caller.user_agent,
+            )
+            self._request_and_ask(contact, channel, _address(addresses, channel), topics, Source.FORM, proof)
+        return SubscriptionAccepted(contact_id=signup_id)
+
+    def _owner_of(self, channel: Channel, address: str | None) -> Contact | None:
+        """The contact that already holds this address in its profile, if any."""
+        if address is None:
+            return None
+        if channel == Channel.EMAIL:
+            return self._s.contacts.find_by_email(address)
+        return next(iter(self._s.contacts.find_by_phone(address)), None)
+
+    def _request_and_ask(
+        self,
+        contact: Contact,
+        channel: Channel,
+        address: str,
+        topics: list[str],
+        source: Source,
+        proof: ConsentProof,
+    ) -> None:
+        """Record pending consent per topic under one new request id, and ask the address to confirm.
+
+        The request id is random and stored with the pending consent: the confirmation link
+        names it instead of the address, and a newer request for the same consent replaces it.
+        """
+        request_id = secrets.token_urlsafe(16)
+        pending = [
+            topic
+            for topic in topics
+            if self._s.consent.request(
+                contact.contact_id, channel, topic, address, source=source, proof=proof, request_id=request_id
+            ).state.status
+            == ConsentStatus.PENDING
+        ]
+        if pending:
+            self._ask_to_confirm(contact, channel, address, pending, request_id)
 
     def _links(self) -> Links:
-        return Links(self._settings, self._s.signing_key(), self._s.clock.now())
+        return Links(self._settings, self._s.signing_key(), self._s.clock.now(), self._s.contacts.generation)
 
-    def _ask_to_confirm(self, contact: Contact, channel: Channel, address: str, topics: list[str]) -> None:
+    def _ask_to_confirm(
+        self, contact: Contact, channel: Channel, address: str, topics: list[str], request_id: str
+    ) -> None:
         links = self._links()
         brand = self._settings.brand_name
         if channel == Channel.EMAIL:
             content = texts.confirmation_email(
                 locale=contact.locale,
                 brand=brand,
-                confirm_url=links.confirm(contact.contact_id, channel, address, topics),
+                confirm_url=links.confirm(contact.contact_id, channel, request_id),
                 postal_address=self._settings.postal_address,
                 valid_days=self._settings.confirm_ttl_days,
                 first_name=contact.first_name,
@@ -131,7 +151,7 @@ class SubscriptionService:
                 html=content.html,
                 topic=topics[0],
                 # A way out in every message, the confirmation included (R-MBX-1, R-EPR-1).
-                unsubscribe_url=links.unsubscribe(contact.contact_id, channel, address),
+                unsubscribe_url=links.unsubscribe(contact.contact_id, channel),
             )
         else:
             sms = texts.sms_confirmation_request(
@@ -145,31 +165,38 @@ class SubscriptionService:
     # Double opt-in by link ----------------------------------------------------------------
 
     def confirm(self, token: str, caller: Caller) -> HtmlPage:
-        """Grant the pending consents a confirmation link names (R-MBX-5, R-GDPR-1)."""
+        """Grant the pending consents a confirmation link names (R-MBX-5, R-GDPR-1).
+
+        The link names the pending request by its id; the address it covers is read from the
+        stored request. A pending address of the contact becomes its own address now: the
+        link reached that address, so its owner confirmed it.
+        """
         claims = self._verify(token, Scope.CONFIRM)
-        contact = self._contact_or_none(claims.contact_id)
-        if contact is None or claims.channel is None:
+        contact = self._holder(claims)
+        if contact is None or claims.channel is None or claims.request is None:
             return self._page(
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, None, support_url=self._settings.support_url
             )
-        proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="confirmation link followed")
-        confirmed: list[str] = []
-        for topic in claims.topics:
-            state = self._s.consent.state(contact.contact_id, claims.channel, topic)
-            if (
-                state is not None
-                and state.status == ConsentStatus.PENDING
-                and state.address == claims.address
-            ):
-                self._s.consent.grant(
-                    contact.contact_id, claims.channel, topic, source=Source.LINK, proof=proof
-                )
-                confirmed.append(topic)
-        if not confirmed:
+        channel = claims.channel
+        requested = [
+            state
+            for state in self._s.consent.states(contact.contact_id)
+            if state.channel == channel
+            and state.status == ConsentStatus.PENDING
+            and state.request_id == claims.request
+        ]
+        if not requested:
             return self._page(
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, contact.locale, support_url=self._settings.support_url
             )
-        subscription_confirmed(self._s, contact.contact_id, claims.channel.value, confirmed)
+        proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="confirmation link followed")
+        for state in requested:
+            self._s.consent.grant(contact.contact_id, channel, state.topic, source=Source.LINK, proof=proof)
+        for address in {state.address for state in requested if state.address}:
+            self._s.contacts.confirm_address(contact.contact_id, channel, address)
+        subscription_confirmed(
+            self._s, contact.contact_id, channel.value, sorted(state.topic for state in requested)
+        )
         return self._page(
             HTTPStatus.OK,
             Page.CONFIRMED,
@@ -181,16 +208,14 @@ class SubscriptionService:
 
     def preferences(self, token: str) -> HtmlPage:
         """Show what the contact receives, per channel and topic (R-CANSPAM-2: no login)."""
-        claims = self._verify(token, Scope.PREFERENCES)
-        contact = self._contact_or_none(claims.contact_id)
+        contact = self._holder(self._verify(token, Scope.PREFERENCES))
         if contact is None:
             return self._page(HTTPStatus.NOT_FOUND, Page.ERROR, None, support_url=self._settings.support_url)
         return self._preferences_page(contact, token)
 
     def save_preferences(self, token: str, choice: PreferencesChoice, caller: Caller) -> HtmlPage:
         """Apply the person's choices: revoke what was unticked, grant or re-request what was ticked."""
-        claims = self._verify(token, Scope.PREFERENCES)
-        contact = self._contact_or_none(claims.contact_id)
+        contact = self._holder(self._verify(token, Scope.PREFERENCES))
         if contact is None:
             return self._page(HTTPStatus.NOT_FOUND, Page.ERROR, None, support_url=self._settings.support_url)
         proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="preference page")
@@ -198,9 +223,7 @@ class SubscriptionService:
         states = {(s.channel, s.topic): s for s in self._s.consent.states(contact.contact_id)}
         if choice.unsubscribe_all:
             for channel in {channel for channel, _ in states}:
-                self._unsubscribe_channel(
-                    contact.contact_id, channel, addresses.of(channel), proof, Source.PREFERENCE_PAGE
-                )
+                self._unsubscribe_channel(contact, channel, proof, Source.PREFERENCE_PAGE)
         else:
             for channel, topic in sorted(choice.revoked):
                 self._s.consent.revoke(
@@ -230,17 +253,11 @@ class SubscriptionService:
                     self._lift_own_opt_out(channel, address)
                 else:
                     # SMS consent needs the number's own YES (R-CTIA-3): ask for it.
-                    self._s.consent.request(
-                        contact.contact_id,
-                        channel,
-                        topic,
-                        address,
-                        source=Source.PREFERENCE_PAGE,
-                        proof=proof,
-                    )
                     requested_sms.append(topic)
             if requested_sms and contact.phone:
-                self._ask_to_confirm(contact, Channel.SMS, contact.phone, requested_sms)
+                self._request_and_ask(
+                    contact, Channel.SMS, contact.phone, requested_sms, Source.PREFERENCE_PAGE, proof
+                )
         return self._page(
             HTTPStatus.OK, Page.PREFERENCES_SAVED, contact.locale, preferences_url=self._action_url(token)
         )
@@ -283,23 +300,27 @@ class SubscriptionService:
     def unsubscribe(self, token: str, caller: Caller) -> HtmlPage:
         """RFC 8058 one-click (R-MBX-2): revoke every topic on the link's channel at once (R-TCPA-6).
 
-        Works after erasure too: the token names the address, which stays suppressed.
+        After erasure the link finds no contact and changes nothing: erasure already suppressed
+        the contact's addresses (R-GDPR-5), so the person is shown they are unsubscribed.
         """
         claims = self._verify(token, Scope.UNSUBSCRIBE)
-        channel = claims.channel or Channel.EMAIL
-        proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="one-click unsubscribe")
-        contact = self._contact_or_none(claims.contact_id)
+        contact = self._holder(claims)
         if contact is not None:
-            self._unsubscribe_channel(contact.contact_id, channel, claims.address, proof, Source.LINK)
-        elif claims.address:
-            self._s.suppression.add(channel, claims.address, SuppressionReason.OPT_OUT, _UNSUBSCRIBE_SOURCE)
+            proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="one-click unsubscribe")
+            self._unsubscribe_channel(contact, claims.channel or Channel.EMAIL, proof, Source.LINK)
         return self._page(HTTPStatus.OK, Page.UNSUBSCRIBED, contact.locale if contact else None)
 
     def _unsubscribe_channel(
-        self, contact_id: str, channel: Channel, address: str | None, proof: ConsentProof, source: Source
+        self, contact: Contact, channel: Channel, proof: ConsentProof, source: Source
     ) -> None:
-        self._s.consent.revoke_all(contact_id, channel, source, proof)
-        if address:
+        """Revoke the channel and suppress every address of it the contact has: the profile's,
+        and any a consent covers (the link names none, and may have gone to a pending one)."""
+        covered = {
+            state.address for state in self._s.consent.states(contact.contact_id) if state.channel == channel
+        }
+        self._s.consent.revoke_all(contact.contact_id, channel, source, proof)
+        profile = _Addresses(contact.email, contact.phone).of(channel)
+        for address in sorted(address for address in {profile, *covered} if address):
             # Suppressed until the person opts in again themselves (R-MBX-3: at once).
             self._s.suppression.add(channel, address, SuppressionReason.OPT_OUT, source.value)
 
@@ -313,17 +334,32 @@ class SubscriptionService:
     def _verify(self, token: str, scope: Scope) -> TokenClaims:
         return verify(token, scope, self._s.signing_key(), self._s.clock.now())
 
-    def _contact_or_none(self, contact_id: str) -> Contact | None:
-        try:
-            return self._s.contacts.get(contact_id)
-        except ContactNotFound:
-            return None
+    def _holder(self, claims: TokenClaims) -> Contact | None:
+        """The contact the link was made for; None once erased (even if the id is in use again)."""
+        return self._s.contacts.link_holder(claims.contact_id, claims.generation)
 
     def _action_url(self, token: str) -> str:
         return f"{self._settings.public_base_url.rstrip('/')}/v1/preferences/{token}"
 
     def _page(self, status: int, page: Page, locale: str | None, **values: str | None) -> HtmlPage:
         return HtmlPage(status, render_page(page, locale, brand=self._settings.brand_name, **values))
+
+
+def _address(addresses: _Addresses, channel: Channel) -> str:
+    address = addresses.of(channel)
+    assert address is not None  # checked by the route (missing_address)
+    return address
+
+
+def _profile(request: SubscriptionRequest) -> ContactInput:
+    """What a sign-up may say about a new contact: never an address (those wait to be confirmed)."""
+    offered = {
+        "first_name": request.first_name,
+        "locale": request.locale,
+        "timezone": request.timezone,
+        "country": request.country,
+    }
+    return ContactInput.model_validate({name: value for name, value in offered.items() if value is not None})
 
 
 def _on(state: ConsentState | None) -> bool:

@@ -1,4 +1,8 @@
-"""What a signed link says: whose it is, what it may do, until when, and optional detail."""
+"""What a signed link says: whose it is, what it may do, until when, and which request it answers.
+
+Only ids and nonces: a link is forwarded, logged by proxies and kept in mail archives, so it
+names no address, phone or name (R-GDPR-1). What a link acts on is looked up server-side.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,10 @@ class TokenClaims:
     contact_id: str
     scope: Scope
     expires_at: datetime  # timezone-aware; kept to the second
+    # The contact's generation when the link was made: erasure ends it, so a link never works
+    # for a later contact that happens to get the same id. None: a contact stored without one.
+    generation: str | None = None
     channel: Channel | None = None
-    topics: tuple[str, ...] = ()
-    # The address the link was sent to: lets an unsubscribe outlive the contact (erasure, R-GDPR-5).
-    address: str | None = None
+    # A confirm link's pending request (the consent request id stored with the pending consent).
+    request: str | None = None
     issued_at: datetime | None = None  # set by `sign`, returned by `verify`

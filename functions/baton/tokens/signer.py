@@ -1,7 +1,8 @@
 """Sign and verify link tokens: `<claims>.<signature>`, both base64url without padding.
 
-The claims are compact JSON, readable by whoever holds the link (the recipient) but not
-changeable: the signature is HMAC-SHA256 over a versioned prefix and the encoded claims.
+The claims are compact JSON of ids and nonces only (no address, phone or name: see
+`claims`), readable by whoever holds the link but not changeable: the signature is
+HMAC-SHA256 over a versioned prefix and the encoded claims.
 Verification checks shape, then signature (constant time), then scope, then expiry; claims
 are only parsed once the signature is good.
 """
@@ -22,7 +23,10 @@ from baton.consent.vocabulary import Channel
 from baton.tokens.claims import Scope, TokenClaims
 from baton.tokens.exceptions import BadSignature, ExpiredToken, MalformedToken, WrongScope
 
-VERSION = 1
+VERSION = 2
+# Version 1 claims also carried the address and topics; still read (those fields ignored) so
+# unsubscribe links already sent keep working for their whole lifetime (R-CANSPAM-1, R-CASL-3).
+_READABLE_VERSIONS = frozenset({1, VERSION})
 MAX_TOKEN_LENGTH = 2048  # longer input is refused before any work is done
 MIN_KEY_BYTES = 32
 # Domain separation: a MAC made for anything else with the same key never verifies here.
@@ -46,12 +50,12 @@ def sign(claims: TokenClaims, key: bytes, now: datetime) -> str:
         "iat": int(now.timestamp()),
         "exp": int(claims.expires_at.timestamp()),
     }
+    if claims.generation is not None:
+        body["gen"] = claims.generation
     if claims.channel is not None:
         body["ch"] = str(claims.channel)
-    if claims.topics:
-        body["tp"] = list(claims.topics)
-    if claims.address is not None:
-        body["adr"] = claims.address
+    if claims.request is not None:
+        body["req"] = claims.request
     payload = _encode(json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
     token = f"{payload}.{_encode(_mac(key, payload))}"
     if len(token) > MAX_TOKEN_LENGTH:
@@ -120,29 +124,30 @@ def _decode(text: str) -> bytes:
 def _parse(raw: bytes) -> TokenClaims:
     try:
         body = json.loads(raw)
-        if not isinstance(body, dict) or body.get("v") != VERSION:
+        if not isinstance(body, dict) or body.get("v") not in _READABLE_VERSIONS:
             raise MalformedToken("unknown token version")
         contact_id = body["sub"]
-        topics = body.get("tp", [])
-        address = body.get("adr")
         if not isinstance(contact_id, str) or not contact_id:
             raise MalformedToken("bad contact id")
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise MalformedToken("bad topics")
-        if address is not None and not isinstance(address, str):
-            raise MalformedToken("bad address")
         channel = body.get("ch")
         return TokenClaims(
             contact_id=contact_id,
             scope=Scope(body["scp"]),
             expires_at=_from_epoch(body["exp"]),
+            generation=_optional_text(body, "gen"),
             channel=Channel(channel) if channel is not None else None,
-            topics=tuple(topics),
-            address=address,
+            request=_optional_text(body, "req"),
             issued_at=_from_epoch(body["iat"]),
         )
     except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError and enum errors are ValueErrors
         raise MalformedToken("unreadable claims") from exc
+
+
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise MalformedToken(f"bad {name}")
+    return value
 
 
 def _from_epoch(value: object) -> datetime:
