@@ -33,6 +33,7 @@ from infra.bench.once import (
     Killed,
     Rates,
     embedded_aws,
+    error_response,
     run,
 )
 
@@ -130,15 +131,11 @@ def _fail_put_item(nth: int) -> None:
     """The `nth` DynamoDB PutItem from now answers HTTP 500 (a failing table write)."""
     left = [nth]
 
-    def put(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def put(**_: Any) -> tuple[AWSResponse, Any] | None:
         left[0] -= 1
         if left[0] != 0:
             return None
-        error = {"Code": "InternalServerError", "Message": "injected"}
-        return AWSResponse("https://dynamodb", 500, {}, None), {  # type: ignore[arg-type]
-            "Error": error,
-            "ResponseMetadata": {"HTTPStatusCode": 500},
-        }
+        return error_response("https://dynamodb", 500, "InternalServerError")
 
     baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
 
