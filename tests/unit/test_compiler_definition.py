@@ -106,7 +106,7 @@ def test_send_task_invokes_the_journey_step_function_with_the_plan_payload() -> 
         "contact_id.$": "$.contact_id",
         "event.$": "$.event",
         "steps.$": "$.steps",
-        "pass.$": "$.passes.welcome-sms.n",
+        "pass.$": "$.passes.welcome_sms.n",
     }
     # the function's own answer (no invoke envelope) lands under the step's id
     assert task["ResultPath"] == "$.steps.welcome-sms"
