@@ -29,6 +29,7 @@ or timeline write failing); per task invocation 1% answers lost by the Lambda se
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -36,7 +37,7 @@ import random
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any, Final
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from moto import mock_aws
 
@@ -137,7 +139,7 @@ class Faults:
         self._tags = {tag["Name"]: tag["Value"] for tag in params.get("EmailTags", [])}
         self._to = str(params["Destination"]["ToAddresses"][0])
 
-    def _before(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def _before(self, **_: Any) -> tuple[AWSResponse, Any] | None:
         roll = self.rng.random()
         rates = self.rates
         self._after = None
@@ -151,13 +153,9 @@ class Faults:
             self._after = self.rng.choice(("killed", "ledger_write", "timeline_write"))
         return None  # on to SES (moto)
 
-    def _refuse(self, status: int, code: str) -> tuple[AWSResponse, dict[str, Any]]:
+    def _refuse(self, status: int, code: str) -> tuple[AWSResponse, Any]:
         self.injected[code] += 1
-        http = AWSResponse("https://email.us-east-1.amazonaws.com", status, {}, None)
-        return http, {
-            "Error": {"Code": code, "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
+        return error_response("https://email.us-east-1.amazonaws.com", status, code)
 
     def _after_call(self, http_response: AWSResponse, parsed: dict[str, Any], **_: Any) -> None:
         if http_response.status_code >= 300:
@@ -175,21 +173,25 @@ class Faults:
         if fault == "connection_closed":
             raise ConnectionClosedError(endpoint_url=endpoint)
         if fault == "http_500":
-            error = {"Error": {"Code": "InternalFailure", "Message": "injected"}}
-            raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "SendEmail")  # type: ignore[arg-type]
+            raise ClientError(error_response(endpoint, 500, "InternalFailure")[1], "SendEmail")
         if fault == "killed":
             raise Killed()
         self._put_failures = 1 if fault == "ledger_write" else 2  # the ledger's, then the timeline's
 
-    def _put(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def _put(self, **_: Any) -> tuple[AWSResponse, Any] | None:
         if not self._put_failures:
             return None
         self._put_failures -= 1
         if self._put_failures:
             return None
-        http = AWSResponse("https://dynamodb.us-east-1.amazonaws.com", 500, {}, None)
-        error = {"Code": "InternalServerError", "Message": "injected"}
-        return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}
+        return error_response("https://dynamodb.us-east-1.amazonaws.com", 500, "InternalServerError")
+
+
+def error_response(url: str, status: int, code: str) -> tuple[AWSResponse, Any]:
+    """What a `before-call` hook returns to answer in the service's place: botocore then raises
+    the service's own ClientError for it, as for a real answer."""
+    parsed = {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return AWSResponse(url, status, HTTPHeaders(), None), parsed
 
 
 def _delivery_event(ses_message_id: str, baton_id: str, to: str) -> dict[str, Any]:
@@ -233,7 +235,7 @@ def _put(document: dict[str, Any], path: str | None, value: Any) -> dict[str, An
         return document
     if path == "$":
         return dict(value)
-    result = json.loads(json.dumps(document))
+    result: dict[str, Any] = json.loads(json.dumps(document))
     parts = path.removeprefix("$.").split(".")
     target = result
     for part in parts[:-1]:
@@ -494,7 +496,8 @@ def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, fol
     passes_left: dict[str, int] = {}
 
     def invoke(payload: dict[str, Any]) -> dict[str, Any]:
-        return journey_step.handler(payload, context)  # type: ignore[arg-type]
+        answer: dict[str, Any] = journey_step.handler(payload, context)
+        return answer
 
     def renew_when_done(execution: str) -> None:
         contact_id = execution.rsplit(":", 1)[-1]
@@ -516,7 +519,7 @@ def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, fol
         ends[driver.run(execution, document)] += 1
         # SES's event destination publishes within seconds to minutes: before the next journey.
         for event in faults.events:
-            feedback.handler(event, context)  # type: ignore[arg-type]
+            feedback.handler(event, context)
         faults.events.clear()
     return _tally(services, driver, faults, journeys)
 
@@ -557,7 +560,8 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=2026)
     arguments = parser.parse_args()
-    tally = run(arguments.journeys, seed=arguments.seed)
+    with redirect_stdout(io.StringIO()):  # the handlers' metric lines, one per invocation
+        tally = run(arguments.journeys, seed=arguments.seed)
     print("Exactly once under faults (moto, the journey-step handler, a driver of the compiled definition)")
     for line in tally.lines():
         print(f"  {line}")

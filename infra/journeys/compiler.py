@@ -16,7 +16,7 @@ Every task retries Lambda service errors and Baton's retryable errors with full 
 Fail `Journey failed`. Send tasks also retry a Lambda timeout: their ledger makes running
 them again safe (nothing is sent twice, an unfinished recording is finished).
 
-Passes (R-REL-6): the journey's first state, Pass `Count passes`, sets `$.passes.<id>.n` to 0
+Passes (R-REL-6): the journey's first state, Pass `Count passes`, sets `$.passes.<id>.n` to 0 (`-` as `_`)
 for every send step; `Count pass <id>`, the entry of each send step, adds one; every send task
 of the step passes it as `pass`. The send key is (execution, step, pass, channel), so a loop
 sends on each pass, while a Retry (the state is not re-entered) and a redrive (it continues
@@ -272,9 +272,15 @@ class JourneyBuild:
         task.add_catch(self.record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
 
 
+def passes_key(step_id: str) -> str:
+    """The step's counter under `$.passes`: `-` written `_`, which step ids never contain, since
+    a path with `-` is not read inside an intrinsic function (`States.MathAdd`)."""
+    return step_id.replace("-", "_")
+
+
 def passes_path(step_id: str) -> str:
-    """`$.passes.<step id>.n`: how many times the execution entered the send step."""
-    return f"$.passes.{step_id}.n"
+    """`$.passes.<key>.n`: how many times the execution entered the send step."""
+    return f"$.passes.{passes_key(step_id)}.n"
 
 
 def add_retry(task: sfn.TaskStateBase, errors: tuple[str, ...] = RETRY_ERRORS) -> None:
@@ -425,7 +431,7 @@ def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFu
     passes = sfn.Pass(
         scope,
         build.name(PASSES_STATE),
-        result=sfn.Result.from_object({step_id: {"n": 0} for step_id in sends}),
+        result=sfn.Result.from_object({passes_key(step_id): {"n": 0} for step_id in sends}),
         result_path="$.passes",
     )
     passes.next(first)

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from baton.delivery.eum import EumSmsAdapter
-from baton.delivery.exceptions import ProviderRejected, ProviderUnavailable
+from baton.delivery.exceptions import ProviderAmbiguous, ProviderRejected, ProviderUnavailable
 from baton.delivery.message import OutboundMessage, Purpose
 
 POOL = "arn:aws:sms-voice:us-east-1:111122223333:pool/pool-0123456789abcdef"
@@ -107,7 +107,7 @@ def test_context_keeps_within_the_service_limit_of_five_entries(eum: tuple[Any, 
     ("code", "status", "expected"),
     [
         ("ThrottlingException", 400, ProviderUnavailable),
-        ("InternalServerException", 500, ProviderUnavailable),
+        ("InternalServerException", 500, ProviderAmbiguous),  # of unknown effect: not retried blindly
         ("ConflictException", 400, ProviderRejected),  # e.g. the destination opted out
         ("ValidationException", 400, ProviderRejected),
         ("ServiceQuotaExceededException", 402, ProviderRejected),

@@ -11,7 +11,11 @@ import pytest
 from botocore.stub import Stubber
 
 from baton.consent.vocabulary import Channel
-from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable
+from baton.delivery.exceptions import (
+    ProviderAmbiguous,
+    ProviderRejected,
+    ProviderThrottled,
+)
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.voice import EumVoiceAdapter
 
@@ -83,7 +87,7 @@ def test_a_locale_without_its_own_voice_falls_back_and_no_voice_leaves_the_servi
     ("code", "status", "expected"),
     [
         ("ThrottlingException", 400, ProviderThrottled),
-        ("InternalServerException", 500, ProviderUnavailable),
+        ("InternalServerException", 500, ProviderAmbiguous),  # of unknown effect: not retried blindly
         ("ConflictException", 400, ProviderRejected),  # the destination opted out
         ("ValidationException", 400, ProviderRejected),
     ],

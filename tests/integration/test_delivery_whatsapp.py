@@ -13,7 +13,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from baton.consent.vocabulary import Channel
-from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable
+from baton.delivery.exceptions import (
+    ProviderAmbiguous,
+    ProviderRejected,
+    ProviderThrottled,
+)
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.whatsapp import WhatsAppAdapter
 
@@ -82,7 +86,7 @@ def test_whatsapp_text_goes_as_a_cloud_api_message_from_the_origination_phone_nu
     ("code", "status", "expected"),
     [
         ("ThrottledRequestException", 429, ProviderThrottled),
-        ("InternalServiceException", 500, ProviderUnavailable),
+        ("InternalServiceException", 500, ProviderAmbiguous),  # of unknown effect: not retried blindly
         ("ValidationException", 400, ProviderRejected),
         ("AccessDeniedByMetaException", 403, ProviderRejected),
     ],

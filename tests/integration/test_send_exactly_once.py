@@ -33,6 +33,7 @@ from infra.bench.once import (
     Killed,
     Rates,
     embedded_aws,
+    error_response,
     run,
 )
 
@@ -130,15 +131,11 @@ def _fail_put_item(nth: int) -> None:
     """The `nth` DynamoDB PutItem from now answers HTTP 500 (a failing table write)."""
     left = [nth]
 
-    def put(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def put(**_: Any) -> tuple[AWSResponse, Any] | None:
         left[0] -= 1
         if left[0] != 0:
             return None
-        error = {"Code": "InternalServerError", "Message": "injected"}
-        return AWSResponse("https://dynamodb", 500, {}, None), {  # type: ignore[arg-type]
-            "Error": error,
-            "ResponseMetadata": {"HTTPStatusCode": 500},
-        }
+        return error_response("https://dynamodb", 500, "InternalServerError")
 
     baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
 
@@ -192,6 +189,22 @@ def test_a_failing_table_write_after_ses_took_the_email_ends_with_one_email_on_t
 
     assert len(_emails()) == 1
     assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_an_unknown_send_whose_ledger_could_not_be_closed_is_finished_by_the_retry(
+    world: bootstrap.Services,
+) -> None:
+    def lost_answer_then_a_failing_ledger_close() -> None:
+        _fail_put_item(3)  # the ledger's unknown, the timeline's message.unknown, the ledger's close
+        _read_timeout()
+
+    _after_ses_took_it(lost_answer_then_a_failing_ledger_close)
+
+    result = _send_as_step_functions_would()
+
+    assert result["attempts"][0]["outcome"] == "unknown"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.unknown")) == 1
 
 
 def test_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_retry(

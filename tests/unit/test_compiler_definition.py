@@ -104,7 +104,7 @@ def test_send_task_invokes_the_journey_step_function_naming_the_execution_not_th
         "step": "welcome-sms",
         "execution.$": "$$.Execution.Id",
         "steps.$": "$.steps",
-        "pass.$": "$.passes.welcome-sms.n",
+        "pass.$": "$.passes.welcome_sms.n",
     }
     # the function's own answer (no invoke envelope) lands under the step's id
     assert task["ResultPath"] == "$.steps.welcome-sms"

@@ -191,7 +191,8 @@ class SendTask:
     ) -> tuple[Attempt, datetime | None]:
         journal = self._journal(request, step, contact, channel)
         resend = step.send.at_least_once and step.purpose != Purpose.MARKETING
-        if journal.state == SENT or (journal.state == UNKNOWN and not resend):
+        settled = journal.state == SENT or (journal.state == UNKNOWN and not resend)
+        if settled and "attempt" in journal.data:
             return Attempt.model_validate(journal.data["attempt"]), None  # settled before
         if journal.leased():
             # Another invocation is calling the provider for this very message right now.
@@ -200,9 +201,9 @@ class SendTask:
             message = self._compose(request, step, contact, channel, links, journal.message_id)
         except (TemplateRenderError, ValueError) as exc:
             return self._not_composed(contact, channel, context, exc), None
-        if journal.state == ACCEPTED or (journal.stale() and not resend):
-            # The provider took it, or may have (the invocation that called it is gone): finish
-            # the recording, never send again.
+        if settled or journal.state == ACCEPTED or (journal.stale() and not resend):
+            # The provider took it, or may have (the invocation that called it is gone, or its
+            # answer was lost and the recording did not finish): finish it, never send again.
             return self._finish(journal, contact, message, context), None
         try:
             delivery = self._dispatcher.send(contact.contact_id, message, replace(context, journal=journal))
@@ -248,11 +249,10 @@ class SendTask:
                     channel=str(message.channel), outcome="sent", provider_message_id=provider_message_id
                 )
             else:
-                stamp = journal.ambiguous(provider, INVOCATION_ENDED)
-                self._dispatcher.record_unknown(
-                    contact.contact_id, message, provider, INVOCATION_ENDED, context, stamp
-                )
-                attempt = Attempt(channel=str(message.channel), outcome="unknown", reason=INVOCATION_ENDED)
+                code = str(data.get("error_code") or INVOCATION_ENDED)
+                stamp = journal.ambiguous(provider, code)
+                self._dispatcher.record_unknown(contact.contact_id, message, provider, code, context, stamp)
+                attempt = Attempt(channel=str(message.channel), outcome="unknown", reason=code)
         except Exception as exc:
             raise RecordingUnfinished(
                 f"{message.channel}: the outcome of the send is not recorded yet"
