@@ -4,10 +4,10 @@ One Standard state machine per journey, JSONPath only (the local interpreter has
 Every task invokes the one JourneyStepFunction with the payload of PLAN3 decision 2; its answer
 goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form`):
 
-- send: Pass `Count pass <id>` -> Task `Send <id>` -> Choice `<id> outcome`: sent -> next step;
+- send: (on a loop: Pass `Count pass <id>` ->) Task `Send <id>` -> Choice `<id> outcome`: sent -> next step;
   held -> Wait `Hold <id>` (until `$.steps.<id>.until`) -> the Task again; skipped -> Succeed
   `<id> skipped`; failed -> Fail `<id> failed` (the Lambda has recorded and counted either
-  outcome). 3 transitions when the message goes out at once.
+  outcome). 2 transitions when the message goes out at once (3 on a loop).
 - wait {duration}: Wait `Wait <id>` of that many seconds.
 - branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
 - end: Task `Finish journey` -> Succeed `Journey completed`.
@@ -16,12 +16,14 @@ Every task retries Lambda service errors and Baton's retryable errors with full 
 Fail `Journey failed`. Send tasks also retry a Lambda timeout: their ledger makes running
 them again safe (nothing is sent twice, an unfinished recording is finished).
 
-Passes (R-REL-6): the journey's first state, Pass `Count passes`, sets `$.passes.<id>.n` to 0 (`-` as `_`)
-for every send step; `Count pass <id>`, the entry of each send step, adds one; every send task
-of the step passes it as `pass`. The send key is (execution, step, pass, channel), so a loop
-sends on each pass, while a Retry (the state is not re-entered) and a redrive (it continues
-from the failed task with that task's input, without re-running the Pass) keep the pass and
-send nothing twice. `$$.State.EnteredTime` would not do: a redrive re-enters the failed state.
+Passes (R-REL-6): a send step a run can enter more than once (it lies on a loop) counts its
+passes: the journey's first state, Pass `Count passes`, sets `$.passes.<id>.n` to 0 (`-` as `_`)
+for each such step; `Count pass <id>`, the entry of the step, adds one; every send task of the
+step passes it as `pass`. Any other send step is entered once per run, so its tasks pass 1 and
+cost no extra transition. The send key is (execution, step, pass, channel), so a loop sends on
+each pass, while a Retry (the state is not re-entered) and a redrive (it continues from the
+failed task with that task's input, without re-running the Pass) keep the pass and send nothing
+twice. `$$.State.EnteredTime` would not do: a redrive re-enters the failed state.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from baton.journeys.durations import parse_duration
+from baton.journeys.graph import in_loops
 from baton.journeys.models import END, Journey, Step
 from baton.runner.exceptions import RETRYABLE_ERRORS
 from infra.journeys.confirm_delivery import build_confirm_delivery  # issue 4 (K4)
@@ -135,10 +138,13 @@ class JourneyBuild:
     journey: Journey
     function: lambda_.IFunction
     _names: set[str] = field(default_factory=set)
+    # Send steps a run can enter more than once: only they count their passes.
+    looping: frozenset[str] = field(init=False)
     record_failure: sfn.State = field(init=False)
     finish: sfn.State = field(init=False)
 
     def __post_init__(self) -> None:
+        self.looping = frozenset(self.journey.steps[index].id for index in in_loops(self.journey))
         # Shared by every step: a caught error is recorded (journey.failed), then the run fails.
         journey_failed = sfn.Fail(
             self.scope,
@@ -221,13 +227,16 @@ class JourneyBuild:
         self, state_name: str, action: str, step: Step, extra: Mapping[str, Any] | None = None
     ) -> sfn.TaskStateBase:
         """A task that sends: it carries the step's pass and also retries a Lambda timeout."""
-        payload = {**(extra or {}), "pass": sfn.JsonPath.number_at(passes_path(step.id))}
+        counted = step.id in self.looping
+        payload = {**(extra or {}), "pass": sfn.JsonPath.number_at(passes_path(step.id)) if counted else 1}
         task = self.task(state_name, action, step, extra=payload, retry_errors=SEND_RETRY_ERRORS)
         self.catch(task)
         return task
 
-    def count_pass(self, step: Step, first: sfn.IChainable) -> sfn.State:
-        """The send step's entry: one more pass through it, then its first task."""
+    def count_pass(self, step: Step, first: sfn.State) -> sfn.State:
+        """The send step's entry: on a loop, one more pass through it, then its first task."""
+        if step.id not in self.looping:
+            return first
         counter = sfn.Pass(
             self.scope,
             self.name(f"Count pass {step.id}"),
@@ -425,7 +434,7 @@ def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFu
     for b in built.values():
         b.connect(targets)
     first = built[journey.steps[0].id].entry
-    sends = [step.id for step in journey.steps if step.send is not None]
+    sends = [step.id for step in journey.steps if step.send is not None and step.id in build.looping]
     if not sends:
         return first
     passes = sfn.Pass(

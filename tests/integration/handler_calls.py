@@ -181,7 +181,6 @@ def _reset() -> None:
     bootstrap.reset()
     private.app.cache_clear()
     public.app.cache_clear()
-    sms_inbound._persistence.cache_clear()
 
 
 def stop() -> None:

@@ -41,7 +41,9 @@ from baton.settings import Settings, get_settings
 from baton.suppression.models import SuppressionEntry
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.timeline.models import TimelineEvent
+from baton.triggers.subjects import DynamoSubjectRepository
 from tests.integration.conftest import REGION, START
+from tests.subjects import subject_of
 
 EMAIL = "ana@example.com"
 PHONE = "+12125550100"
@@ -109,18 +111,15 @@ def lambda_env(
     bootstrap.reset()
 
 
-def _request(number: int) -> StepRequest:
+def _request(services: bootstrap.Services, number: int) -> StepRequest:
+    """One execution's send task to the contact; whom it is about is recorded as a trigger does."""
     name = f"lead-nurture-{number:04d}"
+    execution = f"arn:aws:states:{REGION}:123456789012:execution:Baton-lead-nurture:{name}"
+    DynamoSubjectRepository(services.settings.subjects_table).add(
+        subject_of(execution, "c-1", "lead-nurture", "lead.created")
+    )
     return StepRequest.model_validate(
-        {
-            "action": "send",
-            "journey": "lead-nurture",
-            "step": "intro",
-            "execution": f"arn:aws:states:{REGION}:123456789012:execution:Baton-lead-nurture:{name}",
-            "contact_id": "c-1",
-            "event": {"type": "lead.created", "data": {}, "idempotency_key": name},
-            "steps": {},
-        }
+        {"action": "send", "journey": "lead-nurture", "step": "intro", "execution": execution, "steps": {}}
     )
 
 
@@ -172,7 +171,7 @@ def test_twenty_parallel_marketing_sends_to_one_contact_deliver_exactly_the_cap_
 ) -> None:
     # given the default cap (3 marketing messages per 7 days) and a contact who may get email,
     # when 20 executions send to that contact at the same moment
-    results = _send_in_parallel(lambda_env.settings, clock, [_request(n) for n in range(THREADS)])
+    results = _send_in_parallel(lambda_env.settings, clock, [_request(lambda_env, n) for n in range(THREADS)])
 
     # then exactly 3 go out and 17 are refused by the cap, and the timeline says the same
     assert [r for r in results if not isinstance(r, dict)] == []
@@ -188,13 +187,17 @@ def test_the_cap_counts_the_parallel_sends_a_week_later_too(
     lambda_env: bootstrap.Services, clock: FixedClock
 ) -> None:
     # given 3 sends that went out in parallel
-    _send_in_parallel(lambda_env.settings, clock, [_request(n) for n in range(5)])
+    _send_in_parallel(lambda_env.settings, clock, [_request(lambda_env, n) for n in range(5)])
 
     # when a day later 5 more try at once, nothing goes out; when the week is over, 3 more do
     clock.set(START + timedelta(days=1))
-    next_day = _send_in_parallel(lambda_env.settings, clock, [_request(n) for n in range(100, 105)])
+    next_day = _send_in_parallel(
+        lambda_env.settings, clock, [_request(lambda_env, n) for n in range(100, 105)]
+    )
     clock.set(START + timedelta(days=7, seconds=1))
-    next_week = _send_in_parallel(lambda_env.settings, clock, [_request(n) for n in range(200, 205)])
+    next_week = _send_in_parallel(
+        lambda_env.settings, clock, [_request(lambda_env, n) for n in range(200, 205)]
+    )
 
     assert [r["reason"] for r in next_day] == ["frequency_cap"] * 5
     assert sorted(r["outcome"] for r in next_week) == ["sent"] * 3 + ["skipped"] * 2

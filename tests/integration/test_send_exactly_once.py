@@ -22,6 +22,7 @@ from baton.clock import FixedClock, use_clock
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
+from baton.triggers.subjects import DynamoSubjectRepository
 from infra.bench.once import (
     FUNCTION_ARN,
     JOURNEY,
@@ -36,6 +37,7 @@ from infra.bench.once import (
     error_response,
     run,
 )
+from tests.subjects import subject_of
 
 EXECUTION = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:c-1"
 AT_LEAST_ONCE = JOURNEY.replace("channels: [email]}", "channels: [email], at_least_once: true}")
@@ -54,6 +56,9 @@ def world(clock: FixedClock) -> Iterator[bootstrap.Services]:
     with embedded_aws():
         services = bootstrap.services()
         services.contacts.upsert("c-1", ContactInput(email="ana@example.com", attributes={"renewed": False}))
+        # Whom the execution is about, as the trigger records it before starting it.
+        subjects = DynamoSubjectRepository(services.settings.subjects_table)
+        subjects.add(subject_of(EXECUTION, "c-1", "receipt", "order.paid"))
         yield services
 
 
@@ -63,8 +68,6 @@ def _send(pass_number: int = 1) -> dict[str, Any]:
         "journey": "receipt",
         "step": "receipt",
         "execution": EXECUTION,
-        "contact_id": "c-1",
-        "event": {"type": "order.paid", "data": {}},
         "steps": {},
         "pass": pass_number,
     }
@@ -260,9 +263,7 @@ def test_the_compiled_loop_sends_once_on_each_pass(world: bootstrap.Services, cl
         on_wait=renew_after_three_passes,
     )
 
-    end = driver.run(
-        EXECUTION, {"contact_id": "c-1", "event": {"type": "order.paid", "data": {}}, "steps": {}}
-    )
+    end = driver.run(EXECUTION, {"event": {"type": "order.paid"}, "steps": {}})
 
     assert end == "succeeded"
     assert [send["pass"] for send in driver.sends] == [1, 2, 3]

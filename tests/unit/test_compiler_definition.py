@@ -78,19 +78,40 @@ def test_an_immediate_send_costs_two_state_transitions() -> None:
     assert len(path) <= 3
 
 
-def test_a_one_send_journey_runs_in_six_state_transitions() -> None:
+def test_a_one_send_journey_runs_in_four_state_transitions() -> None:
     definition = _definition([SEND])
 
     path = _walk(definition, definition["StartAt"], {"$.steps.welcome-sms.outcome": "sent"}, stop_at=set())
 
-    assert path == [
-        "Count passes",
-        "Count pass welcome-sms",
-        "Send welcome-sms",
-        "welcome-sms outcome",
-        FINISH_STATE,
-        COMPLETED_STATE,
-    ]
+    # a step entered once per run counts no passes: its tasks say pass 1
+    assert path == ["Send welcome-sms", "welcome-sms outcome", FINISH_STATE, COMPLETED_STATE]
+
+
+LOOP_STEPS: list[dict[str, Any]] = [
+    {"id": "intro", "send": {"template": "welcome-hello", "channels": ["sms"]}},
+    {"id": "nudge", "send": {"template": "welcome-hello", "channels": ["sms"]}},
+    {"id": "pause", "wait": {"duration": "1d"}},
+    {
+        "id": "again",
+        "branch": {
+            "cases": [{"when": {"attribute": "plan", "exists": True}, "next": "nudge"}],
+            "default": "end",
+        },
+    },
+]
+
+
+def test_only_a_send_step_on_a_loop_counts_its_passes_and_sends_its_count() -> None:
+    states = _definition(LOOP_STEPS)["States"]
+
+    # the loop's send step is entered through its counter and sends the count
+    assert states["Count passes"]["Result"] == {"nudge": {"n": 0}}
+    assert states["Count pass nudge"]["Next"] == "Send nudge"
+    assert states["Send nudge"]["Parameters"]["pass.$"] == "$.passes.nudge.n"
+    assert states["again next"]["Choices"][0]["Next"] == "Count pass nudge"
+    # the step before the loop is entered once per run: no counter, pass 1
+    assert "Count pass intro" not in states
+    assert states["Send intro"]["Parameters"]["pass"] == 1
 
 
 def test_send_task_invokes_the_journey_step_function_naming_the_execution_not_the_contact() -> None:
@@ -104,7 +125,7 @@ def test_send_task_invokes_the_journey_step_function_naming_the_execution_not_th
         "step": "welcome-sms",
         "execution.$": "$$.Execution.Id",
         "steps.$": "$.steps",
-        "pass.$": "$.passes.welcome_sms.n",
+        "pass": 1,
     }
     # the function's own answer (no invoke envelope) lands under the step's id
     assert task["ResultPath"] == "$.steps.welcome-sms"
@@ -164,10 +185,10 @@ def test_a_wait_for_a_duration_is_a_wait_state_of_that_many_seconds(duration: st
 
     wait = definition["States"]["Wait pause"]
 
-    assert definition["States"][definition["StartAt"]]["Next"] == "Wait pause"
+    assert definition["StartAt"] == "Wait pause"
     assert wait["Type"] == "Wait"
     assert wait["Seconds"] == seconds
-    assert wait["Next"] == "Count pass welcome-sms"
+    assert wait["Next"] == "Send welcome-sms"
 
 
 BRANCH_STEPS: list[dict[str, Any]] = [
@@ -207,9 +228,9 @@ def test_a_branch_asks_the_function_then_chooses_on_its_answer() -> None:
     assert task["Next"] == "route next"
     # one choice per destination, in the order written, `end` finishing the journey
     assert [(c["Variable"], c["StringEquals"], c["Next"]) for c in choice["Choices"]] == [
-        ("$.steps.route.next", "sms-follow-up", "Count pass sms-follow-up"),
+        ("$.steps.route.next", "sms-follow-up", "Send sms-follow-up"),
         ("$.steps.route.next", "end", FINISH_STATE),
-        ("$.steps.route.next", "email-follow-up", "Count pass email-follow-up"),
+        ("$.steps.route.next", "email-follow-up", "Send email-follow-up"),
     ]
     assert choice["Default"] == "Unexpected route"
 

@@ -13,7 +13,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ParamValid
 from botocore.stub import ANY, Stubber
 
 from baton.clock import FixedClock
-from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable, translate
+from baton.delivery.exceptions import (
+    ProviderAmbiguous,
+    ProviderRejected,
+    ProviderThrottled,
+    ProviderUnavailable,
+    translate,
+)
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.ses import SesEmailAdapter
 from baton.delivery.sns import SnsSmsAdapter
@@ -169,7 +175,8 @@ def test_sns_adds_sender_id_and_origination_number_when_configured(sns: tuple[An
     [
         ("Throttling", 400, ProviderThrottled),
         ("ThrottledException", 400, ProviderThrottled),
-        ("InternalError", 500, ProviderUnavailable),
+        # A 500 of unknown effect: the provider may have taken the message before it failed.
+        ("InternalError", 500, ProviderAmbiguous),
         ("SomethingNew", 503, ProviderUnavailable),
         ("SomethingNew", 429, ProviderThrottled),
         ("InvalidParameter", 400, ProviderRejected),
@@ -195,11 +202,12 @@ def test_error_message_text_never_decides() -> None:
     assert isinstance(translate(misleading, "ses"), ProviderRejected)
 
 
-def test_network_errors_are_unavailable_and_bad_parameters_rejected() -> None:
+def test_network_errors_are_unavailable_or_ambiguous_and_bad_parameters_rejected() -> None:
+    # never connected: safe to retry; connected but no answer: the message may be out
     assert isinstance(
         translate(EndpointConnectionError(endpoint_url="https://x"), "ses"), ProviderUnavailable
     )
-    assert isinstance(translate(ReadTimeoutError(endpoint_url="https://x"), "ses"), ProviderUnavailable)
+    assert isinstance(translate(ReadTimeoutError(endpoint_url="https://x"), "ses"), ProviderAmbiguous)
     assert isinstance(translate(ParamValidationError(report="bad"), "ses"), ProviderRejected)
     assert ProviderUnavailable("ses", "x").retryable
     assert not ProviderRejected("ses", "x").retryable

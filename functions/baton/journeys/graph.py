@@ -74,6 +74,18 @@ def loops_without_wait(journey: Journey) -> list[tuple[list[int], Edge]]:
     return found
 
 
+def in_loops(journey: Journey) -> set[int]:
+    """Indexes of the steps that a run can enter more than once (on a loop of any kind)."""
+    index_of = _index_of(journey)
+    graph = {index: edges_of(journey, index) for index in range(len(journey.steps))}
+    looping: set[int] = set()
+    for component in _strongly_connected(graph, index_of):
+        members = set(component)
+        if len(members) > 1 or any(index_of.get(edge.target) in members for edge in graph[component[0]]):
+            looping |= members
+    return looping
+
+
 def _index_of(journey: Journey) -> dict[str, int]:
     index_of: dict[str, int] = {}
     for index, step in enumerate(journey.steps):
