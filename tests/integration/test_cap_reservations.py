@@ -5,7 +5,9 @@ message, keeps it otherwise, and a retried send never takes a second place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import boto3
@@ -23,7 +25,7 @@ from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.caps import CONTENDED, CapCount, CapEntry, DynamoCapLedger
 from baton.delivery.exceptions import ProviderRejected, ProviderUnavailable
 from baton.delivery.gate import Reason, SentFact
-from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.service import MESSAGE_FAILED, Dispatcher, Outcome, SendContext
 from baton.delivery.ses import SesEmailAdapter
 from baton.privacy import erase_contact
@@ -144,6 +146,22 @@ def test_a_throttled_send_retried_by_step_functions_takes_one_place_not_two(
 
     assert (first.outcome, first.retryable, retried.outcome) == (Outcome.FAILED, True, Outcome.SENT)
     assert _places(ledger) == 1
+
+
+def test_each_pass_of_a_looping_send_step_takes_its_own_place_in_the_cap(
+    dispatcher: Dispatcher, ledger: DynamoCapLedger
+) -> None:
+    # given one execution passing four times through the same send step (a loop), each pass
+    # its own message (the runner tags each with its own Baton message id)
+    def pass_message(number: int) -> OutboundMessage:
+        return replace(_newsletter(), tags=MappingProxyType({MESSAGE_TAG: f"pass-{number}"}))
+
+    results = [dispatcher.send("c-1", pass_message(n), _step(1)) for n in (1, 2, 3, 4)]
+
+    # then the cap (3 per 7 days) lets three out and refuses the fourth
+    assert [r.outcome for r in results] == [Outcome.SENT] * 3 + [Outcome.REFUSED]
+    assert results[3].reason == Reason.FREQUENCY_CAP
+    assert _places(ledger) == 3
 
 
 def test_a_send_of_unknown_fate_keeps_its_place_and_its_retry_reuses_it(

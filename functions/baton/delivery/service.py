@@ -421,7 +421,12 @@ class Dispatcher:
 
 def _reservation(message: OutboundMessage, context: SendContext) -> str:
     """The same for every run of one journey send (a retried task finds its own place, and does
-    not take a second one); unique otherwise. A digest: the count holds no labels."""
+    not take a second one); unique otherwise. A journey's message carries its Baton message id,
+    one per (execution, step, pass, channel): each pass of a loop takes its own place. A
+    digest: the count holds no labels."""
+    baton_message_id = message.tags.get(MESSAGE_TAG)
+    if baton_message_id:
+        return hashlib.sha256(baton_message_id.encode()).hexdigest()[:32]
     execution, step = context.labels.get("execution"), context.labels.get("step")
     if not execution or not step:
         return uuid.uuid4().hex
