@@ -29,11 +29,11 @@ or timeline write failing); per task invocation 1% answers lost by the Lambda se
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
 import random
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -58,11 +58,14 @@ from baton.delivery.message import MESSAGE_TAG
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
 from baton.runner.once import message_id
+from baton.triggers.subjects import DynamoSubjectRepository, Subject
 
 REGION: Final = "us-east-1"
 START: Final = datetime(2026, 5, 4, 15, tzinfo=UTC)
 FUNCTION_ARN: Final = f"arn:aws:lambda:{REGION}:123456789012:function:Baton-JourneyStepFunction"
 LAMBDA_TIMEOUT: Final = timedelta(seconds=30)
+BATCH: Final = 50  # journeys per embedded AWS (see `run`)
+EVENT: Final = "order.paid"
 JOURNEY: Final = """\
 journey: receipt
 owner: ops@example.com
@@ -216,6 +219,16 @@ class Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return int(LAMBDA_TIMEOUT.total_seconds() * 1000)
+
+
+def begin(execution: str, contact_id: str) -> dict[str, Any]:
+    """What a trigger does before it starts an execution: the subject (whom the execution is
+    about) in the subjects table under the execution's name; returns the execution's input,
+    which names nobody (only the event type)."""
+    subjects = DynamoSubjectRepository(bootstrap.services().settings.subjects_table)
+    name = execution.rsplit(":", 1)[-1]
+    subjects.add(Subject(execution_name=name, contact_id=contact_id, journey="receipt", event_type=EVENT))
+    return {"event": {"type": EVENT}, "steps": {}}
 
 
 def _advance(clock: FixedClock, by: timedelta) -> None:
@@ -383,15 +396,24 @@ def _matches(choice: dict[str, Any], document: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Tally:
-    journeys: int
-    sends: int
-    delivered: int
-    lost: int
-    duplicated: int
-    sent_but_unrecorded: int
-    recorded_but_unsent: int
-    failed_recorded: int
-    faults: dict[str, int]
+    journeys: int = 0
+    sends: int = 0
+    delivered: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    sent_but_unrecorded: int = 0
+    recorded_but_unsent: int = 0
+    failed_recorded: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: Tally) -> Tally:
+        """Two batches' figures together (every message id belongs to one batch)."""
+        numbers = {
+            name: getattr(self, name) + getattr(other, name)
+            for name in self.__dataclass_fields__
+            if name != "faults"
+        }
+        return Tally(**numbers, faults=dict(Counter(self.faults) + Counter(other.faults)))
 
     def lines(self) -> list[str]:
         return [
@@ -471,25 +493,49 @@ def embedded_aws() -> Iterator[Path]:
             os.environ.update(saved)
 
 
-def run(journeys: int, *, seed: int = 2026, rates: Rates | None = None) -> Tally:
-    """Runs `journeys` executions (each sends on one to three passes) and accounts for every send."""
+def run(
+    journeys: int,
+    *,
+    seed: int = 2026,
+    rates: Rates | None = None,
+    batch: int = BATCH,
+    progress: Callable[[Tally], None] = lambda _: None,
+) -> Tally:
+    """Runs `journeys` executions (each sends on one to three passes) and accounts for every send.
+
+    The journeys run in batches of `batch`, each on a fresh embedded AWS, and each batch is
+    accounted for at its end: moto's Query reads every item of a table, so one table for all
+    journeys would make every send slower than the one before. Contact and execution names run on
+    across batches and one seeded schedule of faults runs through them all."""
     rates = rates or Rates()
     logging.disable(logging.WARNING)  # a fault a second is the point here, not news
     rng = random.Random(seed)  # noqa: S311 (a repeatable fault schedule, not a secret)
     clock = FixedClock(START)
     use_clock(clock)
+    total = Tally()
     try:
-        with embedded_aws() as folder:
-            return _run(journeys, rng, rates, clock, folder)
+        definition: dict[str, Any] | None = None
+        for first in range(0, journeys, batch):
+            with embedded_aws() as folder:
+                definition = definition or _compile(folder)
+                numbers = range(first, min(first + batch, journeys))
+                total = total + _run(numbers, definition, rng, rates, clock)
+            progress(total)
     finally:
         use_clock(None)
+    return total
 
 
-def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, folder: Path) -> Tally:
+def _compile(folder: Path) -> dict[str, Any]:
     from infra.journeys.compiler import render_definition  # CDK loads only when the harness runs
 
+    return render_definition(load_catalog(folder).journeys["receipt"], function_arn=FUNCTION_ARN)
+
+
+def _run(
+    numbers: range, definition: dict[str, Any], rng: random.Random, rates: Rates, clock: FixedClock
+) -> Tally:
     services = bootstrap.services()
-    definition = render_definition(load_catalog(folder).journeys["receipt"], function_arn=FUNCTION_ARN)
     faults = Faults(rng, rates)
     faults.install()
     context = Context()
@@ -506,8 +552,7 @@ def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, fol
             services.contacts.upsert(contact_id, ContactInput(attributes={"renewed": True}))
 
     driver = Driver(definition, clock, rng, rates, invoke, on_wait=renew_when_done)
-    ends: Counter[str] = Counter()
-    for n in range(journeys):
+    for n in numbers:
         contact_id = f"c-{n:05d}"
         services.contacts.upsert(
             contact_id,
@@ -515,16 +560,15 @@ def _run(journeys: int, rng: random.Random, rates: Rates, clock: FixedClock, fol
         )
         passes_left[contact_id] = rng.choice((1, 2, 3))
         execution = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:{contact_id}"
-        document = {"contact_id": contact_id, "event": {"type": "order.paid", "data": {}}, "steps": {}}
-        ends[driver.run(execution, document)] += 1
+        driver.run(execution, begin(execution, contact_id))
         # SES's event destination publishes within seconds to minutes: before the next journey.
         for event in faults.events:
             feedback.handler(event, context)
         faults.events.clear()
-    return _tally(services, driver, faults, journeys)
+    return _tally(services, driver, faults, list(passes_left))
 
 
-def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, journeys: int) -> Tally:
+def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, contacts: list[str]) -> Tally:
     intended = {
         message_id(
             {"execution": p["execution"], "step": p["step"], "pass": str(p["pass"]), "channel": "email"}
@@ -533,8 +577,8 @@ def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, journey
     }
     recorded: Counter[str] = Counter()
     failed: set[str] = set()
-    for n in range(journeys):
-        for event in services.timeline.all(f"c-{n:05d}"):
+    for contact_id in contacts:
+        for event in services.timeline.all(contact_id):
             if event.kind == "message.sent":
                 recorded[str(event.detail.get("message_id"))] += 1
             if event.kind == "journey.ended" and event.detail.get("outcome") == "failed":
@@ -543,7 +587,7 @@ def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, journey
     # Retries used up (throttled five times running): recorded as failed, not silently lost.
     failed_ids = {i for i, execution in intended.items() if accepted[i] == 0 and execution in failed}
     return Tally(
-        journeys=journeys,
+        journeys=len(contacts),
         sends=len(intended),
         delivered=sum(1 for i in intended if accepted[i] == 1 and recorded[i] == 1),
         lost=sum(1 for i in intended if accepted[i] == 0 and i not in failed_ids),
@@ -559,9 +603,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--journeys", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--progress", action="store_true", help="the running figures after each batch, on stderr"
+    )
     arguments = parser.parse_args()
-    with redirect_stdout(io.StringIO()):  # the handlers' metric lines, one per invocation
-        tally = run(arguments.journeys, seed=arguments.seed)
+
+    def report(total: Tally) -> None:
+        if arguments.progress:
+            print(" | ".join(total.lines()[:6]), file=sys.stderr, flush=True)
+
+    with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handlers' metric lines
+        tally = run(arguments.journeys, seed=arguments.seed, progress=report)
     print("Exactly once under faults (moto, the journey-step handler, a driver of the compiled definition)")
     for line in tally.lines():
         print(f"  {line}")

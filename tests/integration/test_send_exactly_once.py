@@ -32,6 +32,7 @@ from infra.bench.once import (
     Driver,
     Killed,
     Rates,
+    begin,
     embedded_aws,
     error_response,
     run,
@@ -54,6 +55,7 @@ def world(clock: FixedClock) -> Iterator[bootstrap.Services]:
     with embedded_aws():
         services = bootstrap.services()
         services.contacts.upsert("c-1", ContactInput(email="ana@example.com", attributes={"renewed": False}))
+        begin(EXECUTION, "c-1")
         yield services
 
 
@@ -260,9 +262,7 @@ def test_the_compiled_loop_sends_once_on_each_pass(world: bootstrap.Services, cl
         on_wait=renew_after_three_passes,
     )
 
-    end = driver.run(
-        EXECUTION, {"contact_id": "c-1", "event": {"type": "order.paid", "data": {}}, "steps": {}}
-    )
+    end = driver.run(EXECUTION, {"event": {"type": "order.paid"}, "steps": {}})
 
     assert end == "succeeded"
     assert [send["pass"] for send in driver.sends] == [1, 2, 3]
