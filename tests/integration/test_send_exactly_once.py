@@ -299,3 +299,13 @@ def test_under_injected_faults_no_send_is_lost_duplicated_or_left_off_the_timeli
     # The faults happened: throttling, lost answers and crashes after SES took the message.
     assert tally.faults["TooManyRequestsException"] > 0
     assert tally.faults.get("read_timeout", 0) + tally.faults.get("connection_closed", 0) > 0
+
+
+def test_a_send_throttled_until_its_retries_are_used_up_is_counted_as_failed_and_recorded_not_lost() -> None:
+    always_throttled = Rates(throttle=1.0, unavailable=0, lost_answer=0, crash=0, lambda_lost=0, redrive=0)
+
+    tally = run(2, seed=3, rates=always_throttled)
+
+    assert tally.sends == 2  # one pass each: the first send fails the journey
+    assert (tally.delivered, tally.lost, tally.failed_recorded) == (0, 0, 2)
+    assert tally.faults["TooManyRequestsException"] == 2 * 5  # the task and its four retries
