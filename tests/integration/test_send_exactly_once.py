@@ -28,6 +28,7 @@ from infra.bench.once import (
     LAMBDA_TIMEOUT,
     REGION,
     START,
+    TEMPLATE,
     Context,
     Driver,
     Killed,
@@ -309,3 +310,27 @@ def test_a_send_throttled_until_its_retries_are_used_up_is_counted_as_failed_and
     assert tally.sends == 2  # one pass each: the first send fails the journey
     assert (tally.delivered, tally.lost, tally.failed_recorded) == (0, 0, 2)
     assert tally.faults["TooManyRequestsException"] == 2 * 5  # the task and its four retries
+
+
+def test_the_driver_fails_an_execution_whose_send_task_answers_an_outcome_the_definition_does_not_know(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    from infra.journeys.compiler import render_definition
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "receipt.yaml").write_text(JOURNEY, encoding="utf-8")
+    (tmp_path / "templates" / "receipt.yaml").write_text(TEMPLATE, encoding="utf-8")
+    definition = render_definition(load_catalog(tmp_path).journeys["receipt"], function_arn=FUNCTION_ARN)
+    recorded: list[dict[str, Any]] = []
+
+    def task(payload: dict[str, Any]) -> dict[str, Any]:
+        recorded.append(payload)
+        return {"outcome": "bounced"} if payload["action"] == "send" else {"outcome": "failed"}
+
+    driver = Driver(definition, clock, random.Random(1), Rates(0, 0, 0, 0, 0, 0), task)
+
+    end = driver.run(EXECUTION, {"event": {"type": "order.paid"}, "steps": {}})
+
+    assert end == "failed:Baton.UnexpectedAnswer"
+    assert [payload["action"] for payload in recorded] == ["send", "fail"]
+    assert recorded[1]["error"]["Error"] == "Baton.UnexpectedAnswer"
