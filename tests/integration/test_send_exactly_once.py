@@ -22,22 +22,22 @@ from baton.clock import FixedClock, use_clock
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
-from baton.triggers.subjects import DynamoSubjectRepository
 from infra.bench.once import (
     FUNCTION_ARN,
     JOURNEY,
     LAMBDA_TIMEOUT,
     REGION,
     START,
+    TEMPLATE,
     Context,
     Driver,
     Killed,
     Rates,
+    begin,
     embedded_aws,
     error_response,
     run,
 )
-from tests.subjects import subject_of
 
 EXECUTION = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:c-1"
 AT_LEAST_ONCE = JOURNEY.replace("channels: [email]}", "channels: [email], at_least_once: true}")
@@ -56,9 +56,7 @@ def world(clock: FixedClock) -> Iterator[bootstrap.Services]:
     with embedded_aws():
         services = bootstrap.services()
         services.contacts.upsert("c-1", ContactInput(email="ana@example.com", attributes={"renewed": False}))
-        # Whom the execution is about, as the trigger records it before starting it.
-        subjects = DynamoSubjectRepository(services.settings.subjects_table)
-        subjects.add(subject_of(EXECUTION, "c-1", "receipt", "order.paid"))
+        begin(EXECUTION, "c-1")
         yield services
 
 
@@ -300,3 +298,37 @@ def test_under_injected_faults_no_send_is_lost_duplicated_or_left_off_the_timeli
     # The faults happened: throttling, lost answers and crashes after SES took the message.
     assert tally.faults["TooManyRequestsException"] > 0
     assert tally.faults.get("read_timeout", 0) + tally.faults.get("connection_closed", 0) > 0
+
+
+def test_a_send_throttled_until_its_retries_are_used_up_is_counted_as_failed_and_recorded_not_lost() -> None:
+    always_throttled = Rates(throttle=1.0, unavailable=0, lost_answer=0, crash=0, lambda_lost=0, redrive=0)
+
+    tally = run(2, seed=3, rates=always_throttled)
+
+    assert tally.sends == 2  # one pass each: the first send fails the journey
+    assert (tally.delivered, tally.lost, tally.failed_recorded) == (0, 0, 2)
+    assert tally.faults["TooManyRequestsException"] == 2 * 5  # the task and its four retries
+
+
+def test_the_driver_fails_an_execution_whose_send_task_answers_an_outcome_the_definition_does_not_know(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    from infra.journeys.compiler import render_definition
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "receipt.yaml").write_text(JOURNEY, encoding="utf-8")
+    (tmp_path / "templates" / "receipt.yaml").write_text(TEMPLATE, encoding="utf-8")
+    definition = render_definition(load_catalog(tmp_path).journeys["receipt"], function_arn=FUNCTION_ARN)
+    recorded: list[dict[str, Any]] = []
+
+    def task(payload: dict[str, Any]) -> dict[str, Any]:
+        recorded.append(payload)
+        return {"outcome": "bounced"} if payload["action"] == "send" else {"outcome": "failed"}
+
+    driver = Driver(definition, clock, random.Random(1), Rates(0, 0, 0, 0, 0, 0), task)
+
+    end = driver.run(EXECUTION, {"event": {"type": "order.paid"}, "steps": {}})
+
+    assert end == "failed:Baton.UnexpectedAnswer"
+    assert [payload["action"] for payload in recorded] == ["send", "fail"]
+    assert recorded[1]["error"]["Error"] == "Baton.UnexpectedAnswer"
