@@ -14,7 +14,7 @@ from baton.runner.exceptions import InvalidStep, SubjectErased
 from baton.runner.handoff import HandoffTask, HandoffTimeoutTask  # issue 4 (K2)
 from baton.runner.models import Action, BranchResult, EndResult, SendResult, StepRequest, dump
 from baton.runner.send import METRIC_SKIPPED, NO_CONTACT, SendTask
-from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask  # issue 4 (K4)
+from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask
 from baton.runner.steps import BranchTask, FailTask, FinishTask
 from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask  # issue 4 (K3)
 from baton.waits.service import WaitService

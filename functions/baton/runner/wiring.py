@@ -62,7 +62,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         dispatcher,
         waits=wait_service(s),
         handoffs=handoff_service(s, aws.delivery_client),
-        feedback=feedback_service(s),  # issue 4 (K4): confirm_delivery's receipt waiters
+        feedback=feedback_service(s),  # the receipt waiters of steps that confirm delivery
     )
     return runner_, once
 
