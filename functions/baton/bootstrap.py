@@ -67,7 +67,9 @@ def build(settings: Settings, clock: Clock) -> Services:
         DynamoContactRepository(settings.contacts_table), consent, timeline, suppression, clock
     )
     dispatcher = Dispatcher(
-        delivery_adapters(settings, clock, aws.client),
+        # One attempt per message, also for the API's and the keywords' own messages: an SDK
+        # retry after a lost answer would send a text or an email twice (R-REL-4).
+        delivery_adapters(settings, clock, aws.delivery_client),
         suppression,
         consent,
         timeline,
@@ -83,8 +85,9 @@ def build(settings: Settings, clock: Clock) -> Services:
 def delivery_adapters(
     settings: Settings, clock: Clock, client: Callable[[str], Any]
 ) -> dict[Channel, ChannelAdapter]:
-    """One adapter per configured channel. `client` makes the boto3 clients: `aws.client` for
-    the API's own messages, `aws.delivery_client` (no SDK retries, R-REL-4) for journeys."""
+    """One adapter per configured channel. `client` makes the boto3 clients: for every send
+    `aws.delivery_client` (no SDK retries, R-REL-4): a journey's are retried by Step Functions
+    when the provider certainly did not take them, any other is recorded as it ended."""
     adapters: dict[Channel, ChannelAdapter] = {
         Channel.EMAIL: SesEmailAdapter(
             client("sesv2"),

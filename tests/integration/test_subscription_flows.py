@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -28,6 +30,7 @@ from baton.inbound.service import InboundSmsService
 from baton.settings import Settings
 from baton.subscriptions.models import Caller, SubscriptionRequest
 from baton.subscriptions.service import SubscriptionService
+from baton.timeline.models import TimelineKind
 from baton.tokens.exceptions import TokenError
 from baton.web.forms import parse_preferences_form
 
@@ -536,3 +539,171 @@ def test_unsubscribe_after_erasure_shows_the_page_and_writes_nothing(
     assert page.status == 200
     assert services.suppression.check(Channel.EMAIL, EMAIL) == suppressed  # erasure's own entry
     assert services.consent.entries(ana) == []
+
+
+# A YES answers the last question the number was asked (R-CTIA-3, R-CTIA-4) ------------------
+
+
+def _sms_statuses(services: Services, contact_ids: list[str]) -> list[ConsentStatus | None]:
+    return [_status(services, contact_id, Channel.SMS) for contact_id in contact_ids]
+
+
+def test_one_yes_confirms_only_the_newest_of_several_signups_naming_the_number(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services, clock: FixedClock
+) -> None:
+    signups = []
+    for minute in range(3):  # say the person's own, then two more someone else filed
+        clock.set(clock.now() + timedelta(minutes=minute))
+        signups.append(flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id)
+
+    inbound.handle(_sms("SIM", "in-yes"))
+
+    assert _sms_statuses(services, signups) == [ConsentStatus.PENDING] * 2 + [ConsentStatus.GRANTED]
+    assert [services.contacts.get(c).phone for c in signups] == [None, None, PHONE]
+
+
+def test_a_second_yes_does_not_reach_back_to_an_older_request(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services, clock: FixedClock
+) -> None:
+    older = flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id
+    clock.set(clock.now() + timedelta(minutes=5))
+    newer = flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-1"))
+    sent_before = len(_texts(PHONE))
+
+    inbound.handle(_sms("SIM", "in-2"))
+
+    assert _sms_statuses(services, [older, newer]) == [ConsentStatus.PENDING, ConsentStatus.GRANTED]
+    assert len(_texts(PHONE)) == sent_before  # nothing confirmed, nothing to confirm by text
+
+
+def test_a_yes_from_an_opted_out_number_confirms_no_signup_it_was_never_sent_and_keeps_the_opt_out(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    inbound.handle(_sms("STOP", "in-stop"))
+    signup = flows.subscribe(_signup(channels=["sms"], email=None, topics=["offers"]), BROWSER).contact_id
+    sent_before = len(_texts(PHONE))
+
+    inbound.handle(_sms("YES", "in-yes"))  # sent for anything, never in answer to that sign-up
+
+    assert _status(services, signup, Channel.SMS, "offers") == ConsentStatus.PENDING
+    assert services.contacts.get(signup).phone is None
+    assert services.suppression.check(Channel.SMS, PHONE) is not None
+    assert len(_texts(PHONE)) == sent_before
+
+
+def test_a_yes_after_stop_does_not_confirm_the_request_the_stop_answered(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    signup = flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id
+    inbound.handle(_sms("STOP", "in-stop"))
+
+    inbound.handle(_sms("SIM", "in-yes"))
+
+    assert _status(services, signup, Channel.SMS) == ConsentStatus.REVOKED  # withdrawn by the STOP
+    assert services.contacts.get(signup).phone is None
+    assert services.suppression.check(Channel.SMS, PHONE) is not None
+
+
+def test_start_after_stop_regrants_what_was_granted_but_not_a_request_never_confirmed(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    ana = _customer(services, email=None, phone=PHONE)
+    flows.subscribe(_signup(channels=["sms"], email=None, topics=["news"]), BROWSER)
+    inbound.handle(_sms("SIM", "in-yes"))
+    flows.subscribe(_signup(channels=["sms"], email=None, topics=["offers"]), BROWSER)  # never answered
+    inbound.handle(_sms("STOP", "in-stop"))
+
+    inbound.handle(_sms("START", "in-start"))
+
+    assert _status(services, ana, Channel.SMS, "news") == ConsentStatus.GRANTED
+    assert _status(services, ana, Channel.SMS, "offers") == ConsentStatus.REVOKED
+
+
+def test_a_yes_after_the_request_expired_confirms_nothing(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services, clock: FixedClock
+) -> None:
+    signup = flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id
+    clock.set(clock.now() + timedelta(days=services.settings.confirm_ttl_days, minutes=1))
+
+    inbound.handle(_sms("SIM", "in-late"))
+
+    assert _status(services, signup, Channel.SMS) == ConsentStatus.PENDING
+    assert services.contacts.get(signup).phone is None
+
+
+# STOP: suppressed first, its one confirmation owed until it is sent (R-TCPA-5) ------------
+
+
+def _failing_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, kind: str | None = None) -> None:
+    """`target.name` raises the first time it is called (for timeline kind `kind`, if given),
+    then works again."""
+    original = getattr(target, name)
+    failures = [RuntimeError(f"{name} unavailable")]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures and (kind is None or kind in args):
+            raise failures.pop()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, flaky)
+
+
+@pytest.fixture
+def sms_subscriber(flows: SubscriptionService, inbound: InboundSmsService) -> str:
+    """A sign-up for SMS whose number answered YES: the contact id."""
+    contact_id = flows.subscribe(_signup(channels=["sms"], email=None), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-yes"))
+    return contact_id
+
+
+@pytest.fixture
+def fail_once(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """`fail_once(target, name, kind=None)`: see `_failing_once`."""
+    return functools.partial(_failing_once, monkeypatch)
+
+
+def test_stop_suppresses_the_number_even_when_revoking_its_consents_fails(
+    sms_subscriber: str, inbound: InboundSmsService, services: Services, fail_once: Callable[..., None]
+) -> None:
+    fail_once(services.consent, "revoke_all")
+
+    with pytest.raises(RuntimeError):
+        inbound.handle(_sms("STOP", "in-stop"))
+
+    assert services.suppression.check(Channel.SMS, PHONE) is not None  # every send refused now
+    result = services.dispatcher.send(
+        sms_subscriber, OutboundMessage.sms(to=PHONE, purpose=Purpose.MARKETING, text="Sale", topic="news")
+    )
+    assert (result.sent, result.reason) == (False, Reason.SUPPRESSED)
+
+
+def test_a_stop_retried_after_the_number_was_suppressed_still_sends_its_one_confirmation(
+    sms_subscriber: str, inbound: InboundSmsService, services: Services, fail_once: Callable[..., None]
+) -> None:
+    sent_before = len(_texts(PHONE))
+    # the revocation is written, the inbound text's own record fails, before the reply
+    fail_once(services.timeline, "record", TimelineKind.INBOUND_REPLY)
+
+    with pytest.raises(RuntimeError):
+        inbound.handle(_sms("STOP", "in-stop"))
+    inbound.handle(_sms("STOP", "in-stop"))  # the same message again (SNS / Lambda retry)
+    inbound.handle(_sms("STOP", "in-stop"))
+
+    assert len(_texts(PHONE)) == sent_before + 1
+    assert _status(services, sms_subscriber, Channel.SMS) == ConsentStatus.REVOKED
+
+
+def test_of_two_stop_texts_only_the_one_that_opted_out_confirms_even_when_it_is_retried_last(
+    sms_subscriber: str, inbound: InboundSmsService, services: Services, fail_once: Callable[..., None]
+) -> None:
+    sent_before = len(_texts(PHONE))
+    fail_once(services.timeline, "record", TimelineKind.INBOUND_REPLY)
+
+    with pytest.raises(RuntimeError):
+        inbound.handle(_sms("STOP", "in-first"))  # opted the number out, then failed
+    second = inbound.handle(_sms("Stop", "in-second"))
+    first = inbound.handle(_sms("STOP", "in-first"))  # its retry
+
+    assert (second.replied, first.replied) == (False, True)
+    assert len(_texts(PHONE)) == sent_before + 1

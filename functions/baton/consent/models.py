@@ -99,6 +99,10 @@ class ConsentState(BaseModel):
     revoked_at: Timestamp | None = None
     # While pending: the request a confirmation must name (a link to an older request fails).
     request_id: str | None = None
+    # When the confirmation request of the latest request went out to `address` (None: never,
+    # e.g. the gate refused it). Kept after the request is answered, so that a YES answers the
+    # newest question the number was asked and never reaches back to an older one (R-CTIA-3).
+    asked_at: Timestamp | None = None
     version: int = 1
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,8 +22,8 @@ from baton import aws
 from baton.clock import to_iso
 from baton.consent.exceptions import LedgerWriteConflict
 from baton.consent.models import ConsentEntry, ConsentState
-from baton.consent.vocabulary import Channel
-from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value
+from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value, update_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,6 +65,13 @@ class ConsentRepository(ABC):
         """
 
     @abstractmethod
+    def mark_asked(
+        self, contact_id: str, channel: Channel, topic: str, request_id: str, at: datetime
+    ) -> bool:
+        """Set the state's `asked_at` if it is still pending under `request_id` (and move its
+        version on); False, writing nothing, otherwise."""
+
+    @abstractmethod
     def get_state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         """The current state, read strongly consistent (R-TCPA-4: a revocation counts at once)."""
 
@@ -97,6 +105,26 @@ class DynamoConsentRepository(ConsentRepository):
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             raise _conflict(exc.response) from exc
+
+    def mark_asked(
+        self, contact_id: str, channel: Channel, topic: str, request_id: str, at: datetime
+    ) -> bool:
+        return update_if(
+            self._client,
+            {
+                "TableName": self._table,
+                "Key": {"contact_id": to_value(contact_id), "sk": to_value(state_key(channel, topic))},
+                "UpdateExpression": "SET asked_at = :at, version = version + :one",
+                "ConditionExpression": "request_id = :request AND #status = :pending",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":at": to_value(to_iso(at)),
+                    ":one": to_value(1),
+                    ":request": to_value(request_id),
+                    ":pending": to_value(ConsentStatus.PENDING.value),
+                },
+            },
+        )
 
     def get_state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         response = self._client.get_item(
@@ -164,6 +192,16 @@ class InMemoryConsentRepository(ConsentRepository):
             self._states[(write.state.contact_id, state_key(write.state.channel, write.state.topic))] = (
                 write.state
             )
+
+    def mark_asked(
+        self, contact_id: str, channel: Channel, topic: str, request_id: str, at: datetime
+    ) -> bool:
+        key = (contact_id, state_key(channel, topic))
+        state = self._states.get(key)
+        if state is None or state.status != ConsentStatus.PENDING or state.request_id != request_id:
+            return False
+        self._states[key] = state.model_copy(update={"asked_at": at, "version": state.version + 1})
+        return True
 
     def get_state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         return self._states.get((contact_id, state_key(channel, topic)))

@@ -132,6 +132,19 @@ class ConsentService:
             return [ConsentChange(state=write.state, entry=write.entry) for write in planned]
         raise ConcurrentConsentUpdate()
 
+    def mark_asked(self, contact_id: str, channel: Channel, topics: list[str], request_id: str) -> int:
+        """Note that the confirmation request of pending request `request_id` (its `topics`)
+        went out now: one moment for the whole request.
+
+        Only a state still pending under that request is marked (a newer request, or an
+        answer that came first, wins); returns how many were. No ledger entry: asking for a
+        consent changes none.
+        """
+        now = self._clock.now()
+        return sum(
+            self._repository.mark_asked(contact_id, channel, topic, request_id, now) for topic in topics
+        )
+
     # Queries ----------------------------------------------------------------------------
 
     def state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
@@ -270,6 +283,8 @@ def _plan(
         granted_basis=granted_basis,
         revoked_at=now if target == ConsentStatus.REVOKED else (current.revoked_at if current else None),
         request_id=command.request_id if target == ConsentStatus.PENDING else None,
+        # A new request has not been asked yet; any other change keeps when the last one was.
+        asked_at=None if target == ConsentStatus.PENDING else (current.asked_at if current else None),
         version=current.version + 1 if current else 1,
     )
     return LedgerWrite(entry=entry, state=state, expected_version=current.version if current else None)

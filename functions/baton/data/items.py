@@ -8,7 +8,7 @@ Attributes whose value is None are left out, so a sparse index never sees a NULL
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         AttributeValueTypeDef,
         PutItemInputTypeDef,
         QueryInputTypeDef,
+        UpdateItemInputTypeDef,
         WriteRequestTypeDef,
     )
 
@@ -110,8 +111,17 @@ def query_items(client: DynamoDBClient, request: QueryInputTypeDef) -> Iterator[
 
 def put_if(client: DynamoDBClient, request: PutItemInputTypeDef) -> bool:
     """Put an item if its `ConditionExpression` holds; False, writing nothing, when it does not."""
+    return _if_condition_holds(lambda: client.put_item(**request))
+
+
+def update_if(client: DynamoDBClient, request: UpdateItemInputTypeDef) -> bool:
+    """Update an item if its `ConditionExpression` holds; False, writing nothing, when it does not."""
+    return _if_condition_holds(lambda: client.update_item(**request))
+
+
+def _if_condition_holds(write: Callable[[], object]) -> bool:
     try:
-        client.put_item(**request)
+        write()
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False

@@ -2,7 +2,9 @@
 
 SNS delivers at least once, so the work is keyed by `inboundMessageId` in the idempotency
 table (`baton.data.once`): a redelivered STOP, YES or HELP changes and sends nothing the second
-time, and an invocation that dies mid-way holds the key no longer than its own time.
+time, and an invocation that dies mid-way holds the key no longer than its own time. A retry of
+work that failed midway runs it again, but never sends an answer that may be out already
+(`baton.inbound.replies`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from baton import aws, logs
 from baton.bootstrap import metrics, services
 from baton.data.once import DynamoOnceTable, Once
 from baton.inbound.models import InboundSms
+from baton.inbound.replies import Replies
 from baton.inbound.service import InboundSmsService
 
 logger = logs.service_logger()
@@ -28,15 +31,17 @@ tracer = Tracer()
 _KEEP = timedelta(days=7)
 
 
-def _once() -> Once:
+def _once() -> tuple[Once, Replies]:
     s = services()  # cached itself: rebuilt only after `bootstrap.reset`
     table = DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb"))
-    return Once(table, prefix="baton.inbound-sms", keep=_KEEP, clock=s.clock)
+    once = Once(table, prefix="baton.inbound-sms", keep=_KEEP, clock=s.clock)
+    # Each answer is kept once too: a retry after the work failed midway sends none again.
+    return once, Replies(table, s.clock, once.leases)
 
 
-def _process(message: dict[str, Any]) -> dict[str, Any]:
+def _process(replies: Replies, message: dict[str, Any]) -> dict[str, Any]:
     sms = InboundSms.model_validate(message)
-    result = InboundSmsService(services()).handle(sms)
+    result = InboundSmsService(services(), replies).handle(sms)
     logger.info(
         "Inbound SMS handled", extra={"keyword": result.keyword.value, "contacts": len(result.contacts)}
     )
@@ -48,11 +53,11 @@ def _process(message: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    once = _once()
+    once, replies = _once()
     once.leases.register(context)
     handled = []
     for record in event.records:
         message = json.loads(record.sns.message)
         key = {"inbound_message_id": str(message.get("inboundMessageId", ""))}
-        handled.append(once.run(key, partial(_process, message)))
+        handled.append(once.run(key, partial(_process, replies, message)))
     return {"handled": handled}

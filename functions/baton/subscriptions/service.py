@@ -16,6 +16,7 @@ from baton.consent.models import ConsentProof, ConsentState
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.contacts.models import Contact, ContactInput
 from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.service import Outcome
 from baton.ids import new_id
 from baton.messages import texts
 from baton.subscriptions.links import Links
@@ -29,6 +30,8 @@ from baton.web.pages import Page, mask_address, render_page
 
 # Channels a person manages on the preference page, in display order.
 _PAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
+# Outcomes after which the person may have the confirmation request in hand.
+_MAY_HAVE_REACHED = frozenset({Outcome.SENT, Outcome.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,11 @@ class SubscriptionService:
             message = OutboundMessage.sms(
                 to=address, purpose=Purpose.CONFIRMATION, text=sms.text, topic=topics[0]
             )
-        self._s.dispatcher.send(contact.contact_id, message)
+        result = self._s.dispatcher.send(contact.contact_id, message)
+        if channel == Channel.SMS and result.outcome in _MAY_HAVE_REACHED:
+            # Only a question the number was asked can be answered by its YES (R-CTIA-3): a
+            # request the gate refused (an opted-out number, R-CTIA-4) stays unanswerable.
+            self._s.consent.mark_asked(contact.contact_id, channel, topics, request_id)
 
     # Double opt-in by link ----------------------------------------------------------------
 

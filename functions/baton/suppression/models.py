@@ -34,3 +34,6 @@ class SuppressionEntry(BaseModel):
     reason: SuppressionReason
     source: SuppressionSource
     created_at: Timestamp
+    # Which act made it, as a digest (e.g. of the STOP's inbound message id): a retry of that
+    # same act knows the opt-out is its own, and still owes its one confirmation (R-TCPA-5).
+    claim: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")] | None = None

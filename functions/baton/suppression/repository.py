@@ -21,7 +21,8 @@ class SuppressionRepository(ABC):
     @abstractmethod
     def put_first(self, entry: SuppressionEntry) -> bool:
         """Store the entry unless the hash is already suppressed for the same reason; True when
-        this call stored it (of two at the same time, exactly one)."""
+        the entry in force carries this entry's `claim` (this call stored it, or an earlier call
+        under the same claim did; of two claims at the same time, exactly one)."""
 
     @abstractmethod
     def get(self, address_hash: str) -> SuppressionEntry | None:
@@ -41,7 +42,7 @@ class DynamoSuppressionRepository(SuppressionRepository):
         self._client.put_item(TableName=self._table, Item=to_item(entry.model_dump(mode="json")))
 
     def put_first(self, entry: SuppressionEntry) -> bool:
-        return put_if(
+        stored = put_if(
             self._client,
             {
                 "TableName": self._table,
@@ -51,6 +52,7 @@ class DynamoSuppressionRepository(SuppressionRepository):
                 "ExpressionAttributeValues": {":r": to_value(str(entry.reason))},
             },
         )
+        return stored or _same_claim(self.get(entry.address_hash), entry)
 
     def get(self, address_hash: str) -> SuppressionEntry | None:
         response = self._client.get_item(
@@ -79,7 +81,7 @@ class InMemorySuppressionRepository(SuppressionRepository):
     def put_first(self, entry: SuppressionEntry) -> bool:
         current = self._entries.get(entry.address_hash)
         if current is not None and current.reason == entry.reason:
-            return False
+            return _same_claim(current, entry)
         self._entries[entry.address_hash] = entry
         return True
 
@@ -88,3 +90,13 @@ class InMemorySuppressionRepository(SuppressionRepository):
 
     def delete(self, address_hash: str) -> SuppressionEntry | None:
         return self._entries.pop(address_hash, None)
+
+
+def _same_claim(stored: SuppressionEntry | None, entry: SuppressionEntry) -> bool:
+    """Whether the entry in force was made by the same act as `entry` (a retry of it)."""
+    return (
+        stored is not None
+        and stored.reason == entry.reason
+        and entry.claim is not None
+        and stored.claim == entry.claim
+    )

@@ -7,6 +7,7 @@ confirmed double opt-in). The send gate calls `check` before every send.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from baton.clock import Clock
@@ -36,13 +37,17 @@ class SuppressionService:
         self._repository.put(entry)
         return entry
 
-    def add_first(self, channel: Channel, address: str, reason: SuppressionReason, source: str) -> bool:
-        """Suppress `address` unless it already is for this `reason`; True for the one call that
-        did, however many run at the same time (so an opt-out is confirmed once, R-TCPA-5)."""
-        return self._repository.put_first(self._entry(channel, address, reason, source))
+    def add_first(
+        self, channel: Channel, address: str, reason: SuppressionReason, source: str, claim: str
+    ) -> bool:
+        """Suppress `address` unless it already is for this `reason`. True when the suppression
+        in force is the one made under `claim` (an id of the act, e.g. the inbound message id):
+        of many acts at the same time exactly one, and every retry of that one, so an opt-out is
+        confirmed once however often its text is delivered (R-TCPA-5)."""
+        return self._repository.put_first(self._entry(channel, address, reason, source, _digest(claim)))
 
     def _entry(
-        self, channel: Channel, address: str, reason: SuppressionReason, source: str
+        self, channel: Channel, address: str, reason: SuppressionReason, source: str, claim: str | None = None
     ) -> SuppressionEntry:
         return SuppressionEntry(
             address_hash=self.hash(channel, address),
@@ -50,6 +55,7 @@ class SuppressionService:
             reason=reason,
             source=source,
             created_at=self._clock.now(),
+            claim=claim,
         )
 
     def check(self, channel: Channel, address: str) -> SuppressionEntry | None:
@@ -59,3 +65,8 @@ class SuppressionService:
     def remove(self, channel: Channel, address: str) -> SuppressionEntry | None:
         """Release the address after a new opt-in by the person; returns the entry removed, if any."""
         return self._repository.delete(self.hash(channel, address))
+
+
+def _digest(claim: str) -> str:
+    # Suppression outlives erasure: it keeps no provider id, only a digest that matches it.
+    return hashlib.sha256(claim.encode()).hexdigest()[:32]
