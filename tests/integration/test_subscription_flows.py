@@ -283,6 +283,8 @@ def test_r_gdpr_5_after_erasure_a_new_signup_gets_no_confirmation(
     flows: SubscriptionService, services: Services
 ) -> None:
     contact_id = flows.subscribe(_signup(channels=["email", "sms"]), BROWSER).contact_id
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+    InboundSmsService(services).handle(_sms("SIM"))  # both addresses are the contact's own now
     services.contacts.erase(contact_id)
     sent_before = (len(_emails()), len(_texts(PHONE)))
 
@@ -707,3 +709,58 @@ def test_of_two_stop_texts_only_the_one_that_opted_out_confirms_even_when_it_is_
 
     assert (second.replied, first.replied) == (False, True)
     assert len(_texts(PHONE)) == sent_before + 1
+
+
+# A pending address is the form's claim, not the contact's: dropped, never suppressed ---------
+
+
+@pytest.fixture
+def attackers_signup(flows: SubscriptionService, services: Services) -> tuple[str, str]:
+    """Someone signs up with their own email and the victim's number (PHONE), and confirms the
+    email: (the sign-up contact's id, the preference-page token its confirmed page links)."""
+    contact_id = flows.subscribe(_signup(email=ATTACKER_EMAIL), BROWSER).contact_id
+    [link] = [m for m in _emails() if m["To"] == ATTACKER_EMAIL]
+    page = flows.confirm(_token("confirm", _body(link)), BROWSER)
+    return contact_id, _token("preferences", page.html)
+
+
+def test_unsubscribe_all_does_not_suppress_the_pending_number_a_form_named(
+    flows: SubscriptionService, services: Services, attackers_signup: tuple[str, str]
+) -> None:
+    contact_id, token = attackers_signup
+    shown = "shown=email:news&shown=sms:news"
+
+    flows.save_preferences(token, parse_preferences_form(f"{shown}&action=unsubscribe_all"), BROWSER)
+
+    assert services.suppression.check(Channel.SMS, PHONE) is None
+    assert services.suppression.check(Channel.EMAIL, ATTACKER_EMAIL) is not None  # their own, confirmed
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.REVOKED  # the request withdrawn
+    assert _record(services, contact_id).pending_phone is None  # and the number forgotten
+    sent_before = len(_texts(PHONE))
+    flows.subscribe(_signup(channels=["sms"], email=None), BROWSER)  # the number's owner, later
+    assert len(_texts(PHONE)) == sent_before + 1
+
+
+def test_erasure_suppresses_the_confirmed_email_but_not_the_pending_number_a_form_named(
+    services: Services, attackers_signup: tuple[str, str]
+) -> None:
+    contact_id, _ = attackers_signup
+
+    report = services.contacts.erase(contact_id)
+
+    assert services.suppression.check(Channel.SMS, PHONE) is None
+    assert services.suppression.check(Channel.EMAIL, ATTACKER_EMAIL) is not None  # R-GDPR-5
+    assert {entry.channel for entry in report.suppressed} == {Channel.EMAIL}
+
+
+def test_one_click_unsubscribe_in_a_confirmation_email_suppresses_the_pending_email_it_reached(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(email=ATTACKER_EMAIL), BROWSER).contact_id
+    [request] = [m for m in _emails() if m["To"] == ATTACKER_EMAIL]
+
+    flows.unsubscribe(_token("unsubscribe", request["List-Unsubscribe"]), BROWSER)
+
+    assert services.suppression.check(Channel.EMAIL, ATTACKER_EMAIL) is not None
+    assert services.suppression.check(Channel.SMS, PHONE) is None
+    assert _status(services, contact_id, Channel.SMS) == ConsentStatus.PENDING  # another channel

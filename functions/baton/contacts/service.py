@@ -8,7 +8,7 @@ from typing import Any
 
 from baton.clock import Clock
 from baton.consent.service import ConsentService
-from baton.consent.vocabulary import Channel
+from baton.consent.vocabulary import Channel, ConsentStatus
 from baton.contacts.exceptions import (
     AddressInUse,
     ConcurrentContactUpdate,
@@ -223,15 +223,17 @@ class ContactService:
     def erase(self, contact_id: str) -> ErasureReport:
         """Forget a contact (R-GDPR-5): the profile, every consent entry and state, the timeline.
 
-        First the contact's addresses (its email and phone, and any address a consent state
-        covers) are suppressed by salted hash with reason `erased`, so the person is not
-        messaged again; the profile goes last, so an interrupted erasure can simply be re-run.
+        First the contact's confirmed addresses (`confirmed_addresses`) are suppressed by salted
+        hash with reason `erased`, so the person is not messaged again; an address a form named
+        that its owner never confirmed is only forgotten: suppressing it would opt a stranger out
+        of a brand they never dealt with. The profile goes last, so an interrupted erasure can
+        simply be re-run.
         Idempotent: erasing an unknown or already erased contact removes nothing and succeeds.
         """
         record = self._repository.get(contact_id)
         suppressed = [
             self._suppression.add(channel, address, SuppressionReason.ERASED, _ERASURE_SOURCE)
-            for channel, address in self._addresses(record, contact_id)
+            for channel, address in self._confirmed(record, contact_id)
         ]
         consent_removed = self._consent.delete_all(contact_id)
         timeline_removed = self._timeline.delete_all(contact_id)
@@ -280,13 +282,51 @@ class ContactService:
     def _email_taken(self, email: str, contact_id: str) -> bool:
         return any(other.contact_id != contact_id for other in self._repository.find_by_email(email))
 
-    def _addresses(self, record: ContactRecord | None, contact_id: str) -> list[tuple[Channel, str]]:
-        """(channel, address) pairs Baton holds for the contact: profile and consent states."""
+    def confirmed_addresses(self, contact_id: str) -> list[tuple[Channel, str]]:
+        """(channel, address) pairs that are the contact's own: its profile's email and phone,
+        and any address a consent was granted for (its owner confirmed it, or the company
+        vouched for it). Never a pending address alone: anyone can type it into a form."""
+        return self._confirmed(self._repository.get(contact_id), contact_id)
+
+    def drop_pending(self, contact_id: str, channel: Channel) -> str | None:
+        """Forget the contact's pending address on `channel` (its requests were withdrawn): no
+        later confirmation attaches it. Returns the address dropped, if there was one."""
+        field = _PENDING_FIELD[channel]
+        for _ in range(_ATTEMPTS):
+            current = self._repository.get(contact_id)
+            address = getattr(current, field) if current is not None else None
+            if current is None or address is None:
+                return None
+            record = current.model_copy(
+                update={field: None, "updated_at": self._clock.now(), "version": current.version + 1}
+            )
+            try:
+                self._repository.put(record, current.version)
+            except StaleContact:
+                continue
+            self._timeline.record(contact_id, TimelineKind.CONTACT_UPDATED, {"fields": [field]})
+            return str(address)
+        raise ConcurrentContactUpdate(contact_id)
+
+    def _confirmed(self, record: ContactRecord | None, contact_id: str) -> list[tuple[Channel, str]]:
+        pairs = self._profile_addresses(record)
+        for entry in self._consent.entries(contact_id):
+            if entry.status == ConsentStatus.GRANTED and entry.address:
+                pairs.append((entry.channel, entry.address))
+        return list(dict.fromkeys(pairs))
+
+    @staticmethod
+    def _profile_addresses(record: ContactRecord | None) -> list[tuple[Channel, str]]:
         pairs: list[tuple[Channel, str]] = []
         if record is not None and record.email:
             pairs.append((Channel.EMAIL, record.email))
         if record is not None and record.phone:
             pairs.extend((channel, record.phone) for channel in PHONE_CHANNELS)
+        return pairs
+
+    def _addresses(self, record: ContactRecord | None, contact_id: str) -> list[tuple[Channel, str]]:
+        """(channel, address) pairs Baton holds for the contact: profile and consent states."""
+        pairs = self._profile_addresses(record)
         for state in self._consent.states(contact_id):
             if state.address:
                 pairs.append((state.channel, state.address))

@@ -314,20 +314,39 @@ class SubscriptionService:
         contact = self._holder(claims)
         if contact is not None:
             proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="one-click unsubscribe")
-            self._unsubscribe_channel(contact, claims.channel or Channel.EMAIL, proof, Source.LINK)
+            self._unsubscribe_channel(
+                contact, claims.channel or Channel.EMAIL, proof, Source.LINK, by_link=True
+            )
         return self._page(HTTPStatus.OK, Page.UNSUBSCRIBED, contact.locale if contact else None)
 
     def _unsubscribe_channel(
-        self, contact: Contact, channel: Channel, proof: ConsentProof, source: Source
+        self,
+        contact: Contact,
+        channel: Channel,
+        proof: ConsentProof,
+        source: Source,
+        *,
+        by_link: bool = False,
     ) -> None:
-        """Revoke the channel and suppress every address of it the contact has: the profile's,
-        and any a consent covers (the link names none, and may have gone to a pending one)."""
-        covered = {
-            state.address for state in self._s.consent.states(contact.contact_id) if state.channel == channel
-        }
+        """Revoke the channel, withdraw its pending requests, and suppress the addresses of it
+        that are the contact's own (`confirmed_addresses`).
+
+        A pending address (named by a form, never confirmed by its owner) is dropped, not
+        suppressed: whoever holds this contact's link may not opt a stranger out of the brand.
+        One exception: the one-click link itself (`by_link`) went to the channel's address, a
+        pending one included (the confirmation email carries it), so its owner is the one who
+        clicked, and that address is suppressed too.
+        """
         self._s.consent.revoke_all(contact.contact_id, channel, source, proof)
-        profile = _Addresses(contact.email, contact.phone).of(channel)
-        for address in sorted(address for address in {profile, *covered} if address):
+        owned = {
+            address
+            for ch, address in self._s.contacts.confirmed_addresses(contact.contact_id)
+            if ch == channel
+        }
+        dropped = self._s.contacts.drop_pending(contact.contact_id, channel)
+        if by_link and dropped and _Addresses(contact.email, contact.phone).of(channel) is None:
+            owned.add(dropped)
+        for address in sorted(owned):
             # Suppressed until the person opts in again themselves (R-MBX-3: at once).
             self._s.suppression.add(channel, address, SuppressionReason.OPT_OUT, source.value)
 
