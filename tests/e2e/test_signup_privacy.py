@@ -109,3 +109,30 @@ def test_no_link_baton_sends_carries_an_address_phone_or_name(api: LocalClient) 
             assert secret.lower() not in readable, token
             assert quote(secret, safe="").lower() not in readable, token
             assert not any(form in token for form in _b64_forms(secret)), token
+
+
+def _sms_consents(api: LocalClient, contact_id: str) -> dict[str, str]:
+    resp = api.get(f"/v1/contacts/{contact_id}/export")
+    assert resp.status == 200, resp.text
+    states = resp.json()["consent"]["states"]
+    return {state["topic"]: state["status"] for state in states if state["channel"] == "sms"}
+
+
+def _text_in(api: LocalClient, number: str, body: str) -> None:
+    resp = api.post("/_local/sms-inbound", json_body={"from": number, "body": body})
+    assert resp.status == 202, resp.text
+
+
+def test_sign_ups_filed_in_a_strangers_name_are_not_confirmed_by_their_yes(api: LocalClient) -> None:
+    victim = "+12025550143"
+    own = _sign_up(api, phone=victim, channels=["sms"], topics=["news"])
+    _text_in(api, victim, "STOP")  # the victim does not want these texts, then ...
+    filed = [_sign_up(api, phone=victim, channels=["sms"], topics=["offers"]) for _ in range(3)]
+    texts_before = len(_outbox(api, victim))
+
+    _text_in(api, victim, "YES")  # ... answers YES to something, or by mistake
+
+    assert len(_outbox(api, victim)) == texts_before  # no confirmation ever went out, none now
+    assert _sms_consents(api, own) == {"news": "revoked"}
+    for contact_id in filed:
+        assert _sms_consents(api, contact_id) == {"offers": "pending"}
