@@ -257,3 +257,23 @@ def test_given_a_writer_that_always_wins_then_a_conflict_is_raised(
 
     with pytest.raises(ConcurrentConsentUpdate):
         consent.grant("c1", Channel.EMAIL, "news", source=Source.LINK, address="a@example.com")
+
+
+def test_a_request_is_marked_asked_only_while_it_is_the_pending_one_and_keeps_it_once_answered(
+    consent: ConsentService, clock: FixedClock
+) -> None:
+    number = "+12015550123"
+    consent.request("c-1", Channel.SMS, "news", number, proof=PROOF, request_id="r-1")
+    consent.request("c-1", Channel.SMS, "news", number, proof=PROOF, request_id="r-2")  # replaces r-1
+    clock.set(T0 + timedelta(minutes=1))
+
+    stale = consent.mark_asked("c-1", Channel.SMS, ["news"], "r-1")
+    marked = consent.mark_asked("c-1", Channel.SMS, ["news"], "r-2")
+    consent.grant("c-1", Channel.SMS, "news", source=Source.KEYWORD)
+
+    state = consent.state("c-1", Channel.SMS, "news")
+    assert (stale, marked) == (0, 1)
+    assert state is not None
+    assert (state.status, state.asked_at) == (ConsentStatus.GRANTED, T0 + timedelta(minutes=1))
+    consent.request("c-1", Channel.SMS, "offers", number, proof=PROOF, request_id="r-3")
+    assert consent.mark_asked("c-1", Channel.SMS, ["offers", "news"], "r-3") == 1  # news is answered

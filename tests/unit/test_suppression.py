@@ -84,3 +84,25 @@ def test_given_start_when_removed_then_no_longer_suppressed_r_ctia_4(suppression
 def test_a_source_that_looks_like_personal_data_is_refused(suppression: SuppressionService) -> None:
     with pytest.raises(ValueError, match="source"):
         suppression.add(Channel.EMAIL, "a@example.com", SuppressionReason.MANUAL, "agent ana@example.com")
+
+
+def test_an_opt_out_is_owed_its_confirmation_by_the_act_that_made_it_and_its_retries_only() -> None:
+    service = SuppressionService(
+        InMemorySuppressionRepository(), lambda: SALT, FixedClock(datetime(2026, 5, 1, tzinfo=UTC))
+    )
+
+    first = service.add_first(
+        Channel.SMS, "+12015550123", SuppressionReason.OPT_OUT, "keyword:opt_out", claim="in-1"
+    )
+    retried = service.add_first(
+        Channel.SMS, "+12015550123", SuppressionReason.OPT_OUT, "keyword:opt_out", claim="in-1"
+    )
+    second = service.add_first(
+        Channel.SMS, "+12015550123", SuppressionReason.OPT_OUT, "keyword:opt_out", claim="in-2"
+    )
+
+    assert (first, retried, second) == (True, True, False)
+    entry = service.check(Channel.SMS, "+12015550123")
+    assert entry is not None
+    assert entry.claim is not None
+    assert "in-1" not in entry.claim  # a digest only: suppression outlives erasure
