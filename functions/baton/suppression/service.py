@@ -1,8 +1,10 @@
 """Suppress, check and release addresses per channel, by salted hash only.
 
 Who adds: STOP (reason opt_out), hard bounces and complaints (R-SES-3), erasure (R-GDPR-5),
-operator lists. Who removes: a new opt-in by the person (START/UNSTOP, R-CTIA-4, or a newly
-confirmed double opt-in). The send gate calls `check` before every send.
+operator lists. Who removes: a new opt-in by the person (START/UNSTOP, R-CTIA-4, or their own
+grant on the preference page reached by a link sent to the address; never a YES, which answers
+only a question asked while the number was not suppressed). The send gate calls `check` before
+every send.
 """
 
 from __future__ import annotations
