@@ -673,3 +673,31 @@ def test_the_confirmed_pages_preference_link_grants_for_the_confirmed_address_on
     assert _status(services, contact_id, Channel.EMAIL, "offers") == ConsentStatus.GRANTED
     assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.PENDING
     assert len(_texts(PHONE)) == texts_before + 1  # the number's own YES is asked for
+
+
+def test_the_confirmation_email_to_an_unconfirmed_address_does_not_carry_the_forms_name(
+    flows: SubscriptionService, services: Services
+) -> None:
+    words = "Claim your prize at evil.example"
+    contact_id = flows.subscribe(
+        _signup(channels=["email"], first_name=words, locale="en"), BROWSER
+    ).contact_id
+
+    [request] = _emails()
+    flows.confirm(_token("confirm", _body(request)), BROWSER)
+
+    assert words not in request.as_string()
+    assert "Hi," in _body(request)
+    assert services.contacts.get(contact_id).first_name == words  # kept for once the address is theirs
+
+
+def test_the_confirmation_email_to_a_customers_own_address_greets_by_the_name_on_file(
+    flows: SubscriptionService, services: Services
+) -> None:
+    _customer(services, locale="en")
+
+    flows.subscribe(_signup(channels=["email"], first_name="Mallory", locale="en"), BROWSER)
+
+    [request] = _emails()
+    assert "Hi Ana," in _body(request)
+    assert "Mallory" not in request.as_string()

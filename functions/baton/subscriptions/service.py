@@ -147,7 +147,10 @@ class SubscriptionService:
                 confirm_url=links.confirm(contact.contact_id, channel, request_id),
                 postal_address=self._settings.postal_address,
                 valid_days=self._settings.confirm_ttl_days,
-                first_name=contact.first_name,
+                # A name only for the contact's own address: a sign-up's name is the form's
+                # free text, and its address is not confirmed yet, so greeting with it would let
+                # anyone make the brand write their words to any address.
+                first_name=contact.first_name if contact.email == address else None,
                 support_url=self._settings.support_url,
             )
             message = OutboundMessage.email(
