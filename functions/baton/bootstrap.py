@@ -54,6 +54,9 @@ class Services:
     def signing_key(self) -> bytes:
         return secrets.signing_key(self.settings)
 
+    def link_address_key(self) -> bytes:
+        return secrets.link_address_key(self.settings)
+
 
 def build(settings: Settings, clock: Clock) -> Services:
     timeline = TimelineService(DynamoTimelineRepository(settings.timeline_table), clock)

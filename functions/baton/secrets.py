@@ -17,6 +17,7 @@ from baton.settings import Settings, get_settings
 MAX_AGE_SECONDS = 300
 _WEBHOOK_KEY_LABEL = b"baton/webhook-signature/v1"
 _EXECUTION_NAME_LABEL = b"baton/execution-name/v1"
+_LINK_ADDRESS_LABEL = b"baton/link-address/v1"
 
 
 class SecretMissing(Exception):
@@ -56,7 +57,17 @@ def execution_name_key(settings: Settings | None = None) -> bytes:
     """The HMAC key of execution names (`baton.triggers.naming`): HMAC-SHA256(suppression salt,
     "baton/execution-name/v1"). Derived from the salt because that secret is never rotated: a
     new key would give a repeated event a new name and start its journey twice (R-REL-2)."""
-    label = _EXECUTION_NAME_LABEL
+    return _from_salt(_EXECUTION_NAME_LABEL, settings)
+
+
+def link_address_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key of the address a link is bound to (`baton.tokens.binding`): HMAC-SHA256(
+    suppression salt, "baton/link-address/v1"). From the salt, never rotated, so a link keeps
+    its binding for its whole lifetime; a key of its own, so a link shows no suppression hash."""
+    return _from_salt(_LINK_ADDRESS_LABEL, settings)
+
+
+def _from_salt(label: bytes, settings: Settings | None) -> bytes:
     return hmac.new(suppression_salt(settings), label, hashlib.sha256).digest()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, TableSpec
+from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, SUBJECTS, TableSpec
 
 TABLE = "AWS::DynamoDB::Table"
 
@@ -79,5 +79,12 @@ def test_data_tables_survive_stack_deletion(template: assertions.Template, spec:
 def test_cap_counts_expire_by_ttl(template: assertions.Template) -> None:
     # a count expires a cap period after its newest send, when it counts nothing any more
     properties = _table_for(template, CAPS)["Properties"]
+
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_execution_subjects_expire_by_ttl(template: assertions.Template) -> None:
+    # whom an execution is about is needed only while it can run or be redriven
+    properties = _table_for(template, SUBJECTS)["Properties"]
 
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

@@ -21,8 +21,11 @@ import boto3
 from pydantic import JsonValue
 
 from baton import bootstrap
+from baton import secrets as baton_secrets
+from baton.contacts.repository import DynamoContactRepository
 from baton.journeys.catalog import load_catalog
 from baton.journeys.durations import parse_duration
+from baton.triggers.naming import execution_name
 from baton.triggers.subjects import DynamoSubjectRepository
 from infra.journeys.compiler import render_definition
 from infra.local.clock import VirtualClock
@@ -35,6 +38,19 @@ if TYPE_CHECKING:
     from infra.local.stepfunctions import LocalStepFunctions
 
 REGION: Final = "us-east-1"  # of the embedded AWS (tests/integration/conftest.py)
+
+
+def execution_name_now(journey_id: str, contact_id: str, key: str) -> str:
+    """The execution name Baton gives this start: keyed with the stack's secret, for the
+    contact's generation as stored now (its current life)."""
+    settings = bootstrap.services().settings
+    record = DynamoContactRepository(settings.contacts_table).get(contact_id)
+    generation = record.generation if record is not None else None
+    return execution_name(
+        journey_id, contact_id, key, key=baton_secrets.execution_name_key(settings), generation=generation
+    )
+
+
 ACCOUNT: Final = "123456789012"  # moto's default account
 STEP_FUNCTION: Final = "Baton-JourneyStepFunction"
 STEP_FUNCTION_ARN: Final = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STEP_FUNCTION}"

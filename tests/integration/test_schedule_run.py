@@ -13,21 +13,19 @@ import boto3
 import pytest
 
 from baton import bootstrap
-from baton import secrets as baton_secrets
 from baton.contacts.models import ContactInput
 from baton.handlers import schedule
 from baton.schedules.runner import DynamoContactSource
 from baton.settings import Settings
 from baton.triggers import wiring
-from baton.triggers.naming import execution_name
 from baton.triggers.runs import DynamoRunRepository
 from infra.local.runtime import LambdaContext
 from tests.integration.conftest import REGION
+from tests.integration.journeys import execution_name_now
 
 
 def _name(journey_id: str, contact_id: str, key: str) -> str:
-    """The execution name Baton gives this start (keyed with the stack's secret)."""
-    return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
+    return execution_name_now(journey_id, contact_id, key)
 
 
 ACCOUNT = "123456789012"

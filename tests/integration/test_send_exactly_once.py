@@ -19,9 +19,14 @@ from moto.ses.models import ses_backends
 import baton.aws
 from baton import bootstrap
 from baton.clock import FixedClock, use_clock
+from baton.consent.vocabulary import Channel
 from baton.contacts.models import ContactInput
+from baton.data.once import DynamoOnceTable
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
+from baton.privacy import erase_contact
+from baton.runner.once import SendLedger
+from baton.suppression.models import SuppressionReason
 from infra.bench.once import (
     FUNCTION_ARN,
     JOURNEY,
@@ -175,6 +180,54 @@ def test_the_provider_event_that_echoes_the_message_id_puts_an_unknown_send_on_t
     assert sent["message_id"] == unknown["message_id"]
     assert sent["provider_message_id"] == published[0]["detail"]["mail"]["messageId"]
     _send()  # a late retry of the task still sends nothing
+    assert len(_emails()) == 1
+
+
+def _bounce(delivery: dict[str, Any]) -> dict[str, Any]:
+    """The hard bounce SES would publish for the same message instead of its delivery."""
+    mail = delivery["detail"]["mail"]
+    recipients = [
+        {"emailAddress": address, "action": "failed", "status": "5.1.1"} for address in mail["destination"]
+    ]
+    return {
+        "source": "aws.ses",
+        "detail-type": "Email Bounced",
+        "detail": {
+            "eventType": "Bounce",
+            "mail": mail,
+            "bounce": {
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": recipients,
+                "timestamp": "2026-05-04T15:00:02.000Z",
+                "feedbackId": "bounce-feedback-1",
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("recreated", [False, True], ids=["erased", "erased-then-recreated"])
+def test_a_late_provider_event_after_erasure_writes_nothing_about_the_contact_but_still_suppresses(
+    world: bootstrap.Services, recreated: bool
+) -> None:
+    published = _after_ses_took_it(_read_timeout)
+    _send()
+    message_id = published[0]["detail"]["mail"]["tags"]["baton_message_id"][0]
+    erase_contact(world, "c-1")
+    if recreated:  # the CRM creates a contact with the same id and address again
+        world.contacts.upsert("c-1", ContactInput(email="ana@example.com"))
+    timeline_before = [event.kind for event in world.timeline.all("c-1")]
+
+    for event in (published[0], _bounce(published[0])):
+        feedback.handler(event, Context())  # type: ignore[arg-type]
+
+    assert [event.kind for event in world.timeline.all("c-1")] == timeline_before
+    assert timeline_before == (["contact.created"] if recreated else [])
+    suppressed = world.suppression.check(Channel.EMAIL, "ana@example.com")
+    assert suppressed is not None
+    assert suppressed.reason == SuppressionReason.HARD_BOUNCE
+    ledger = SendLedger(DynamoOnceTable(world.settings.idempotency_table))
+    assert ledger.find(message_id) is None  # the last record naming the contact is gone
     assert len(_emails()) == 1
 
 

@@ -20,7 +20,7 @@ from moto.sns.models import sns_backends
 
 from baton.bootstrap import Services, build
 from baton.clock import FixedClock
-from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.contacts.models import ContactInput, ContactProfile
 from baton.delivery.gate import Reason
 from baton.delivery.message import OutboundMessage, Purpose
@@ -28,11 +28,14 @@ from baton.ids import new_id
 from baton.inbound.models import InboundSms
 from baton.inbound.service import InboundSmsService
 from baton.settings import Settings
+from baton.subscriptions.links import Links
 from baton.subscriptions.models import Caller, SubscriptionRequest
 from baton.subscriptions.service import SubscriptionService
+from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
 from baton.tokens.exceptions import TokenError
 from baton.web.forms import parse_preferences_form
+from tests.tokens import signed_by_hand
 
 REGION = "us-east-1"
 EMAIL = "ana@example.com"
@@ -764,3 +767,165 @@ def test_one_click_unsubscribe_in_a_confirmation_email_suppresses_the_pending_em
     assert services.suppression.check(Channel.EMAIL, ATTACKER_EMAIL) is not None
     assert services.suppression.check(Channel.SMS, PHONE) is None
     assert _status(services, contact_id, Channel.SMS) == ConsentStatus.PENDING  # another channel
+
+
+def _preferences_link_as_sent(services: Services, contact_id: str, channel: Channel, address: str) -> str:
+    """The preference token a journey's marketing message to `address` carries (runner wiring)."""
+    links = Links(
+        services.settings,
+        services.signing_key(),
+        services.clock.now(),
+        services.contacts.generation,
+        address_key=services.link_address_key(),
+    )
+    return _token("preferences", links.preferences(contact_id, channel, address))
+
+
+def _texted_customer(services: Services) -> str:
+    """Ana on file with email and phone: SMS news granted, email unsubscribed (her own opt-out)."""
+    ana = _customer(services, phone=PHONE)
+    services.consent.grant(ana, Channel.SMS, "news", source=Source.AGENT, basis=Basis.EXPRESS, address=PHONE)
+    services.consent.revoke(ana, Channel.EMAIL, "news", source=Source.LINK)
+    services.suppression.add(Channel.EMAIL, EMAIL, SuppressionReason.OPT_OUT, "link")
+    return ana
+
+
+_TICK_EMAIL_NEWS = "shown=email:news&shown=sms:news&choice=email:news&choice=sms:news&action=save"
+
+
+def test_a_preference_link_sent_by_sms_grants_no_email_consent_and_keeps_the_emails_opt_out(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _texted_customer(services)
+    token = _preferences_link_as_sent(services, ana, Channel.SMS, PHONE)
+    sent_before = len(_emails())
+
+    flows.save_preferences(token, parse_preferences_form(_TICK_EMAIL_NEWS), BROWSER)
+
+    assert _status(services, ana, Channel.EMAIL) != ConsentStatus.GRANTED
+    entry = services.suppression.check(Channel.EMAIL, EMAIL)
+    assert entry is not None
+    assert entry.reason == SuppressionReason.OPT_OUT
+    assert len(_emails()) == sent_before  # the opted-out address is not even asked
+    assert _status(services, ana, Channel.SMS) == ConsentStatus.GRANTED
+
+
+def test_a_preference_link_sent_by_sms_asks_the_email_to_confirm_and_only_its_link_grants(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services, phone=PHONE)
+    services.consent.grant(ana, Channel.SMS, "news", source=Source.AGENT, basis=Basis.EXPRESS, address=PHONE)
+    token = _preferences_link_as_sent(services, ana, Channel.SMS, PHONE)
+
+    flows.save_preferences(token, parse_preferences_form(_TICK_EMAIL_NEWS), BROWSER)
+    asked = _status(services, ana, Channel.EMAIL)
+    [request] = [m for m in _emails() if m["To"] == EMAIL]
+    flows.confirm(_token("confirm", _body(request)), BROWSER)
+
+    assert asked == ConsentStatus.PENDING
+    assert _status(services, ana, Channel.EMAIL) == ConsentStatus.GRANTED
+
+
+def test_a_preference_link_sent_to_the_email_grants_for_that_email_and_lifts_its_own_opt_out(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _texted_customer(services)
+    token = _preferences_link_as_sent(services, ana, Channel.EMAIL, EMAIL)
+
+    flows.save_preferences(token, parse_preferences_form(_TICK_EMAIL_NEWS), BROWSER)
+
+    assert _status(services, ana, Channel.EMAIL) == ConsentStatus.GRANTED
+    assert services.suppression.check(Channel.EMAIL, EMAIL) is None
+
+
+def test_a_preference_link_sent_to_an_address_the_contact_no_longer_has_grants_and_asks_nothing(
+    flows: SubscriptionService, services: Services
+) -> None:
+    ana = _customer(services, phone=PHONE)
+    token = _preferences_link_as_sent(services, ana, Channel.EMAIL, EMAIL)
+    services.contacts.upsert(ana, ContactInput.model_validate({"email": "ana.new@example.com"}))
+    services.consent.grant(
+        ana, Channel.SMS, "offers", source=Source.AGENT, basis=Basis.EXPRESS, address=PHONE
+    )
+    sent_before = len(_emails())
+
+    form = "shown=email:news&shown=sms:offers&choice=email:news&action=save"
+    flows.save_preferences(token, parse_preferences_form(form), BROWSER)
+
+    assert _status(services, ana, Channel.EMAIL) is None
+    assert len(_emails()) == sent_before
+    assert _status(services, ana, Channel.SMS, "offers") == ConsentStatus.REVOKED  # revoking still works
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_preference_link_without_an_address_binding_may_only_revoke(
+    flows: SubscriptionService, services: Services, version: int
+) -> None:
+    ana = _texted_customer(services)
+    now = services.clock.now()
+    body: dict[str, object] = {
+        "v": version,
+        "sub": ana,
+        "scp": "preferences",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(days=30)).timestamp()),
+        "gen": services.contacts.generation(ana),
+    }
+    if version == 1:
+        body["adr"] = EMAIL  # what version 1 links carried: the address itself, not a binding
+    token = signed_by_hand(body, services.signing_key())
+    sent_before = (len(_emails()), len(_texts(PHONE)))
+
+    form = "shown=email:news&shown=sms:news&shown=sms:offers&choice=email:news&choice=sms:offers&action=save"
+    flows.save_preferences(token, parse_preferences_form(form), BROWSER)
+
+    assert _status(services, ana, Channel.EMAIL) == ConsentStatus.REVOKED
+    assert services.suppression.check(Channel.EMAIL, EMAIL) is not None
+    assert _status(services, ana, Channel.SMS, "offers") is None
+    assert (len(_emails()), len(_texts(PHONE))) == sent_before
+    assert _status(services, ana, Channel.SMS) == ConsentStatus.REVOKED
+
+
+def test_the_confirmed_pages_preference_link_grants_for_the_confirmed_address_only(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(), BROWSER).contact_id
+    inbound.handle(_sms("SIM"))  # the phone is confirmed by its own YES
+    [request] = [m for m in _emails() if m["To"] == EMAIL]
+    token = _token("preferences", flows.confirm(_token("confirm", _body(request)), BROWSER).html)
+    texts_before = len(_texts(PHONE))
+
+    form = "shown=email:offers&shown=sms:offers&choice=email:offers&choice=sms:offers&action=save"
+    flows.save_preferences(token, parse_preferences_form(form), BROWSER)
+
+    assert _status(services, contact_id, Channel.EMAIL, "offers") == ConsentStatus.GRANTED
+    assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.PENDING
+    assert len(_texts(PHONE)) == texts_before + 1  # the number's own YES is asked for
+
+
+def test_the_confirmation_email_to_an_unconfirmed_address_does_not_carry_the_forms_name(
+    flows: SubscriptionService, services: Services
+) -> None:
+    words = "Claim your prize at evil.example"
+    contact_id = flows.subscribe(
+        _signup(channels=["email"], first_name=words, locale="en"), BROWSER
+    ).contact_id
+
+    [request] = _emails()
+    flows.confirm(_token("confirm", _body(request)), BROWSER)
+
+    assert words not in request.as_string()
+    assert "Hi," in _body(request)
+    assert services.contacts.get(contact_id).first_name == words  # kept for once the address is theirs
+
+
+def test_the_confirmation_email_to_a_customers_own_address_greets_by_the_name_on_file(
+    flows: SubscriptionService, services: Services
+) -> None:
+    _customer(services, locale="en")
+
+    flows.subscribe(_signup(channels=["email"], first_name="Mallory", locale="en"), BROWSER)
+
+    [request] = _emails()
+    assert "Hi Ana," in _body(request)
+    assert "Mallory" not in request.as_string()

@@ -16,22 +16,27 @@ import pytest
 
 import baton.aws
 from baton import bootstrap
-from baton import secrets as baton_secrets
 from baton.contacts.models import ContactInput
 from baton.handlers import private_api
+from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.triggers import wiring
 from baton.triggers.models import EventIn, RunStatus
-from baton.triggers.naming import execution_name
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import EventService
+from baton.triggers.subjects import DynamoSubjectRepository
 from infra.local.exceptions import InvocationError
-from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
+from tests.integration.journeys import (
+    REGION,
+    STATE_MACHINE_PREFIX,
+    JourneysOnMoto,
+    execution_name_now,
+    lambda_context,
+)
 
 
 def _name(journey_id: str, contact_id: str, key: str) -> str:
-    """The execution name Baton gives this start (keyed with the stack's secret)."""
-    return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
+    return execution_name_now(journey_id, contact_id, key)
 
 
 _TEMPLATE = """\
@@ -202,6 +207,33 @@ def test_an_event_starts_every_journey_it_triggers_under_a_deterministic_name_r_
     assert {(r.journey, r.status) for r in runs} == {
         ("welcome", RunStatus.RUNNING),
         ("welcome-tips", RunStatus.RUNNING),
+    }
+
+
+def test_a_contact_erased_and_created_again_with_the_same_id_starts_its_journeys_on_the_same_event(
+    journeys: Journeys,
+) -> None:
+    # given Ana's journeys started by her sign-up, then Ana erased
+    journeys.service().record(_event())
+    erased = {journey_id: _name(journey_id, "ana", "signup-1") for journey_id in ("welcome", "welcome-tips")}
+    erase_contact(bootstrap.services(), "ana")
+    # when the CRM creates a contact with the same id and sends the same event, same key
+    bootstrap.services().contacts.upsert("ana", ContactInput(email="ana@example.com"))
+    answer = journeys.service().record(_event())
+
+    # then the new contact's journeys start, under names of their own, and run
+    assert answer.journeys_started == ["welcome", "welcome-tips"]
+    for journey_id, old_name in erased.items():
+        statuses = {e["name"]: e["status"] for e in journeys.executions(journey_id)}
+        new_name = _name(journey_id, "ana", "signup-1")
+        assert new_name != old_name
+        assert statuses == {old_name: "ABORTED", new_name: "RUNNING"}
+        subject = DynamoSubjectRepository(journeys.settings.subjects_table).get(new_name)
+        assert subject is not None
+        assert subject.contact_id == "ana"
+    runs = DynamoRunRepository(journeys.settings.runs_table).of_contact("ana")
+    assert {(r.execution_name, r.status) for r in runs} == {
+        (_name(journey_id, "ana", "signup-1"), RunStatus.RUNNING) for journey_id in erased
     }
 
 

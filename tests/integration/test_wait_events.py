@@ -19,7 +19,6 @@ from botocore.stub import Stubber
 
 import baton.aws
 from baton import bootstrap
-from baton import secrets as baton_secrets
 from baton.clock import FixedClock
 from baton.contacts.models import ContactInput
 from baton.handlers import bus_events
@@ -27,19 +26,24 @@ from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
-from baton.triggers.naming import execution_name
 from baton.triggers.subjects import DynamoSubjectRepository
 from baton.waits.models import Waiter
 from baton.waits.repository import DynamoWaitRepository
 from baton.waits.service import WaitService
 from baton.waits.tokens import StepFunctionsTaskTokens
 from tests.integration.conftest import START
-from tests.integration.journeys import ACCOUNT, REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
+from tests.integration.journeys import (
+    ACCOUNT,
+    REGION,
+    STATE_MACHINE_PREFIX,
+    JourneysOnMoto,
+    execution_name_now,
+    lambda_context,
+)
 
 
 def _name(journey_id: str, contact_id: str, key: str) -> str:
-    """The execution name Baton gives this start (keyed with the stack's secret)."""
-    return execution_name(journey_id, contact_id, key, key=baton_secrets.execution_name_key())
+    return execution_name_now(journey_id, contact_id, key)
 
 
 BUS_EVENT = Path(__file__).resolve().parents[1] / "events" / "eventbridge_baton_event.json"

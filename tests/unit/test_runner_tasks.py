@@ -4,6 +4,7 @@ them with the PLAN3 decision 2 payload."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,9 @@ from baton.suppression.service import SuppressionService
 from baton.timeline.models import TimelineEvent
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
+from baton.tokens.binding import reached
+from baton.tokens.claims import Scope
+from baton.tokens.signer import verify
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.subjects import InMemorySubjectRepository, Subject
@@ -51,6 +55,8 @@ PHONE = "+12125550100"
 EMAIL = "ana@example.com"
 EXECUTION = "arn:aws:states:us-east-1:111122223333:execution:Baton-welcome:welcome-0123abcd"
 METRICS_NAMESPACE = "BatonRunnerTest"
+SIGNING_KEY = b"k" * 32
+LINK_KEY = b"l" * 32
 
 WELCOME = {
     "journey": "welcome",
@@ -97,7 +103,10 @@ HELLO = {
     "approved_by": "legal@example.com",
     "locales": {
         "en": {
-            "sms": {"text": "{{ brand }}: hi {{ contact.first_name }}! Reply STOP to opt out."},
+            "sms": {
+                "text": "{{ brand }}: hi {{ contact.first_name }}! {{ preferences_url }}"
+                " Reply STOP to opt out."
+            },
             "email": {
                 "subject": "Welcome, {{ contact.first_name }}",
                 "text": "Hi. Unsubscribe: {{ unsubscribe_url }} {{ postal_address }}",
@@ -240,7 +249,7 @@ def _world(**contact: Any) -> World:
         catalog=lambda: catalog,
         contacts=contacts,
         timeline=timeline,
-        links=lambda: Links(settings, b"k" * 32, clock.now()),
+        links=lambda: Links(settings, SIGNING_KEY, clock.now(), address_key=LINK_KEY),
         once=SendLedger(InMemoryOnceTable()),
         clock=clock,
         metrics=metrics,
@@ -349,6 +358,20 @@ def test_marketing_message_is_rendered_with_the_contact_brand_links_and_journey_
         "execution": EXECUTION,
     }
     assert (email.topic, email.locale) == ("news", "en")
+
+
+def test_a_marketing_messages_preference_link_is_bound_to_the_channel_and_address_it_went_to() -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+
+    world.run()
+
+    (sms,) = world.sms.sent
+    match = re.search(r"/v1/preferences/([A-Za-z0-9_.-]+)", sms.text)
+    assert match is not None
+    claims = verify(match.group(1), Scope.PREFERENCES, SIGNING_KEY, NOW)
+    assert reached(claims, LINK_KEY, Channel.SMS, PHONE)
+    assert not reached(claims, LINK_KEY, Channel.EMAIL, EMAIL)  # the page grants no email for it
 
 
 def test_pt_br_contact_gets_the_pt_br_text_and_falls_back_to_en_for_a_missing_channel() -> None:

@@ -87,10 +87,15 @@ def test_the_run_starts_the_journey_for_every_contact_of_the_segment_across_page
     assert (result.scanned, result.matched, result.started) == (5, 2, 2)
     key = "schedule:gold-monthly:2026-06-01T09:00:00Z"
     assert set(world.executions.statuses) == {
-        execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", contact, key, key=NAMING_KEY))
+        execution_arn(
+            f"{PREFIX}gold-monthly",
+            execution_name("gold-monthly", contact, key, key=NAMING_KEY, generation=None),
+        )
         for contact in ("ana", "di")
     }
-    arn = execution_arn(f"{PREFIX}gold-monthly", execution_name("gold-monthly", "ana", key, key=NAMING_KEY))
+    arn = execution_arn(
+        f"{PREFIX}gold-monthly", execution_name("gold-monthly", "ana", key, key=NAMING_KEY, generation=None)
+    )
     assert json.loads(world.executions.inputs[arn]) == {"event": {"type": "schedule"}, "steps": {}}
     subject = world.subjects.get(arn.rsplit(":", 1)[1])
     assert subject is not None
@@ -125,7 +130,9 @@ def test_the_next_schedule_time_starts_a_new_run() -> None:
 
 def test_one_contact_failing_does_not_stop_the_others_and_the_run_is_retried() -> None:
     key = idempotency_key("gold-monthly", FIRST_OF_JUNE)
-    executions = FlakyExecutions({execution_name("gold-monthly", "ana", key, key=NAMING_KEY)})
+    executions = FlakyExecutions(
+        {execution_name("gold-monthly", "ana", key, key=NAMING_KEY, generation=None)}
+    )
     world = World(executions=executions)
 
     with pytest.raises(ScheduleRunIncomplete) as failure:

@@ -21,7 +21,9 @@ from baton.tokens import (
     sign,
     verify,
 )
+from baton.tokens.binding import address_binding, reached
 from baton.tokens.signer import MAX_TOKEN_LENGTH
+from tests.tokens import signed_by_hand
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -79,18 +81,8 @@ def test_token_payload_holds_only_ids_and_nonces() -> None:
     assert set(payload) == {"v", "sub", "scp", "iat", "exp", "gen", "ch", "req"}
 
 
-def _v1_token(body: dict[str, object], key: bytes) -> str:
-    """A token as version 1 made them (address and topics in the claims)."""
-    import hashlib
-    import hmac
-
-    payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
-    mac = hmac.new(key, b"baton.token.v1." + payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-
-
 def test_an_unsubscribe_link_sent_before_the_upgrade_still_verifies_without_its_address() -> None:
-    old = _v1_token(
+    old = signed_by_hand(
         {
             "v": 1,
             "sub": "c-1",
@@ -237,3 +229,47 @@ def test_naive_times_are_refused() -> None:
 def test_a_token_cannot_be_signed_already_expired() -> None:
     with pytest.raises(ValueError, match="after now"):
         sign(_claims(expires_at=NOW), KEY, NOW)
+
+
+LINK_KEY = b"l" * 32
+
+
+def test_a_link_bound_to_an_address_carries_only_a_keyed_hash_of_it() -> None:
+    binding = address_binding(LINK_KEY, Channel.SMS, "+5511912345678")
+    token = sign(_claims(channel=Channel.SMS, address=binding), KEY, NOW)
+
+    payload = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
+    claims = verify(token, Scope.PREFERENCES, KEY, NOW)
+
+    assert "5511912345678" not in payload
+    assert reached(claims, LINK_KEY, Channel.SMS, "+55 11 91234-5678")  # any common form
+    assert not reached(claims, LINK_KEY, Channel.SMS, "+5511988887777")  # another number
+    assert not reached(claims, LINK_KEY, Channel.EMAIL, "+5511912345678")  # another channel
+    assert not reached(claims, OTHER_KEY, Channel.SMS, "+5511912345678")  # hashed under another key
+
+
+def test_a_version_1_links_own_address_is_not_taken_for_a_binding() -> None:
+    old = signed_by_hand(
+        {
+            "v": 1,
+            "sub": "c-1",
+            "scp": "preferences",
+            "iat": int(NOW.timestamp()),
+            "exp": int(LATER.timestamp()),
+            "ch": "email",
+            "adr": "ana@example.com",
+            "ah": address_binding(LINK_KEY, Channel.EMAIL, "ana@example.com"),
+        },
+        KEY,
+    )
+
+    claims = verify(old, Scope.PREFERENCES, KEY, NOW)
+
+    assert claims.address is None
+    assert not reached(claims, LINK_KEY, Channel.EMAIL, "ana@example.com")
+
+
+def test_a_webhook_or_an_empty_address_binds_nothing() -> None:
+    assert address_binding(LINK_KEY, Channel.WEBHOOK, "c-123") is None
+    assert address_binding(LINK_KEY, Channel.EMAIL, "") is None
+    assert address_binding(LINK_KEY, Channel.EMAIL, None) is None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +28,19 @@ from baton.timeline.service import TimelineService
 from baton.triggers.exceptions import JourneyNotFound, JourneysNotConfigured
 from baton.triggers.executions import InMemoryExecutions, execution_arn
 from baton.triggers.inventory import Inventory
-from baton.triggers.models import EventIn, RunStatus
+from baton.triggers.models import EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.service import EXITED_ERROR, EventService, execution_input
-from baton.triggers.subjects import InMemorySubjectRepository, Subject
+from baton.triggers.subjects import LIFETIME, InMemorySubjectRepository, Subject
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:Baton-"
 NAMING_KEY = b"n" * 32
 
 
-def _name(journey_id: str, contact_id: str, key: str) -> str:
-    return execution_name(journey_id, contact_id, key, key=NAMING_KEY)
+def _name(journey_id: str, contact_id: str, key: str, generation: str | None = None) -> str:
+    return execution_name(journey_id, contact_id, key, key=NAMING_KEY, generation=generation)
 
 
 def _journey(journey_id: str, trigger: str, exit_on: list[str] | None = None, **extra: Any) -> Journey:
@@ -96,6 +97,10 @@ class World:
         for contact_id in ("ana", "bo"):
             self.contacts.upsert(contact_id, ContactInput(email=f"{contact_id}@example.com"))
 
+    def name(self, journey_id: str, contact_id: str, key: str) -> str:
+        """The execution name of this start for the contact as it is now (its generation)."""
+        return _name(journey_id, contact_id, key, self.contacts.generation(contact_id))
+
     def kinds(self, contact_id: str, kind: str) -> list[dict[str, Any]]:
         return [dict(e.detail) for e in self.timeline.all(contact_id) if e.kind == kind]
 
@@ -114,15 +119,15 @@ def test_an_event_starts_every_journey_whose_trigger_it_is(world: World) -> None
 
     assert answer.journeys_started == ["welcome", "welcome-tips"]
     assert set(world.executions.statuses) == {
-        execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1")),
-        execution_arn(f"{PREFIX}welcome-tips", _name("welcome-tips", "ana", "k1")),
+        execution_arn(f"{PREFIX}welcome", world.name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}welcome-tips", world.name("welcome-tips", "ana", "k1")),
     }
 
 
 def test_the_execution_input_names_neither_the_contact_nor_the_data_nor_the_key(world: World) -> None:
     world.service.record(_event())
 
-    arn = execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1"))
+    arn = execution_arn(f"{PREFIX}welcome", world.name("welcome", "ana", "k1"))
     assert json.loads(world.executions.inputs[arn]) == {"event": {"type": "contact.confirmed"}, "steps": {}}
     # byte-identical for the same event, so Step Functions treats a repeat as the same start
     assert execution_input(_event()) == world.executions.inputs[arn]
@@ -131,14 +136,28 @@ def test_the_execution_input_names_neither_the_contact_nor_the_data_nor_the_key(
 def test_whom_each_execution_is_about_is_kept_outside_it_under_its_name(world: World) -> None:
     world.service.record(_event())
 
-    name = _name("welcome", "ana", "k1")
+    name = world.name("welcome", "ana", "k1")
     assert world.subjects.get(name) == Subject(
         execution_name=name,
         contact_id="ana",
         journey="welcome",
         event_type="contact.confirmed",
         data={"plan": "gold"},
+        expires_at=int((T0 + LIFETIME).timestamp()),
     )
+
+
+def test_whom_an_execution_is_about_expires_only_after_the_longest_execution_and_its_redrive(
+    world: World,
+) -> None:
+    world.service.record(_event())
+
+    subject = world.subjects.get(world.name("welcome", "ana", "k1"))
+
+    assert subject is not None
+    assert subject.expires_at is not None
+    # Standard executions run up to a year (R-REL-1) and are redriven within 14 days (R-REL-5).
+    assert subject.expires_at > int((T0 + timedelta(days=365 + 14)).timestamp())
 
 
 def test_a_repeated_start_keeps_the_subject_the_running_execution_reads(world: World) -> None:
@@ -149,7 +168,7 @@ def test_a_repeated_start_keeps_the_subject_the_running_execution_reads(world: W
 
     world.service.record(changed)  # this world keeps no idempotency records: only the name dedupes
 
-    subject = world.subjects.get(_name("welcome", "ana", "k1"))
+    subject = world.subjects.get(world.name("welcome", "ana", "k1"))
     assert subject is not None
     assert subject.data == {"plan": "gold"}
 
@@ -162,7 +181,7 @@ def test_the_execution_name_is_a_keyed_hash_a_dictionary_of_contact_ids_cannot_r
 
     assert name.startswith("welcome-")
     assert name != f"welcome-{plain}"
-    assert name != execution_name("welcome", "ana", "k1", key=b"another key")
+    assert name != execution_name("welcome", "ana", "k1", key=b"another key", generation=None)
     assert "ana" not in name.removeprefix("welcome-")
 
 
@@ -172,7 +191,7 @@ def test_each_start_is_recorded_on_the_timeline_and_in_the_runs(world: World) ->
     assert world.kinds("ana", "journey.started") == [
         {
             "journey": journey_id,
-            "execution": _name(journey_id, "ana", "k1"),
+            "execution": world.name(journey_id, "ana", "k1"),
             "event": "contact.confirmed",
             "idempotency_key": "k1",
         }
@@ -216,8 +235,8 @@ def test_exit_on_stops_the_contacts_running_runs_of_that_journey_only(world: Wor
 
     stopped = {arn for arn, _, _ in world.executions.stopped}
     assert stopped == {
-        execution_arn(f"{PREFIX}welcome", _name("welcome", "ana", "k1")),
-        execution_arn(f"{PREFIX}order-thanks", _name("order-thanks", "ana", "order-1")),
+        execution_arn(f"{PREFIX}welcome", world.name("welcome", "ana", "k1")),
+        execution_arn(f"{PREFIX}order-thanks", world.name("order-thanks", "ana", "order-1")),
     }
     assert {error for _, error, _ in world.executions.stopped} == {EXITED_ERROR}
     assert sorted(d["journey"] for d in world.kinds("ana", "journey.exited")) == ["order-thanks", "welcome"]
@@ -241,7 +260,7 @@ def test_an_exit_stop_cause_kept_in_the_history_does_not_quote_the_callers_key(w
 
 def test_exit_on_records_how_an_already_finished_run_ended_and_stops_nothing(world: World) -> None:
     world.service.record(_event("ana", "order.paid", "order-1"))
-    arn = execution_arn(f"{PREFIX}order-thanks", _name("order-thanks", "ana", "order-1"))
+    arn = execution_arn(f"{PREFIX}order-thanks", world.name("order-thanks", "ana", "order-1"))
     world.executions.statuses[arn] = RunStatus.SUCCEEDED
 
     world.service.record(_event("ana", "order.refunded", "refund-1"))
@@ -270,7 +289,9 @@ def test_an_event_that_starts_and_exits_a_journey_keeps_the_run_it_just_started(
     service.record(_event(type_="ping", key="p2"))
 
     # the first run is stopped by the second ping, the second one runs on
-    assert [arn.rsplit(":", 1)[1] for arn, _, _ in world.executions.stopped] == [_name("loop", "ana", "p1")]
+    assert [arn.rsplit(":", 1)[1] for arn, _, _ in world.executions.stopped] == [
+        world.name("loop", "ana", "p1")
+    ]
 
 
 def test_without_the_state_machine_prefix_no_journey_can_start() -> None:
@@ -296,6 +317,55 @@ def test_execution_names_are_deterministic_and_fit_step_functions_rules() -> Non
 )
 def test_any_other_journey_contact_or_key_gets_another_name(other: tuple[str, str, str]) -> None:
     assert _name(*other) != _name("welcome", "ana", "k1")
+
+
+def test_another_life_of_the_contact_gets_another_name_and_a_contact_without_one_keeps_its_old_name() -> None:
+    first, second = _name("welcome", "ana", "k1", "gen-1"), _name("welcome", "ana", "k1", "gen-2")
+    digest = hmac.new(NAMING_KEY, json.dumps(["welcome", "ana", "k1"]).encode(), hashlib.sha256).hexdigest()
+
+    assert first != second
+    assert _name("welcome", "ana", "k1") == f"welcome-{digest[:40]}"  # as named before generations
+
+
+def test_erasing_and_creating_the_contact_again_lets_the_same_event_start_a_new_execution(
+    world: World,
+) -> None:
+    world.service.record(_event())
+    before = set(world.executions.statuses)
+    world.contacts.erase("ana")
+    world.runs.delete_all("ana")
+    world.subjects.delete_all("ana")
+    world.contacts.upsert("ana", ContactInput(email="ana@example.com"))
+
+    answer = world.service.record(_event())
+
+    assert answer.journeys_started == ["welcome", "welcome-tips"]
+    assert len(set(world.executions.statuses) - before) == 2
+    assert [run.execution_name for run in world.runs.of_journey("ana", "welcome")] == [
+        world.name("welcome", "ana", "k1")
+    ]
+
+
+def test_an_event_started_under_a_name_made_before_generations_is_not_started_twice(world: World) -> None:
+    old = _name("welcome", "ana", "k1")  # the run a deploy before this one started
+    world.runs.add(
+        Run(
+            contact_id="ana",
+            journey="welcome",
+            execution_name=old,
+            execution_arn=execution_arn(f"{PREFIX}welcome", old),
+            started_at=T0,
+            event_type="contact.confirmed",
+            idempotency_key="k1",
+        )
+    )
+
+    world.service.record(_event())
+
+    assert [run.execution_name for run in world.runs.of_journey("ana", "welcome")] == [old]
+    assert (
+        execution_arn(f"{PREFIX}welcome", world.name("welcome", "ana", "k1")) not in world.executions.statuses
+    )
 
 
 def test_separators_inside_values_cannot_make_two_events_collide() -> None:

@@ -134,9 +134,11 @@ SUBJECTS = TableSpec(
     id="subjects",
     partition_key="execution_name",
     indexes=(Index("by_contact", "contact_id"),),
+    ttl_attribute="expires_at",
     description=(
         "Whom each journey execution is about: pk = the execution name, with the contact id and"
         " the trigger event's data the runner reads by that name; GSI by_contact: erasure."
+        " Expires (TTL) once no execution can still run or be redriven."
     ),
 )
 

@@ -61,6 +61,10 @@ class Settler(Protocol):
         self, baton_message_id: str, provider: str, provider_message_id: str, at: datetime | None
     ) -> bool: ...
 
+    def erased(self, baton_message_id: str) -> bool:
+        """Whether the journey send it names was to a contact erased since."""
+        ...
+
 
 class FeedbackService:
     def __init__(
@@ -102,7 +106,10 @@ class FeedbackService:
             # Kept before the waiter is read: a waiter registering meanwhile finds it (`expect`).
             self._repository.keep_early(receipt, self._clock.now() + MARKER_LIFETIME)
         waiter = self._repository.get(receipt.provider_message_id)
-        contact_ids = self._contact_ids(receipt, waiter)
+        # A late receipt for an erased contact's message is about nobody (R-GDPR-5): nothing
+        # about them is written, nor put on whoever holds the address now; the address is
+        # still suppressed below (by salted hash, which outlives erasure).
+        contact_ids = [] if self._about_erased(receipt) else self._contact_ids(receipt, waiter)
         if receipt.status == ReceiptStatus.BOUNCED:
             for address in receipt.addresses:
                 self._suppression.add(
@@ -135,6 +142,13 @@ class FeedbackService:
             raise
         if not answered:
             logger.info("Receipt came after the journey stopped waiting", extra={"journey": waiter.journey})
+
+    def _about_erased(self, receipt: Receipt) -> bool:
+        return (
+            bool(receipt.baton_message_id)
+            and self._settler is not None
+            and self._settler.erased(str(receipt.baton_message_id))
+        )
 
     def _contact_ids(self, receipt: Receipt, waiter: ReceiptWaiter | None) -> list[str]:
         if waiter is not None:

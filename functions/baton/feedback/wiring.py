@@ -9,6 +9,7 @@ from baton.feedback.repository import DynamoReceiptRepository
 from baton.feedback.service import FeedbackService
 from baton.runner.once import SendLedger
 from baton.runner.reconcile import ProviderEcho
+from baton.triggers.subjects import DynamoSubjectRepository
 from baton.waits.tokens import StepFunctionsTaskTokens
 
 
@@ -25,5 +26,6 @@ def feedback_service(s: Services) -> FeedbackService:
         settler=ProviderEcho(
             SendLedger(DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb")), s.clock),
             s.timeline,
+            DynamoSubjectRepository(s.settings.subjects_table),
         ),
     )

@@ -124,6 +124,12 @@ class ChannelJournal:
             SENT if attempt.get("outcome") == SENT else UNKNOWN, {**self.data, "attempt": dict(attempt)}
         )
 
+    def forget(self) -> None:
+        """Delete the entry (its contact was erased): it names the contact for no purpose now."""
+        if self.entry is not None:
+            self._ledger.table.delete(self.entry)
+            self.entry = None
+
     def abandon(self) -> None:
         """This invocation fails after calling the provider without knowing its answer: end the
         lease now, so the next run records the attempt `unknown` instead of waiting for it."""

@@ -4,10 +4,15 @@
 A send recorded `unknown` (its answer was lost), or whose invocation died before recording it,
 gets `message.sent` on the timeline when the provider says it has the message: the timeline
 then holds every message that went out, and nothing was sent twice to find out.
+
+A send of an execution whose subject is gone (its contact was erased, R-GDPR-5) is forgotten
+instead: its ledger entry, the last place that still names the contact, is deleted, and nothing
+is written about them, even when a new contact has the same id since.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
 
@@ -15,7 +20,7 @@ from aws_lambda_powertools import Logger
 
 from baton.runner.models import Attempt, dump
 from baton.runner.once import ACCEPTED, SENT, SendLedger
-from baton.runner.ports import Timeline
+from baton.runner.ports import SubjectReader, Timeline
 from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineKind
 
@@ -29,16 +34,23 @@ _LABELS = ("journey", "step", "execution", "pass", "channel")
 class ProviderEcho:
     """`FeedbackService`'s settler: the ledger and the timeline it records on."""
 
-    def __init__(self, ledger: SendLedger, timeline: Timeline) -> None:
+    def __init__(self, ledger: SendLedger, timeline: Timeline, subjects: SubjectReader) -> None:
         self._ledger = ledger
         self._timeline = timeline
+        self._subjects = subjects
 
     def settle(
         self, baton_message_id: str, provider: str, provider_message_id: str, at: datetime | None
     ) -> bool:
         """Record the send as sent if it is not yet; False when there was nothing to settle."""
         journal = self._ledger.find(baton_message_id)
-        if journal is None or journal.state == SENT:
+        if journal is None:
+            return False
+        if not self._still_about(journal.data):
+            journal.forget()
+            logger.info("Provider event about an erased contact's send", extra={"provider": provider})
+            return False
+        if journal.state == SENT:
             return False
         stamp = journal.settle(ACCEPTED, provider=provider, provider_message_id=provider_message_id)
         data = journal.data
@@ -56,3 +68,16 @@ class ProviderEcho:
         )
         logger.info("Send settled from the provider's event", extra={"provider": provider})
         return True
+
+    def erased(self, baton_message_id: str) -> bool:
+        """Whether the message was a journey send to a contact erased since (its entry forgotten,
+        or its execution's subject gone): the event is then about nobody Baton knows."""
+        journal = self._ledger.find(baton_message_id)
+        return journal is None or not self._still_about(journal.data)
+
+    def _still_about(self, data: Mapping[str, object]) -> bool:
+        """The execution that made the send still has its subject, the same contact: erasure
+        deletes the subject, and a contact made later with the same id is in new executions."""
+        execution = str(data.get("execution") or "")
+        subject = self._subjects.get(execution.rsplit(":", 1)[-1]) if execution else None
+        return subject is not None and subject.contact_id == data.get("contact_id")

@@ -286,7 +286,9 @@ class SendTask:
             brand=self._ctx.brand,
             postal_address=self._ctx.postal_address,
             unsubscribe_url=unsubscribe,
-            preferences_url=links.get().preferences(contact.contact_id) if marketing else None,
+            preferences_url=links.get().preferences(contact.contact_id, channel, address)
+            if marketing
+            else None,
         )
         rendered = render_message(step.template, channel, contact.locale, variables)
         # The message id first: the provider echoes it in its events (SES tags, End User

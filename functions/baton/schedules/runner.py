@@ -176,7 +176,7 @@ class SegmentRun:
                 matched += 1
                 event = EventIn(contact_id=contact_id, type=SCHEDULE_EVENT, data=data, idempotency_key=key)
                 try:
-                    started += self._start(journey_id, event)
+                    started += self._start(journey_id, event, _generation(contact))
                 except TriggerError:
                     raise  # the journey is not deployed or not configured: no contact can start
                 except Exception:
@@ -197,7 +197,13 @@ class SegmentRun:
             raise ScheduleRunIncomplete(journey_id, failed)
         return result
 
-    def _start(self, journey_id: str, event: EventIn) -> bool:
+    def _start(self, journey_id: str, event: EventIn, generation: str | None) -> bool:
         """Start (or find) the contact's execution; True when this call recorded the run."""
-        _, added = self._starter.start(f"{self._prefix}{journey_id}", journey_id, event)
+        _, added = self._starter.start(f"{self._prefix}{journey_id}", journey_id, event, generation)
         return added
+
+
+def _generation(contact: Mapping[str, Any]) -> str | None:
+    """The scanned contact's generation (`ContactRecord.generation`; None before contacts had one)."""
+    value = contact.get("generation")
+    return str(value) if value else None

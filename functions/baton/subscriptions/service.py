@@ -22,6 +22,7 @@ from baton.messages import texts
 from baton.subscriptions.links import Links
 from baton.subscriptions.models import Caller, HtmlPage, SubscriptionAccepted, SubscriptionRequest
 from baton.suppression.models import SuppressionReason
+from baton.tokens import binding
 from baton.tokens.claims import Scope, TokenClaims
 from baton.tokens.signer import verify
 from baton.triggers.announce import subscription_confirmed
@@ -129,7 +130,13 @@ class SubscriptionService:
             self._ask_to_confirm(contact, channel, address, pending, request_id)
 
     def _links(self) -> Links:
-        return Links(self._settings, self._s.signing_key(), self._s.clock.now(), self._s.contacts.generation)
+        return Links(
+            self._settings,
+            self._s.signing_key(),
+            self._s.clock.now(),
+            self._s.contacts.generation,
+            address_key=self._s.link_address_key(),
+        )
 
     def _ask_to_confirm(
         self, contact: Contact, channel: Channel, address: str, topics: list[str], request_id: str
@@ -143,7 +150,10 @@ class SubscriptionService:
                 confirm_url=links.confirm(contact.contact_id, channel, request_id),
                 postal_address=self._settings.postal_address,
                 valid_days=self._settings.confirm_ttl_days,
-                first_name=contact.first_name,
+                # A name only for the contact's own address: a sign-up's name is the form's
+                # free text, and its address is not confirmed yet, so greeting with it would let
+                # anyone make the brand write their words to any address.
+                first_name=contact.first_name if contact.email == address else None,
                 support_url=self._settings.support_url,
             )
             message = OutboundMessage.email(
@@ -154,7 +164,7 @@ class SubscriptionService:
                 html=content.html,
                 topic=topics[0],
                 # A way out in every message, the confirmation included (R-MBX-1, R-EPR-1).
-                unsubscribe_url=links.unsubscribe(contact.contact_id, channel),
+                unsubscribe_url=links.unsubscribe(contact.contact_id, channel, address),
             )
         else:
             sms = texts.sms_confirmation_request(
@@ -199,16 +209,21 @@ class SubscriptionService:
         proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="confirmation link followed")
         for state in requested:
             self._s.consent.grant(contact.contact_id, channel, state.topic, source=Source.LINK, proof=proof)
-        for address in {state.address for state in requested if state.address}:
-            self._s.contacts.confirm_address(contact.contact_id, channel, address)
+        confirmed = [
+            address
+            for address in sorted({state.address for state in requested if state.address})
+            if self._s.contacts.confirm_address(contact.contact_id, channel, address)
+        ]
         subscription_confirmed(
             self._s, contact.contact_id, channel.value, sorted(state.topic for state in requested)
         )
+        # The page was reached through the link sent to this address, now the contact's own.
+        reached = confirmed[0] if confirmed else None
         return self._page(
             HTTPStatus.OK,
             Page.CONFIRMED,
             contact.locale,
-            preferences_url=self._links().preferences(contact.contact_id),
+            preferences_url=self._links().preferences(contact.contact_id, channel, reached),
         )
 
     # Preference page ----------------------------------------------------------------------
@@ -221,8 +236,16 @@ class SubscriptionService:
         return self._preferences_page(contact, token)
 
     def save_preferences(self, token: str, choice: PreferencesChoice, caller: Caller) -> HtmlPage:
-        """Apply the person's choices: revoke what was unticked, grant or re-request what was ticked."""
-        contact = self._holder(self._verify(token, Scope.PREFERENCES))
+        """Apply the person's choices: revoke what was unticked; for what was ticked, grant on the
+        address the link was sent to, ask every other address for its own confirmation.
+
+        Whoever holds a link proves only that they read the message it came in (a shared or
+        recycled number, a forwarded email): so only that address's consent is theirs to give.
+        A link not bound to an address the contact still has (sent before links were bound,
+        or to an address since replaced) may only revoke.
+        """
+        claims = self._verify(token, Scope.PREFERENCES)
+        contact = self._holder(claims)
         if contact is None:
             return self._page(HTTPStatus.NOT_FOUND, Page.ERROR, None, support_url=self._settings.support_url)
         proof = ConsentProof(ip=caller.ip, user_agent=caller.user_agent, note="preference page")
@@ -236,18 +259,19 @@ class SubscriptionService:
                 self._s.consent.revoke(
                     contact.contact_id, channel, topic, source=Source.PREFERENCE_PAGE, proof=proof
                 )
-            requested_sms: list[str] = []
+            reached = self._reached(claims, addresses)
+            to_confirm: dict[Channel, list[str]] = {}
             offered = set(self._settings.topics) | {topic for _, topic in states}
             for channel, topic in sorted(choice.granted):
-                if topic not in offered:
+                if topic not in offered or reached is None:
                     continue  # the form is the person's input, not a source of topics
                 state = states.get((channel, topic))
                 address = addresses.of(channel)
                 if address is None or (state is not None and state.is_granted and state.address == address):
                     continue
-                if channel == Channel.EMAIL:
-                    # The page was reached through a signed link sent to this address: the
-                    # person's own act, so it grants (and lifts their own earlier opt-out).
+                if channel == Channel.EMAIL and reached == channel:
+                    # The page was reached through a signed link sent to this very address:
+                    # the person's own act, so it grants (and lifts their own earlier opt-out).
                     self._s.consent.grant(
                         contact.contact_id,
                         channel,
@@ -259,11 +283,12 @@ class SubscriptionService:
                     )
                     self._lift_own_opt_out(channel, address)
                 else:
-                    # SMS consent needs the number's own YES (R-CTIA-3): ask for it.
-                    requested_sms.append(topic)
-            if requested_sms and contact.phone:
+                    # Another address confirms by its own double opt-in (the email's link); SMS
+                    # consent always needs the number's own YES (R-CTIA-3).
+                    to_confirm.setdefault(channel, []).append(topic)
+            for channel, topics in to_confirm.items():
                 self._request_and_ask(
-                    contact, Channel.SMS, contact.phone, requested_sms, Source.PREFERENCE_PAGE, proof
+                    contact, channel, _address(addresses, channel), topics, Source.PREFERENCE_PAGE, proof
                 )
         return self._page(
             HTTPStatus.OK, Page.PREFERENCES_SAVED, contact.locale, preferences_url=self._action_url(token)
@@ -356,6 +381,15 @@ class SubscriptionService:
             self._s.suppression.remove(channel, address)
 
     # Helpers ------------------------------------------------------------------------------
+
+    def _reached(self, claims: TokenClaims, addresses: _Addresses) -> Channel | None:
+        """The channel whose current address the link was sent to; None when it names none."""
+        channel = claims.channel
+        if channel is None or not binding.reached(
+            claims, self._s.link_address_key(), channel, addresses.of(channel)
+        ):
+            return None
+        return channel
 
     def _verify(self, token: str, scope: Scope) -> TokenClaims:
         return verify(token, scope, self._s.signing_key(), self._s.clock.now())

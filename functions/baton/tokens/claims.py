@@ -30,6 +30,10 @@ class TokenClaims:
     # for a later contact that happens to get the same id. None: a contact stored without one.
     generation: str | None = None
     channel: Channel | None = None
+    # Preference and unsubscribe links: the keyed hash of the address the message went to
+    # (`baton.tokens.binding`), never the address. The page may grant only for that address
+    # while it is still the contact's; a link without one (older links) may only revoke.
+    address: str | None = None
     # A confirm link's pending request (the consent request id stored with the pending consent).
     request: str | None = None
     issued_at: datetime | None = None  # set by `sign`, returned by `verify`

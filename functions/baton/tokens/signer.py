@@ -56,6 +56,8 @@ def sign(claims: TokenClaims, key: bytes, now: datetime) -> str:
         body["ch"] = str(claims.channel)
     if claims.request is not None:
         body["req"] = claims.request
+    if claims.address is not None:
+        body["ah"] = claims.address
     payload = _encode(json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
     token = f"{payload}.{_encode(_mac(key, payload))}"
     if len(token) > MAX_TOKEN_LENGTH:
@@ -137,6 +139,8 @@ def _parse(raw: bytes) -> TokenClaims:
             generation=_optional_text(body, "gen"),
             channel=Channel(channel) if channel is not None else None,
             request=_optional_text(body, "req"),
+            # Version 1's "adr" was the address itself: never taken for a binding.
+            address=_optional_text(body, "ah") if body["v"] == VERSION else None,
             issued_at=_from_epoch(body["iat"]),
         )
     except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError and enum errors are ValueErrors

@@ -31,7 +31,7 @@ from baton.triggers.executions import Executions
 from baton.triggers.models import EventAccepted, EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
-from baton.triggers.subjects import Subject, SubjectRepository
+from baton.triggers.subjects import LIFETIME, Subject, SubjectRepository
 from baton.waits.service import WaitService
 
 JOURNEY_STARTED: Final = "journey.started"
@@ -67,9 +67,19 @@ class JourneyStarter:
     clock: Clock
     naming_key: Callable[[], bytes]  # `baton.secrets.execution_name_key` (a cached secret read)
 
-    def start(self, state_machine_arn: str, journey_id: str, event: EventIn) -> tuple[Run, bool]:
-        """The run, and whether this call recorded it (False: started before, by this event)."""
-        name = execution_name(journey_id, event.contact_id, event.idempotency_key, key=self.naming_key())
+    def start(
+        self, state_machine_arn: str, journey_id: str, event: EventIn, generation: str | None
+    ) -> tuple[Run, bool]:
+        """The run, and whether this call recorded it (False: started before, by this event).
+
+        `generation` is the contact's (`ContactService.generation`): a contact made again with
+        an erased one's id gets executions of its own."""
+        earlier = self._run_of(journey_id, event)
+        if earlier is not None:
+            return earlier, False
+        name = execution_name(
+            journey_id, event.contact_id, event.idempotency_key, key=self.naming_key(), generation=generation
+        )
         self.subjects.add(
             Subject(
                 execution_name=name,
@@ -77,6 +87,7 @@ class JourneyStarter:
                 journey=journey_id,
                 event_type=event.type,
                 data=event.data,
+                expires_at=int((self.clock.now() + LIFETIME).timestamp()),
             )
         )
         arn = self.executions.start(state_machine_arn, name, execution_input(event))
@@ -102,6 +113,19 @@ class JourneyStarter:
                 },
             )
         return run, added
+
+    def _run_of(self, journey_id: str, event: EventIn) -> Run | None:
+        """The contact's run this event started before, whatever its execution is named (names
+        made before they hashed the generation differ): erasure deletes runs, so an erased
+        contact's runs never count for a contact made again with the same id."""
+        return next(
+            (
+                run
+                for run in self.runs.of_journey(event.contact_id, journey_id)
+                if run.idempotency_key == event.idempotency_key
+            ),
+            None,
+        )
 
 
 class EventService:
@@ -139,18 +163,24 @@ class EventService:
     def record(self, event: EventIn) -> EventAccepted:
         """Start the journeys `event.type` triggers, stop the contact's runs it exits. Raises
         ContactNotFound for an unknown contact (before anything starts)."""
-        self._contacts.get(event.contact_id)
+        generation = self._contacts.generation(event.contact_id)
         if self._once is None:
-            return self._record_once(event)
-        key = {"contact_id": event.contact_id, "idempotency_key": event.idempotency_key}
-        answer = self._once.run(key, partial(self._answer, event))
+            return self._record_once(event, generation)
+        key: dict[str, object] = {"contact_id": event.contact_id, "idempotency_key": event.idempotency_key}
+        if generation is not None:
+            # The erased contact's answer is not the answer to a new contact with the same id.
+            key["generation"] = generation
+        answer = self._once.run(key, partial(self._answer, event, generation))
         return EventAccepted.model_validate(answer)
 
-    def _answer(self, event: EventIn) -> dict[str, object]:
-        return self._record_once(event).model_dump(mode="json")
+    def _answer(self, event: EventIn, generation: str | None) -> dict[str, object]:
+        return self._record_once(event, generation).model_dump(mode="json")
 
-    def _record_once(self, event: EventIn) -> EventAccepted:
-        started = [self._start(journey, event) for journey in self._catalog.journeys_for_event(event.type)]
+    def _record_once(self, event: EventIn, generation: str | None) -> EventAccepted:
+        started = [
+            self._start(journey, event, generation)
+            for journey in self._catalog.journeys_for_event(event.type)
+        ]
         for journey in self._catalog.journeys_exiting_on(event.type):
             self._exit(journey, event, keep={run.execution_name for run in started})
         # Issue 4 (K3): after starting and exiting, resume the executions parked on this event type.
@@ -170,8 +200,10 @@ class EventService:
         )
         return EventAccepted(journeys_started=[run.journey for run in started])
 
-    def _start(self, journey: Journey, event: EventIn) -> Run:
-        run, _ = self._starter.start(self.state_machine_arn(journey.journey), journey.journey, event)
+    def _start(self, journey: Journey, event: EventIn, generation: str | None) -> Run:
+        run, _ = self._starter.start(
+            self.state_machine_arn(journey.journey), journey.journey, event, generation
+        )
         return run
 
     def _exit(self, journey: Journey, event: EventIn, *, keep: set[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 CONTACT_INDEX = "by_contact"
+# A Standard execution runs at most a year (R-REL-1) and may be redriven within 14 days of its
+# end (R-REL-5); its tasks read the subject until then. The rest is margin for late receipts.
+LIFETIME = timedelta(days=400)
 
 
 class Subject(BaseModel):
@@ -35,6 +39,7 @@ class Subject(BaseModel):
     journey: str
     event_type: str
     data: dict[str, JsonValue] = Field(default_factory=dict)
+    expires_at: int | None = None  # epoch seconds (the table's TTL): `LIFETIME` after the start
 
 
 class SubjectRepository(ABC):
