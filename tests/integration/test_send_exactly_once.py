@@ -15,6 +15,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 import baton.aws
 from baton import bootstrap
@@ -22,6 +23,7 @@ from baton.clock import FixedClock, use_clock
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
+from baton.triggers import wiring
 from infra.bench.once import (
     FUNCTION_ARN,
     JOURNEY,
@@ -41,6 +43,11 @@ from infra.bench.once import (
 
 EXECUTION = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:c-1"
 AT_LEAST_ONCE = JOURNEY.replace("channels: [email]}", "channels: [email], at_least_once: true}")
+EMAIL_THEN_SMS = JOURNEY.replace("channels: [email]}", "channels: [email, sms]}")
+SMS_THEN_EMAIL = JOURNEY.replace("channels: [email]}", "channels: [sms, email]}")
+BOTH_CHANNELS = TEMPLATE + '    sms: {text: "Thank you for your order."}\n'
+# A later deploy: the template now needs event data this execution's trigger never had.
+NEEDS_ORDER_ID = BOTH_CHANNELS.replace('"Your receipt"', '"Your receipt for {{ event.order_id }}"')
 
 
 @pytest.fixture
@@ -85,6 +92,10 @@ def _send_as_step_functions_would() -> dict[str, Any]:
 
 def _emails() -> list[Any]:
     return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def _texts() -> list[Any]:
+    return list(sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values())
 
 
 def _kinds(services: bootstrap.Services, kind: str) -> list[dict[str, Any]]:
@@ -139,6 +150,30 @@ def _fail_put_item(nth: int) -> None:
         return error_response("https://dynamodb", 500, "InternalServerError")
 
     baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
+
+
+def _killed() -> None:
+    raise Killed()
+
+
+def _killed_at_the_timeline_write() -> None:
+    """The invocation dies at the `message.sent` write, right after the ledger took SES's answer."""
+    writes = [0]
+
+    def put(**_: Any) -> None:
+        writes[0] += 1
+        if writes[0] == 2:  # the ledger's accepted, then the timeline
+            raise Killed()
+
+    baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
+
+
+def _catalog(services: bootstrap.Services, journey: str, template: str) -> None:
+    """Deploy a journey and its template (a cold start reads the catalog anew)."""
+    folder = Path(services.settings.journeys_dir)
+    (folder / "receipt.yaml").write_text(journey, encoding="utf-8")
+    (folder / "templates" / "receipt.yaml").write_text(template, encoding="utf-8")
+    wiring.catalog.cache_clear()
 
 
 def _read_timeout() -> None:
@@ -226,6 +261,80 @@ def test_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_
     assert result["outcome"] == "sent"
     assert len(_emails()) == 1
     assert len(_kinds(world, "message.sent")) == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "recorded"),
+    [(_killed, "message.unknown"), (_killed_at_the_timeline_write, "message.sent")],
+    ids=["before the ledger had the answer", "after the ledger had the answer"],
+)
+def test_a_retry_after_ses_took_the_email_settles_it_without_rendering_and_sends_no_sms(
+    world: bootstrap.Services, clock: FixedClock, fault: Callable[[], None], recorded: str
+) -> None:
+    _catalog(world, EMAIL_THEN_SMS, BOTH_CHANNELS)
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))
+    _after_ses_took_it(fault)
+    with pytest.raises(Killed):
+        _send()
+    clock.set(clock.now() + LAMBDA_TIMEOUT + timedelta(seconds=2))  # timed out, then retried
+    _catalog(world, EMAIL_THEN_SMS, NEEDS_ORDER_ID)  # the retry can no longer render the email
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert len(_emails()) == 1
+    assert _texts() == []  # no failover: the person has the email, or may have it
+    assert _kinds(world, "message.failed") == []
+    (settled,) = _kinds(world, recorded)
+    assert (settled["channel"], settled["purpose"], settled["step"]) == ("email", "transactional", "receipt")
+    assert "address" not in settled  # from the ledger, which holds nothing personal
+
+
+def test_a_channel_refused_before_another_went_out_is_not_tried_again_by_the_retry(
+    world: bootstrap.Services, clock: FixedClock
+) -> None:
+    _catalog(world, SMS_THEN_EMAIL, BOTH_CHANNELS)  # no phone yet: SMS refused, email sent
+    _after_ses_took_it(_killed_at_the_timeline_write)
+    with pytest.raises(Killed):
+        _send()
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))  # SMS would now be allowed
+    clock.set(clock.now() + LAMBDA_TIMEOUT + timedelta(seconds=2))
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert len(_emails()) == 1
+    assert _texts() == []
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_an_at_least_once_resend_that_ses_rejects_leaves_the_first_attempt_standing_and_sends_no_sms(
+    world: bootstrap.Services,
+) -> None:
+    _catalog(world, AT_LEAST_ONCE.replace("[email]", "[email, sms]"), BOTH_CHANNELS)
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))
+    calls = [0]
+
+    def answer_lost_the_first_time(**_: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            _read_timeout()  # SES took it; the answer never came
+
+    def rejected_the_second_time(**_: Any) -> tuple[AWSResponse, Any] | None:
+        return error_response("https://email", 400, "MessageRejected") if calls[0] else None
+
+    events = baton.aws.delivery_client("sesv2").meta.events
+    events.register("before-call.sesv2.SendEmail", rejected_the_second_time)
+    events.register("after-call.sesv2.SendEmail", answer_lost_the_first_time)
+    with pytest.raises(Exception):  # noqa: B017, PT011 (Baton.ProviderUnavailable: sent again)
+        _send()
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert result["attempts"][0]["outcome"] == "unknown"
+    assert _texts() == []
+    assert len(_kinds(world, "message.unknown")) == 1
 
 
 def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(
