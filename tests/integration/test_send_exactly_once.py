@@ -4,6 +4,7 @@ clients' botocore hooks, and the provider's events through the real feedback han
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -23,6 +24,7 @@ from baton.clock import FixedClock, use_clock
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
+from baton.runner.exceptions import RETRYABLE_ERRORS
 from baton.triggers import wiring
 from infra.bench.once import (
     FUNCTION_ARN,
@@ -174,6 +176,26 @@ def _catalog(services: bootstrap.Services, journey: str, template: str) -> None:
     (folder / "receipt.yaml").write_text(journey, encoding="utf-8")
     (folder / "templates" / "receipt.yaml").write_text(template, encoding="utf-8")
     wiring.catalog.cache_clear()
+
+
+def _failing_reads(table: str, code: str, status: int) -> Callable[[], None]:
+    """Every read of Baton's `table` answers `code` (all the SDK's own attempts too) until the
+    returned function is called."""
+    events = baton.aws.client("dynamodb").meta.events
+
+    def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any] | None:
+        if json.loads(params["body"]).get("TableName") == f"bench-{table}":
+            return error_response("https://dynamodb", status, code)
+        return None
+
+    for operation in ("GetItem", "Query"):
+        events.register(f"before-call.dynamodb.{operation}", answer, unique_id=f"failing-{operation}")
+
+    def stop() -> None:
+        for operation in ("GetItem", "Query"):
+            events.unregister(f"before-call.dynamodb.{operation}", unique_id=f"failing-{operation}")
+
+    return stop
 
 
 def _read_timeout() -> None:
@@ -335,6 +357,44 @@ def test_an_at_least_once_resend_that_ses_rejects_leaves_the_first_attempt_stand
     assert result["attempts"][0]["outcome"] == "unknown"
     assert _texts() == []
     assert len(_kinds(world, "message.unknown")) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "code", "status"),
+    [
+        ("contacts", "ThrottlingException", 400),
+        ("subjects", "ProvisionedThroughputExceededException", 400),
+        ("suppression", "ThrottlingException", 400),
+        ("contacts", "InternalServerError", 500),
+    ],
+)
+def test_r_rel_4_a_throttled_or_failing_read_in_the_send_task_is_retried_and_the_retry_sends_once(
+    world: bootstrap.Services, table: str, code: str, status: int
+) -> None:
+    stop = _failing_reads(table, code, status)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Lambda reports the class name)
+        _send()
+    stop()  # the table answers again by the time Step Functions retries
+
+    result = _send()
+
+    assert type(raised.value).__name__ == "Baton.AwsUnavailable"
+    assert type(raised.value).__name__ in RETRYABLE_ERRORS
+    assert result["outcome"] == "sent"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_a_read_the_table_refuses_as_malformed_still_fails_the_task_without_a_retry(
+    world: bootstrap.Services,
+) -> None:
+    stop = _failing_reads("contacts", "ValidationException", 400)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Lambda reports the class name)
+        _send()
+    stop()
+
+    assert type(raised.value).__name__ == "Baton.TaskFailed"
+    assert _emails() == []
 
 
 def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(
