@@ -397,6 +397,26 @@ def test_a_read_the_table_refuses_as_malformed_still_fails_the_task_without_a_re
     assert _emails() == []
 
 
+def test_a_step_whose_completion_cannot_be_recorded_still_answers_sent_and_a_redrive_sends_nothing(
+    world: bootstrap.Services,
+) -> None:
+    def step_record_unwritable(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any] | None:
+        item = json.loads(params["body"])["Item"]
+        key, state = item.get("id", {}).get("S", ""), item.get("state", {}).get("S")
+        if key.startswith("baton.journey-step#") and state == "completed":
+            return error_response("https://dynamodb", 500, "InternalServerError")
+        return None
+
+    baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", step_record_unwritable)
+
+    first = _send()  # the email went out: the task answers so, instead of failing for a retry
+    again = _send()  # a redrive right away runs the step again, which finds the email sent
+
+    assert first["outcome"] == again["outcome"] == "sent"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
 def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(
     world: bootstrap.Services,
 ) -> None:

@@ -164,7 +164,10 @@ class SendLedger:
         self.table = table
         self._clock = clock or SystemClock()
         self.leases = Leases()
-        self.steps = Once(table, prefix=STEP_PREFIX, keep=KEEP, clock=self._clock, leases=self.leases)
+        # Repeatable: running a step again sends nothing twice (the channel entries answer).
+        self.steps = Once(
+            table, prefix=STEP_PREFIX, keep=KEEP, clock=self._clock, leases=self.leases, repeatable=True
+        )
 
     def now(self) -> Any:
         return self._clock.now()
