@@ -5,6 +5,7 @@ clients' botocore hooks, and the provider's events through the real feedback han
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -24,6 +25,7 @@ from baton.clock import FixedClock, use_clock
 from baton.contacts.models import ContactInput
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
+from baton.runner import send as send_task
 from baton.runner.exceptions import RETRYABLE_ERRORS
 from baton.triggers import wiring
 from infra.bench.once import (
@@ -415,6 +417,48 @@ def test_a_step_whose_completion_cannot_be_recorded_still_answers_sent_and_a_red
     assert first["outcome"] == again["outcome"] == "sent"
     assert len(_emails()) == 1
     assert len(_kinds(world, "message.sent")) == 1
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize(("field", "value"), [("email", "ana@example.com"), ("first_name", "Ana Quintela")])
+def test_a_template_that_fails_on_the_contacts_data_keeps_that_data_out_of_logs_and_timeline(
+    world: bootstrap.Services, field: str, value: str
+) -> None:
+    world.contacts.upsert("c-1", ContactInput.model_validate({field: value}))
+    # The undefined key is named by its value: jinja's error text quotes the contact's data (a
+    # name, which no pattern in the log redaction can tell from other text).
+    _catalog(world, JOURNEY, TEMPLATE.replace('"Your receipt"', f'"Hi {{{{ event[contact.{field}] }}}}"'))
+    seen = _Records()
+    logger = logging.getLogger(send_task.logger.name)
+    level = logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.DEBUG)
+    try:
+        result = _send()
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+
+    assert (result["outcome"], result["reason"]) == ("failed", "render_error")
+    assert _emails() == []
+    logged = [" ".join([record.getMessage(), *map(repr, vars(record).values())]) for record in seen.records]
+    assert any("could not be rendered" in line for line in logged)
+    assert not [line for line in logged if value in line]
+    (failed,) = _kinds(world, "message.failed")
+    assert value not in json.dumps(failed)
+    assert (failed["template"], failed["part"], failed["reason"]) == (
+        "receipt",
+        "email.subject",
+        "undefined_variable",
+    )
 
 
 def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(

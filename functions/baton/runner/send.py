@@ -318,8 +318,20 @@ class SendTask:
     def _not_composed(
         self, contact: Contact, channel: Channel, context: SendContext, cause: Exception
     ) -> Attempt:
-        logger.warning("Message could not be rendered", extra={"channel": str(channel), "error": str(cause)})
-        detail = {**context.labels, "channel": str(channel), "error_code": RENDER_ERROR, "error": str(cause)}
+        # Never the error's text: it can quote the contact's or the event's data (a key named by
+        # its value, a refused address). What the template alone decides says where to look.
+        if isinstance(cause, TemplateRenderError):
+            why = {
+                "template": cause.template,
+                "locale": cause.locale,
+                "part": cause.part,
+                "reason": cause.kind,
+            }
+        else:
+            why = {"reason": "invalid_message"}  # the rendered message does not validate
+        why = {**why, "error_type": type(cause).__name__}
+        logger.warning("Message could not be rendered", extra={"channel": str(channel), **why})
+        detail = {**context.labels, "channel": str(channel), "error_code": RENDER_ERROR, **why}
         self._ctx.timeline.record(contact.contact_id, MESSAGE_FAILED, detail)
         return Attempt(channel=str(channel), outcome="failed", reason=RENDER_ERROR)
 
