@@ -54,8 +54,8 @@ LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
-# The errorType JourneyStepFunction reports when a provider is unavailable or throttles it
-# (`Baton.ProviderUnavailable`, `Baton.Throttled`): named by the runner's exceptions.
+# The errorType JourneyStepFunction reports when a provider, or an AWS service Baton reads
+# itself, is unavailable or throttles it: named by the runner's exceptions.
 BATON_RETRYABLE_ERRORS: Final = RETRYABLE_ERRORS
 RETRY_ERRORS: Final = (*LAMBDA_SERVICE_ERRORS, *BATON_RETRYABLE_ERRORS)
 RETRY_INTERVAL: Final = Duration.seconds(2)

@@ -289,6 +289,7 @@ def test_the_retried_baton_errors_are_those_the_runner_raises() -> None:
         "Baton.ProviderUnavailable",
         "Baton.Throttled",
         "Baton.RecordingUnfinished",
+        "Baton.AwsUnavailable",
     }
 
 

@@ -1,11 +1,15 @@
 """The webhook channel against a real HTTP server on 127.0.0.1: a signed JSON POST, and the
-receiver's answer decides sent, rejected (4xx) or unavailable (5xx, 429, a timeout)."""
+receiver's answer decides sent, rejected (4xx), unavailable (not processed: 408, 429, 503, no
+connection) or ambiguous (the request went out and no complete answer came back, or a 5xx of
+unknown effect)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,9 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from baton.clock import FixedClock
-from baton.delivery.exceptions import ProviderRejected, ProviderThrottled, ProviderUnavailable
+from baton.delivery.exceptions import (
+    ProviderAmbiguous,
+    ProviderRejected,
+    ProviderThrottled,
+    ProviderUnavailable,
+)
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.webhook import WebhookAdapter, check_url
 
@@ -35,6 +45,9 @@ class Receiver:
     # this machine runs either side.
     hold: bool = False
     released: threading.Event = field(default_factory=threading.Event)
+    # After reading the whole request: "reset" aborts the connection (TCP RST), "partial"
+    # writes half a status line and closes.
+    cut: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -48,6 +61,16 @@ def receiver() -> Iterator[Receiver]:
             state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             if state.hold:
                 state.released.wait()
+            if state.cut == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+                return
+            if state.cut == "partial":
+                self.wfile.write(b"HTTP/1.1 2")
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.send_response(state.status)
             if state.status in (301, 302, 307, 308):
                 self.send_header("Location", f"{state.base}/elsewhere")
@@ -115,8 +138,8 @@ def test_r_rel_6_a_retried_webhook_send_carries_the_same_message_id(receiver: Re
         (410, ProviderRejected),
         (302, ProviderRejected),  # redirects are not followed
         (408, ProviderUnavailable),
+        (425, ProviderUnavailable),
         (429, ProviderThrottled),
-        (500, ProviderUnavailable),
         (503, ProviderUnavailable),
     ],
 )
@@ -132,11 +155,70 @@ def test_the_receivers_status_decides_rejected_or_unavailable(
     assert len(receiver.requests) == 1  # no redirect followed, no retry of its own
 
 
-def test_a_receiver_slower_than_the_timeout_is_unavailable(receiver: Receiver) -> None:
+@pytest.mark.parametrize("status", [500, 502, 504, 501, 599])
+def test_a_5xx_other_than_503_may_have_been_processed_so_the_send_is_ambiguous(
+    receiver: Receiver, status: int
+) -> None:
+    receiver.status = status
+
+    with pytest.raises(ProviderAmbiguous) as raised:
+        _adapter(receiver).send(_message())
+
+    assert raised.value.code == f"HTTP{status}"
+    assert len(receiver.requests) == 1
+
+
+def test_a_receiver_slower_than_the_timeout_may_have_the_message_so_the_send_is_ambiguous(
+    receiver: Receiver,
+) -> None:
     receiver.hold = True
 
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderAmbiguous):
         _adapter(receiver, timeout=0.1).send(_message())
+
+    assert len(receiver.requests) == 1  # it had the whole request when the sender gave up
+
+
+@pytest.mark.parametrize("cut", ["reset", "partial"])
+def test_a_connection_cut_after_the_request_was_read_makes_the_send_ambiguous(
+    receiver: Receiver, cut: str
+) -> None:
+    receiver.cut = cut
+
+    with pytest.raises(ProviderAmbiguous):
+        _adapter(receiver).send(_message())
+
+    assert len(receiver.requests) == 1
+
+
+def test_a_receiver_whose_queue_is_full_times_out_connecting_and_is_unavailable() -> None:
+    # A listening socket that never accepts: once its backlog is full, the kernel drops new
+    # connection attempts, so connecting times out before any byte of the request leaves.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        queued = _fill_backlog(port)
+        try:
+            adapter = WebhookAdapter(f"http://127.0.0.1:{port}/hooks", lambda: KEY, timeout_seconds=0.2)
+            with pytest.raises(ProviderUnavailable) as raised:
+                adapter.send(_message())
+        finally:
+            for connection in queued:
+                connection.close()
+
+    assert raised.value.code == "TimeoutError"
+
+
+def _fill_backlog(port: int) -> list[socket.socket]:
+    """Connections queued on a listener that never accepts, until the next one cannot connect."""
+    queued: list[socket.socket] = []
+    for _ in range(16):
+        try:
+            queued.append(socket.create_connection(("127.0.0.1", port), timeout=0.2))
+        except TimeoutError:
+            return queued
+    raise AssertionError("the listener's backlog never filled")
 
 
 def test_a_receiver_that_is_not_listening_is_unavailable() -> None:
@@ -150,3 +232,32 @@ def test_a_receiver_that_is_not_listening_is_unavailable() -> None:
 def test_only_https_or_loopback_http_urls_are_accepted(url: str) -> None:
     with pytest.raises(ValueError, match="webhook URL"):
         check_url(url)
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "GetSecretValue",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "expected"),
+    [
+        ("ThrottlingException", 400, ProviderUnavailable),  # retried: the secret is there
+        ("InternalServiceError", 500, ProviderUnavailable),
+        ("ResourceNotFoundException", 400, ProviderRejected),  # fails the channel for good
+    ],
+)
+def test_a_signing_key_that_cannot_be_read_posts_nothing_and_is_never_ambiguous(
+    receiver: Receiver, code: str, status: int, expected: type[Exception]
+) -> None:
+    def unreadable() -> bytes:
+        raise _client_error(code, status)
+
+    adapter = WebhookAdapter(f"{receiver.base}/hooks/baton", unreadable, clock=FixedClock(NOW))
+
+    with pytest.raises(expected):
+        adapter.send(_message())
+
+    assert receiver.requests == []

@@ -4,6 +4,8 @@ clients' botocore hooks, and the provider's events through the real feedback han
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -15,6 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 import baton.aws
 from baton import bootstrap
@@ -25,8 +28,11 @@ from baton.data.once import DynamoOnceTable
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
 from baton.privacy import erase_contact
+from baton.runner import send as send_task
+from baton.runner.exceptions import RETRYABLE_ERRORS
 from baton.runner.once import SendLedger
 from baton.suppression.models import SuppressionReason
+from baton.triggers import wiring
 from infra.bench.once import (
     FUNCTION_ARN,
     JOURNEY,
@@ -46,6 +52,11 @@ from infra.bench.once import (
 
 EXECUTION = f"arn:aws:states:{REGION}:123456789012:execution:Baton-receipt:c-1"
 AT_LEAST_ONCE = JOURNEY.replace("channels: [email]}", "channels: [email], at_least_once: true}")
+EMAIL_THEN_SMS = JOURNEY.replace("channels: [email]}", "channels: [email, sms]}")
+SMS_THEN_EMAIL = JOURNEY.replace("channels: [email]}", "channels: [sms, email]}")
+BOTH_CHANNELS = TEMPLATE + '    sms: {text: "Thank you for your order."}\n'
+# A later deploy: the template now needs event data this execution's trigger never had.
+NEEDS_ORDER_ID = BOTH_CHANNELS.replace('"Your receipt"', '"Your receipt for {{ event.order_id }}"')
 
 
 @pytest.fixture
@@ -90,6 +101,10 @@ def _send_as_step_functions_would() -> dict[str, Any]:
 
 def _emails() -> list[Any]:
     return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def _texts() -> list[Any]:
+    return list(sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values())
 
 
 def _kinds(services: bootstrap.Services, kind: str) -> list[dict[str, Any]]:
@@ -144,6 +159,50 @@ def _fail_put_item(nth: int) -> None:
         return error_response("https://dynamodb", 500, "InternalServerError")
 
     baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
+
+
+def _killed() -> None:
+    raise Killed()
+
+
+def _killed_at_the_timeline_write() -> None:
+    """The invocation dies at the `message.sent` write, right after the ledger took SES's answer."""
+    writes = [0]
+
+    def put(**_: Any) -> None:
+        writes[0] += 1
+        if writes[0] == 2:  # the ledger's accepted, then the timeline
+            raise Killed()
+
+    baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", put)
+
+
+def _catalog(services: bootstrap.Services, journey: str, template: str) -> None:
+    """Deploy a journey and its template (a cold start reads the catalog anew)."""
+    folder = Path(services.settings.journeys_dir)
+    (folder / "receipt.yaml").write_text(journey, encoding="utf-8")
+    (folder / "templates" / "receipt.yaml").write_text(template, encoding="utf-8")
+    wiring.catalog.cache_clear()
+
+
+def _failing_reads(table: str, code: str, status: int) -> Callable[[], None]:
+    """Every read of Baton's `table` answers `code` (all the SDK's own attempts too) until the
+    returned function is called."""
+    events = baton.aws.client("dynamodb").meta.events
+
+    def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any] | None:
+        if json.loads(params["body"]).get("TableName") == f"bench-{table}":
+            return error_response("https://dynamodb", status, code)
+        return None
+
+    for operation in ("GetItem", "Query"):
+        events.register(f"before-call.dynamodb.{operation}", answer, unique_id=f"failing-{operation}")
+
+    def stop() -> None:
+        for operation in ("GetItem", "Query"):
+            events.unregister(f"before-call.dynamodb.{operation}", unique_id=f"failing-{operation}")
+
+    return stop
 
 
 def _read_timeout() -> None:
@@ -279,6 +338,180 @@ def test_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_
     assert result["outcome"] == "sent"
     assert len(_emails()) == 1
     assert len(_kinds(world, "message.sent")) == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "recorded"),
+    [(_killed, "message.unknown"), (_killed_at_the_timeline_write, "message.sent")],
+    ids=["before the ledger had the answer", "after the ledger had the answer"],
+)
+def test_a_retry_after_ses_took_the_email_settles_it_without_rendering_and_sends_no_sms(
+    world: bootstrap.Services, clock: FixedClock, fault: Callable[[], None], recorded: str
+) -> None:
+    _catalog(world, EMAIL_THEN_SMS, BOTH_CHANNELS)
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))
+    _after_ses_took_it(fault)
+    with pytest.raises(Killed):
+        _send()
+    clock.set(clock.now() + LAMBDA_TIMEOUT + timedelta(seconds=2))  # timed out, then retried
+    _catalog(world, EMAIL_THEN_SMS, NEEDS_ORDER_ID)  # the retry can no longer render the email
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert len(_emails()) == 1
+    assert _texts() == []  # no failover: the person has the email, or may have it
+    assert _kinds(world, "message.failed") == []
+    (settled,) = _kinds(world, recorded)
+    assert (settled["channel"], settled["purpose"], settled["step"]) == ("email", "transactional", "receipt")
+    assert "address" not in settled  # from the ledger, which holds nothing personal
+
+
+def test_a_channel_refused_before_another_went_out_is_not_tried_again_by_the_retry(
+    world: bootstrap.Services, clock: FixedClock
+) -> None:
+    _catalog(world, SMS_THEN_EMAIL, BOTH_CHANNELS)  # no phone yet: SMS refused, email sent
+    _after_ses_took_it(_killed_at_the_timeline_write)
+    with pytest.raises(Killed):
+        _send()
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))  # SMS would now be allowed
+    clock.set(clock.now() + LAMBDA_TIMEOUT + timedelta(seconds=2))
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert len(_emails()) == 1
+    assert _texts() == []
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_an_at_least_once_resend_that_ses_rejects_leaves_the_first_attempt_standing_and_sends_no_sms(
+    world: bootstrap.Services,
+) -> None:
+    _catalog(world, AT_LEAST_ONCE.replace("[email]", "[email, sms]"), BOTH_CHANNELS)
+    world.contacts.upsert("c-1", ContactInput(phone="+5511987654321"))
+    calls = [0]
+
+    def answer_lost_the_first_time(**_: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            _read_timeout()  # SES took it; the answer never came
+
+    def rejected_the_second_time(**_: Any) -> tuple[AWSResponse, Any] | None:
+        return error_response("https://email", 400, "MessageRejected") if calls[0] else None
+
+    events = baton.aws.delivery_client("sesv2").meta.events
+    events.register("before-call.sesv2.SendEmail", rejected_the_second_time)
+    events.register("after-call.sesv2.SendEmail", answer_lost_the_first_time)
+    with pytest.raises(Exception):  # noqa: B017, PT011 (Baton.ProviderUnavailable: sent again)
+        _send()
+
+    result = _send()
+
+    assert (result["outcome"], result["channel"]) == ("sent", "email")
+    assert result["attempts"][0]["outcome"] == "unknown"
+    assert _texts() == []
+    assert len(_kinds(world, "message.unknown")) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "code", "status"),
+    [
+        ("contacts", "ThrottlingException", 400),
+        ("subjects", "ProvisionedThroughputExceededException", 400),
+        ("suppression", "ThrottlingException", 400),
+        ("contacts", "InternalServerError", 500),
+    ],
+)
+def test_r_rel_4_a_throttled_or_failing_read_in_the_send_task_is_retried_and_the_retry_sends_once(
+    world: bootstrap.Services, table: str, code: str, status: int
+) -> None:
+    stop = _failing_reads(table, code, status)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Lambda reports the class name)
+        _send()
+    stop()  # the table answers again by the time Step Functions retries
+
+    result = _send()
+
+    assert type(raised.value).__name__ == "Baton.AwsUnavailable"
+    assert type(raised.value).__name__ in RETRYABLE_ERRORS
+    assert result["outcome"] == "sent"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+def test_a_read_the_table_refuses_as_malformed_still_fails_the_task_without_a_retry(
+    world: bootstrap.Services,
+) -> None:
+    stop = _failing_reads("contacts", "ValidationException", 400)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Lambda reports the class name)
+        _send()
+    stop()
+
+    assert type(raised.value).__name__ == "Baton.TaskFailed"
+    assert _emails() == []
+
+
+def test_a_step_whose_completion_cannot_be_recorded_still_answers_sent_and_a_redrive_sends_nothing(
+    world: bootstrap.Services,
+) -> None:
+    def step_record_unwritable(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any] | None:
+        item = json.loads(params["body"])["Item"]
+        key, state = item.get("id", {}).get("S", ""), item.get("state", {}).get("S")
+        if key.startswith("baton.journey-step#") and state == "completed":
+            return error_response("https://dynamodb", 500, "InternalServerError")
+        return None
+
+    baton.aws.client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", step_record_unwritable)
+
+    first = _send()  # the email went out: the task answers so, instead of failing for a retry
+    again = _send()  # a redrive right away runs the step again, which finds the email sent
+
+    assert first["outcome"] == again["outcome"] == "sent"
+    assert len(_emails()) == 1
+    assert len(_kinds(world, "message.sent")) == 1
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize(("field", "value"), [("email", "ana@example.com"), ("first_name", "Ana Quintela")])
+def test_a_template_that_fails_on_the_contacts_data_keeps_that_data_out_of_logs_and_timeline(
+    world: bootstrap.Services, field: str, value: str
+) -> None:
+    world.contacts.upsert("c-1", ContactInput.model_validate({field: value}))
+    # The undefined key is named by its value: jinja's error text quotes the contact's data (a
+    # name, which no pattern in the log redaction can tell from other text).
+    _catalog(world, JOURNEY, TEMPLATE.replace('"Your receipt"', f'"Hi {{{{ event[contact.{field}] }}}}"'))
+    seen = _Records()
+    logger = logging.getLogger(send_task.logger.name)
+    level = logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.DEBUG)
+    try:
+        result = _send()
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+
+    assert (result["outcome"], result["reason"]) == ("failed", "render_error")
+    assert _emails() == []
+    logged = [" ".join([record.getMessage(), *map(repr, vars(record).values())]) for record in seen.records]
+    assert any("could not be rendered" in line for line in logged)
+    assert not [line for line in logged if value in line]
+    (failed,) = _kinds(world, "message.failed")
+    assert value not in json.dumps(failed)
+    assert (failed["template"], failed["part"], failed["reason"]) == (
+        "receipt",
+        "email.subject",
+        "undefined_variable",
+    )
 
 
 def test_a_second_pass_through_a_looping_send_step_sends_again_but_a_retry_of_that_pass_does_not(

@@ -19,7 +19,15 @@ from pydantic import ValidationError
 
 from baton.clock import FixedClock
 from baton.consent.vocabulary import Channel
-from baton.data.once import MAX_LEASE, Entry, InMemoryOnceTable, InProgress, Once
+from baton.data.once import (
+    COMPLETED,
+    MAX_LEASE,
+    Entry,
+    InMemoryOnceTable,
+    InProgress,
+    Once,
+    OnceUnavailable,
+)
 from baton.delivery.eum import message_context
 from baton.delivery.exceptions import (
     ProviderAmbiguous,
@@ -40,6 +48,72 @@ class _TableThatCannotDelete(InMemoryOnceTable):
 
     def delete(self, entry: Entry) -> bool:
         return False
+
+
+class _TableFailingCompletions(InMemoryOnceTable):
+    """A table whose writes of a finished answer fail `failures` times (throttled, 5xx)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def write(self, entry: Entry, now: datetime) -> bool:
+        if entry.state == COMPLETED and self.failures > 0:
+            self.failures -= 1
+            raise OnceUnavailable("the idempotency table could not be written")
+        return super().write(entry, now)
+
+
+class _Work:
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self) -> dict[str, Any]:
+        self.runs += 1
+        return {"answer": self.runs}
+
+
+def test_a_completion_write_that_fails_once_is_written_again_and_a_repeat_answers_from_the_store() -> None:
+    once = Once(
+        _TableFailingCompletions(1), prefix="baton.event", keep=timedelta(days=7), clock=FixedClock(NOW)
+    )
+    work = _Work()
+
+    first = once.run({"key": "k-1"}, work)
+    repeat = once.run({"key": "k-1"}, work)
+
+    assert first == repeat == {"answer": 1}
+    assert work.runs == 1
+
+
+def test_work_whose_answer_cannot_be_stored_still_answers_and_a_repeatable_key_runs_again_at_once() -> None:
+    table = _TableFailingCompletions(failures=10**6)
+    once = Once(
+        table, prefix="baton.journey-step", keep=timedelta(days=7), clock=FixedClock(NOW), repeatable=True
+    )
+    work = _Work()
+
+    first = once.run({"key": "k-1"}, work)  # done: raising would have the caller retry it
+    repeat = once.run({"key": "k-1"}, work)  # no wait for a lease: the key was freed
+
+    assert (first, repeat) == ({"answer": 1}, {"answer": 2})
+    assert table.entries == {}
+
+
+def test_work_whose_answer_cannot_be_stored_still_answers_and_keeps_a_non_repeatable_key_for_its_lease() -> (
+    None
+):
+    clock = FixedClock(NOW)
+    once = Once(
+        _TableFailingCompletions(10**6), prefix="baton.inbound-sms", keep=timedelta(days=7), clock=clock
+    )
+    work = _Work()
+
+    assert once.run({"key": "k-1"}, work) == {"answer": 1}
+    with pytest.raises(InProgress):
+        once.run({"key": "k-1"}, work)  # a redelivery meanwhile does not run it a second time
+
+    assert work.runs == 1
 
 
 def _dies() -> dict[str, Any]:

@@ -34,6 +34,9 @@ IN_PROGRESS: Final = "in_progress"
 COMPLETED: Final = "completed"
 # No Lambda invocation runs longer than this: a lease never outlives the work that took it.
 MAX_LEASE: Final = timedelta(minutes=15)
+# Writes of a finished answer (each with the SDK's own retries): the work is done, and a key
+# left in progress would hold every repeat off until its lease ends.
+COMPLETION_ATTEMPTS: Final = 3
 
 
 class OnceError(Exception):
@@ -221,7 +224,13 @@ class Leases:
 class Once:
     """Runs work once per key to completion and stores its answer for `keep`: a second call
     with a completed key answers from the store without running the work. Work that raises
-    leaves nothing stored, so it runs again next time."""
+    leaves nothing stored, so it runs again next time.
+
+    Work that completed but whose answer cannot be stored (the table failing after the work)
+    still answers: raising would have the caller retry work that is done. A repeat then finds
+    the key in progress until the lease ends, and runs the work again after it; with
+    `repeatable` (work whose own writes make a second run harmless) the key is freed at once,
+    so a repeat runs it again without waiting."""
 
     def __init__(
         self,
@@ -231,12 +240,14 @@ class Once:
         keep: timedelta,
         clock: Clock | None = None,
         leases: Leases | None = None,
+        repeatable: bool = False,
     ) -> None:
         self._table = table
         self._prefix = prefix
         self._keep = keep
         self._clock = clock or SystemClock()
         self.leases = leases or Leases()
+        self._repeatable = repeatable
 
     def run(self, parts: Mapping[str, object], work: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
         """Raises `InProgress` while another invocation runs the same key, `OnceUnavailable`
@@ -260,11 +271,25 @@ class Once:
         except BaseException:
             self._release(claim)
             raise
-        done = replace(claim.next(COMPLETED, result), expires_at=self._clock.now() + self._keep)
-        if not self._table.write(done, self._clock.now()):
-            # Our lease ran out and another invocation took the key meanwhile: both ran.
-            logger.warning("Idempotent work outlived its lease", extra={"prefix": self._prefix})
+        self._complete(claim, result)
         return result
+
+    def _complete(self, claim: Entry, result: Mapping[str, Any]) -> None:
+        done = claim.next(COMPLETED, result)
+        for attempt in range(COMPLETION_ATTEMPTS):
+            now = self._clock.now()
+            try:
+                written = self._table.write(replace(done, expires_at=now + self._keep), now)
+            except OnceUnavailable:
+                continue
+            if not written and attempt == 0:
+                # Our lease ran out and another invocation took the key meanwhile: both ran.
+                # (On a later attempt, the earlier write may have landed without its answer.)
+                logger.warning("Idempotent work outlived its lease", extra={"prefix": self._prefix})
+            return
+        logger.warning("Idempotent work done but its answer not stored", extra={"prefix": self._prefix})
+        if self._repeatable:
+            self._release(claim)
 
     def _release(self, claim: Entry) -> None:
         try:

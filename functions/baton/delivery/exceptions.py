@@ -4,10 +4,10 @@ of a message.
 | what happened | class | taken? | retry |
 |---|---|---|---|
 | throttling, HTTP 429, a used-up quota | `ProviderThrottled` | no | yes |
-| HTTP 503 / ServiceUnavailable, RequestTimeout | `ProviderUnavailable` | no | yes |
-| no connection (refused, connect timeout, proxy, TLS) | `ProviderUnavailable` | no | yes |
+| HTTP 408/425/503, ServiceUnavailable, RequestTimeout | `ProviderUnavailable` | no | yes |
+| no connection (DNS, refused, connect timeout, proxy, TLS) | `ProviderUnavailable` | no | yes |
 | any other 4xx, bad parameters | `ProviderRejected` | no, never | no |
-| read timeout, connection closed, HTTP 500/502/504 | `ProviderAmbiguous` | maybe | not blindly |
+| read timeout, connection closed, HTTP 500/502/504/other 5xx | `ProviderAmbiguous` | maybe | not blindly |
 
 An ambiguous failure may have reached the provider: sending again could be a duplicate, not
 sending could be a loss. The caller records it `unknown` and lets the provider's events (which
@@ -18,42 +18,17 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ParamValidationError
 
-# Codes that mean "slow down" across the services Baton calls.
-_THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "LimitExceededException",  # SES v2 SendEmail: the sending quota is used up for now
-        "KMSThrottling",
-        "KMSThrottlingException",
-    }
-)
+from baton.aws import SERVER_FAULT_CODES, THROTTLING_CODES
+
 # Codes that mean "not now" (R-REL-4: retry these only): throttling and the service's own faults.
-_TRANSIENT_CODES = _THROTTLING_CODES | frozenset(
-    {
-        "InternalError",
-        "InternalFailure",
-        "InternalErrorException",
-        "InternalServerError",
-        "InternalServerException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
+_TRANSIENT_CODES = THROTTLING_CODES | SERVER_FAULT_CODES
 # Codes with which the service says it did not take the request (it was refused at the door
 # or never read in full): safe to send again. Every other 5xx is of unknown effect.
-_NOT_TAKEN_CODES = _THROTTLING_CODES | frozenset(
+_NOT_TAKEN_CODES = THROTTLING_CODES | frozenset(
     {"ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException"}
 )
-_NOT_TAKEN_STATUSES = frozenset({408, 429, 503})
+# 408: the request was not read in full; 425: too early to process it; 429 and 503: refused.
+_NOT_TAKEN_STATUSES = frozenset({408, 425, 429, 503})
 
 
 class DeliveryError(Exception):
@@ -92,7 +67,7 @@ def translate(exc: ClientError | BotoCoreError, provider: str) -> DeliveryError:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        if code in _THROTTLING_CODES or status == 429:
+        if code in THROTTLING_CODES or status == 429:
             return ProviderThrottled(provider, code, str(error.get("Message", "")))
         if code in _NOT_TAKEN_CODES or status in _NOT_TAKEN_STATUSES:
             return ProviderUnavailable(provider, code, str(error.get("Message", "")))
@@ -107,3 +82,18 @@ def translate(exc: ClientError | BotoCoreError, provider: str) -> DeliveryError:
     # A read timeout, a connection closed mid-answer, any other transport fault after the
     # request may have gone out (after the SDK's own retries): the provider may have it.
     return ProviderAmbiguous(provider, type(exc).__name__)
+
+
+def for_status(provider: str, status: int) -> DeliveryError:
+    """The `DeliveryError` for a provider's HTTP answer other than 2xx (an HTTPS endpoint Baton
+    posts to itself): only the statuses that say the request was not processed are retried."""
+    code = f"HTTP{status}"
+    if status == 429:
+        return ProviderThrottled(provider, code)
+    if status in _NOT_TAKEN_STATUSES:
+        return ProviderUnavailable(provider, code)
+    if status >= 500:
+        # 500, 502, 504 and any unknown 5xx: the receiver (or a gateway before it) may have
+        # processed the request before failing to answer.
+        return ProviderAmbiguous(provider, code)
+    return ProviderRejected(provider, code)

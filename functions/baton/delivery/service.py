@@ -108,6 +108,18 @@ class SendContext:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerMessage:
+    """A journey message known only by its send-ledger entry: what settles a send on a retry
+    without rendering it again (the template or the data may have changed since it went out).
+    Nothing personal: the ledger outlives erasure."""
+
+    channel: Channel
+    purpose: Purpose
+    topic: str | None
+    message_id: str  # the Baton message id the provider echoes
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     outcome: Outcome
     channel: Channel
@@ -339,7 +351,7 @@ class Dispatcher:
     def record_unknown(
         self,
         contact_id: str | None,
-        message: OutboundMessage,
+        message: OutboundMessage | LedgerMessage,
         provider: str,
         error_code: str,
         context: SendContext,
@@ -354,7 +366,7 @@ class Dispatcher:
     def record_sent(
         self,
         contact_id: str | None,
-        message: OutboundMessage,
+        message: OutboundMessage | LedgerMessage,
         provider: str,
         provider_message_id: str,
         context: SendContext,
@@ -433,7 +445,16 @@ def _reservation(message: OutboundMessage, context: SendContext) -> str:
     return hashlib.sha256(f"{execution}#{step}#{message.channel}".encode()).hexdigest()[:32]
 
 
-def _describe(message: OutboundMessage, context: SendContext) -> dict[str, Any]:
+def _describe(message: OutboundMessage | LedgerMessage, context: SendContext) -> dict[str, Any]:
+    if isinstance(message, LedgerMessage):
+        return {
+            **context.labels,
+            "channel": str(message.channel),
+            "purpose": str(message.purpose),
+            "topic": message.topic,
+            "message_id": message.message_id,
+            "settled_by": "send_ledger",  # the address and content are not kept there
+        }
     detail: dict[str, Any] = {
         **context.labels,
         "channel": str(message.channel),

@@ -1,6 +1,7 @@
 """Lambda for every task of every journey state machine: parse the payload, run the task, return
-its result. `Baton.ProviderUnavailable` and `Baton.Throttled` propagate so Step Functions
-retries the task (R-REL-4); any other error is caught by the state machine."""
+its result. `Baton.ProviderUnavailable`, `Baton.Throttled` and `Baton.AwsUnavailable` (Baton's
+own DynamoDB or Secrets Manager calls throttled or failing) propagate so Step Functions retries
+the task (R-REL-4); any other error is caught by the state machine."""
 
 from __future__ import annotations
 

@@ -33,11 +33,26 @@ class CatalogError(JourneyError):
 
 
 class TemplateRenderError(JourneyError):
-    """A template could not be rendered: undefined variable, sandbox refusal, missing content."""
+    """A template could not be rendered: undefined variable, sandbox refusal, missing content.
 
-    def __init__(self, template: str, locale: str | None, channel: str, reason: str) -> None:
+    Its text (`reason`) may quote the data it was rendering (an undefined key is named by its
+    value, `{{ event[contact.email] }}`): it is for `baton validate` and previews. What a send
+    records or logs is `kind` and `part`, which the template alone decides."""
+
+    def __init__(
+        self,
+        template: str,
+        locale: str | None,
+        channel: str,
+        reason: str,
+        *,
+        kind: str = "render_failed",
+        part: str = "",
+    ) -> None:
         self.template = template
         self.locale = locale
         self.channel = channel
         self.reason = reason
+        self.kind = kind  # no_content, syntax_error, undefined_variable, render_failed
+        self.part = part  # which part of the template: `email.subject`, `sms.text`, ...
         super().__init__(f"template {template} ({locale or 'no locale'}, {channel}): {reason}")

@@ -106,7 +106,7 @@ def render_message(
     found = content_for(template, channel, locale)
     if found is None:
         raise TemplateRenderError(
-            template.template, locale, channel, f"the template has no {channel} content"
+            template.template, locale, channel, f"the template has no {channel} content", kind="no_content"
         )
     used, content = found
     context = variables.context()
@@ -116,14 +116,24 @@ def render_message(
             return compile_source(source, html=html).render(context)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateRenderError(
-                template.template, used, channel, f"{what}: syntax error on line {exc.lineno}: {exc.message}"
+                template.template,
+                used,
+                channel,
+                f"{what}: syntax error on line {exc.lineno}: {exc.message}",
+                kind="syntax_error",
+                part=what,
             ) from exc
         except jinja2.UndefinedError as exc:
             raise TemplateRenderError(
-                template.template, used, channel, f"{what}: undefined variable: {exc.message}"
+                template.template,
+                used,
+                channel,
+                f"{what}: undefined variable: {exc.message}",
+                kind="undefined_variable",
+                part=what,
             ) from exc
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-            raise TemplateRenderError(template.template, used, channel, f"{what}: {exc}") from exc
+            raise TemplateRenderError(template.template, used, channel, f"{what}: {exc}", part=what) from exc
 
     match content:
         case EmailContent():

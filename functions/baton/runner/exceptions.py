@@ -1,12 +1,14 @@
 """Errors a journey task raises. Step Functions matches a Lambda error by its `errorType`, which
 the Python runtime takes from the exception class's `__name__`: the retryable ones below carry
-the names the state machines retry on (PLAN3 decision 3, R-REL-4)."""
+the names the state machines retry on (R-REL-4)."""
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from baton.aws import is_retryable_aws_error
 
 
 class RunnerError(Exception):
@@ -32,14 +34,23 @@ class RecordingUnfinished(RetryLater):
     `Baton.RecordingUnfinished`."""
 
 
+class AwsUnavailable(RetryLater):
+    """An AWS service Baton itself reads or writes (DynamoDB, Secrets Manager) throttled it,
+    failed on its side or could not be reached: the contact, consent, suppression, the subject,
+    a secret will read fine a little later, so the journey waits instead of failing (R-REL-4).
+    Lambda reports `Baton.AwsUnavailable`."""
+
+
 # The names Step Functions sees (`errorType`); a dotted name cannot be written as a class name.
 ProviderUnavailable.__name__ = ProviderUnavailable.__qualname__ = "Baton.ProviderUnavailable"
 Throttled.__name__ = Throttled.__qualname__ = "Baton.Throttled"
 RecordingUnfinished.__name__ = RecordingUnfinished.__qualname__ = "Baton.RecordingUnfinished"
+AwsUnavailable.__name__ = AwsUnavailable.__qualname__ = "Baton.AwsUnavailable"
 RETRYABLE_ERRORS: tuple[str, ...] = (
     ProviderUnavailable.__name__,
     Throttled.__name__,
     RecordingUnfinished.__name__,
+    AwsUnavailable.__name__,
 )
 
 
@@ -60,8 +71,12 @@ TaskFailed.__name__ = TaskFailed.__qualname__ = "Baton.TaskFailed"
 @contextmanager
 def reported_by_type() -> Iterator[None]:
     """Let Baton's own errors through (their messages name journeys, steps, channels and
-    provider codes only); turn any other into `TaskFailed` naming its type, without its message
-    or its chained causes."""
+    provider codes only); turn an AWS call that throttled or failed on the service's side into
+    `AwsUnavailable` (retried), and any other error (a programming error, a refused request)
+    into `TaskFailed`; both name the error's type, never its message or its chained causes.
+
+    This is the one place the send task's own reads and writes become retryable: a send whose
+    provider was already called is settled by its ledger on the retry, never sent twice."""
     try:
         yield
     except RunnerError:
@@ -69,7 +84,8 @@ def reported_by_type() -> Iterator[None]:
     except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {frame[0].filename.rpartition('/')[2]}:{frame[0].lineno}" if frame else ""
-        raise TaskFailed(f"{type(exc).__name__}{where}") from None
+        error = AwsUnavailable if is_retryable_aws_error(exc) else TaskFailed
+        raise error(f"{type(exc).__name__}{where}") from None
 
 
 class StepNotFound(RunnerError):

@@ -67,6 +67,7 @@ class ChannelJournal:
         self.message_id = baton_message_id
         self._labels = dict(labels)
         self.entry = entry
+        self._before_attempt: Entry | None = None
 
     @property
     def state(self) -> str | None:
@@ -81,6 +82,11 @@ class ChannelJournal:
         entry = self.entry
         return entry is not None and entry.state == ATTEMPTING and entry.leased(self._ledger.now())
 
+    def reached_provider(self) -> bool:
+        """The provider took this message, or may have: an earlier run called it (accepted,
+        unknown, sent, or an attempt whose answer the ledger does not have)."""
+        return self.state in (ATTEMPTING, ACCEPTED, UNKNOWN, SENT)
+
     @property
     def data(self) -> Mapping[str, Any]:
         return self.entry.data if self.entry is not None else {}
@@ -92,12 +98,19 @@ class ChannelJournal:
     # SendJournal --------------------------------------------------------------------------
 
     def attempting(self, provider: str) -> None:
+        self._before_attempt = self.entry
         now = self._ledger.now()
         data = {**self._labels, "message_id": self.message_id, "provider": provider}
         self._write(ATTEMPTING, data, lease_until=self._ledger.leases.until(now))
 
     def not_sent(self) -> None:
         if self.entry is not None and self.entry.state == ATTEMPTING:
+            before = self._before_attempt
+            if before is not None:
+                # Sending again (at least once) was refused, but an earlier attempt may have
+                # reached the provider: that stays on record, stamp and all.
+                self._write(before.state, before.data)
+                return
             self._ledger.table.delete(self.entry)
             self.entry = None
 
@@ -157,7 +170,10 @@ class SendLedger:
         self.table = table
         self._clock = clock or SystemClock()
         self.leases = Leases()
-        self.steps = Once(table, prefix=STEP_PREFIX, keep=KEEP, clock=self._clock, leases=self.leases)
+        # Repeatable: running a step again sends nothing twice (the channel entries answer).
+        self.steps = Once(
+            table, prefix=STEP_PREFIX, keep=KEEP, clock=self._clock, leases=self.leases, repeatable=True
+        )
 
     def now(self) -> Any:
         return self._clock.now()

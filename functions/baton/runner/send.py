@@ -30,7 +30,7 @@ from baton.contacts.models import Contact
 from baton.data.once import OnceError
 from baton.delivery.gate import GatePolicy, Recipient, SentFact
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
-from baton.delivery.service import MESSAGE_FAILED, Dispatcher, Outcome, SendContext
+from baton.delivery.service import MESSAGE_FAILED, Dispatcher, LedgerMessage, Outcome, SendContext
 from baton.delivery.service import SendResult as Delivery
 from baton.delivery.timing import DailyWindow
 from baton.journeys.exceptions import TemplateRenderError
@@ -121,9 +121,14 @@ class SendTask:
     def _channels(self, request: StepRequest, step: _Step, contact: Contact) -> SendResult:
         context = self._context(request, step, contact)
         links = _Lazy(self._ctx.links)
+        journals = {channel: self._journal(request, step, contact, channel) for channel in step.send.channels}
+        # A channel the provider took, or may have taken, in an earlier run of this pass is the
+        # only one tried again: the person has that message, so no other channel may follow it
+        # (not even one refused before that would be allowed now).
+        out = [channel for channel, journal in journals.items() if journal.reached_provider()]
         attempts: list[Attempt] = []
-        for channel in step.send.channels:
-            attempt, until = self._attempt(request, step, contact, channel, context, links)
+        for channel in out[:1] or step.send.channels:
+            attempt, until = self._attempt(request, step, contact, channel, context, links, journals[channel])
             attempts.append(attempt)
             if attempt.outcome in ("sent", "unknown"):
                 # Unknown: the provider may have it, so no other channel either (at most once).
@@ -188,8 +193,9 @@ class SendTask:
         channel: Channel,
         context: SendContext,
         links: _Lazy,
+        journal: ChannelJournal | None = None,
     ) -> tuple[Attempt, datetime | None]:
-        journal = self._journal(request, step, contact, channel)
+        journal = journal or self._journal(request, step, contact, channel)
         resend = step.send.at_least_once and step.purpose != Purpose.MARKETING
         settled = journal.state == SENT or (journal.state == UNKNOWN and not resend)
         if settled and "attempt" in journal.data:
@@ -197,14 +203,20 @@ class SendTask:
         if journal.leased():
             # Another invocation is calling the provider for this very message right now.
             raise ProviderUnavailable(f"the same send on {channel} is in progress in another invocation")
+        reached = journal.reached_provider()
+        if settled or journal.state == ACCEPTED or (reached and not resend):
+            # The provider took it, or may have (the invocation that called it is gone, or its
+            # answer was lost and the recording did not finish): finish it from the ledger, never
+            # send again, and never render again (a template or data changed since could fail,
+            # and the message that went out is the one to record).
+            return self._finish(journal, step, contact, channel, context), None
         try:
             message = self._compose(request, step, contact, channel, links, journal.message_id)
         except (TemplateRenderError, ValueError) as exc:
+            if reached:
+                # At least once, but the message cannot be made again: the earlier attempt stands.
+                return self._finish(journal, step, contact, channel, context), None
             return self._not_composed(contact, channel, context, exc), None
-        if settled or journal.state == ACCEPTED or (journal.stale() and not resend):
-            # The provider took it, or may have (the invocation that called it is gone, or its
-            # answer was lost and the recording did not finish): finish it, never send again.
-            return self._finish(journal, contact, message, context), None
         try:
             delivery = self._dispatcher.send(contact.contact_id, message, replace(context, journal=journal))
         except Exception as exc:
@@ -229,34 +241,38 @@ class SendTask:
                 raise ProviderUnavailable(
                     f"{delivery.provider}: {delivery.error_code} on {channel}, outcome unknown"
                 )
+        elif reached and delivery.outcome in (Outcome.REFUSED, Outcome.FAILED) and not delivery.retryable:
+            # Sending again was refused or rejected, but the earlier attempt may have reached the
+            # person: it stands (unknown), and no other channel follows it.
+            return self._finish(journal, step, contact, channel, context), None
         else:
             return _attempt_of(channel, delivery)
         self._settled(journal, attempt)
         return attempt, None
 
     def _finish(
-        self, journal: ChannelJournal, contact: Contact, message: OutboundMessage, context: SendContext
+        self, journal: ChannelJournal, step: _Step, contact: Contact, channel: Channel, context: SendContext
     ) -> Attempt:
+        """Record what the ledger says of a send whose provider took it (or may have)."""
         data = journal.data
         provider = str(data.get("provider") or "")
+        message = LedgerMessage(channel, step.purpose, step.journey.topic, journal.message_id)
         try:
-            if journal.state == ACCEPTED:
+            if journal.state in (ACCEPTED, SENT):
                 provider_message_id = str(data["provider_message_id"])
                 self._dispatcher.record_sent(
                     contact.contact_id, message, provider, provider_message_id, context, journal.stamp()
                 )
                 attempt = Attempt(
-                    channel=str(message.channel), outcome="sent", provider_message_id=provider_message_id
+                    channel=str(channel), outcome="sent", provider_message_id=provider_message_id
                 )
             else:
                 code = str(data.get("error_code") or INVOCATION_ENDED)
                 stamp = journal.ambiguous(provider, code)
                 self._dispatcher.record_unknown(contact.contact_id, message, provider, code, context, stamp)
-                attempt = Attempt(channel=str(message.channel), outcome="unknown", reason=code)
+                attempt = Attempt(channel=str(channel), outcome="unknown", reason=code)
         except Exception as exc:
-            raise RecordingUnfinished(
-                f"{message.channel}: the outcome of the send is not recorded yet"
-            ) from exc
+            raise RecordingUnfinished(f"{channel}: the outcome of the send is not recorded yet") from exc
         self._settled(journal, attempt)
         return attempt
 
@@ -304,8 +320,20 @@ class SendTask:
     def _not_composed(
         self, contact: Contact, channel: Channel, context: SendContext, cause: Exception
     ) -> Attempt:
-        logger.warning("Message could not be rendered", extra={"channel": str(channel), "error": str(cause)})
-        detail = {**context.labels, "channel": str(channel), "error_code": RENDER_ERROR, "error": str(cause)}
+        # Never the error's text: it can quote the contact's or the event's data (a key named by
+        # its value, a refused address). What the template alone decides says where to look.
+        if isinstance(cause, TemplateRenderError):
+            why = {
+                "template": cause.template,
+                "locale": cause.locale,
+                "part": cause.part,
+                "reason": cause.kind,
+            }
+        else:
+            why = {"reason": "invalid_message"}  # the rendered message does not validate
+        why = {**why, "error_type": type(cause).__name__}
+        logger.warning("Message could not be rendered", extra={"channel": str(channel), **why})
+        detail = {**context.labels, "channel": str(channel), "error_code": RENDER_ERROR, **why}
         self._ctx.timeline.record(contact.contact_id, MESSAGE_FAILED, detail)
         return Attempt(channel=str(channel), outcome="failed", reason=RENDER_ERROR)
 

@@ -34,6 +34,8 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         prefix=ONCE_PREFIX,
         keep=IDEMPOTENCY_KEEP,
         clock=s.clock,
+        # Repeatable: a journey started again is refused by its execution name (R-REL-2).
+        repeatable=True,
     )
     # Bounded either way: by this invocation's time when there is one, else Lambda's ceiling.
     once.leases.register(lambda_context)
