@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         default_factory=lambda: list(delivery_defaults.FREQUENCY_CAPS)
     )
     default_timezone: str = "UTC"  # a step window's zone when the recipient's is unknown
+    # Words added to the inbound keyword lists (`optOut`, `help`, `optIn`, `confirm`,
+    # `revocationPhrases`): R-CTIA-1's own words always stay (see baton.sms.keywords).
+    sms_keywords: dict[str, list[str]] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

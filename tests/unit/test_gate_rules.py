@@ -375,6 +375,25 @@ def test_r_br_1_no_marketing_calls_on_a_national_holiday() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("good_friday", "next_open"),
+    [
+        (utc(2027, 3, 26, 15), utc(2027, 3, 27, 13)),  # Friday 12:00 BRT -> Saturday 10:00
+        (utc(2028, 4, 14, 15), utc(2028, 4, 15, 13)),
+    ],
+)
+def test_r_br_1_no_marketing_calls_on_good_friday_whichever_date_easter_falls_on(
+    good_friday: datetime, next_open: datetime
+) -> None:
+    request = _marketing(Channel.VOICE, SP_PHONE)
+
+    assert _outcome(request, _facts(good_friday, request, SAO_PAULO))[1:] == (
+        Reason.CALLING_WINDOW,
+        "R-BR-1",
+        next_open,
+    )
+
+
 def test_r_br_1_applies_to_calls_not_texts_and_not_to_other_countries() -> None:
     sunday_noon_brt = utc(2026, 5, 10, 15)
     sms = _marketing(Channel.SMS, SP_PHONE)

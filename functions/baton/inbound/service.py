@@ -21,7 +21,7 @@ from baton.contacts.normalize import normalize_phone
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.inbound.models import InboundSms
 from baton.messages import texts
-from baton.sms.keywords import InboundKeyword, classify
+from baton.sms.keywords import InboundKeyword, classify, keyword_lists
 from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
 from baton.triggers.announce import subscription_confirmed
@@ -41,9 +41,11 @@ class InboundSmsService:
     def __init__(self, services: Services) -> None:
         self._s = services
         self._settings = services.settings
+        # The deployment's own words too (cdk.json `delivery.smsKeywords`), never fewer.
+        self._keywords = keyword_lists(services.settings.sms_keywords)
 
     def handle(self, sms: InboundSms) -> InboundResult:
-        keyword = classify(sms.message_body)
+        keyword = classify(sms.message_body, self._keywords)
         number = normalize_phone(sms.origination_number)
         contacts = self._s.contacts.find_by_phone(number)
         text = sms.message_body.strip()
