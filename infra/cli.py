@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from baton import logs
-from baton.journeys.catalog import DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
+from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
 from baton.journeys.schema import write_schemas
 from infra.config import CONTEXT_KEY, BatonConfig
 
@@ -99,14 +99,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts)
-    settings = config_issues(args.config) if args.config is not None else []
+    config, settings = read_config(args.config) if args.config is not None else (None, [])
+    # The deployment's declared languages: every template must have each (else English only).
+    locales = config.locales if config is not None else DEFAULT_LOCALES
+    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts, locales=locales)
     print(format_report(report, sms_max_parts=args.sms_max_parts, settings=settings), flush=True)
     return 0 if report.ok and not settings else 1
 
 
-def config_issues(path: Path) -> list[str]:
-    """cdk.json's `baton` settings as synth would check them: `cdk.json: key: message` each.
+def read_config(path: Path) -> tuple[BatonConfig | None, list[str]]:
+    """cdk.json's `baton` settings as synth would check them: the config, or each issue as
+    `cdk.json: key: message`.
 
     Synth would fail on the same values; this says so before a deploy is tried, with the send
     rules (quiet hours, calling windows, caps, link lifetimes, keywords) held to the rulebook.
@@ -114,12 +117,11 @@ def config_issues(path: Path) -> list[str]:
     try:
         context = json.loads(path.read_text(encoding="utf-8")).get("context", {})
     except (OSError, ValueError, AttributeError) as exc:
-        return [f"{path}: not a readable cdk.json ({exc.__class__.__name__})"]
+        return None, [f"{path}: not a readable cdk.json ({exc.__class__.__name__})"]
     try:
-        BatonConfig.model_validate(context.get(CONTEXT_KEY, {}))
+        return BatonConfig.model_validate(context.get(CONTEXT_KEY, {})), []
     except ValidationError as exc:
-        return [issue for error in exc.errors() for issue in _config_issues_of(path, error)]
-    return []
+        return None, [issue for error in exc.errors() for issue in _config_issues_of(path, error)]
 
 
 def _config_issues_of(path: Path, error: Any) -> list[str]:

@@ -110,6 +110,11 @@ class BatonConfig(_Model):
     journeys_dir: NonEmpty = "journeys"
     # R-SMS-1: an SMS template longer than this many parts in any locale fails the build.
     sms_max_parts: Annotated[int, Field(ge=1, le=10)] = 3
+    # The languages Baton speaks to contacts in: every template must have each one (a missing
+    # one fails synth and `baton validate`), so nobody gets another language by fallback.
+    locales: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = Field(
+        default_factory=lambda: ["en"], min_length=1
+    )
     # Channels and the send-time gate: `baton.settings.Settings` fields the stack does not set
     # itself (smsOriginationIdentity, quietHours, frequencyCaps, webhookUrl, ...), camelCase or
     # snake_case; each is checked against the field's type at synth. Unset: Baton's default.
@@ -209,6 +214,7 @@ STACK_SETTINGS = frozenset(
         "journeys_dir",
         "state_machine_arn_prefix",
         "sms_max_parts",
+        "locales",
     }
 )
 

@@ -55,6 +55,7 @@ def function_environment(
         names.ENV_JOURNEYS_DIR: names.ASSET_JOURNEYS_DIR,
         names.ENV_STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix,
         names.ENV_SMS_MAX_PARTS: str(config.sms_max_parts),
+        names.settings_env("locales"): json.dumps(config.locales),
         # Hand-off queues (issue 4, K2): the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",
