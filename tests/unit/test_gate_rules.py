@@ -295,13 +295,34 @@ def test_r_tcpa_2_a_number_with_no_zone_and_no_contact_zone_is_refused() -> None
     )
 
 
-def test_r_tcpa_2_the_contacts_own_zone_wins_over_the_numbers() -> None:
+def test_r_tcpa_2_the_contacts_own_zone_holds_a_text_the_numbers_zone_would_allow() -> None:
     request = _marketing(phone=NY_PHONE)  # a New York number, the person lives in Los Angeles
     now = utc(2026, 5, 4, 13)  # 09:00 New York, 06:00 Los Angeles
 
     decision = decide(request, _facts(now, request, Recipient(timezone="America/Los_Angeles")))
 
     assert (decision.reason, decision.until) == (Reason.QUIET_HOURS, utc(2026, 5, 4, 15))
+
+
+def test_r_tcpa_2_the_numbers_zone_holds_a_text_the_stored_zone_would_allow() -> None:
+    # A contact stored with zone UTC on a New York number: 10:30 UTC is 06:30 in New York.
+    request = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 4, 10, 30)
+
+    decision = decide(request, _facts(now, request, Recipient(timezone="UTC", country="US")))
+
+    assert (decision.allowed, decision.reason, decision.rule) == (False, Reason.QUIET_HOURS, "R-TCPA-2")
+    assert decision.until == utc(2026, 5, 4, 12)  # 08:00 EDT: open in UTC and in New York
+
+
+def test_r_tcpa_2_evening_ends_at_the_earlier_of_the_stored_and_the_numbers_zone() -> None:
+    request = _marketing(phone="+13105550100")  # a Los Angeles number, stored zone New York
+    now = utc(2026, 5, 5, 1, 30)  # 21:30 New York, 18:30 Los Angeles
+
+    decision = decide(request, _facts(now, request, Recipient(timezone="America/New_York")))
+
+    assert (decision.allowed, decision.reason) == (False, Reason.QUIET_HOURS)
+    assert decision.until == utc(2026, 5, 5, 15)  # 08:00 Los Angeles, 11:00 New York
 
 
 def test_r_tcpa_2_stricter_hours_per_country_are_configuration() -> None:

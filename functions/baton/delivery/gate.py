@@ -46,7 +46,7 @@ from baton.delivery.timing import (
     next_opening,
     open_intervals,
 )
-from baton.delivery.zones import number_country, recipient_zones
+from baton.delivery.zones import legal_zones, number_country, recipient_zones
 from baton.suppression.models import SuppressionReason
 
 PHONE_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.WHATSAPP})
@@ -333,14 +333,15 @@ def _timing(
     zones = recipient_zones(recipient.timezone, phone, recipient.country)
     rules: list[_TimeRule] = []
     if marketing and request.channel in policy.quiet_hours_channels:
-        if not zones:
+        legal = legal_zones(recipient.timezone, phone, recipient.country)
+        if not legal:
             return _refuse(Reason.UNKNOWN_TIMEZONE, "R-TCPA-2")
         country = number_country(request.address)
         quiet = policy.quiet_hours_by_country.get(country or "", policy.quiet_hours)
-        rules.append(_TimeRule(Reason.QUIET_HOURS, "R-TCPA-2", quiet, zones))
+        rules.append(_TimeRule(Reason.QUIET_HOURS, "R-TCPA-2", quiet, legal))
         calling = policy.calling_windows.get(country or "")
         if request.channel == Channel.VOICE and calling is not None:
-            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, zones))
+            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, legal))
     if request.window is not None:
         rules.append(
             _TimeRule(Reason.OUTSIDE_WINDOW, None, request.window, zones or (policy.default_timezone,))

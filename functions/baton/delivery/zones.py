@@ -5,6 +5,9 @@ per-prefix data: one zone for a single-zone country or a US area code, several o
 else the zones of the contact's country (tzdata's zone1970.tab). Several candidates are kept,
 not guessed between: the gate then allows a send only when every candidate zone is inside the
 window (R-TCPA-2 "otherwise hold"). No candidate at all means the zone is unknown.
+
+For the legal time rules the stored zone does not outrank the number: both must be inside
+the quiet hours (`legal_zones`); a step's own window reads the most specific zone only.
 """
 
 from __future__ import annotations
@@ -30,6 +33,19 @@ def recipient_zones(timezone: str | None, phone: str | None, country: str | None
     if country:
         return _country_zones().get(country.upper(), ())
     return ()
+
+
+def legal_zones(timezone: str | None, phone: str | None, country: str | None) -> tuple[str, ...]:
+    """The zones a legal time rule (quiet hours, a calling window) must hold in: the contact's
+    stored zone and the number's zones together, since either may be where the person is now
+    (a stored `UTC` on a New York number must not let a text out at 06:30 in New York);
+    without either, the country's zones; () when unknown."""
+    zones = set(_number_zones(phone)) if phone else set()
+    if timezone and _known(timezone):
+        zones.add(timezone)
+    if zones:
+        return tuple(sorted(zones))
+    return _country_zones().get(country.upper(), ()) if country else ()
 
 
 def number_country(phone: str) -> str | None:
