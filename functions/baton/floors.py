@@ -97,6 +97,22 @@ def _quiet_hours(settings: Settings) -> Iterator[Looser]:
             continue
         if not window.within(legal):
             yield Looser(name, sub_keys, "R-TCPA-2", f"{window} opens outside {legal}, local time")
+    by_place = {place.upper(): text for place, text in settings.quiet_hours_by_country.items()}
+    for region, floor_text in defaults.QUIET_HOURS_BY_REGION.items():
+        floor = DailyWindow.parse(floor_text)
+        country = region.split("-", 1)[0]
+        text = by_place.get(region) or by_place.get(country) or settings.quiet_hours
+        try:
+            effective = DailyWindow.parse(text)
+        except ValueError:
+            continue  # reported above
+        if not effective.within(floor):
+            yield Looser(
+                "quiet_hours_by_country",
+                (region,),
+                "R-TCPA-2",
+                f"{region} would get {effective}; its own law allows only {floor}, local time",
+            )
 
 
 # Calling windows and holidays ------------------------------------------------------------

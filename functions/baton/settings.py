@@ -75,7 +75,10 @@ class Settings(BaseSettings):
     webhook_secret_arn: str = ""  # empty: a key derived from the token secret (see secrets.py)
     webhook_timeout_seconds: float = 5.0
     quiet_hours: str = delivery_defaults.QUIET_HOURS  # R-TCPA-2; stricter only
-    quiet_hours_by_country: dict[str, str] = Field(default_factory=dict)  # {"US": "09:00-20:00"}
+    # Per country or US state: {"US": "09:00-20:00", "US-FL": "08:00-20:00"} (stricter only).
+    quiet_hours_by_country: dict[str, str] = Field(
+        default_factory=lambda: dict(delivery_defaults.QUIET_HOURS_BY_REGION)
+    )
     calling_windows: dict[str, dict[str, str]] = Field(
         default_factory=lambda: dict(delivery_defaults.CALLING_WINDOWS)
     )  # R-BR-1

@@ -325,6 +325,37 @@ def test_r_tcpa_2_evening_ends_at_the_earlier_of_the_stored_and_the_numbers_zone
     assert decision.until == utc(2026, 5, 5, 15)  # 08:00 Los Angeles, 11:00 New York
 
 
+def test_r_tcpa_2_a_florida_number_gets_no_marketing_text_after_2000() -> None:
+    miami = _marketing(phone="+13055550100")  # area code 305: Florida
+    new_york = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 5, 0, 30)  # 20:30 EDT in both
+
+    assert _outcome(miami, _facts(now, miami, Recipient(country="US"))) == (
+        False,
+        Reason.QUIET_HOURS,
+        "R-TCPA-2",
+        utc(2026, 5, 5, 12),  # 08:00 EDT
+    )
+    assert decide(new_york, _facts(now, new_york, Recipient(country="US"))).allowed
+
+
+def test_r_tcpa_2_a_state_configured_stricter_wins_over_its_country() -> None:
+    policy = GatePolicy(
+        quiet_hours_by_country={
+            "US": DailyWindow.parse("09:00-20:00"),
+            "US-NY": DailyWindow.parse("10:00-18:00"),
+        }
+    )
+    request = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 4, 13, 30)  # 09:30 EDT: open in the US, not yet in New York
+
+    assert _outcome(request, _facts(now, request), policy)[1:] == (
+        Reason.QUIET_HOURS,
+        "R-TCPA-2",
+        utc(2026, 5, 4, 14),
+    )
+
+
 def test_r_tcpa_2_stricter_hours_per_country_are_configuration() -> None:
     policy = GatePolicy(quiet_hours_by_country={"US": DailyWindow.parse("09:00-20:00")})
     request = _marketing()

@@ -56,7 +56,7 @@ def test_stricter_rules_everywhere_are_accepted() -> None:
         ({"quiet_hours": "07:30-21:00"}, "quietHours"),
         ({"quiet_hours": "08:00-21:30"}, "quietHours"),
         ({"quiet_hours": "22:00-06:00"}, "quietHours"),
-        ({"quiet_hours_by_country": {"US": "08:00-22:00"}}, "quietHoursByCountry.US"),
+        ({"quiet_hours_by_country": {"US": "08:00-22:00", "US-FL": "08:00-20:00"}}, "quietHoursByCountry.US"),
         ({"quiet_hours": "8am-9pm"}, "quietHours"),
     ],
 )
@@ -65,6 +65,22 @@ def test_r_tcpa_2_quiet_hours_may_narrow_never_widen(values: dict[str, Any], key
 
     assert found.startswith(f"{key}: ")
     assert found.endswith("(R-TCPA-2)")
+
+
+@pytest.mark.parametrize(
+    "by_place",
+    [{}, {"US-FL": "08:00-21:00"}, {"us-fl": "08:00-20:30"}, {"US": "08:00-20:30"}],
+)
+def test_r_tcpa_2_floridas_2000_end_cannot_be_widened_or_dropped(by_place: dict[str, str]) -> None:
+    (found,) = _found(quiet_hours_by_country=by_place)
+
+    assert found.startswith("quietHoursByCountry.US-FL: US-FL would get ")
+    assert found.endswith("(R-TCPA-2)")
+
+
+def test_r_tcpa_2_a_stricter_country_window_covers_florida_too() -> None:
+    assert _found(quiet_hours_by_country={"US": "09:00-19:00"}) == []
+    assert _found(quiet_hours="09:00-19:30", quiet_hours_by_country={}) == []
 
 
 @pytest.mark.parametrize(

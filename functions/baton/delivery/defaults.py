@@ -5,6 +5,9 @@ from __future__ import annotations
 
 # R-TCPA-2: marketing texts and calls only from 08:00 to before 21:00, recipient's local time.
 QUIET_HOURS = "08:00-21:00"
+# R-TCPA-2's stricter states, keyed `US-<state>` (read from the number's area code): Florida's
+# telephone solicitation law ends at 20:00. A deployment adds others; it cannot widen these.
+QUIET_HOURS_BY_REGION: dict[str, str] = {"US-FL": "08:00-20:00"}
 
 # R-BR-1: marketing calls to Brazil Monday-Friday 09:00-21:00, Saturday 10:00-16:00, never on
 # Sundays or national holidays. The fixed-date national holidays recur every year (`MM-DD`);

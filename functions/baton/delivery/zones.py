@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
+from baton.delivery.us_area_codes import AREA_CODE_STATES
+
 _UNKNOWN_ZONE = "Etc/Unknown"  # what phonenumbers answers for a number it cannot place
 
 
@@ -55,6 +57,16 @@ def number_country(phone: str) -> str | None:
         return None
     region = phonenumbers.region_code_for_number(number)
     return str(region) if region and region != "ZZ" else None
+
+
+def number_region(phone: str) -> str | None:
+    """A US number's state as `US-FL`, read from its area code (R-TCPA-2's stricter states);
+    None for other countries and for an area code no state is known for (toll-free, new)."""
+    if number_country(phone) != "US":
+        return None
+    number = _parse(phone)
+    state = AREA_CODE_STATES.get(str(number.national_number)[:3]) if number is not None else None
+    return f"US-{state}" if state else None
 
 
 def _number_zones(phone: str) -> tuple[str, ...]:
