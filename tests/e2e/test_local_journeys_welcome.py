@@ -48,6 +48,10 @@ def _subscriber(api: LocalClient, contact_id: str, email: str, phone: str) -> No
                 "status": "granted",
                 "basis": "express",
                 "source": "agent",
+                "proof": {
+                    "consent_text": "Send me news by text and email.",
+                    "obtained_at": "2026-01-05T10:00:00Z",
+                },
             },
         )
         assert resp.status == 201, resp.text

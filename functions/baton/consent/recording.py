@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from baton.consent.commands import RecordConsent
-from baton.consent.exceptions import AddressSuppressed, InvalidAddress
-from baton.consent.models import ConsentChange
-from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing
+from baton.consent.models import ConsentChange, ConsentProof
+from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 
 if TYPE_CHECKING:
     from baton.bootstrap import Services
@@ -23,6 +24,8 @@ def record_consent(
     proof = command.proof
     if actor and proof.actor is None:
         proof = proof.model_copy(update={"actor": actor})
+    if command.status == ConsentStatus.GRANTED:
+        _require_proof(command, proof, services.clock.now())
     if command.status == ConsentStatus.REVOKED:
         return services.consent.revoke(
             contact_id, command.channel, command.topic, source=command.source, proof=proof, address=address
@@ -41,3 +44,38 @@ def record_consent(
         address=address,
         proof=proof,
     )
+
+
+# Who records consent obtained elsewhere must say who they are and when the person agreed.
+_RECORDED_ELSEWHERE = frozenset({Source.AGENT, Source.IMPORT})
+
+
+def _require_proof(command: RecordConsent, proof: ConsentProof, now: datetime) -> None:
+    """Proof or no consent (R-TCPA-1, R-GDPR-2, R-LGPD-1): raises `ProofMissing` naming the field.
+
+    Checked before anything is written, so a refused grant leaves no trace but the answer.
+    """
+    if command.basis == Basis.TRANSACTIONAL:
+        return  # not consent to marketing: the messages a purchase needs
+    if proof.consent_text is None and proof.text_version is None:
+        raise ProofMissing(
+            "proof.consent_text",
+            "a grant needs the words the person agreed to: consent_text, or the text_version that"
+            " names them (R-TCPA-1, R-GDPR-2)",
+        )
+    if command.source in _RECORDED_ELSEWHERE:
+        if proof.actor is None:
+            raise ProofMissing("proof.actor", "an agent's or import's grant names who recorded it (R-GDPR-2)")
+        if proof.obtained_at is None:
+            raise ProofMissing(
+                "proof.obtained_at", "an agent's or import's grant says when the person agreed (R-GDPR-2)"
+            )
+    if proof.obtained_at is not None and proof.obtained_at > now:
+        raise ProofMissing("proof.obtained_at", "the day the person agreed cannot be in the future")
+    if command.basis == Basis.SOFT_OPT_IN:
+        if command.channel != Channel.EMAIL:
+            raise ProofMissing("basis", "a soft opt-in covers email only (R-EPR-1)")
+        if command.source not in _RECORDED_ELSEWHERE:
+            raise ProofMissing(
+                "source", "a soft opt-in comes from a sale, recorded by an agent or an import (R-EPR-1)"
+            )

@@ -135,8 +135,14 @@ class GateFacts:
 def _implied_lifetimes() -> Mapping[Basis, timedelta]:
     # R-CASL-1: implied consent lasts 2 years from a purchase, 6 months from an inquiry.
     # Counted in whole days on the short side (730, 181) so it is never looser than the law.
+    # R-EPR-1 sets no term for a soft opt-in; Baton gives it the purchase's 2 years from the
+    # sale, so a customer who stopped buying stops getting marketing.
     return MappingProxyType(
-        {Basis.IMPLIED_PURCHASE: timedelta(days=730), Basis.IMPLIED_INQUIRY: timedelta(days=181)}
+        {
+            Basis.IMPLIED_PURCHASE: timedelta(days=730),
+            Basis.IMPLIED_INQUIRY: timedelta(days=181),
+            Basis.SOFT_OPT_IN: timedelta(days=730),
+        }
     )
 
 
