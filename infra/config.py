@@ -86,7 +86,8 @@ class BatonConfig(_Model):
     sender_email: EmailStr
     postal_address: NonEmpty
     support_url: AnyHttpUrl
-    sms_frequency: NonEmpty
+    # No longer set: SMS texts state what `frequencyCaps` allow (R-CTIA-2/3), in each language.
+    sms_frequency: str | None = None
     # Empty: links in messages use the API's execute-api URL. Set it when a custom domain fronts the API.
     public_base_url: str = ""
     allowed_origins: list[AnyHttpUrl] = Field(default_factory=list)
@@ -127,6 +128,16 @@ class BatonConfig(_Model):
     @classmethod
     def _delivery_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
         return validate_runtime_settings(value)
+
+    @field_validator("sms_frequency")
+    @classmethod
+    def _frequency_comes_from_the_caps(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "remove it: SMS confirmations and HELP replies state the frequency that"
+                " delivery.frequencyCaps allow, in the contact's language (R-CTIA-2, R-CTIA-3)"
+            )
+        return value
 
     @field_validator("log_retention_days")
     @classmethod
@@ -202,7 +213,6 @@ STACK_SETTINGS = frozenset(
         "brand_name",
         "support_url",
         "postal_address",
-        "sms_frequency",
         "sender_email",
         "ses_configuration_set",
         "default_topics",

@@ -42,7 +42,6 @@ def function_environment(
         names.ENV_BRAND_NAME: config.brand_name,
         names.ENV_SUPPORT_URL: str(config.support_url),
         names.ENV_POSTAL_ADDRESS: config.postal_address,
-        names.ENV_SMS_FREQUENCY: config.sms_frequency,
         names.ENV_SENDER_EMAIL: str(config.sender_email),
         names.ENV_SES_CONFIGURATION_SET: configuration_set_name,
         names.ENV_DEFAULT_TOPICS: json.dumps(config.default_topics),

@@ -32,6 +32,7 @@ from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
 from baton.delivery.whatsapp import WhatsAppAdapter
 from baton.floors import require_floors
+from baton.messages import texts
 from baton.settings import METRICS_NAMESPACE, SERVICE_NAME, Settings, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
@@ -54,6 +55,10 @@ class Services:
 
     def signing_key(self) -> bytes:
         return secrets.signing_key(self.settings)
+
+    def sms_frequency(self, locale: str | None) -> str:
+        """What an SMS confirmation or HELP reply states (R-CTIA-2/3): what the caps allow."""
+        return texts.stated_frequency(locale=locale, caps=self.dispatcher.policy.frequency_caps)
 
 
 def build(settings: Settings, clock: Clock) -> Services:

@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     brand_name: str = "Baton"
     support_url: str = "https://example.com/support"
     postal_address: str = "Baton Inc., 1 Example Street, Springfield, USA"
-    sms_frequency: str = "Up to 4 msgs/month"
     sender_email: str = "hello@example.com"
     ses_configuration_set: str = ""
     default_topics: list[str] = Field(default_factory=lambda: ["news"])  # a form that names none

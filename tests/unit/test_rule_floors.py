@@ -214,3 +214,8 @@ def test_a_function_refuses_to_start_with_a_looser_rule() -> None:
     # Settings reach a function through its environment: one edited by hand is caught too.
     with pytest.raises(ValueError, match=r"calling_holidays\.BR: .*\(R-BR-1\)"):
         build(Settings(calling_holidays={"BR": ["01-01"]}), SystemClock())
+
+
+def test_a_hand_written_sms_frequency_is_refused_for_the_one_the_caps_allow() -> None:
+    with pytest.raises(ValidationError, match=r"smsFrequency[\s\S]*frequencyCaps allow"):
+        BatonConfig.model_validate(_deploy(smsFrequency="Up to 4 msgs/month"))

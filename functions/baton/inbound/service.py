@@ -111,11 +111,12 @@ class InboundSmsService:
         return InboundResult(keyword, _ids(contacts), changed, replied)
 
     def _help(self, number: str, contacts: list[Contact]) -> InboundResult:
+        locale = _locale(contacts)
         text = texts.sms_help(
-            locale=_locale(contacts),
+            locale=locale,
             brand=self._settings.brand_name,
             support_url=self._settings.support_url,
-            frequency=self._settings.sms_frequency,
+            frequency=self._s.sms_frequency(locale),
         ).text
         replied = self._reply(contacts, number, text, Purpose.HELP_REPLY)
         return InboundResult(InboundKeyword.HELP, _ids(contacts), 0, replied)
@@ -184,8 +185,9 @@ class InboundSmsService:
             self._s.suppression.remove(Channel.SMS, number)
 
     def _opt_in_confirmed(self, number: str, contacts: list[Contact]) -> bool:
+        locale = _locale(contacts)
         text = texts.sms_opt_in_confirmed(
-            locale=_locale(contacts), brand=self._settings.brand_name, frequency=self._settings.sms_frequency
+            locale=locale, brand=self._settings.brand_name, frequency=self._s.sms_frequency(locale)
         ).text
         return self._reply(contacts, number, text, Purpose.TRANSACTIONAL)
 
