@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     # Words added to the inbound keyword lists (`optOut`, `help`, `optIn`, `confirm`,
     # `revocationPhrases`): R-CTIA-1's own words always stay (see baton.sms.keywords).
     sms_keywords: dict[str, list[str]] = Field(default_factory=dict)
+    # R-TCPA-6: what a revocation covers. "channel" (the default, the conservative reading):
+    # all marketing on that channel; "topic": only the programme (topic) it names.
+    opt_out_scope: Literal["channel", "topic"] = "channel"
 
 
 @lru_cache(maxsize=1)

@@ -29,6 +29,7 @@ def baton(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Baton]:
         "status": "granted",
         "proof": {
             "note": "said yes on the phone",
+            "actor": "agent:maria",
             "consent_text": "Texts about news, up to 4 a month.",
             "obtained_at": "2026-01-05T10:00:00Z",
         },

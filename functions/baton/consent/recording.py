@@ -9,6 +9,8 @@ from baton.consent.commands import RecordConsent
 from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing
 from baton.consent.models import ConsentChange, ConsentProof
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.messages import texts
 
 if TYPE_CHECKING:
     from baton.bootstrap import Services
@@ -27,15 +29,24 @@ def record_consent(
     if command.status == ConsentStatus.GRANTED:
         _require_proof(command, proof, services.clock.now())
     if command.status == ConsentStatus.REVOKED:
-        return services.consent.revoke(
+        change = services.consent.revoke(
             contact_id, command.channel, command.topic, source=command.source, proof=proof, address=address
         )
+        if services.settings.opt_out_scope == "channel":
+            # R-TCPA-6: "stop" to one programme stops all marketing on the channel by default.
+            services.consent.revoke_all(contact_id, command.channel, command.source, proof)
+        return change
     if address is None:
         raise InvalidAddress(f"The contact has no address for {command.channel.value}.")
     suppressed = services.suppression.check(command.channel, address)
     if suppressed is not None:
         raise AddressSuppressed(command.channel.value, str(suppressed.reason))
-    return services.consent.grant(
+    # The number's opt-in to texts is confirmed once, not once more per topic added to it.
+    opted_in = command.channel == Channel.SMS and any(
+        state.channel == Channel.SMS and state.is_granted and state.address == address
+        for state in services.consent.states(contact_id)
+    )
+    change = services.consent.grant(
         contact_id,
         command.channel,
         command.topic,
@@ -43,6 +54,23 @@ def record_consent(
         basis=command.basis,
         address=address,
         proof=proof,
+    )
+    if command.channel == Channel.SMS and change.entry is not None and not opted_in:
+        _confirm_sms_opt_in(services, contact_id, address, contact.locale)
+    return change
+
+
+def _confirm_sms_opt_in(services: Services, contact_id: str, number: str, locale: str | None) -> None:
+    """R-CTIA-3: every SMS opt-in gets one confirmation, also one an agent or import recorded.
+
+    Sent when the number had no SMS consent in force (a repeated request or another topic on
+    it sends nothing), through the gate, and on the timeline whether it went out or not.
+    """
+    text = texts.sms_opt_in_confirmed(
+        locale=locale, brand=services.settings.brand_name, frequency=services.sms_frequency(locale)
+    ).text
+    services.dispatcher.send(
+        contact_id, OutboundMessage.sms(to=number, purpose=Purpose.TRANSACTIONAL, text=text)
     )
 
 
