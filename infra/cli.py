@@ -12,10 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+from pydantic import ValidationError
 
 from baton import logs
-from baton.journeys.catalog import DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
+from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
 from baton.journeys.schema import write_schemas
+from infra.config import CONTEXT_KEY, BatonConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 # `make setup` installs Node 22 here when the system Node is older; jsii (synth) needs a Node.
@@ -95,15 +99,44 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts)
-    print(format_report(report, sms_max_parts=args.sms_max_parts), flush=True)
-    return 0 if report.ok else 1
+    config, settings = read_config(args.config) if args.config is not None else (None, [])
+    # The deployment's declared languages: every template must have each (else English only).
+    locales = config.locales if config is not None else DEFAULT_LOCALES
+    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts, locales=locales)
+    print(format_report(report, sms_max_parts=args.sms_max_parts, settings=settings), flush=True)
+    return 0 if report.ok and not settings else 1
 
 
-def format_report(report: CatalogReport, *, sms_max_parts: int) -> str:
-    """Each issue as `file:line: key: message`, then what was read and what each SMS costs."""
+def read_config(path: Path) -> tuple[BatonConfig | None, list[str]]:
+    """cdk.json's `baton` settings as synth would check them: the config, or each issue as
+    `cdk.json: key: message`.
+
+    Synth would fail on the same values; this says so before a deploy is tried, with the send
+    rules (quiet hours, calling windows, caps, link lifetimes, keywords) held to the rulebook.
+    """
+    try:
+        context = json.loads(path.read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError, AttributeError) as exc:
+        return None, [f"{path}: not a readable cdk.json ({exc.__class__.__name__})"]
+    try:
+        return BatonConfig.model_validate(context.get(CONTEXT_KEY, {})), []
+    except ValidationError as exc:
+        return None, [issue for error in exc.errors() for issue in _config_issues_of(path, error)]
+
+
+def _config_issues_of(path: Path, error: Any) -> list[str]:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # the rulebook check: each line of its message names its own key
+        return [f"{path}: {line}" for line in message.splitlines()]
+    location = ".".join(str(part) for part in (CONTEXT_KEY, *error["loc"]))
+    return [f"{path}: {location}: {message}"]
+
+
+def format_report(report: CatalogReport, *, sms_max_parts: int, settings: Sequence[str] = ()) -> str:
+    """Each issue as `file:line: key: message` (the settings' first), then what was read and
+    what each SMS costs, then the count of issues."""
     catalog = report.catalog
-    lines = [str(issue) for issue in report.issues]
+    lines = [*settings, *(str(issue) for issue in report.issues)]
     lines.append(
         f"{_count(len(catalog.journeys), 'journey')}, {_count(len(catalog.templates), 'template')}, "
         f"{_count(len(catalog.segments), 'segment')} valid in {catalog.root}"
@@ -111,7 +144,8 @@ def format_report(report: CatalogReport, *, sms_max_parts: int) -> str:
     if report.sms:
         lines.append(f"SMS (R-SMS-1, limit {sms_max_parts} parts; variables at typical lengths):")
         lines.extend(f"  {estimate}" for estimate in report.sms)
-    lines.append(f"{_count(len(report.issues), 'issue')}." if report.issues else "No issues.")
+    issues = len(report.issues) + len(settings)
+    lines.append(f"{_count(issues, 'issue')}." if issues else "No issues.")
     return "\n".join(lines)
 
 
@@ -169,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_SMS_MAX_PARTS,
         help=f"the most parts an SMS template may take (R-SMS-1, default {DEFAULT_SMS_MAX_PARTS})",
+    )
+    validate.add_argument(
+        "--config",
+        type=Path,
+        default=Path("cdk.json") if Path("cdk.json").is_file() else None,
+        help="the cdk.json whose `baton` settings to check too (default ./cdk.json when there is one)",
     )
     validate.set_defaults(run=_validate)
     schema = commands.add_parser(

@@ -1,12 +1,14 @@
-"""Deploy settings: the `baton` object of cdk.json's context, validated once at synth time."""
+"""Deploy settings: the `baton` object of cdk.json's context, validated once at synth time.
+
+CDK itself is imported only where a CDK value is made: `baton validate` checks cdk.json with
+this module without starting jsii's Node process.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_cdk import aws_logs as logs
-from constructs import Node
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -16,38 +18,44 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel, to_snake
 
+from baton.floors import Looser, looser_settings
 from baton.journeys.models import JOURNEY_ID_PATTERN
 from baton.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_logs as logs
+    from constructs import Node
 
 CONTEXT_KEY = "baton"
 
 # CloudWatch Logs accepts only these retention periods (days); CDK names each one.
-_RETENTION: dict[int, logs.RetentionDays] = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
+_RETENTION: dict[int, str] = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
 }
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -78,7 +86,8 @@ class BatonConfig(_Model):
     sender_email: EmailStr
     postal_address: NonEmpty
     support_url: AnyHttpUrl
-    sms_frequency: NonEmpty
+    # No longer set: SMS texts state what `frequencyCaps` allow (R-CTIA-2/3), in each language.
+    sms_frequency: str | None = None
     # Empty: links in messages use the API's execute-api URL. Set it when a custom domain fronts the API.
     public_base_url: str = ""
     allowed_origins: list[AnyHttpUrl] = Field(default_factory=list)
@@ -102,6 +111,11 @@ class BatonConfig(_Model):
     journeys_dir: NonEmpty = "journeys"
     # R-SMS-1: an SMS template longer than this many parts in any locale fails the build.
     sms_max_parts: Annotated[int, Field(ge=1, le=10)] = 3
+    # The languages Baton speaks to contacts in: every template must have each one (a missing
+    # one fails synth and `baton validate`), so nobody gets another language by fallback.
+    locales: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = Field(
+        default_factory=lambda: ["en"], min_length=1
+    )
     # Channels and the send-time gate: `baton.settings.Settings` fields the stack does not set
     # itself (smsOriginationIdentity, quietHours, frequencyCaps, webhookUrl, ...), camelCase or
     # snake_case; each is checked against the field's type at synth. Unset: Baton's default.
@@ -114,6 +128,16 @@ class BatonConfig(_Model):
     @classmethod
     def _delivery_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
         return validate_runtime_settings(value)
+
+    @field_validator("sms_frequency")
+    @classmethod
+    def _frequency_comes_from_the_caps(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "remove it: SMS confirmations and HELP replies state the frequency that"
+                " delivery.frequencyCaps allow, in the contact's language (R-CTIA-2, R-CTIA-3)"
+            )
+        return value
 
     @field_validator("log_retention_days")
     @classmethod
@@ -129,13 +153,32 @@ class BatonConfig(_Model):
             raise ValueError("must be an http(s) URL or empty")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _never_looser_than_the_rulebook(self) -> BatonConfig:
+        """Quiet hours, calling windows, holidays, caps, link lifetimes and keywords may only
+        be made stricter (baton.floors); a looser one fails here, at synth and validate."""
+        found = looser_settings(self.runtime_settings())
+        if found:
+            raise ValueError("\n".join(_described(looser) for looser in found))
+        return self
+
+    def runtime_settings(self) -> Settings:
+        """The Settings the functions get from this deployment (secrets and tables aside)."""
+        values = runtime_settings(self) | {
+            "token_ttl_days": self.token_ttl_days,
+            "confirm_ttl_days": self.confirm_ttl_days,
+        }
+        return Settings.model_validate(values)
+
     @property
     def sender_domain(self) -> str:
         return self.sender_email.rsplit("@", 1)[1]
 
     @property
     def log_retention(self) -> logs.RetentionDays:
-        return _RETENTION[self.log_retention_days]
+        from aws_cdk import aws_logs  # here, not at the top: see the module docstring
+
+        return aws_logs.RetentionDays[_RETENTION[self.log_retention_days]]
 
     def journeys_path(self, root: Path) -> Path:
         """The catalog folder, `journeys_dir` resolved against the project root."""
@@ -170,7 +213,6 @@ STACK_SETTINGS = frozenset(
         "brand_name",
         "support_url",
         "postal_address",
-        "sms_frequency",
         "sender_email",
         "ses_configuration_set",
         "default_topics",
@@ -182,6 +224,7 @@ STACK_SETTINGS = frozenset(
         "journeys_dir",
         "state_machine_arn_prefix",
         "sms_max_parts",
+        "locales",
     }
 )
 
@@ -216,6 +259,12 @@ def runtime_settings(config: BatonConfig) -> dict[str, Any]:
         name: config.delivery.get(name, Settings.model_fields[name].get_default(call_default_factory=True))
         for name in runtime_settings_fields()
     }
+
+
+def _described(looser: Looser) -> str:
+    """A looser setting as cdk.json names it: `baton.tokenTtlDays`, `baton.delivery.quietHours`."""
+    section = CONTEXT_KEY if looser.field in STACK_SETTINGS else f"{CONTEXT_KEY}.delivery"
+    return looser.describe(section)
 
 
 def load_config(node: Node) -> BatonConfig:

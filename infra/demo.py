@@ -216,6 +216,8 @@ class JourneyDemo(Demo):
             "note": "opted in at the shop's checkout",
             "actor": "crm-sync",
             "text_version": "checkout-v2",
+            # When the person agreed: the checkout, which is now on the local stack's clock.
+            "obtained_at": self.client.get("/_local/clock").json()["now"],
         }
         body = {"channel": channel, "topic": topic, "status": "granted", "basis": "express", "proof": proof}
         self.expect(

@@ -42,7 +42,6 @@ def function_environment(
         names.ENV_BRAND_NAME: config.brand_name,
         names.ENV_SUPPORT_URL: str(config.support_url),
         names.ENV_POSTAL_ADDRESS: config.postal_address,
-        names.ENV_SMS_FREQUENCY: config.sms_frequency,
         names.ENV_SENDER_EMAIL: str(config.sender_email),
         names.ENV_SES_CONFIGURATION_SET: configuration_set_name,
         names.ENV_DEFAULT_TOPICS: json.dumps(config.default_topics),
@@ -55,6 +54,7 @@ def function_environment(
         names.ENV_JOURNEYS_DIR: names.ASSET_JOURNEYS_DIR,
         names.ENV_STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix,
         names.ENV_SMS_MAX_PARTS: str(config.sms_max_parts),
+        names.settings_env("locales"): json.dumps(config.locales),
         # Hand-off queues (issue 4, K2): the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",

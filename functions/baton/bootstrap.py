@@ -31,6 +31,8 @@ from baton.delivery.timing import DailyWindow, WeeklyWindow
 from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
 from baton.delivery.whatsapp import WhatsAppAdapter
+from baton.floors import require_floors
+from baton.messages import texts
 from baton.settings import METRICS_NAMESPACE, SERVICE_NAME, Settings, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
@@ -57,8 +59,15 @@ class Services:
     def link_address_key(self) -> bytes:
         return secrets.link_address_key(self.settings)
 
+    def sms_frequency(self, locale: str | None) -> str:
+        """What an SMS confirmation or HELP reply states (R-CTIA-2/3): what the caps allow."""
+        return texts.stated_frequency(locale=locale, caps=self.dispatcher.policy.frequency_caps)
+
 
 def build(settings: Settings, clock: Clock) -> Services:
+    # A deployment's send rules may be stricter than the rulebook's, never looser: a looser
+    # one stops the function at cold start (synth refuses it too), not at the first send.
+    require_floors(settings)
     timeline = TimelineService(DynamoTimelineRepository(settings.timeline_table), clock)
     consent = ConsentService(DynamoConsentRepository(settings.consent_table), timeline, clock)
     suppression = SuppressionService(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +32,6 @@ class Settings(BaseSettings):
     brand_name: str = "Baton"
     support_url: str = "https://example.com/support"
     postal_address: str = "Baton Inc., 1 Example Street, Springfield, USA"
-    sms_frequency: str = "Up to 4 msgs/month"
     sender_email: str = "hello@example.com"
     ses_configuration_set: str = ""
     default_topics: list[str] = Field(default_factory=lambda: ["news"])  # a form that names none
@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     journeys_dir: str = "journeys"
     state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
     sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
+    locales: list[str] = Field(default_factory=lambda: ["en"])  # every template has each one
 
     # Hand-offs (issue 4, K2): the tasks table, and per queue (cdk.json `queues`) the SNS topic
     # that is notified of its new tasks and the address that gets an email about each one.
@@ -74,7 +75,10 @@ class Settings(BaseSettings):
     webhook_secret_arn: str = ""  # empty: a key derived from the token secret (see secrets.py)
     webhook_timeout_seconds: float = 5.0
     quiet_hours: str = delivery_defaults.QUIET_HOURS  # R-TCPA-2; stricter only
-    quiet_hours_by_country: dict[str, str] = Field(default_factory=dict)  # {"US": "09:00-20:00"}
+    # Per country or US state: {"US": "09:00-20:00", "US-FL": "08:00-20:00"} (stricter only).
+    quiet_hours_by_country: dict[str, str] = Field(
+        default_factory=lambda: dict(delivery_defaults.QUIET_HOURS_BY_REGION)
+    )
     calling_windows: dict[str, dict[str, str]] = Field(
         default_factory=lambda: dict(delivery_defaults.CALLING_WINDOWS)
     )  # R-BR-1
@@ -85,6 +89,12 @@ class Settings(BaseSettings):
         default_factory=lambda: list(delivery_defaults.FREQUENCY_CAPS)
     )
     default_timezone: str = "UTC"  # a step window's zone when the recipient's is unknown
+    # Words added to the inbound keyword lists (`optOut`, `help`, `optIn`, `confirm`,
+    # `revocationPhrases`): R-CTIA-1's own words always stay (see baton.sms.keywords).
+    sms_keywords: dict[str, list[str]] = Field(default_factory=dict)
+    # R-TCPA-6: what a revocation covers. "channel" (the default, the conservative reading):
+    # all marketing on that channel; "topic": only the programme (topic) it names.
+    opt_out_scope: Literal["channel", "topic"] = "channel"
 
 
 @lru_cache(maxsize=1)

@@ -70,7 +70,7 @@ class Journeys(Construct):
         super().__init__(scope, construct_id)
         self._stack_name = Stack.of(self).stack_name
         # Raises CatalogError (every issue as `file:line: key: message`): synth fails with it.
-        catalog = load_catalog(journeys_dir, sms_max_parts=config.sms_max_parts)
+        catalog = load_catalog(journeys_dir, sms_max_parts=config.sms_max_parts, locales=config.locales)
         self.journeys = sorted(catalog.journeys.values(), key=lambda journey: journey.journey)
         self.function = self._build_function(config, code, environment, data, secrets, delivery)
         self.log_group = logs.LogGroup(self, "StateMachineLogs", retention=config.log_retention)

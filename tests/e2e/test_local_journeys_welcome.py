@@ -33,6 +33,9 @@ def _next_local(stack: LocalStack, at: time) -> datetime:
     )
 
 
+OPT_IN_CONFIRMED = "You are subscribed to text messages"
+
+
 def _subscriber(api: LocalClient, contact_id: str, email: str, phone: str) -> None:
     resp = api.put(
         f"/v1/contacts/{contact_id}",
@@ -48,9 +51,16 @@ def _subscriber(api: LocalClient, contact_id: str, email: str, phone: str) -> No
                 "status": "granted",
                 "basis": "express",
                 "source": "agent",
+                "proof": {
+                    "consent_text": "Send me news by text and email.",
+                    "obtained_at": "2026-01-05T10:00:00Z",
+                },
             },
         )
         assert resp.status == 201, resp.text
+    # The agent's SMS opt-in got its one confirmation (R-CTIA-3) before any journey ran.
+    (confirmation,) = _all_sent(api, phone)
+    assert OPT_IN_CONFIRMED in confirmation["body"]
 
 
 def _confirmed(api: LocalClient, contact_id: str) -> Any:
@@ -67,9 +77,14 @@ def _confirmed(api: LocalClient, contact_id: str) -> Any:
     return resp.json()
 
 
-def _outbox(api: LocalClient, to: str) -> list[dict[str, Any]]:
+def _all_sent(api: LocalClient, to: str) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = api.get(f"/_local/outbox?{urlencode({'to': to})}").json()
     return messages
+
+
+def _outbox(api: LocalClient, to: str) -> list[dict[str, Any]]:
+    """What the journey sent: every message but the opt-in's own confirmation."""
+    return [message for message in _all_sent(api, to) if OPT_IN_CONFIRMED not in message["body"]]
 
 
 def _move(api: LocalClient, body: dict[str, str]) -> None:
@@ -80,7 +95,8 @@ def _move(api: LocalClient, body: dict[str, str]) -> None:
 def test_welcome_sends_hello_at_once_and_the_tip_three_days_later(
     local_stack: LocalStack, api: LocalClient
 ) -> None:
-    email, phone = "rosa.welcome@example.com", "+14255550143"
+    # A New York number for a New York contact: quiet hours hold in both zones (R-TCPA-2).
+    email, phone = "rosa.welcome@example.com", "+12125550143"
     _subscriber(api, "j4-welcome-1", email, phone)
     start = _next_local(local_stack, time(10, 0))
     _move(api, {"to": to_iso(start)})
@@ -101,7 +117,7 @@ def test_welcome_sends_hello_at_once_and_the_tip_three_days_later(
 def test_welcome_tip_due_at_night_is_held_until_its_window_opens(
     local_stack: LocalStack, api: LocalClient
 ) -> None:
-    email, phone = "rosa.night@example.com", "+14255550144"
+    email, phone = "rosa.night@example.com", "+12125550144"
     _subscriber(api, "j4-welcome-2", email, phone)
     start = _next_local(local_stack, time(20, 0))  # SMS still allowed (before 21:00); tip is not
     _move(api, {"to": to_iso(start)})

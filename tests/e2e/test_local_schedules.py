@@ -18,7 +18,12 @@ from infra.local import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.moves_session_clock]
 
-PROOF = {"note": "opted in at the shop's checkout", "actor": "crm-sync", "text_version": "checkout-v2"}
+PROOF = {
+    "note": "opted in at the shop's checkout",
+    "actor": "crm-sync",
+    "text_version": "checkout-v2",
+    "obtained_at": "2026-01-05T10:00:00Z",
+}
 
 
 def _contact(api: LocalClient, contact_id: str, tier: str, locale: str) -> str:

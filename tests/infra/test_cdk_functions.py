@@ -89,7 +89,7 @@ def test_environment_carries_the_deploy_settings_from_cdk_json(template: asserti
     assert variables[names.ENV_BRAND_NAME] == config["brandName"]
     assert variables[names.ENV_SENDER_EMAIL] == config["senderEmail"]
     assert variables[names.ENV_POSTAL_ADDRESS] == config["postalAddress"]
-    assert variables[names.ENV_SMS_FREQUENCY] == config["smsFrequency"]
+    assert json.loads(variables[names.settings_env("locales")]) == config["locales"]
     assert json.loads(variables[names.ENV_DEFAULT_TOPICS]) == config["defaultTopics"]
     assert json.loads(variables[names.ENV_TOPICS]) == config["topics"]
     assert json.loads(variables[names.ENV_ALLOWED_ORIGINS]) == config["allowedOrigins"]

@@ -67,6 +67,14 @@ def test_delivery_settings_reach_the_environment_and_the_rest_keep_their_default
     assert json.loads(environment["BATON_FREQUENCY_CAPS"]) == defaults.frequency_caps
 
 
+def test_a_deployments_own_sms_keywords_reach_every_functions_environment() -> None:
+    config = _config(smsKeywords={"optOut": ["BASTA"]})
+
+    environment = _environment(config)
+
+    assert json.loads(environment["BATON_SMS_KEYWORDS"]) == {"optOut": ["BASTA"]}
+
+
 def test_every_settings_field_has_its_variable() -> None:
     environment = _environment(_config())
 

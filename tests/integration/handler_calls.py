@@ -177,6 +177,14 @@ def start(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Baton:
     return Baton(bootstrap.services().settings)
 
 
+def start_with_ana(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Baton:
+    """`start`, with one contact `ana` (an email and a phone) already stored."""
+    stack = start(settings, monkeypatch)
+    created = stack.call("PUT", "/v1/contacts/ana", {"email": "ana@example.com", "phone": "+14255550182"})
+    assert created.status == 201, created
+    return stack
+
+
 def _reset() -> None:
     bootstrap.reset()
     private.app.cache_clear()

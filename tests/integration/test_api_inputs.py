@@ -19,10 +19,7 @@ EVENT = {"contact_id": "ana", "type": "order.shipped", "idempotency_key": "ship-
 
 @pytest.fixture
 def baton(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Baton]:
-    stack = handler_calls.start(aws, monkeypatch)
-    created = stack.call("PUT", "/v1/contacts/ana", {"email": "ana@example.com", "phone": "+14255550182"})
-    assert created.status == 201
-    yield stack
+    yield handler_calls.start_with_ana(aws, monkeypatch)
     handler_calls.stop()
 
 

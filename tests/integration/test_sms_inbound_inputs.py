@@ -27,7 +27,12 @@ def baton(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Baton]:
         "channel": "sms",
         "topic": "news",
         "status": "granted",
-        "proof": {"note": "said yes on the phone"},
+        "proof": {
+            "note": "said yes on the phone",
+            "actor": "agent:maria",
+            "consent_text": "Texts about news, up to 4 a month.",
+            "obtained_at": "2026-01-05T10:00:00Z",
+        },
     }
     assert stack.call("POST", "/v1/contacts/ana/consents", granted).status == 201
     yield stack

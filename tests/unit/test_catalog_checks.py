@@ -607,3 +607,43 @@ def test_r_rel_2_a_journey_id_leaves_room_for_the_execution_name(tmp_path: Path)
 
     assert (issue.line, issue.key) == (1, "journey")
     assert issue.message.startswith("at most 39 characters")
+
+
+# -- what counts as valid, and the deployment's languages ------------------------------------------
+
+
+def test_a_journey_file_with_an_issue_is_not_counted_valid(tmp_path: Path) -> None:
+    broken = ORDER.replace("journey: order", "journey: broken").replace("template: note", "template: nothing")
+    folder = write(
+        tmp_path,
+        {
+            "templates/note.yaml": NOTE,
+            "templates/promo.yaml": PROMO,
+            "order.yaml": ORDER,
+            "broken.yaml": broken,
+        },
+    )
+
+    report = check_catalog(folder)
+
+    assert [Path(issue.file).name for issue in report.issues] == ["broken.yaml"]
+    assert sorted(report.catalog.journeys) == ["order"]
+
+
+def test_a_template_with_an_issue_is_not_counted_valid(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"templates/note.yaml": NOTE.replace("{{ event.order_id }}.", "{{ evnt.id }}.")})
+
+    report = check_catalog(folder)
+
+    assert report.issues
+    assert report.catalog.templates == {}
+
+
+def test_a_template_lacking_a_declared_locale_is_an_error_not_a_fallback_to_english(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"templates/note.yaml": NOTE, "order.yaml": ORDER})
+
+    issue = only(check_catalog(folder, locales=("en", "pt-BR")).issues)
+
+    assert (Path(issue.file).name, issue.line, issue.key) == ("note.yaml", 4, "locales")
+    assert issue.message.startswith("no pt-BR: the deployment declares en, pt-BR")
+    assert check_catalog(folder).issues == []  # a deployment that speaks English only

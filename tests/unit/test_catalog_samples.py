@@ -154,3 +154,20 @@ def test_baton_schema_writes_the_three_files(tmp_path: Path, capsys: pytest.Capt
     assert journey["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert journey["$id"] == "urn:baton:schema:journey"
     assert journey["additionalProperties"] is False
+
+
+def test_baton_validate_holds_templates_to_the_locales_cdk_json_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baton = {**json.loads((JOURNEYS.parent / "cdk.json").read_text(encoding="utf-8"))["context"]["baton"]}
+    baton["locales"] = ["en", "pt-BR", "es"]
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"baton": baton}}), encoding="utf-8")
+
+    code = main(["validate", str(JOURNEYS), "--config", str(cdk_json)])
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert sum(": locales: no es: the deployment declares en, pt-BR, es" in line for line in out) == 10
+    assert any(line.startswith("5 journeys, 0 templates, 1 segment valid") for line in out)
+    assert out[-1] == "10 issues."

@@ -10,6 +10,7 @@ import pytest
 from baton.bootstrap import delivery_adapters, gate_policy
 from baton.clock import SystemClock
 from baton.consent.vocabulary import Channel
+from baton.delivery import defaults
 from baton.delivery.eum import EumSmsAdapter
 from baton.delivery.message import Purpose
 from baton.delivery.sns import SnsSmsAdapter
@@ -17,6 +18,7 @@ from baton.delivery.timing import DailyWindow
 from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
 from baton.delivery.whatsapp import WhatsAppAdapter
+from baton.floors import looser_settings
 from baton.settings import Settings
 
 
@@ -73,16 +75,21 @@ def test_operators_configure_stricter_rules() -> None:
     settings = Settings(
         quiet_hours="09:00-20:00",
         quiet_hours_by_country={"us": "10:00-19:00"},
-        frequency_caps=[{"purpose": "marketing", "channel": "sms", "limit": 1, "days": 1}],
+        frequency_caps=[
+            {"purpose": "marketing", "channel": None, "limit": 2, "days": 7},
+            {"purpose": "marketing", "channel": "sms", "limit": 1, "days": 1},
+        ],
         calling_windows={"BR": {"mon-fri": "10:00-18:00"}},
-        calling_holidays={"BR": ["2026-04-03"]},
+        calling_holidays={"BR": [*defaults.CALLING_HOLIDAYS["BR"], "easter-48", "2026-06-04"]},
     )
 
+    assert looser_settings(settings) == []
     policy = gate_policy(settings)
 
     assert policy.quiet_hours_by_country["US"] == DailyWindow.parse("10:00-19:00")
-    assert [(cap.channel, cap.limit) for cap in policy.frequency_caps] == [(Channel.SMS, 1)]
-    assert policy.calling_windows["BR"].on(date(2026, 4, 3)) is None
+    assert [(cap.channel, cap.limit) for cap in policy.frequency_caps] == [(None, 2), (Channel.SMS, 1)]
+    assert policy.calling_windows["BR"].on(date(2026, 2, 16)) is None  # Carnival Monday, added
+    assert policy.calling_windows["BR"].on(date(2026, 6, 4)) is None  # Corpus Christi 2026, added
     assert policy.calling_windows["BR"].on(date(2026, 5, 9)) is None  # Saturdays are off now
 
 

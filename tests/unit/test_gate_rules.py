@@ -295,13 +295,65 @@ def test_r_tcpa_2_a_number_with_no_zone_and_no_contact_zone_is_refused() -> None
     )
 
 
-def test_r_tcpa_2_the_contacts_own_zone_wins_over_the_numbers() -> None:
+def test_r_tcpa_2_the_contacts_own_zone_holds_a_text_the_numbers_zone_would_allow() -> None:
     request = _marketing(phone=NY_PHONE)  # a New York number, the person lives in Los Angeles
     now = utc(2026, 5, 4, 13)  # 09:00 New York, 06:00 Los Angeles
 
     decision = decide(request, _facts(now, request, Recipient(timezone="America/Los_Angeles")))
 
     assert (decision.reason, decision.until) == (Reason.QUIET_HOURS, utc(2026, 5, 4, 15))
+
+
+def test_r_tcpa_2_the_numbers_zone_holds_a_text_the_stored_zone_would_allow() -> None:
+    # A contact stored with zone UTC on a New York number: 10:30 UTC is 06:30 in New York.
+    request = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 4, 10, 30)
+
+    decision = decide(request, _facts(now, request, Recipient(timezone="UTC", country="US")))
+
+    assert (decision.allowed, decision.reason, decision.rule) == (False, Reason.QUIET_HOURS, "R-TCPA-2")
+    assert decision.until == utc(2026, 5, 4, 12)  # 08:00 EDT: open in UTC and in New York
+
+
+def test_r_tcpa_2_evening_ends_at_the_earlier_of_the_stored_and_the_numbers_zone() -> None:
+    request = _marketing(phone="+13105550100")  # a Los Angeles number, stored zone New York
+    now = utc(2026, 5, 5, 1, 30)  # 21:30 New York, 18:30 Los Angeles
+
+    decision = decide(request, _facts(now, request, Recipient(timezone="America/New_York")))
+
+    assert (decision.allowed, decision.reason) == (False, Reason.QUIET_HOURS)
+    assert decision.until == utc(2026, 5, 5, 15)  # 08:00 Los Angeles, 11:00 New York
+
+
+def test_r_tcpa_2_a_florida_number_gets_no_marketing_text_after_2000() -> None:
+    miami = _marketing(phone="+13055550100")  # area code 305: Florida
+    new_york = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 5, 0, 30)  # 20:30 EDT in both
+
+    assert _outcome(miami, _facts(now, miami, Recipient(country="US"))) == (
+        False,
+        Reason.QUIET_HOURS,
+        "R-TCPA-2",
+        utc(2026, 5, 5, 12),  # 08:00 EDT
+    )
+    assert decide(new_york, _facts(now, new_york, Recipient(country="US"))).allowed
+
+
+def test_r_tcpa_2_a_state_configured_stricter_wins_over_its_country() -> None:
+    policy = GatePolicy(
+        quiet_hours_by_country={
+            "US": DailyWindow.parse("09:00-20:00"),
+            "US-NY": DailyWindow.parse("10:00-18:00"),
+        }
+    )
+    request = _marketing(phone=NY_PHONE)
+    now = utc(2026, 5, 4, 13, 30)  # 09:30 EDT: open in the US, not yet in New York
+
+    assert _outcome(request, _facts(now, request), policy)[1:] == (
+        Reason.QUIET_HOURS,
+        "R-TCPA-2",
+        utc(2026, 5, 4, 14),
+    )
 
 
 def test_r_tcpa_2_stricter_hours_per_country_are_configuration() -> None:
@@ -372,6 +424,25 @@ def test_r_br_1_no_marketing_calls_on_a_national_holiday() -> None:
         Reason.CALLING_WINDOW,
         "R-BR-1",
         utc(2026, 4, 22, 12),
+    )
+
+
+@pytest.mark.parametrize(
+    ("good_friday", "next_open"),
+    [
+        (utc(2027, 3, 26, 15), utc(2027, 3, 27, 13)),  # Friday 12:00 BRT -> Saturday 10:00
+        (utc(2028, 4, 14, 15), utc(2028, 4, 15, 13)),
+    ],
+)
+def test_r_br_1_no_marketing_calls_on_good_friday_whichever_date_easter_falls_on(
+    good_friday: datetime, next_open: datetime
+) -> None:
+    request = _marketing(Channel.VOICE, SP_PHONE)
+
+    assert _outcome(request, _facts(good_friday, request, SAO_PAULO))[1:] == (
+        Reason.CALLING_WINDOW,
+        "R-BR-1",
+        next_open,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import pytest
 from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
+from baton.delivery.gate import FrequencyCap
 from baton.messages import (
     SmsContent,
     confirmation_email,
@@ -15,6 +17,7 @@ from baton.messages import (
     sms_help,
     sms_opt_in_confirmed,
     sms_opt_out_confirmed,
+    texts,
 )
 from baton.messages.rendering import LocalizedTemplates, locale_chain, normalize_locale
 from baton.sms.segments import Encoding
@@ -157,7 +160,7 @@ def test_every_message_template_exists_in_every_locale() -> None:
     names = {locale: sorted(item.name for item in (root / locale).iterdir()) for locale in LOCALES}
 
     assert names["en"] == names["pt-BR"]
-    assert len(names["en"]) == 7
+    assert len(names["en"]) == 8
 
 
 def test_templates_fail_loudly_on_an_undefined_variable() -> None:
@@ -172,3 +175,29 @@ def test_templates_run_in_a_sandbox() -> None:
 
     with pytest.raises(SecurityError):
         templates.environment.from_string("{{ brand.__class__.__mro__ }}").render(brand=BRAND)
+
+
+@pytest.mark.parametrize(
+    ("locale", "caps", "stated"),
+    [
+        ("en", [{"purpose": "marketing", "channel": None, "limit": 3, "days": 7}], "Up to 3 msgs/week"),
+        ("pt-BR", [{"purpose": "marketing", "channel": None, "limit": 3, "days": 7}], "Até 3 msgs/semana"),
+        ("pt-BR", [{"purpose": "marketing", "channel": "sms", "limit": 1, "days": 1}], "Até 1 msg/dia"),
+        (
+            "en",
+            [
+                {"purpose": "marketing", "channel": None, "limit": 3, "days": 7},
+                {"purpose": "marketing", "channel": "sms", "limit": 2, "days": 30},
+                {"purpose": "marketing", "channel": "email", "limit": 1, "days": 30},
+            ],
+            "Up to 2 msgs/month",
+        ),
+        ("en", [{"purpose": "marketing", "channel": None, "limit": 5, "days": 14}], "Up to 5 msgs/14 days"),
+    ],
+)
+def test_r_ctia_3_the_frequency_stated_is_what_the_caps_allow_in_the_contacts_language(
+    locale: str, caps: list[dict[str, Any]], stated: str
+) -> None:
+    parsed = [FrequencyCap.parse(cap) for cap in caps]
+
+    assert texts.stated_frequency(locale=locale, caps=parsed) == stated

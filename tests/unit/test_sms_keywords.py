@@ -88,6 +88,19 @@ def test_r_ctia_3_yes_and_sim_confirm_a_pending_sms_opt_in(body: str) -> None:
         "me tire da lista por favor",
         "quero sair",
         "STOP STOP",
+        "No more",
+        "no more!!",
+        "NO   MORE.",
+        "No more, thanks",
+        "opt me out",
+        "do not contact me",
+        "Não quero mais",
+        "NÃO QUERO MAIS!!!",
+        "nao   quero  mais",
+        "Chega!",
+        "não me mande mais nada",
+        "parem com isso",
+        "me descadastra",
     ],
 )
 def test_r_ctia_1_free_text_that_revokes_is_likely_opt_out_never_ignored(body: str) -> None:
@@ -105,6 +118,8 @@ def test_r_ctia_1_free_text_that_revokes_is_likely_opt_out_never_ignored(body: s
         "Obrigado",
         "yes please",
         "see you at the weekend",
+        "quero mais informações",
+        "Is there more?",
     ],
 )
 def test_ordinary_replies_are_other(body: str) -> None:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from baton.api.exceptions import ApiError
-from baton.consent.exceptions import ConsentConflict, InvalidAddress
+from baton.consent.exceptions import ConsentConflict, InvalidAddress, ProofMissing
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
 from baton.data.once import InProgress
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
@@ -115,6 +115,13 @@ def _invalid_contact_field(exc: InvalidContactField) -> Response[str]:
     )
 
 
+def _proof_missing(exc: ProofMissing) -> Response[str]:
+    details = [{"field": exc.field, "message": exc.message}]
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {exc.field}", details
+    )
+
+
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -152,6 +159,7 @@ def register(app: APIGatewayRestResolver) -> None:
     # Hand-offs (issue 4, K2): task_already_completed, task_expired (the message says it expired).
     app.exception_handler(TaskConflict)(_task_conflict)
     app.exception_handler(InvalidAddress)(_invalid_address)
+    app.exception_handler(ProofMissing)(_proof_missing)
     app.exception_handler(InvalidContactField)(_invalid_contact_field)
     app.exception_handler(InvalidCursor)(_invalid_cursor)
 

@@ -51,6 +51,15 @@ class LedgerWriteConflict(ConsentError):
         self.state_moved = state_moved
 
 
+class ProofMissing(ConsentError, ValueError):
+    """A grant without the proof the rulebook asks for; `field` names what is missing."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 class InvalidAddress(ConsentError, ValueError):
     """The address is not a valid email or E.164 number for the channel."""
 

@@ -30,7 +30,9 @@ class ConsentProof(BaseModel):
 
     Give the exact `consent_text` shown, or the `text_version` that identifies it, with its
     `language`; a form gives `form_id`, `page_url`, `ip`, `user_agent`; a keyword gives the
-    inbound `message_id`; an agent gives `actor` and a `note`.
+    inbound `message_id`; an agent or an import gives `actor` (who recorded it), `obtained_at`
+    (when the person agreed, or bought: implied consent and soft opt-in expire from that day,
+    R-CASL-1) and a `note`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -45,6 +47,7 @@ class ConsentProof(BaseModel):
     message_id: Annotated[str, _text(200)] | None = None
     note: Annotated[str, _text(2000)] | None = None
     actor: Annotated[str, _text(200)] | None = None
+    obtained_at: Timestamp | None = None
 
 
 class ConsentEntry(BaseModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from baton.consent.commands import RecordConsent
-from baton.consent.exceptions import AddressSuppressed, InvalidAddress
-from baton.consent.models import ConsentChange
-from baton.consent.vocabulary import Channel, ConsentStatus
+from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing
+from baton.consent.models import ConsentChange, ConsentProof
+from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.messages import texts
 
 if TYPE_CHECKING:
     from baton.bootstrap import Services
@@ -23,16 +26,27 @@ def record_consent(
     proof = command.proof
     if actor and proof.actor is None:
         proof = proof.model_copy(update={"actor": actor})
+    if command.status == ConsentStatus.GRANTED:
+        _require_proof(command, proof, services.clock.now())
     if command.status == ConsentStatus.REVOKED:
-        return services.consent.revoke(
+        change = services.consent.revoke(
             contact_id, command.channel, command.topic, source=command.source, proof=proof, address=address
         )
+        if services.settings.opt_out_scope == "channel":
+            # R-TCPA-6: "stop" to one programme stops all marketing on the channel by default.
+            services.consent.revoke_all(contact_id, command.channel, command.source, proof)
+        return change
     if address is None:
         raise InvalidAddress(f"The contact has no address for {command.channel.value}.")
     suppressed = services.suppression.check(command.channel, address)
     if suppressed is not None:
         raise AddressSuppressed(command.channel.value, str(suppressed.reason))
-    return services.consent.grant(
+    # The number's opt-in to texts is confirmed once, not once more per topic added to it.
+    opted_in = command.channel == Channel.SMS and any(
+        state.channel == Channel.SMS and state.is_granted and state.address == address
+        for state in services.consent.states(contact_id)
+    )
+    change = services.consent.grant(
         contact_id,
         command.channel,
         command.topic,
@@ -41,3 +55,55 @@ def record_consent(
         address=address,
         proof=proof,
     )
+    if command.channel == Channel.SMS and change.entry is not None and not opted_in:
+        _confirm_sms_opt_in(services, contact_id, address, contact.locale)
+    return change
+
+
+def _confirm_sms_opt_in(services: Services, contact_id: str, number: str, locale: str | None) -> None:
+    """R-CTIA-3: every SMS opt-in gets one confirmation, also one an agent or import recorded.
+
+    Sent when the number had no SMS consent in force (a repeated request or another topic on
+    it sends nothing), through the gate, and on the timeline whether it went out or not.
+    """
+    text = texts.sms_opt_in_confirmed(
+        locale=locale, brand=services.settings.brand_name, frequency=services.sms_frequency(locale)
+    ).text
+    services.dispatcher.send(
+        contact_id, OutboundMessage.sms(to=number, purpose=Purpose.TRANSACTIONAL, text=text)
+    )
+
+
+# Who records consent obtained elsewhere must say who they are and when the person agreed.
+_RECORDED_ELSEWHERE = frozenset({Source.AGENT, Source.IMPORT})
+
+
+def _require_proof(command: RecordConsent, proof: ConsentProof, now: datetime) -> None:
+    """Proof or no consent (R-TCPA-1, R-GDPR-2, R-LGPD-1): raises `ProofMissing` naming the field.
+
+    Checked before anything is written, so a refused grant leaves no trace but the answer.
+    """
+    if command.basis == Basis.TRANSACTIONAL:
+        return  # not consent to marketing: the messages a purchase needs
+    if proof.consent_text is None and proof.text_version is None:
+        raise ProofMissing(
+            "proof.consent_text",
+            "a grant needs the words the person agreed to: consent_text, or the text_version that"
+            " names them (R-TCPA-1, R-GDPR-2)",
+        )
+    if command.source in _RECORDED_ELSEWHERE:
+        if proof.actor is None:
+            raise ProofMissing("proof.actor", "an agent's or import's grant names who recorded it (R-GDPR-2)")
+        if proof.obtained_at is None:
+            raise ProofMissing(
+                "proof.obtained_at", "an agent's or import's grant says when the person agreed (R-GDPR-2)"
+            )
+    if proof.obtained_at is not None and proof.obtained_at > now:
+        raise ProofMissing("proof.obtained_at", "the day the person agreed cannot be in the future")
+    if command.basis == Basis.SOFT_OPT_IN:
+        if command.channel != Channel.EMAIL:
+            raise ProofMissing("basis", "a soft opt-in covers email only (R-EPR-1)")
+        if command.source not in _RECORDED_ELSEWHERE:
+            raise ProofMissing(
+                "source", "a soft opt-in comes from a sale, recorded by an agent or an import (R-EPR-1)"
+            )

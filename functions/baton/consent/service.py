@@ -24,7 +24,7 @@ from baton.timeline.models import TimelineKind
 from baton.timeline.service import TimelineService
 
 _ATTEMPTS = 3
-_IMPLIED = frozenset({Basis.IMPLIED_PURCHASE, Basis.IMPLIED_INQUIRY})
+_IMPLIED = frozenset({Basis.IMPLIED_PURCHASE, Basis.IMPLIED_INQUIRY, Basis.SOFT_OPT_IN})
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,9 @@ def _grant_in_force(
         return kept
     if current and current.is_granted and current.granted_basis == Basis.EXPRESS and entry.basis in _IMPLIED:
         return kept
-    return entry.timestamp, entry.basis
+    # Consent given before Baton heard of it (an import, an agent's note) dates from that day.
+    obtained = entry.proof.obtained_at
+    return (min(obtained, entry.timestamp) if obtained else entry.timestamp), entry.basis
 
 
 def _plan(

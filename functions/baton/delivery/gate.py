@@ -46,7 +46,7 @@ from baton.delivery.timing import (
     next_opening,
     open_intervals,
 )
-from baton.delivery.zones import number_country, recipient_zones
+from baton.delivery.zones import legal_zones, number_country, number_region, recipient_zones
 from baton.suppression.models import SuppressionReason
 
 PHONE_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.WHATSAPP})
@@ -135,8 +135,14 @@ class GateFacts:
 def _implied_lifetimes() -> Mapping[Basis, timedelta]:
     # R-CASL-1: implied consent lasts 2 years from a purchase, 6 months from an inquiry.
     # Counted in whole days on the short side (730, 181) so it is never looser than the law.
+    # R-EPR-1 sets no term for a soft opt-in; Baton gives it the purchase's 2 years from the
+    # sale, so a customer who stopped buying stops getting marketing.
     return MappingProxyType(
-        {Basis.IMPLIED_PURCHASE: timedelta(days=730), Basis.IMPLIED_INQUIRY: timedelta(days=181)}
+        {
+            Basis.IMPLIED_PURCHASE: timedelta(days=730),
+            Basis.IMPLIED_INQUIRY: timedelta(days=181),
+            Basis.SOFT_OPT_IN: timedelta(days=730),
+        }
     )
 
 
@@ -181,8 +187,10 @@ def _default_calling_windows() -> Mapping[str, WeeklyWindow]:
     )
 
 
-def _no_windows() -> Mapping[str, DailyWindow]:
-    return MappingProxyType({})
+def _default_regions() -> Mapping[str, DailyWindow]:
+    return MappingProxyType(
+        {region: DailyWindow.parse(window) for region, window in defaults.QUIET_HOURS_BY_REGION.items()}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +205,8 @@ class GatePolicy:
     # R-TCPA-2: the hours marketing texts and calls may go out, per destination country when
     # named (stricter rules), else `quiet_hours`; never wider than 08:00-21:00.
     quiet_hours: DailyWindow = field(default_factory=lambda: DailyWindow.parse(defaults.QUIET_HOURS))
-    quiet_hours_by_country: Mapping[str, DailyWindow] = field(default_factory=_no_windows)
+    # Keyed by country (`US`) or US state (`US-FL`, from the number's area code): the state wins.
+    quiet_hours_by_country: Mapping[str, DailyWindow] = field(default_factory=_default_regions)
     quiet_hours_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.VOICE})
     # R-BR-1: marketing calls to these destination countries keep their weekly window too.
     calling_windows: Mapping[str, WeeklyWindow] = field(default_factory=_default_calling_windows)
@@ -213,6 +222,11 @@ class GatePolicy:
             ZoneInfo(self.default_timezone)  # fails at start-up, not at the first send
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{self.default_timezone!r} is not an IANA time zone") from None
+
+    def quiet_hours_for(self, region: str | None, country: str | None) -> DailyWindow:
+        """The quiet hours of a state (`US-FL`), else of its country, else the default."""
+        by_place = self.quiet_hours_by_country
+        return by_place.get(region or "") or by_place.get(country or "") or self.quiet_hours
 
     @property
     def longest_cap_period(self) -> timedelta:
@@ -333,14 +347,15 @@ def _timing(
     zones = recipient_zones(recipient.timezone, phone, recipient.country)
     rules: list[_TimeRule] = []
     if marketing and request.channel in policy.quiet_hours_channels:
-        if not zones:
+        legal = legal_zones(recipient.timezone, phone, recipient.country)
+        if not legal:
             return _refuse(Reason.UNKNOWN_TIMEZONE, "R-TCPA-2")
         country = number_country(request.address)
-        quiet = policy.quiet_hours_by_country.get(country or "", policy.quiet_hours)
-        rules.append(_TimeRule(Reason.QUIET_HOURS, "R-TCPA-2", quiet, zones))
+        quiet = policy.quiet_hours_for(number_region(request.address), country)
+        rules.append(_TimeRule(Reason.QUIET_HOURS, "R-TCPA-2", quiet, legal))
         calling = policy.calling_windows.get(country or "")
         if request.channel == Channel.VOICE and calling is not None:
-            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, zones))
+            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, legal))
     if request.window is not None:
         rules.append(
             _TimeRule(Reason.OUTSIDE_WINDOW, None, request.window, zones or (policy.default_timezone,))

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from dateutil import easter
+
 # How far ahead a window's next opening is looked for; a window that stays shut longer
 # (a zone set whose windows never overlap) is a refusal, not a hold.
 HORIZON_DAYS = 15
@@ -85,7 +87,8 @@ class DailyWindow:
 @dataclass(frozen=True, slots=True)
 class WeeklyWindow:
     """A window per weekday (Monday first; None: closed that day), closed on `holidays`:
-    `MM-DD` every year or `YYYY-MM-DD` once."""
+    `MM-DD` every year, `YYYY-MM-DD` once, or `easter-2` / `easter+60`: days from Western
+    Easter Sunday, for the holidays that move every year (Good Friday is `easter-2`)."""
 
     days: tuple[DailyWindow | None, ...]
     holidays: frozenset[str] = frozenset()
@@ -107,6 +110,8 @@ class WeeklyWindow:
 
     def on(self, day: date) -> DailyWindow | None:
         if day.isoformat() in self.holidays or day.strftime("%m-%d") in self.holidays:
+            return None
+        if _from_easter(day) in self.holidays:
             return None
         return self.days[day.weekday()]
 
@@ -181,7 +186,24 @@ def _day_range(key: str) -> range:
     return range(start, end + 1)
 
 
+_EASTER = re.compile(r"^easter([+-][0-9]{1,3})?$")
+
+
+def _from_easter(day: date) -> str:
+    """The day as an Easter-relative holiday spec: `easter`, `easter-2`, `easter+60`."""
+    offset = (day - easter_sunday(day.year)).days
+    return "easter" if offset == 0 else f"easter{offset:+d}"
+
+
+def easter_sunday(year: int) -> date:
+    """Western (Gregorian) Easter Sunday of `year`, by dateutil's algorithm."""
+    found: date = easter.easter(year, easter.EASTER_WESTERN)
+    return found
+
+
 def _check_holiday(text: str) -> None:
+    if _EASTER.fullmatch(text):
+        return
     try:
         if len(text) == len("MM-DD"):
             date.fromisoformat(f"2000-{text}")  # a leap year, so 02-29 is accepted
@@ -190,4 +212,4 @@ def _check_holiday(text: str) -> None:
         else:
             raise ValueError(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a holiday: use MM-DD or YYYY-MM-DD") from None
+        raise ValueError(f"{text!r} is not a holiday: use MM-DD, YYYY-MM-DD or easter-N") from None

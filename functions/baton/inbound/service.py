@@ -35,7 +35,7 @@ from baton.delivery.service import SendContext
 from baton.inbound.models import InboundSms
 from baton.inbound.replies import ATTEMPTING, INVOCATION_ENDED, SENT, Replies
 from baton.messages import texts
-from baton.sms.keywords import InboundKeyword, classify
+from baton.sms.keywords import InboundKeyword, classify, keyword_lists
 from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
 from baton.triggers.announce import subscription_confirmed
@@ -76,9 +76,11 @@ class InboundSmsService:
         self._replies = replies or Replies(
             DynamoOnceTable(services.settings.idempotency_table), services.clock
         )
+        # The deployment's own words too (cdk.json `delivery.smsKeywords`), never fewer.
+        self._keywords = keyword_lists(services.settings.sms_keywords)
 
     def handle(self, sms: InboundSms) -> InboundResult:
-        keyword = classify(sms.message_body)
+        keyword = classify(sms.message_body, self._keywords)
         number = normalize_phone(sms.origination_number)
         contacts = self._s.contacts.find_by_phone(number)
         text = sms.message_body.strip()
@@ -153,11 +155,12 @@ class InboundSmsService:
         return InboundResult(keyword, _ids(contacts), changed, replied)
 
     def _help(self, inbound: _Inbound, contacts: list[Contact]) -> InboundResult:
+        locale = _locale(contacts)
         text = texts.sms_help(
-            locale=_locale(contacts),
+            locale=locale,
             brand=self._settings.brand_name,
             support_url=self._settings.support_url,
-            frequency=self._settings.sms_frequency,
+            frequency=self._s.sms_frequency(locale),
         ).text
         replied = self._reply(inbound, contacts, text, Purpose.HELP_REPLY)
         return InboundResult(InboundKeyword.HELP, _ids(contacts), 0, replied)
@@ -247,8 +250,9 @@ class InboundSmsService:
             self._s.suppression.remove(Channel.SMS, number)
 
     def _opt_in_confirmed(self, inbound: _Inbound, contacts: list[Contact]) -> bool:
+        locale = _locale(contacts)
         text = texts.sms_opt_in_confirmed(
-            locale=_locale(contacts), brand=self._settings.brand_name, frequency=self._settings.sms_frequency
+            locale=locale, brand=self._settings.brand_name, frequency=self._s.sms_frequency(locale)
         ).text
         return self._reply(inbound, contacts, text, Purpose.TRANSACTIONAL)
 

@@ -42,6 +42,7 @@ from baton.journeys.templates import EmailContent, Template, TextContent, Webhoo
 from baton.sms.segments import Encoding, non_gsm_characters
 
 __all__ = [
+    "DEFAULT_LOCALES",
     "Catalog",
     "CatalogError",
     "CatalogIssue",
@@ -51,6 +52,8 @@ __all__ = [
     "load_catalog",
 ]
 
+# English is every template's last fallback: a deployment declares its other languages.
+DEFAULT_LOCALES: tuple[str, ...] = ("en",)
 DEFAULT_SMS_MAX_PARTS = 3
 # Execution names are `<journey>-<40 hex digits>` (R-REL-2) and Step Functions allows 80 characters.
 MAX_JOURNEY_ID_LENGTH = 80 - 41
@@ -130,17 +133,25 @@ class CatalogReport:
         return not self.issues
 
 
-def load_catalog(path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS) -> Catalog:
+def load_catalog(
+    path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS, locales: Sequence[str] = DEFAULT_LOCALES
+) -> Catalog:
     """Read and check the catalog at `path`; raises CatalogError listing every issue."""
-    report = check_catalog(path, sms_max_parts=sms_max_parts)
+    report = check_catalog(path, sms_max_parts=sms_max_parts, locales=locales)
     if report.issues:
         raise CatalogError(report.issues)
     return report.catalog
 
 
-def check_catalog(path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS) -> CatalogReport:
-    """Read and check the catalog at `path`, returning every issue found instead of raising."""
-    checker = _Checker(Path(path), sms_max_parts)
+def check_catalog(
+    path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS, locales: Sequence[str] = DEFAULT_LOCALES
+) -> CatalogReport:
+    """Read and check the catalog at `path`, returning every issue found instead of raising.
+
+    `locales` are the ones the deployment declares: every template has each of them, so a
+    contact in a declared locale never gets another language's text by fallback.
+    """
+    checker = _Checker(Path(path), sms_max_parts, tuple(locales))
     return checker.run()
 
 
@@ -151,9 +162,10 @@ class _Parsed:
 
 
 class _Checker:
-    def __init__(self, root: Path, sms_max_parts: int) -> None:
+    def __init__(self, root: Path, sms_max_parts: int, locales: tuple[str, ...]) -> None:
         self.root = root
         self.sms_max_parts = sms_max_parts
+        self.locales = locales
         self.issues: list[CatalogIssue] = []
         self.sms: list[SmsEstimate] = []
         self.order: dict[str, int] = {}
@@ -186,11 +198,17 @@ class _Checker:
 
     def _report(self) -> CatalogReport:
         issues = sorted(self.issues, key=lambda issue: (self.order.get(issue.file, 0), issue.line))
+        # A file with an issue of its own is not valid, whatever else in it is.
+        broken = {issue.file for issue in issues}
+
+        def valid(parsed: dict[str, _Parsed]) -> dict[str, Any]:
+            return {key: p.model for key, p in sorted(parsed.items()) if str(p.source.path) not in broken}
+
         catalog = Catalog(
             root=self.root,
-            journeys={key: parsed.model for key, parsed in sorted(self.journeys.items())},
-            templates={key: parsed.model for key, parsed in sorted(self.templates.items())},
-            segments={key: parsed.model for key, parsed in sorted(self.segments.items())},
+            journeys=valid(self.journeys),
+            templates=valid(self.templates),
+            segments=valid(self.segments),
         )
         return CatalogReport(catalog, issues, sorted(self.sms, key=lambda s: (s.template, s.locale)))
 
@@ -269,6 +287,15 @@ class _Checker:
     def _check_template(self, parsed: _Parsed) -> None:
         template: Template = parsed.model
         source = parsed.source
+        missing = [locale for locale in self.locales if locale not in template.locales]
+        if missing:
+            self._add(
+                str(source.path),
+                source.line(("locales",)),
+                "locales",
+                f"no {', '.join(missing)}: the deployment declares {', '.join(self.locales)} (cdk.json"
+                " `locales`), and those contacts would get another language's text",
+            )
         for locale, content in template.locales.items():
             for loc, text, html in _template_strings(locale, content):
                 tree = self._parse_jinja(source, loc, text, html)

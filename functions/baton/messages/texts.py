@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from baton.consent.vocabulary import Channel
+from baton.delivery.gate import FrequencyCap
+from baton.delivery.message import Purpose
 from baton.messages.content import EmailContent, SmsContent
 from baton.messages.rendering import LocalizedTemplates
 
@@ -35,6 +39,18 @@ def confirmation_email(
         html=_templates.render("confirmation_email.html", locale, values),
         text=_templates.render("confirmation_email.txt", locale, values).strip() + "\n",
     )
+
+
+def stated_frequency(*, locale: str | None, caps: Iterable[FrequencyCap]) -> str:
+    """The message frequency an SMS programme states (R-CTIA-2, R-CTIA-3), read from the caps
+    that bind marketing texts, in the contact's language: the one that allows the fewest
+    messages a day is the promise the person can hold Baton to ("Up to 3 msgs/week")."""
+    binding = [cap for cap in caps if cap.applies_to(Purpose.MARKETING, Channel.SMS)]
+    if not binding:
+        raise ValueError("no frequency cap binds marketing texts: the programme has no frequency to state")
+    cap = min(binding, key=lambda cap: cap.limit / cap.period.total_seconds())
+    values = {"limit": cap.limit, "days": cap.period.days}
+    return _one_line(_templates.render("sms_frequency.txt", locale, values))
 
 
 def sms_confirmation_request(*, locale: str | None, brand: str, frequency: str) -> SmsContent:

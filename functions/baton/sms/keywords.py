@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -95,8 +96,15 @@ DEFAULT_REVOCATION_PHRASES = _words(
     "dont text",
     "do not message",
     "don't message",
-    "no more texts",
-    "no more messages",
+    "no more",
+    "stop sending",
+    "stop texting",
+    "opt me out",
+    "please remove",
+    "do not contact",
+    "don't contact",
+    "dont contact",
+    "dont message",
     "leave me alone",
     "wrong number",
     "pare",
@@ -113,7 +121,14 @@ DEFAULT_REVOCATION_PHRASES = _words(
     "nao quero",
     "nao envie",
     "nao mande",
-    "chega de",
+    "chega",
+    "parem",
+    "pode parar",
+    "descadastra",
+    "nao me mande",
+    "nao me envie",
+    "nao mandem",
+    "nao enviem",
     "numero errado",
 )
 
@@ -144,6 +159,30 @@ class KeywordLists:
 
 
 DEFAULT_KEYWORDS = KeywordLists()
+
+# The lists a deployment may extend (`smsKeywords` in cdk.json's `delivery`).
+LIST_NAMES = ("opt_out", "help", "opt_in", "confirm", "revocation_phrases")
+
+
+def keyword_lists(extra: Mapping[str, Iterable[str]]) -> KeywordLists:
+    """The default lists, each extended by the configured words: a deployment adds words (a
+    programme's own keyword, another language's), it never loses the rulebook's. Keys are the
+    list names, snake_case or camelCase; ValueError names an unknown one or an empty word."""
+    added: dict[str, frozenset[str]] = {}
+    for key, words in extra.items():
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+        if name not in LIST_NAMES:
+            raise ValueError(f"{key!r} is not a keyword list (known: {', '.join(LIST_NAMES)})")
+        cleaned = [str(word).strip() for word in words]
+        if not all(keyword_form(word) for word in cleaned):
+            raise ValueError(f"{key}: a keyword needs a letter or digit")
+        added[name] = getattr(DEFAULT_KEYWORDS, name) | frozenset(cleaned)
+    return KeywordLists(**added) if added else DEFAULT_KEYWORDS
+
+
+def keyword_form(text: str) -> str:
+    """A text as the classifier compares whole messages: folded, trimmed, spaces collapsed."""
+    return _keyword_form(text)
 
 
 def classify(body: str, lists: KeywordLists = DEFAULT_KEYWORDS) -> InboundKeyword:

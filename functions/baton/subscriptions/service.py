@@ -168,7 +168,7 @@ class SubscriptionService:
             )
         else:
             sms = texts.sms_confirmation_request(
-                locale=contact.locale, brand=brand, frequency=self._settings.sms_frequency
+                locale=contact.locale, brand=brand, frequency=self._s.sms_frequency(contact.locale)
             )
             message = OutboundMessage.sms(
                 to=address, purpose=Purpose.CONFIRMATION, text=sms.text, topic=topics[0]

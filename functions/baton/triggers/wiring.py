@@ -18,14 +18,14 @@ from baton.waits.wiring import wait_service
 
 
 @lru_cache(maxsize=4)
-def catalog(journeys_dir: str, sms_max_parts: int) -> Catalog:
-    """The catalog the asset ships (PLAN3 decision 1), read once per cold start. A relative
-    folder is the task root's (Lambda's working directory)."""
-    return load_catalog(Path(journeys_dir), sms_max_parts=sms_max_parts)
+def catalog(journeys_dir: str, sms_max_parts: int, locales: tuple[str, ...] = ("en",)) -> Catalog:
+    """The catalog the asset ships, read once per cold start and checked as synth checked it.
+    A relative folder is the task root's (Lambda's working directory)."""
+    return load_catalog(Path(journeys_dir), sms_max_parts=sms_max_parts, locales=locales)
 
 
 def services_catalog(s: Services) -> Catalog:
-    return catalog(s.settings.journeys_dir, s.settings.sms_max_parts)
+    return catalog(s.settings.journeys_dir, s.settings.sms_max_parts, tuple(s.settings.locales))
 
 
 def event_service(s: Services, lambda_context: RemainingTime | None = None) -> EventService:
