@@ -1,4 +1,6 @@
-"""Alarms an operator needs on day one: function errors, API 5xx, and SES reputation (R-MBX-4).
+"""Alarms an operator needs on day one: function errors, API 5xx, and SES reputation (R-SES-2,
+R-MBX-4): bounces and complaints alarm early (2%, 0.05%) and again at SES's review levels (5%,
+0.1%), for Baton's configuration set and for the whole account (SES reviews the account).
 
 Alarms have no actions here: wire them to the operator's paging or chat topic. The inbound-SMS
 dead-letter alarm (R-REL-5) lives beside its queue in `Delivery`.
@@ -15,9 +17,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-# R-MBX-4: keep complaints under 0.10%, alarm before 0.30%. Bounces: SES reviews accounts at 5%.
-COMPLAINT_RATE_ALARM = 0.001
-BOUNCE_RATE_ALARM = 0.04
+# R-SES-2: alarm on bounces above 2% (SES reviews at 5%) and complaints above 0.05% (review at
+# 0.1%); R-MBX-4's "alarm before 0.30%" is met by both complaint levels.
+REPUTATION_ALARMS = (
+    ("Reputation.BounceRate", "Bounce", 0.02, 0.05),
+    ("Reputation.ComplaintRate", "Complaint", 0.0005, 0.001),
+)
 
 
 class Observability(Construct):
@@ -45,22 +50,27 @@ class Observability(Construct):
             rest_api.metric_server_error(period=Duration.minutes(5)),
             threshold=1,
         )
-        for metric_name, threshold, why in (
-            ("Reputation.ComplaintRate", COMPLAINT_RATE_ALARM, "R-MBX-4: complaint rate at 0.10%"),
-            ("Reputation.BounceRate", BOUNCE_RATE_ALARM, "Bounce rate near SES's 5% review level"),
-        ):
-            self._alarm(
-                metric_name.replace(".", ""),
-                f"{why}: stop marketing sends and review the list.",
-                cloudwatch.Metric(
-                    namespace="AWS/SES",
-                    metric_name=metric_name,
-                    dimensions_map={"ses:configuration-set": configuration_set.configuration_set_name},
-                    statistic="Maximum",
-                    period=Duration.hours(1),
-                ),
-                threshold=threshold,
-            )
+        scopes = {
+            "": {"ses:configuration-set": configuration_set.configuration_set_name},
+            "Account": None,
+        }
+        for metric_name, kind, warn, review in REPUTATION_ALARMS:
+            for scope, dimensions in scopes.items():
+                for level, threshold in (("", warn), ("Review", review)):
+                    self._alarm(
+                        f"{scope}{kind}Rate{level}",
+                        f"R-SES-2: {kind.lower()} rate at {threshold:.2%}"
+                        f"{' (SES reviews the account here)' if level else ''}"
+                        f"{' across the account' if scope else ''}: stop marketing and review the list.",
+                        cloudwatch.Metric(
+                            namespace="AWS/SES",
+                            metric_name=metric_name,
+                            dimensions_map=dimensions,
+                            statistic="Maximum",
+                            period=Duration.hours(1),
+                        ),
+                        threshold=threshold,
+                    )
 
     def _alarm(
         self, alarm_id: str, description: str, metric: cloudwatch.IMetric, *, threshold: float

@@ -10,19 +10,31 @@ from infra import names
 ALARM = "AWS::CloudWatch::Alarm"
 
 
-def test_complaint_rate_alarms_at_the_rulebook_target(template: assertions.Template) -> None:
-    # R-MBX-4: target under 0.10%, alarm before 0.30%
+@pytest.mark.parametrize(
+    ("metric", "thresholds"),
+    [("Reputation.BounceRate", (0.02, 0.05)), ("Reputation.ComplaintRate", (0.0005, 0.001))],
+)
+def test_r_ses_2_bounces_and_complaints_alarm_early_and_at_the_review_level(
+    template: assertions.Template, metric: str, thresholds: tuple[float, float]
+) -> None:
+    # R-SES-2: bounces above 2% (review at 5%), complaints above 0.05% (review at 0.1%); the
+    # complaint levels also meet R-MBX-4 (alarm before 0.30%).
     (configuration_set_id,) = template.find_resources("AWS::SES::ConfigurationSet")
+    alarms = template.find_resources(ALARM, {"Properties": {"Namespace": "AWS/SES", "MetricName": metric}})
 
-    template.has_resource_properties(
-        ALARM,
-        {
-            "Namespace": "AWS/SES",
-            "MetricName": "Reputation.ComplaintRate",
-            "Dimensions": [{"Name": "ses:configuration-set", "Value": {"Ref": configuration_set_id}}],
-            "Threshold": 0.001,
-        },
-    )
+    by_scope = {
+        (
+            "set"
+            if alarm["Properties"].get("Dimensions")
+            == [{"Name": "ses:configuration-set", "Value": {"Ref": configuration_set_id}}]
+            else "account"
+            if "Dimensions" not in alarm["Properties"]
+            else "other",
+            alarm["Properties"]["Threshold"],
+        )
+        for alarm in alarms.values()
+    }
+    assert by_scope == {(scope, level) for scope in ("set", "account") for level in thresholds}
 
 
 @pytest.mark.parametrize("function_id", names.HANDLERS)
