@@ -50,18 +50,19 @@ class Observability(Construct):
             rest_api.metric_server_error(period=Duration.minutes(5)),
             threshold=1,
         )
-        scopes = {
+        # Baton's own sends (its configuration set), and the account SES judges as a whole.
+        reach = {
             "": {"ses:configuration-set": configuration_set.configuration_set_name},
             "Account": None,
         }
         for metric_name, kind, warn, review in REPUTATION_ALARMS:
-            for scope, dimensions in scopes.items():
+            for whose, dimensions in reach.items():
                 for level, threshold in (("", warn), ("Review", review)):
                     self._alarm(
-                        f"{scope}{kind}Rate{level}",
+                        f"{whose}{kind}Rate{level}",
                         f"R-SES-2: {kind.lower()} rate at {threshold:.2%}"
                         f"{' (SES reviews the account here)' if level else ''}"
-                        f"{' across the account' if scope else ''}: stop marketing and review the list.",
+                        f"{' across the account' if whose else ''}: stop marketing and review the list.",
                         cloudwatch.Metric(
                             namespace="AWS/SES",
                             metric_name=metric_name,
