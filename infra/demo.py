@@ -95,7 +95,14 @@ class Demo:
         email = self.outbox(EMAIL.lower())[-1]
         self.out(f"   email: {email['subject']!r}")
         confirm_url = _links(email["body"], "/v1/confirm/")[0]
-        page = self.expect(c.get(confirm_url, auth=False), 200, "GET /v1/confirm/{token}")
+        self.expect(c.get(confirm_url, auth=False), 200, "GET /v1/confirm/{token}")  # the page
+        self.out("   the link opens a page with one button; a GET alone confirms nothing (R-MBX-5)")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        page = self.expect(
+            c.post(confirm_url, auth=False, data="", headers=form),
+            200,
+            "POST /v1/confirm/{token}: the button",
+        )
         self.show_consents(contact_id)
 
         self.step("Ana answers the confirmation text with SIM (YES)")

@@ -115,8 +115,10 @@ class Route:
 ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/subscriptions", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("GET", "/v1/confirm/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("POST", "/v1/confirm/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("GET", "/v1/preferences/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("POST", "/v1/preferences/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
+    Route("GET", "/v1/unsubscribe/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("POST", "/v1/unsubscribe/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("PUT", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),

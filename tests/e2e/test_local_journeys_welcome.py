@@ -6,6 +6,7 @@ These move the session stack's clock forward (time never goes back), so they run
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -135,3 +136,37 @@ def test_welcome_tip_due_at_night_is_held_until_its_window_opens(
     _move(api, {"to": to_iso(opens)})
     (tip,) = _outbox(api, email)
     assert from_iso(tip["sent_at"]) == opens
+
+
+def test_the_marketing_tips_body_link_and_header_link_both_unsubscribe(
+    local_stack: LocalStack, api: LocalClient
+) -> None:
+    # R-CANSPAM-1, R-MBX-1/2, over HTTP through the synthesized template's routes.
+    email, phone = "rosa.unsubscribe@example.com", "+12125550145"
+    _subscriber(api, "j4-welcome-3", email, phone)
+    _move(api, {"to": to_iso(_next_local(local_stack, time(10, 0)))})
+    _confirmed(api, "j4-welcome-3")
+    _move(api, {"advance": "3d"})
+    (tip,) = _outbox(api, email)
+    body_link = re.search(r"https?://\S+(/v1/unsubscribe/[A-Za-z0-9_.-]+)", tip["body"])
+    header_link = re.search(r"(/v1/unsubscribe/[A-Za-z0-9_.-]+)>", tip["headers"]["List-Unsubscribe"])
+    assert body_link is not None
+    assert header_link is not None
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    page = api.get(body_link.group(1), auth=False)  # the person clicks the link in the body
+
+    assert page.status == 200
+    assert 'name="List-Unsubscribe" value="One-Click"' in page.text
+    assert _news(api, "j4-welcome-3") == "granted"  # opening the page changed nothing
+    button = api.post(body_link.group(1), auth=False, data="List-Unsubscribe=One-Click", headers=form)
+    assert button.status == 200
+    assert _news(api, "j4-welcome-3") == "revoked"
+    one_click = api.post(header_link.group(1), auth=False, data="List-Unsubscribe=One-Click", headers=form)
+    assert one_click.status == 200  # the mailbox provider's POST to the header's link (RFC 8058)
+
+
+def _news(api: LocalClient, contact_id: str) -> str:
+    states = api.get(f"/v1/contacts/{contact_id}/export").json()["consent"]["states"]
+    (news,) = [s["status"] for s in states if s["channel"] == "email" and s["topic"] == "news"]
+    return str(news)

@@ -94,7 +94,10 @@ def test_no_link_baton_sends_carries_an_address_phone_or_name(api: LocalClient) 
     (request,) = _outbox(api, email)
     confirm = _TOKEN.search(request["body"])
     assert confirm is not None
-    page = api.get(f"/v1/confirm/{confirm.group(1)}", auth=False)
+    offered = api.get(f"/v1/confirm/{confirm.group(1)}", auth=False)  # the page: one button
+    assert offered.status == 200, offered.text
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    page = api.post(f"/v1/confirm/{confirm.group(1)}", auth=False, data="", headers=form)
     assert page.status == 200, page.text
     api.post("/_local/sms-inbound", json_body={"from": phone, "body": "YES"})
 

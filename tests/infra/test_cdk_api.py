@@ -154,3 +154,15 @@ def test_api_gateways_own_errors_use_the_contract_error_shape(
     rendered = json.loads(body.replace("$context.error.messageString", '"Too Many Requests"'))
 
     assert rendered == {"error": {"code": code, "message": "Too Many Requests", "details": []}}
+
+
+@pytest.mark.parametrize("path", ["/v1/confirm/{token}", "/v1/unsubscribe/{token}"])
+def test_a_link_in_a_message_opens_its_page_by_get_and_acts_by_post_without_credentials(
+    template_json: dict[str, Any], path: str
+) -> None:
+    # R-MBX-5, R-CANSPAM-1, R-MBX-2: a click is a GET (the page), its button and the one-click
+    # header are a POST; neither may ask for credentials (API Gateway would answer 403).
+    methods = _methods(template_json)
+
+    for verb in ("GET", "POST"):
+        assert methods[(verb, path)]["AuthorizationType"] == "NONE"

@@ -117,7 +117,7 @@ def requests(draw: st.DrawFn) -> tuple[int, str, str, dict[str, Any]]:
     """(route number, method, path, call keywords) for one of the API's routes."""
     contact = _id(draw(CONTACT_IDS))
     token = _id(draw(TEXT))
-    route = draw(st.integers(min_value=0, max_value=15))
+    route = draw(st.integers(min_value=0, max_value=17))
     options: dict[int, tuple[str, str, str | None]] = {
         0: ("PUT", f"/v1/contacts/{contact}", "contact"),
         1: ("GET", f"/v1/contacts/{contact}", None),
@@ -135,10 +135,12 @@ def requests(draw: st.DrawFn) -> tuple[int, str, str, dict[str, Any]]:
         13: ("GET", f"/v1/preferences/{token}", None),
         14: ("POST", f"/v1/preferences/{token}", None),
         15: ("POST", f"/v1/unsubscribe/{token}", None),
+        16: ("POST", f"/v1/confirm/{token}", None),
+        17: ("GET", f"/v1/unsubscribe/{token}", None),
     }
     method, path, kind = options[route]
     call: dict[str, Any] = draw(bodies(kind)) if kind else {}
-    if route in (14, 15):
+    if route in (14, 15, 16):
         call = {"raw": draw(st.one_of(st.just("List-Unsubscribe=One-Click"), st.text(_CHARS, max_size=30)))}
         call["headers"] = {"Content-Type": "application/x-www-form-urlencoded"}
     if route == 4:
@@ -191,5 +193,5 @@ def test_no_generated_request_to_any_route_answers_5xx_or_writes_on_a_4xx(baton:
     print(f"\n{total} generated requests by status: {dict(sorted(statuses.items()))}")
     print(f"by route: {dict(sorted(routes.items()))}")
     assert total >= REQUESTS
-    assert len(routes) == 16, routes  # every route was called
+    assert len(routes) == 18, routes  # every route was called
     assert sum(n for status, n in statuses.items() if status < 300) > 100  # valid requests went through too

@@ -47,6 +47,12 @@ def subscribe(request: SubscriptionRequest) -> Response[str]:
 
 
 @router.get("/v1/confirm/<token>")
+def confirm_page(token: str) -> Response[str]:
+    # A GET only offers the button: scanners prefetch links (R-MBX-5).
+    return _html(_subscriptions().confirm_page(token))
+
+
+@router.post("/v1/confirm/<token>")
 def confirm(token: str) -> Response[str]:
     return _html(_subscriptions().confirm(token, caller(router.current_event)))
 
@@ -63,6 +69,11 @@ def save_preferences(token: str) -> Response[str]:
     except InvalidForm as exc:
         raise MalformedRequest(f"The preference form is not valid: {exc}") from exc
     return _html(_subscriptions().save_preferences(token, choice, caller(router.current_event)))
+
+
+@router.get("/v1/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> Response[str]:
+    return _html(_subscriptions().unsubscribe_page(token))
 
 
 @router.post("/v1/unsubscribe/<token>")

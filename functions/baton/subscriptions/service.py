@@ -181,6 +181,36 @@ class SubscriptionService:
 
     # Double opt-in by link ----------------------------------------------------------------
 
+    def confirm_page(self, token: str) -> HtmlPage:
+        """What the confirmation link opens (R-MBX-5): one button that confirms, nothing more.
+
+        Mail scanners and link previews fetch every link in a message, so the GET itself grants
+        nothing; the person's press of the button (a POST to the same link) does. A link that
+        has nothing left to confirm says so instead of offering a button.
+        """
+        claims = self._verify(token, Scope.CONFIRM)
+        contact = self._holder(claims)
+        if contact is None or claims.channel is None or claims.request is None:
+            return self._page(
+                HTTPStatus.OK, Page.CONFIRM_EXPIRED, None, support_url=self._settings.support_url
+            )
+        if not self._pending(contact, claims.channel, claims.request):
+            return self._page(
+                HTTPStatus.OK, Page.CONFIRM_EXPIRED, contact.locale, support_url=self._settings.support_url
+            )
+        return self._page(
+            HTTPStatus.OK, Page.CONFIRM, contact.locale, action_url=self._link_url("confirm", token)
+        )
+
+    def _pending(self, contact: Contact, channel: Channel, request_id: str) -> list[ConsentState]:
+        return [
+            state
+            for state in self._s.consent.states(contact.contact_id)
+            if state.channel == channel
+            and state.status == ConsentStatus.PENDING
+            and state.request_id == request_id
+        ]
+
     def confirm(self, token: str, caller: Caller) -> HtmlPage:
         """Grant the pending consents a confirmation link names (R-MBX-5, R-GDPR-1).
 
@@ -195,13 +225,7 @@ class SubscriptionService:
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, None, support_url=self._settings.support_url
             )
         channel = claims.channel
-        requested = [
-            state
-            for state in self._s.consent.states(contact.contact_id)
-            if state.channel == channel
-            and state.status == ConsentStatus.PENDING
-            and state.request_id == claims.request
-        ]
+        requested = self._pending(contact, channel, claims.request)
         if not requested:
             return self._page(
                 HTTPStatus.OK, Page.CONFIRM_EXPIRED, contact.locale, support_url=self._settings.support_url
@@ -329,6 +353,27 @@ class SubscriptionService:
 
     # One-click unsubscribe ----------------------------------------------------------------
 
+    def unsubscribe_page(self, token: str) -> HtmlPage:
+        """What the body's unsubscribe link opens (R-CANSPAM-1, R-GDPR-3): one button, no login.
+
+        The button posts `List-Unsubscribe=One-Click` to the same link, the RFC 8058 endpoint
+        the `List-Unsubscribe` header names, so both ways out are one mechanism. A GET changes
+        nothing (a scanner's prefetch must not unsubscribe anyone).
+        """
+        claims = self._verify(token, Scope.UNSUBSCRIBE)
+        contact = self._holder(claims)
+        if contact is None:
+            # Erased: nothing is held and every address is suppressed already (R-GDPR-5).
+            return self._page(HTTPStatus.OK, Page.UNSUBSCRIBED, None)
+        channel = claims.channel or Channel.EMAIL
+        return self._page(
+            HTTPStatus.OK,
+            Page.UNSUBSCRIBE,
+            contact.locale,
+            action_url=self._link_url("unsubscribe", token),
+            channel=channel.value,
+        )
+
     def unsubscribe(self, token: str, caller: Caller) -> HtmlPage:
         """RFC 8058 one-click (R-MBX-2): revoke every topic on the link's channel at once (R-TCPA-6).
 
@@ -399,7 +444,10 @@ class SubscriptionService:
         return self._s.contacts.link_holder(claims.contact_id, claims.generation)
 
     def _action_url(self, token: str) -> str:
-        return f"{self._settings.public_base_url.rstrip('/')}/v1/preferences/{token}"
+        return self._link_url("preferences", token)
+
+    def _link_url(self, route: str, token: str) -> str:
+        return f"{self._settings.public_base_url.rstrip('/')}/v1/{route}/{token}"
 
     def _page(self, status: int, page: Page, locale: str | None, **values: str | None) -> HtmlPage:
         return HtmlPage(status, render_page(page, locale, brand=self._settings.brand_name, **values))

@@ -22,10 +22,12 @@ from baton.messages.rendering import LocalizedTemplates
 
 
 class Page(StrEnum):
+    CONFIRM = "confirm"  # the confirmation link's page: one button that confirms (a GET changes nothing)
     CONFIRMED = "confirmed"
     CONFIRM_EXPIRED = "confirm_expired"  # already confirmed, or the link expired
     PREFERENCES = "preferences"
     PREFERENCES_SAVED = "preferences_saved"
+    UNSUBSCRIBE = "unsubscribe"  # the body link's page: one button that unsubscribes
     UNSUBSCRIBED = "unsubscribed"
     ERROR = "error"  # invalid link: goes with a 403
 
@@ -37,6 +39,9 @@ class _Spec:
 
 
 _SPECS: dict[Page, _Spec] = {
+    # action_url: where the button posts (the same link: its POST does what the GET only offers).
+    Page.CONFIRM: _Spec(frozenset({"brand", "action_url"})),
+    Page.UNSUBSCRIBE: _Spec(frozenset({"brand", "action_url", "channel"})),
     Page.CONFIRMED: _Spec(frozenset({"brand"}), {"preferences_url": None}),
     Page.CONFIRM_EXPIRED: _Spec(frozenset({"brand"}), {"support_url": None}),
     # channels: a sequence of `ChannelChoices`; action_url: this page's own URL (the form posts back).
