@@ -37,6 +37,8 @@ CHANNELS = (
     ChannelChoices(Channel.SMS, (TopicChoice(Channel.SMS, "news", "News", subscribed=True),), "•••1234"),
 )
 SAMPLE_VALUES: dict[Page, dict[str, Any]] = {
+    Page.CONFIRM: {"brand": "Acme", "action_url": ACTION_URL},
+    Page.UNSUBSCRIBE: {"brand": "Acme", "action_url": ACTION_URL, "channel": "email"},
     Page.CONFIRMED: {"brand": "Acme", "preferences_url": ACTION_URL},
     Page.CONFIRM_EXPIRED: {"brand": "Acme", "support_url": "https://acme.example/help"},
     Page.PREFERENCES: {"brand": "Acme", "action_url": ACTION_URL, "channels": CHANNELS},
@@ -44,8 +46,9 @@ SAMPLE_VALUES: dict[Page, dict[str, Any]] = {
     Page.UNSUBSCRIBED: {"brand": "Acme", "preferences_url": ACTION_URL},
     Page.ERROR: {"brand": "Acme", "support_url": "https://acme.example/help"},
 }
+_REQUIRED = {"brand", "action_url", "channels", "channel"}
 REQUIRED_ONLY: dict[Page, dict[str, Any]] = {
-    page: {key: value for key, value in values.items() if key in {"brand", "action_url", "channels"}}
+    page: {key: value for key, value in values.items() if key in _REQUIRED}
     for page, values in SAMPLE_VALUES.items()
 }
 
