@@ -139,3 +139,25 @@ def test_a_forged_link_opens_no_page_and_changes_nothing(baton: Baton) -> None:
 
         assert baton.call("GET", forged).status == 403
         assert baton.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ("", FORM),
+        ("List-Unsubscribe=Nope", FORM),
+        ("unsubscribe=yes", FORM),
+    ],
+)
+def test_r_mbx_2_a_post_without_the_one_click_body_unsubscribes_nobody(
+    baton: Baton, body: str, headers: dict[str, str]
+) -> None:
+    contact_id, message = _signed_up(baton)
+    unsubscribe = _path(message, "unsubscribe")
+    before = baton.snapshot()
+
+    answer = baton.call("POST", unsubscribe, raw=body, headers=headers)
+
+    assert answer.status == 400
+    assert baton.snapshot() == before
+    assert _email_status(contact_id) == ConsentStatus.PENDING

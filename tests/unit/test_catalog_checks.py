@@ -647,3 +647,38 @@ def test_a_template_lacking_a_declared_locale_is_an_error_not_a_fallback_to_engl
     assert (Path(issue.file).name, issue.line, issue.key) == ("note.yaml", 4, "locales")
     assert issue.message.startswith("no pt-BR: the deployment declares en, pt-BR")
     assert check_catalog(folder).issues == []  # a deployment that speaks English only
+
+
+TEXT_PROMO = """\
+template: text-promo
+owner: growth@example.com
+purpose: marketing
+approved_by: legal@example.com
+locales:
+  en:
+    sms: {text: "News from {{ brand }}: 20% off this week. Reply STOP to opt out."}
+  pt-BR:
+    sms: {text: "Novidades de {{ brand }}: 20% de desconto."}
+"""
+
+
+@pytest.mark.parametrize(
+    ("english", "flagged"),
+    [
+        ("News from {{ brand }}: 20% off this week. Reply STOP to opt out.", ["pt-BR"]),
+        ("News from {{ brand }}: 20% off this week. Reply stop to opt out.", ["en", "pt-BR"]),
+        ("News from {{ brand }}: 20% off. Reply TD to end.", ["en", "pt-BR"]),
+    ],
+)
+def test_r_ctia_5_a_marketing_sms_says_how_to_opt_out_in_every_locale(
+    tmp_path: Path, english: str, flagged: list[str]
+) -> None:
+    text = TEXT_PROMO.replace("News from {{ brand }}: 20% off this week. Reply STOP to opt out.", english)
+    issues = check_catalog(write(tmp_path, {"templates/text-promo.yaml": text})).issues
+
+    assert [issue.key for issue in issues] == [f"locales.{locale}.sms.text" for locale in flagged]
+    assert all(issue.message.endswith("(R-CTIA-5)") for issue in issues)
+
+
+def test_r_ctia_5_a_transactional_sms_needs_no_opt_out_words(tmp_path: Path) -> None:
+    assert check_catalog(write(tmp_path, {"templates/note.yaml": NOTE})).issues == []

@@ -13,6 +13,7 @@ look, and ids are unique because file names are).
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from baton.journeys.models import END, JOURNEY_ID_PATTERN, Journey, Purpose
 from baton.journeys.segments import Segment
 from baton.journeys.source import Loc, Source, SourceError, format_key, read_source, string_start_line
 from baton.journeys.templates import EmailContent, Template, TextContent, WebhookContent
+from baton.sms.keywords import DEFAULT_OPT_OUT
 from baton.sms.segments import Encoding, non_gsm_characters
 
 __all__ = [
@@ -51,6 +53,14 @@ __all__ = [
     "check_catalog",
     "load_catalog",
 ]
+
+# R-CTIA-5: a marketing text names an opt-out keyword, written as the keyword (upper case) so the
+# person sees what to reply; the short or common ones (TD, END, REMOVE) do not count on their own.
+_OPT_OUT_WORD = re.compile(
+    r"\b(?:"
+    + "|".join(sorted((w for w in DEFAULT_OPT_OUT if len(w) >= 4 and w != "REMOVE"), key=len, reverse=True))
+    + r")\b"
+)
 
 # English is every template's last fallback: a deployment declares its other languages.
 DEFAULT_LOCALES: tuple[str, ...] = ("en",)
@@ -315,6 +325,14 @@ class _Checker:
                         )
                 if loc[2] == "sms":
                     self._check_sms(template, source, locale, loc, text)
+                    if template.purpose == Purpose.MARKETING and not _OPT_OUT_WORD.search(text):
+                        self._add(
+                            str(source.path),
+                            source.line(loc),
+                            format_key(loc),
+                            "a marketing SMS says how to opt out in every locale, e.g. 'Reply STOP to opt"
+                            " out' or 'Responda SAIR para cancelar' (R-CTIA-5)",
+                        )
 
     def _parse_jinja(self, source: Source, loc: Loc, text: str, html: bool) -> Any:
         tree = lint.parse(text, html=html)
