@@ -238,6 +238,7 @@ def test_the_provider_event_that_echoes_the_message_id_puts_an_unknown_send_on_t
     (unknown,) = _kinds(world, "message.unknown")
     assert sent["message_id"] == unknown["message_id"]
     assert sent["provider_message_id"] == published[0]["detail"]["mail"]["messageId"]
+    assert sent["purpose"] == unknown["purpose"]  # counted by the frequency cap like any send
     _send()  # a late retry of the task still sends nothing
     assert len(_emails()) == 1
 

@@ -170,7 +170,15 @@ class SendTask:
     def _journal(
         self, request: StepRequest, step: _Step, contact: Contact, channel: Channel
     ) -> ChannelJournal:
-        labels = {**_pass_key(request, step.step_id), "journey": request.journey, "channel": str(channel)}
+        # Purpose and topic too: a send settled later from the provider's event is counted by
+        # the frequency cap like any other (the cap counts `message.sent` by purpose).
+        labels = {
+            **_pass_key(request, step.step_id),
+            "journey": request.journey,
+            "channel": str(channel),
+            "purpose": str(step.purpose),
+            **({"topic": step.journey.topic} if step.journey.topic else {}),
+        }
         try:
             return self._ctx.once.journal(
                 {**_pass_key(request, step.step_id), "channel": str(channel)},
