@@ -101,25 +101,24 @@ def _task_conflict(exc: TaskConflict) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, exc.code, str(exc))
 
 
-def _invalid_address(exc: InvalidAddress) -> Response[str]:
-    details = [{"field": "address", "message": str(exc)}]
+def _invalid(field: str, message: str) -> Response[str]:
+    """422 naming the one field that is wrong (the contract's error shape)."""
+    details = [{"field": field, "message": message}]
     return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", "Invalid field(s): address", details
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {field}", details
     )
+
+
+def _invalid_address(exc: InvalidAddress) -> Response[str]:
+    return _invalid("address", str(exc))
 
 
 def _invalid_contact_field(exc: InvalidContactField) -> Response[str]:
-    details = [{"field": exc.field, "message": exc.message}]
-    return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {exc.field}", details
-    )
+    return _invalid(exc.field, exc.message)
 
 
 def _proof_missing(exc: ProofMissing) -> Response[str]:
-    details = [{"field": exc.field, "message": exc.message}]
-    return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {exc.field}", details
-    )
+    return _invalid(exc.field, exc.message)
 
 
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
