@@ -14,9 +14,9 @@ import pytest
 from baton import bootstrap
 from baton.consent.vocabulary import Channel
 from baton.delivery.gate import Reason
-from baton.delivery.message import OutboundMessage, Purpose
 from baton.settings import Settings
 from tests.integration import handler_calls
+from tests.integration.conftest import marketing_email
 from tests.integration.handler_calls import Baton
 
 CONSENTS = "/v1/contacts/ana/consents"
@@ -95,14 +95,7 @@ def test_r_casl_1_implied_consent_expires_two_years_from_the_purchase_not_from_t
     assert state is not None
     assert state.granted_at is not None
     assert abs(state.granted_at - bought) < timedelta(seconds=1)  # the sale's day, not the import's
-    message = OutboundMessage.email(
-        to="ana@example.com",
-        purpose=Purpose.MARKETING,
-        subject="Offers",
-        text="Offers",
-        topic="news",
-        unsubscribe_url="https://example.com/u",
-    )
+    message = marketing_email("ana@example.com")
     result = services.dispatcher.send("ana", message)
 
     assert not result.sent

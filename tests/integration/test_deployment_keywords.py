@@ -57,11 +57,15 @@ def _services(aws: Settings, clock: FixedClock) -> Services:
     return build(Settings(), clock)  # read from the environment, as a function does
 
 
-def test_an_opt_out_word_the_deployment_adds_revokes_and_suppresses(
-    aws: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def basta(aws: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """A deployment that adds BASTA to the opt-out words (cdk.json `delivery.smsKeywords`)."""
     monkeypatch.setenv("BATON_SMS_KEYWORDS", '{"optOut": ["BASTA"]}')
-    services = _services(aws, clock)
+    return _services(aws, clock)
+
+
+def test_an_opt_out_word_the_deployment_adds_revokes_and_suppresses(basta: Services) -> None:
+    services = basta
     contact_id = _subscribed(services)
 
     result = InboundSmsService(services).handle(_sms("Basta!", "in-stop"))
@@ -81,11 +85,8 @@ def test_without_the_deployments_word_the_same_text_is_only_a_reply(aws: Setting
     assert _news(services, contact_id) == ConsentStatus.GRANTED
 
 
-def test_the_rulebooks_words_still_revoke_when_a_deployment_adds_its_own(
-    aws: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("BATON_SMS_KEYWORDS", '{"optOut": ["BASTA"]}')
-    services = _services(aws, clock)
+def test_the_rulebooks_words_still_revoke_when_a_deployment_adds_its_own(basta: Services) -> None:
+    services = basta
     contact_id = _subscribed(services)
 
     InboundSmsService(services).handle(_sms("descadastrar", "in-stop"))  # R-CTIA-1

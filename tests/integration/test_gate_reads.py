@@ -14,8 +14,8 @@ from baton.clock import FixedClock
 from baton.consent.models import ConsentProof
 from baton.consent.vocabulary import Channel, Source
 from baton.contacts.models import ContactInput
-from baton.delivery.message import OutboundMessage, Purpose
 from baton.settings import Settings
+from tests.integration.conftest import marketing_email
 
 _READS = {"GetItem", "Query", "BatchGetItem", "Scan"}
 
@@ -43,14 +43,7 @@ def test_r_tcpa_4_every_consent_and_suppression_read_of_a_send_is_strongly_consi
         address="ana@example.com",
         proof=ConsentProof(consent_text="News, please.", actor="agent:maria"),
     )
-    message = OutboundMessage.email(
-        to="ana@example.com",
-        purpose=Purpose.MARKETING,
-        subject="News",
-        text="News",
-        topic="news",
-        unsubscribe_url="https://example.com/u",
-    )
+    message = marketing_email("ana@example.com")
     reads.clear()
 
     assert services.dispatcher.send("ana", message).sent
