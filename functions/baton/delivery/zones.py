@@ -12,7 +12,7 @@ the quiet hours (`legal_zones`); a step's own window reads the most specific zon
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,6 +69,9 @@ def number_region(phone: str) -> str | None:
     return f"US-{state}" if state else None
 
 
+# The gate places one number several times per decision (its zones for quiet hours and for a
+# step's window, its country, its state): parse and look it up once per number.
+@lru_cache(maxsize=4096)
 def _number_zones(phone: str) -> tuple[str, ...]:
     number = _parse(phone)
     if number is None:
@@ -77,7 +80,8 @@ def _number_zones(phone: str) -> tuple[str, ...]:
     return tuple(sorted(name for name in names if name != _UNKNOWN_ZONE and _known(name)))
 
 
-def _parse(phone: str) -> phonenumbers.PhoneNumber | None:
+@lru_cache(maxsize=4096)
+def _parse(phone: str) -> phonenumbers.PhoneNumber | None:  # read only: the result is shared
     try:
         return phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
