@@ -218,6 +218,17 @@ def test_channel_without_an_adapter_is_refused_and_recorded() -> None:
     assert world.timeline.events[0][2]["subject"] == "Hi"
 
 
+def test_a_channel_without_an_adapter_still_records_what_the_gate_refuses() -> None:
+    world = _world()
+    world.suppression.entries[(Channel.EMAIL, "a@example.com")] = Entry("opt_out", NOW)
+    email = OutboundMessage.email(to="a@example.com", purpose=Purpose.TRANSACTIONAL, subject="Hi", text="Hi")
+
+    result = world.dispatcher.send("c-1", email)
+
+    assert (result.outcome, result.reason) == (Outcome.REFUSED, Reason.SUPPRESSED)
+    assert world.timeline.events[0][2]["reason"] == "suppressed"
+
+
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [

@@ -197,7 +197,7 @@ def _subject(execution: str) -> Subject:
     )
 
 
-def _world(**contact: Any) -> World:
+def _world(*, unconfigured: tuple[Channel, ...] = (), **contact: Any) -> World:
     clock = FixedClock(NOW)
     timeline = TimelineService(InMemoryTimelineRepository(), clock)
     consent = ConsentService(InMemoryConsentRepository(), timeline, clock)
@@ -216,7 +216,11 @@ def _world(**contact: Any) -> World:
     sms, email = SmsRecorder(), EmailRecorder()
     metrics = Metrics(namespace=METRICS_NAMESPACE)
     dispatcher = Dispatcher(
-        {Channel.SMS: sms, Channel.EMAIL: email},
+        {
+            channel: adapter
+            for channel, adapter in ((Channel.SMS, sms), (Channel.EMAIL, email))
+            if channel not in unconfigured
+        },
         suppression,
         consent,
         timeline,
@@ -547,6 +551,35 @@ def test_sales_hold_skips_the_step_records_journey_ended_and_counts_it() -> None
     assert _run_status(world) == RunStatus.SUCCEEDED
     assert not world.sms.sent
     assert not world.email.sent
+
+
+def test_a_sales_hold_is_the_reason_on_record_also_where_the_first_channel_is_not_configured() -> None:
+    world = _world(
+        unconfigured=(Channel.SMS,), sales=Sales(owner="rep@example.com", deal_open=True).model_dump()
+    )
+    world.grant(Channel.SMS, PHONE)
+    world.grant(Channel.EMAIL, EMAIL)
+
+    result = world.run()
+
+    assert (result["outcome"], result["reason"]) == ("skipped", "sales_hold")
+    (ended,) = world.events("journey.ended")
+    assert ended.detail["reason"] == "sales_hold"
+    assert [attempt["reason"] for attempt in ended.detail["attempts"]] == ["sales_hold", "sales_hold"]  # type: ignore[index, union-attr]
+
+
+def test_a_channel_that_cannot_be_tried_gives_way_to_the_reason_the_gate_gave_on_the_next() -> None:
+    world = _world(phone=None, sales=Sales(owner="rep@example.com", deal_open=True).model_dump())
+    world.grant(Channel.EMAIL, EMAIL)
+
+    result = world.run()
+
+    assert [(a["channel"], a["reason"]) for a in result["attempts"]] == [
+        ("sms", "no_address"),
+        ("email", "sales_hold"),
+    ]
+    assert (result["outcome"], result["reason"]) == ("skipped", "sales_hold")
+    assert world.events("journey.ended")[0].detail["reason"] == "sales_hold"
 
 
 def test_every_allowed_channel_rejected_fails_the_step_and_the_run() -> None:

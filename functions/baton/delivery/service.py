@@ -234,9 +234,14 @@ class Dispatcher:
         provider failure: the result says what happened, and the timeline has it too."""
         context = context or SendContext()
         adapter = self._adapters.get(message.channel)
-        if adapter is None:
-            return self._refused(contact_id, message, GateDecision(False, Reason.NO_ADAPTER), context)
         request, facts = self._facts(contact_id, message, context)
+        if adapter is None:
+            # The gate still decides: what holds the person back (an opt-out, a sales deal, no
+            # consent) is the reason on record, not that this deployment lacks the channel.
+            decision = decide(request, facts, self._policy)
+            if decision.allowed or decision.held:
+                decision = GateDecision(False, Reason.NO_ADAPTER)
+            return self._refused(contact_id, message, decision, context)
         reservation: str | None = None
         if self._caps is not None and contact_id is not None and self._counted(request):
             reservation = _reservation(message, context)

@@ -28,7 +28,7 @@ from baton.consent.vocabulary import Channel
 from baton.contacts.exceptions import ContactNotFound
 from baton.contacts.models import Contact
 from baton.data.once import OnceError
-from baton.delivery.gate import GatePolicy, Recipient, SentFact
+from baton.delivery.gate import GatePolicy, Reason, Recipient, SentFact
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.service import MESSAGE_FAILED, Dispatcher, LedgerMessage, Outcome, SendContext
 from baton.delivery.service import SendResult as Delivery
@@ -348,8 +348,7 @@ class SendTask:
     def _end(self, request: StepRequest, attempts: list[Attempt]) -> SendResult:
         failed = [attempt for attempt in attempts if attempt.outcome == "failed"]
         outcome = "failed" if failed else "skipped"
-        # The step's reason is its preferred channel's: the first failure, else the first refusal.
-        reason = (failed or attempts)[0].reason if attempts else None
+        reason = _decisive(failed or attempts)
         result = SendResult(outcome=outcome, reason=reason, attempts=attempts)
         self._ctx.timeline.record(
             request.contact_id,
@@ -366,6 +365,18 @@ class SendTask:
         self._ctx.count(METRIC_FAILED if failed else METRIC_SKIPPED)
         self._ctx.mark_run(request, RunStatus.FAILED if failed else RunStatus.SUCCEEDED)
         return result
+
+
+# Say only that a channel could not be tried here, not why this person got nothing.
+_CHANNEL_UNTRIED = frozenset({str(Reason.NO_ADAPTER), str(Reason.NO_ADDRESS)})
+
+
+def _decisive(attempts: list[Attempt]) -> str | None:
+    """The step's reason: its preferred channel's, the first failure else the first refusal,
+    passing over channels that could not be tried for a channel that the gate decided on."""
+    tried = [attempt for attempt in attempts if attempt.reason not in _CHANNEL_UNTRIED]
+    first = (tried or attempts)[:1]
+    return first[0].reason if first else None
 
 
 class _Lazy:
