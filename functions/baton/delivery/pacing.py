@@ -9,7 +9,7 @@ together. A message of more units than a window holds spreads over the following
 2-part text on a 1-part-per-second 10DLC number takes this second and the next), and the next
 message finds them taken. When no window within `max_wait` has room, nothing is sent: the send
 raises `ThroughputReached` (throttled, so Step Functions retries it later with backoff, R-REL-4).
-When the first room is in the next window, less than `max_wait` away, the sender waits for it
+When the first room is in the next window, at most `max_wait` away, the sender waits for it
 (on the injected `pause`, so tests move a fake clock instead of sleeping).
 
 A reservation is never given back: a send that then fails, or a message whose later windows
@@ -45,7 +45,7 @@ MAX_WAIT = timedelta(seconds=1)
 # skip means another sender took that window meanwhile; more than this means heavy contention,
 # and the send is retried later instead.
 MAX_SKIPPED_WINDOWS = 10
-# A window's count is read only while the window is current; TTL sweeps it up afterwards.
+# A window's count is read only until the window ends; TTL sweeps it up this long after.
 _KEEP_WINDOW = timedelta(hours=1)
 
 
@@ -107,8 +107,9 @@ class Pacer:
         self._max_wait = max_wait
 
     def reserve(self, provider: str, identity: str, units: int, rate: Rate) -> None:
-        """Take `units` (one message's parts, or a batch's) for `identity`, waiting for the
-        next window when it is the first with room and less than `max_wait` away. Raises
+        """Take `units` (one message's parts, or a batch's: one write per window it spans, so a
+        batch of a few windows) for `identity`, waiting for the next window when it is the first
+        with room and at most `max_wait` away. Raises
         `ThroughputReached` when there is no room that soon, `ProviderUnavailable` when the
         count cannot be read or written: either way the provider must not be called."""
         if units <= 0:
@@ -128,11 +129,10 @@ class Pacer:
     def _take(self, lane: str, units: int, rate: Rate, now: datetime) -> int | None:
         """The window the message starts in, or None (nothing taken for it, or its rest could
         not be placed: what was taken is kept, see the module docstring)."""
-        expires = now + _KEEP_WINDOW
         first = min(units, rate.capacity)
         start: int | None = None
         for window in range(_window(now, rate), _window(now + self._max_wait, rate) + 1):
-            if self._ledger.take(lane, window, first, rate, expires):
+            if self._ledger.take(lane, window, first, rate, _expires(window, rate)):
                 start = window
                 break
         if start is None:
@@ -140,7 +140,7 @@ class Pacer:
         remaining, window, skipped = units - first, start + 1, 0
         while remaining:
             chunk = min(remaining, rate.capacity)
-            if self._ledger.take(lane, window, chunk, rate, expires):
+            if self._ledger.take(lane, window, chunk, rate, _expires(window, rate)):
                 remaining -= chunk
             else:
                 skipped += 1
@@ -156,3 +156,7 @@ def _window(moment: datetime, rate: Rate) -> int:
 
 def _window_start(window: int, rate: Rate) -> datetime:
     return datetime.fromtimestamp(window * rate.window_seconds, tz=UTC)
+
+
+def _expires(window: int, rate: Rate) -> datetime:
+    return _window_start(window + 1, rate) + _KEEP_WINDOW
