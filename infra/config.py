@@ -205,6 +205,7 @@ STACK_SETTINGS = frozenset(
         "receipts_table",  # issue 4, delivery receipts (K4)
         "caps_table",
         "subjects_table",
+        "pacing_table",
         "queue_topics",
         "queue_emails",
         "token_secret_arn",

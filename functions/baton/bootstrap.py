@@ -24,9 +24,12 @@ from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.caps import DynamoCapLedger
 from baton.delivery.eum import EumSmsAdapter
 from baton.delivery.gate import FrequencyCap, GatePolicy
+from baton.delivery.pacing import DynamoPaceLedger, Pacer
 from baton.delivery.service import Dispatcher
 from baton.delivery.ses import SesEmailAdapter
+from baton.delivery.ses_account import SesAccount, SesLimits
 from baton.delivery.sns import SnsSmsAdapter
+from baton.delivery.throughput import identity_rate, parse_identities
 from baton.delivery.timing import DailyWindow, WeeklyWindow
 from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
@@ -52,6 +55,7 @@ class Services:
     suppression: SuppressionService
     contacts: ContactService
     dispatcher: Dispatcher
+    limits: ProviderLimits
 
     def signing_key(self) -> bytes:
         return secrets.signing_key(self.settings)
@@ -62,6 +66,21 @@ class Services:
     def sms_frequency(self, locale: str | None) -> str:
         """What an SMS confirmation or HELP reply states (R-CTIA-2/3): what the caps allow."""
         return texts.stated_frequency(locale=locale, caps=self.dispatcher.policy.frequency_caps)
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    """What every adapter of a cold start shares: the pacing count per origination identity
+    (R-EUM-1) and the SES account's limits (R-SES-1), each read once and cached."""
+
+    pacer: Pacer
+    ses: SesLimits
+
+
+def provider_limits(settings: Settings, clock: Clock) -> ProviderLimits:
+    pacer = Pacer(DynamoPaceLedger(settings.pacing_table), clock)
+    # Reading the account is safe to retry: `aws.client`, with the SDK's retries.
+    return ProviderLimits(pacer, SesLimits(SesAccount(aws.client("sesv2"), clock), pacer, clock))
 
 
 def build(settings: Settings, clock: Clock) -> Services:
@@ -78,10 +97,11 @@ def build(settings: Settings, clock: Clock) -> Services:
     contacts = ContactService(
         DynamoContactRepository(settings.contacts_table), consent, timeline, suppression, clock
     )
+    limits = provider_limits(settings, clock)
     dispatcher = Dispatcher(
         # One attempt per message, also for the API's and the keywords' own messages: an SDK
         # retry after a lost answer would send a text or an email twice (R-REL-4).
-        delivery_adapters(settings, clock, aws.delivery_client),
+        delivery_adapters(settings, clock, aws.delivery_client, limits),
         suppression,
         consent,
         timeline,
@@ -91,30 +111,27 @@ def build(settings: Settings, clock: Clock) -> Services:
         caps=DynamoCapLedger(settings.caps_table),
         addresses=contacts,
     )
-    return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher)
+    return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher, limits)
 
 
 def delivery_adapters(
-    settings: Settings, clock: Clock, client: Callable[[str], Any]
+    settings: Settings, clock: Clock, client: Callable[[str], Any], limits: ProviderLimits
 ) -> dict[Channel, ChannelAdapter]:
     """One adapter per configured channel. `client` makes the boto3 clients: for every send
     `aws.delivery_client` (no SDK retries, R-REL-4): a journey's are retried by Step Functions
     when the provider certainly did not take them, any other is recorded as it ended."""
     adapters: dict[Channel, ChannelAdapter] = {
-        Channel.EMAIL: SesEmailAdapter(
-            client("sesv2"),
-            sender=settings.sender_email,
-            sender_name=settings.brand_name,
-            configuration_set=settings.ses_configuration_set or None,
-            clock=clock,
-        ),
+        Channel.EMAIL: email_adapter(settings, clock, client, limits),
         Channel.SMS: SnsSmsAdapter(client("sns")),
     }
     if settings.sms_origination_identity:
+        identity = settings.sms_origination_identity
         adapters[Channel.SMS] = EumSmsAdapter(
             client("pinpoint-sms-voice-v2"),
-            origination_identity=settings.sms_origination_identity,
+            origination_identity=identity,
             configuration_set=settings.sms_configuration_set or None,
+            pacer=limits.pacer,
+            rate=identity_rate(identity, parse_identities(settings.origination_identities)),
         )
     if settings.voice_origination_identity:
         adapters[Channel.VOICE] = EumVoiceAdapter(
@@ -137,6 +154,20 @@ def delivery_adapters(
             clock=clock,
         )
     return adapters
+
+
+def email_adapter(
+    settings: Settings, clock: Clock, client: Callable[[str], Any], limits: ProviderLimits
+) -> SesEmailAdapter:
+    """Email through SES from the deployment's sender, within the account's limits (R-SES-1)."""
+    return SesEmailAdapter(
+        client("sesv2"),
+        sender=settings.sender_email,
+        sender_name=settings.brand_name,
+        configuration_set=settings.ses_configuration_set or None,
+        clock=clock,
+        limits=limits.ses,
+    )
 
 
 def gate_policy(settings: Settings) -> GatePolicy:

@@ -1,11 +1,12 @@
 """The rulebook's floors for what an operator configures: stricter is welcome, looser never.
 
-Quiet hours, calling windows, holiday calendars, frequency caps, link lifetimes and SMS
-keyword lists come with defaults that meet ../shared/RULEBOOK.md. A deployment may narrow a
-window, add a holiday, lower a cap, keep links longer or add keywords; a value that would let
-Baton send where the rules forbid (a Sunday call to Brazil, a holiday list without the
-national holidays, a link that dies before 60 days, a STOP list without STOP) is refused with
-the setting's key and the rule it would break. The same check runs at synth, in
+Quiet hours, calling windows, holiday calendars, frequency caps, link lifetimes, SMS
+keyword lists and SMS throughput come with defaults that meet ../shared/RULEBOOK.md. A
+deployment may narrow a window, add a holiday, lower a cap, keep links longer, add keywords or
+pace an identity slower; a value that would let Baton send where the rules forbid (a Sunday
+call to Brazil, a holiday list without the national holidays, a link that dies before 60 days,
+a STOP list without STOP, a 10DLC number paced like a short code) is refused with the setting's
+key and the rule it would break. The same check runs at synth, in
 `baton validate` and at every cold start, so no path deploys or runs a looser rule.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from baton.delivery import defaults
 from baton.delivery.gate import FrequencyCap
+from baton.delivery.throughput import faster_than_the_rulebook, parse_identity
 from baton.delivery.timing import WEEKDAYS, DailyWindow, WeeklyWindow
 from baton.settings import Settings
 from baton.sms.keywords import keyword_form, keyword_lists
@@ -66,6 +68,7 @@ def looser_settings(settings: Settings) -> list[Looser]:
         _frequency_caps,
         _link_lifetime,
         _keywords,
+        _throughput,
     )
     return [looser for check in checks for looser in check(settings)]
 
@@ -226,6 +229,22 @@ def _link_lifetime(settings: Settings) -> Iterator[Looser]:
             f"links would stop working after {settings.token_ttl_days} day(s); an unsubscribe link must"
             f" work for at least {MIN_LINK_DAYS} (R-CANSPAM-1 asks 30)",
         )
+
+
+# Throughput ----------------------------------------------------------------------------------
+
+
+def _throughput(settings: Settings) -> Iterator[Looser]:
+    """R-EUM-1: an identity's configured type and rate may only make it slower."""
+    for identity, entry in settings.origination_identities.items():
+        try:
+            parsed = parse_identity(entry)
+        except ValueError as exc:
+            yield Looser("origination_identities", (identity,), "R-EUM-1", str(exc))
+            continue
+        why = faster_than_the_rulebook(identity, parsed)
+        if why is not None:
+            yield Looser("origination_identities", (identity,), "R-EUM-1", why)
 
 
 # Keywords ------------------------------------------------------------------------------------

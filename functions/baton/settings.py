@@ -60,12 +60,17 @@ class Settings(BaseSettings):
     receipts_table: str = "baton-receipts"  # issue 4, delivery receipts (K4)
     caps_table: str = "baton-caps"  # the frequency caps' count per contact
     subjects_table: str = "baton-subjects"  # whom each execution is about (erased with the contact)
+    pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
 
     # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
     # origination identity, phone number id or URL leaves that channel unconfigured: the gate
     # refuses it (`no_adapter`) and a journey step fails over to its next channel.
     sms_origination_identity: str = ""  # set: SMS through End User Messaging, not SNS
     sms_configuration_set: str = ""
+    # R-EUM-1: the type of each origination identity (and, to go slower, its partsPerSecond):
+    # {"+12065550100": {"type": "us_10dlc"}, "pool-0a1b": {"type": "us_short_code"}}. A number
+    # not listed is paced at the rate its number shows; anything else at 1 part per second.
+    origination_identities: dict[str, dict[str, str | float]] = Field(default_factory=dict)
     voice_origination_identity: str = ""  # End User Messaging voice (SendVoiceMessage)
     voice_configuration_set: str = ""
     voice_ids: dict[str, str] = Field(default_factory=lambda: {"en": "JOANNA", "pt-BR": "CAMILA"})

@@ -60,6 +60,7 @@ from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
 from baton.runner.once import message_id
 from baton.triggers.subjects import DynamoSubjectRepository, Subject
+from infra.local.ses_account import answering_get_account
 
 REGION: Final = "us-east-1"
 START: Final = datetime(2026, 5, 4, 15, tzinfo=UTC)
@@ -471,7 +472,8 @@ def embedded_aws() -> Iterator[Path]:
             "POWERTOOLS_LOG_LEVEL": "CRITICAL",
         }
     )
-    with tempfile.TemporaryDirectory() as folder, mock_aws():
+    # moto lacks SES v2 GetAccount, which every email reads first (R-SES-1): the local answer.
+    with tempfile.TemporaryDirectory() as folder, answering_get_account(), mock_aws():
         journeys = Path(folder)
         (journeys / "templates").mkdir()
         (journeys / "receipt.yaml").write_text(JOURNEY, encoding="utf-8")

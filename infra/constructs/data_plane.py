@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from baton.data.tables import ALL_TABLES, IDEMPOTENCY, TableSpec
+from baton.data.tables import ALL_TABLES, TableSpec
 from infra import nag
 from infra.nag import logical_id
 
@@ -38,8 +38,8 @@ class DataPlane(Construct):
             ),
             time_to_live_attribute=spec.ttl_attribute,
             # Contacts, consent proof, timeline and suppression hashes outlive the stack;
-            # idempotency records are short-lived (TTL) and may go with it.
-            removal_policy=RemovalPolicy.DESTROY if spec is IDEMPOTENCY else RemovalPolicy.RETAIN,
+            # idempotency records and pacing counts are short-lived (TTL) and may go with it.
+            removal_policy=RemovalPolicy.RETAIN if spec.retain else RemovalPolicy.DESTROY,
         )
         for index in spec.indexes:
             index_key = _string(index.partition_key)

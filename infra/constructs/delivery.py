@@ -1,4 +1,10 @@
-"""Delivery: the SES sending identity and configuration set, SMS publish rights, and inbound SMS.
+"""Delivery: the SES sending identity and configuration set, the account-level suppression list,
+SMS publish rights, and inbound SMS.
+
+R-SES-3: SES's account-level suppression list is turned on for bounces and complaints (an
+`AwsCustomResource` calling `PutAccountSuppressionAttributes`; CloudFormation has no resource
+for it), on top of Baton's own suppression list. R-SES-4: no SES contact list; Baton's consent
+ledger is the source of truth for who may get what.
 
 Inbound two-way SMS arrive on an SNS topic (End User Messaging / SNS two-way SMS publishes
 there) and invoke SmsInboundFunction. Failures land in a dead-letter queue with an alarm on its
@@ -12,10 +18,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra import nag
@@ -23,6 +31,8 @@ from infra.config import BatonConfig
 
 # The service that publishes inbound texts to the topic (End User Messaging SMS, two-way SMS).
 SMS_SERVICE_PRINCIPAL = "sms-voice.amazonaws.com"
+# R-SES-3: what SES's account-level suppression list adds addresses for.
+ACCOUNT_SUPPRESSED_REASONS = ("BOUNCE", "COMPLAINT")
 
 
 class Delivery(Construct):
@@ -30,6 +40,7 @@ class Delivery(Construct):
         super().__init__(scope, construct_id)
         self.configuration_set = self._build_configuration_set()
         self.sender_identity = self._build_sender_identity(config)
+        self.account_suppression = self._build_account_suppression(config)
         self.inbound_sms_topic = self._build_inbound_sms_topic()
         self.dead_letter_queue = self._build_dead_letter_queue()
 
@@ -75,6 +86,46 @@ class Delivery(Construct):
             value=f'_dmarc.{domain} TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"',
         )
         return identity
+
+    def _build_account_suppression(self, config: BatonConfig) -> cr.AwsCustomResource:
+        """R-SES-3: the account-level suppression list on for bounces and complaints. Left on
+        when the stack goes: it protects every sender in the account, and turning it off is
+        an operator's decision, not a side effect of removing Baton."""
+        call = cr.AwsSdkCall(
+            service="SESv2",
+            action="putAccountSuppressionAttributes",
+            parameters={"SuppressedReasons": list(ACCOUNT_SUPPRESSED_REASONS)},
+            physical_resource_id=cr.PhysicalResourceId.of("baton-ses-account-suppression"),
+        )
+        # An own role and log group, like every Baton function (no managed policy, set retention).
+        log_group = logs.LogGroup(self, "AccountSuppressionLogs", retention=config.log_retention)
+        role = iam.Role(
+            self,
+            "AccountSuppressionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Turns on SES account-level suppression for bounces and complaints (R-SES-3)",
+        )
+        log_group.grant_write(role)
+        resource = cr.AwsCustomResource(
+            self,
+            "AccountSuppression",
+            on_create=call,
+            on_update=call,
+            # The IAM action is ses:, not the SDK's sesv2: prefix that CDK would derive.
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["ses:PutAccountSuppressionAttributes"], resources=["*"])]
+            ),
+            role=role,
+            log_group=log_group,
+            install_latest_aws_sdk=False,  # the runtime's SDK has the call; no download at deploy
+        )
+        nag.acknowledge(
+            resource,
+            "AwsSolutions-IAM5[Resource::*]",
+            "SES account-level settings (PutAccountSuppressionAttributes) have no resource ARN:"
+            " IAM requires Resource '*'.",
+        )
+        return resource
 
     def _build_inbound_sms_topic(self) -> sns.Topic:
         key = kms.Key(
@@ -165,4 +216,29 @@ class Delivery(Construct):
             sms_policy,
             "AwsSolutions-IAM5[Resource::*]",
             "SNS Publish to a phone number (SMS) has no resource ARN: IAM requires Resource '*'.",
+        )
+        # R-SES-1: the account's limits before each email and, in the sandbox, whether the
+        # recipient (an address, or its domain) is a verified identity.
+        account_policy = iam.Policy(
+            self,
+            f"{function.node.id}SesAccountRead",
+            statements=[
+                iam.PolicyStatement(actions=["ses:GetAccount"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["ses:GetEmailIdentity"],
+                    resources=[stack.format_arn(service="ses", resource="identity", resource_name="*")],
+                ),
+            ],
+        )
+        account_policy.attach_to_role(role)
+        nag.acknowledge(
+            account_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "SES GetAccount reads the account's quota and send rate (R-SES-1): it has no resource ARN.",
+        )
+        nag.acknowledge(
+            account_policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+            "In the SES sandbox any recipient may be a verified identity (R-SES-1): the check reads"
+            " the identity named by the recipient's address or domain, which no deploy can list.",
         )

@@ -198,6 +198,12 @@ class Deployer:
         for lid, props in self._of_type("AWS::SNS::Subscription"):
             self._subscription(lid, props)
         for lid, props in self._of_type("AWS::Lambda::Function"):
+            runtime = str(self._resolver.resolve(props.get("Runtime", "")))
+            if not runtime.startswith("python"):
+                # CDK's own deploy-time providers (the AwsCustomResource that turns on SES
+                # account suppression, Node.js): nothing in local mode invokes them.
+                self.deployment.not_deployed[lid] = f"AWS::Lambda::Function ({runtime})"
+                continue
             self.deployment.functions[lid] = self._function(lid, props)
         self._verify_senders()
         self.deployment.not_deployed.update(

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from infra.local.runtime import LambdaRuntime
 from infra.local.scheduler import Scheduler
 from infra.local.schedules import LocalSchedules  # issue 4 (K5)
 from infra.local.server import LocalApp, LocalHttpServer
+from infra.local.ses_account import LocalSesAccount, answering_get_account
 from infra.names import SMS_INBOUND_FUNCTION
 
 if TYPE_CHECKING:
@@ -118,6 +120,9 @@ class LocalStack:
         self._step_functions: LocalStepFunctions | None = None
         self._previous_clock: Clock | None = None
         self._mock: MockAWS | None = None
+        # SES v2 GetAccount, which moto lacks; `ses_account` is what it answers (R-SES-1).
+        self.ses_account = LocalSesAccount()
+        self._get_account = ExitStack()
         self._saved_env: dict[str, str | None] = {}
         self._server: LocalHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -236,6 +241,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        self._get_account.close()
         self._restore_env()
 
     def __enter__(self) -> LocalStack:
@@ -316,6 +322,7 @@ class LocalStack:
         for key in _REMOVED_AWS_ENV:
             os.environ.pop(key, None)
         os.environ.update(_FAKE_AWS_ENV)
+        self._get_account.enter_context(answering_get_account(self.ses_account))  # before the mock
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, SUBJECTS, TableSpec
+from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, PACING, SUBJECTS, TableSpec
 
 TABLE = "AWS::DynamoDB::Table"
 
@@ -67,7 +67,7 @@ def test_idempotency_records_expire_by_ttl(template: assertions.Template) -> Non
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
 
 
-@pytest.mark.parametrize("spec", [s for s in ALL_TABLES if s is not IDEMPOTENCY], ids=lambda spec: spec.id)
+@pytest.mark.parametrize("spec", [s for s in ALL_TABLES if s.retain], ids=lambda spec: spec.id)
 def test_data_tables_survive_stack_deletion(template: assertions.Template, spec: TableSpec) -> None:
     # contacts, consent proof, timeline and suppression hashes must outlive a `cdk destroy`
     table = _table_for(template, spec)
@@ -88,3 +88,12 @@ def test_execution_subjects_expire_by_ttl(template: assertions.Template) -> None
     properties = _table_for(template, SUBJECTS)["Properties"]
 
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_r_eum_1_pacing_counts_expire_by_ttl_and_go_with_the_stack(template: assertions.Template) -> None:
+    # a window's count matters only while the window is current; it holds nothing personal
+    table = _table_for(template, PACING)
+
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["DeletionPolicy"] == "Delete"
+    assert {"AttributeName": "pk", "KeyType": "HASH"} in table["Properties"]["KeySchema"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -137,3 +138,42 @@ def test_each_secret_is_a_generated_64_character_string(template: assertions.Tem
             "PasswordLength": 64,
         }
         assert secret["DeletionPolicy"] == "Retain"
+
+
+def _custom_resource_role_statements(template: assertions.Template, resource: Mapping[str, Any]) -> list[Any]:
+    """The statements of every policy on the role of the provider function behind `resource`."""
+    provider_id = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    role_id = template.find_resources("AWS::Lambda::Function")[provider_id]["Properties"]["Role"][
+        "Fn::GetAtt"
+    ][0]
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_r_ses_3_account_suppression_is_on_for_bounces_and_complaints(template: assertions.Template) -> None:
+    # Baton's own list suppresses at once; SES's account-level list is enabled for both as well
+    _, resource = _named(template, "Custom::AWS", "AccountSuppression")
+
+    for phase in ("Create", "Update"):
+        call = json.loads(resource["Properties"][phase])
+        assert (call["service"], call["action"]) == ("SESv2", "putAccountSuppressionAttributes")
+        assert sorted(call["parameters"]["SuppressedReasons"]) == ["BOUNCE", "COMPLAINT"]
+    assert "Delete" not in resource["Properties"]  # removing Baton leaves the account protected
+    assert resource["Properties"]["InstallLatestAwsSdk"] is False  # no download at deploy time
+    granted = {
+        action
+        for statement in _custom_resource_role_statements(template, resource)
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        if not str(action).startswith("logs:")
+    }
+    assert granted == {"ses:PutAccountSuppressionAttributes"}  # the IAM prefix is ses:, not sesv2:
+
+
+def test_r_ses_4_the_template_creates_no_ses_contact_list(template: assertions.Template) -> None:
+    # Baton's consent ledger is the source of truth, not SES subscription management
+    template.resource_count_is("AWS::SES::ContactList", 0)
+    assert "ContactList" not in json.dumps(template.to_json())

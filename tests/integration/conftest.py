@@ -34,6 +34,7 @@ from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
 from infra.local.clock import VirtualClock
+from infra.local.ses_account import answering_get_account
 from tests.integration.journeys import REGION, JourneysOnMoto
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -77,7 +78,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
         "AWS_SESSION_TOKEN": "testing",
     }.items():
         monkeypatch.setenv(variable, value)
-    with mock_aws():
+    # moto lacks SES v2 GetAccount, which every email reads first (R-SES-1): the local answer.
+    with answering_get_account(), mock_aws():
         baton.aws.reset()
         baton.secrets.reset()
         get_settings.cache_clear()

@@ -65,6 +65,8 @@ def test_reasons_are_stable_strings() -> None:
         "outside_window",
         "unknown_timezone",
         "unconfirmed_address",
+        "sending_paused",
+        "sending_quota",
     ]
 
 

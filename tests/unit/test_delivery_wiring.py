@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from baton.bootstrap import delivery_adapters, gate_policy
+from baton.bootstrap import ProviderLimits, delivery_adapters, gate_policy
 from baton.clock import SystemClock
 from baton.consent.vocabulary import Channel
 from baton.delivery import defaults
 from baton.delivery.eum import EumSmsAdapter
 from baton.delivery.message import Purpose
+from baton.delivery.pacing import DynamoPaceLedger, Pacer
+from baton.delivery.ses_account import SesAccount, SesLimits
 from baton.delivery.sns import SnsSmsAdapter
 from baton.delivery.timing import DailyWindow
 from baton.delivery.voice import EumVoiceAdapter
@@ -26,8 +28,14 @@ def _clients(service: str) -> Any:
     return f"client:{service}"  # stands in for a boto3 client: nothing is called here
 
 
+def _limits() -> ProviderLimits:
+    clock = SystemClock()
+    pacer = Pacer(DynamoPaceLedger("baton-pacing", client=_clients("dynamodb")), clock)
+    return ProviderLimits(pacer, SesLimits(SesAccount(_clients("sesv2"), clock), pacer, clock))
+
+
 def test_by_default_email_and_sms_through_sns_and_nothing_else() -> None:
-    adapters = delivery_adapters(Settings(), SystemClock(), _clients)
+    adapters = delivery_adapters(Settings(), SystemClock(), _clients, _limits())
 
     assert set(adapters) == {Channel.EMAIL, Channel.SMS}
     assert isinstance(adapters[Channel.SMS], SnsSmsAdapter)
@@ -41,7 +49,7 @@ def test_configured_identities_turn_on_end_user_messaging_voice_whatsapp_and_web
         webhook_url="https://hooks.example.com/baton",
     )
 
-    adapters = delivery_adapters(settings, SystemClock(), _clients)
+    adapters = delivery_adapters(settings, SystemClock(), _clients, _limits())
 
     assert isinstance(adapters[Channel.SMS], EumSmsAdapter)
     assert isinstance(adapters[Channel.VOICE], EumVoiceAdapter)
@@ -51,7 +59,9 @@ def test_configured_identities_turn_on_end_user_messaging_voice_whatsapp_and_web
 
 def test_a_plain_http_webhook_to_another_host_is_refused_at_start_up() -> None:
     with pytest.raises(ValueError, match="webhook URL"):
-        delivery_adapters(Settings(webhook_url="http://hooks.example.com/baton"), SystemClock(), _clients)
+        delivery_adapters(
+            Settings(webhook_url="http://hooks.example.com/baton"), SystemClock(), _clients, _limits()
+        )
 
 
 def test_the_default_rules_are_the_rulebooks() -> None:

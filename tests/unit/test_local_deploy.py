@@ -100,3 +100,29 @@ def test_teardown_deletes_what_the_deployment_created(template: dict[str, Any]) 
 
     assert dynamodb.list_tables()["TableNames"] == []
     assert sns.list_topics()["Topics"] == []
+
+
+@pytest.mark.usefixtures("moto")
+def test_cdks_node_custom_resource_provider_is_listed_not_deployed(template: dict[str, Any]) -> None:
+    # given the AwsCustomResource that turns on SES account suppression (a deploy-time provider)
+    with_provider = copy.deepcopy(template)
+    with_provider["Resources"]["AWS679f53fac002430cb0da5b7982bd22872D164C4C"] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Handler": "index.handler", "Runtime": "nodejs24.x", "Timeout": 120},
+    }
+    with_provider["Resources"]["DeliveryAccountSuppressionE46CAE60"] = {
+        "Type": "Custom::AWS",
+        "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["AWS679f53fac002430cb0da5b7982bd22872D164C4C", "Arn"]},
+            "Create": '{"service":"SESv2","action":"putAccountSuppressionAttributes"}',
+        },
+    }
+
+    deployment = _deploy(with_provider)
+
+    assert "AWS679f53fac002430cb0da5b7982bd22872D164C4C" not in deployment.functions
+    assert deployment.not_deployed["AWS679f53fac002430cb0da5b7982bd22872D164C4C"] == (
+        "AWS::Lambda::Function (nodejs24.x)"
+    )
+    assert deployment.not_deployed["DeliveryAccountSuppressionE46CAE60"] == "Custom::AWS"
+    assert deployment.function("SmsInboundFunction").handler  # Baton's own functions still run

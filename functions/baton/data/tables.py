@@ -24,6 +24,7 @@ class TableSpec:
     indexes: tuple[Index, ...] = field(default_factory=tuple)
     ttl_attribute: str | None = None
     description: str = ""
+    retain: bool = True  # kept when the stack is deleted; False for short-lived counts only
 
 
 CONTACTS = TableSpec(
@@ -64,6 +65,7 @@ IDEMPOTENCY = TableSpec(
     partition_key="id",
     ttl_attribute="expiration",
     description="Powertools idempotency records (R-REL-6).",
+    retain=False,
 )
 
 RUNS = TableSpec(
@@ -142,6 +144,20 @@ SUBJECTS = TableSpec(
     ),
 )
 
+# The throughput each origination identity has used, per window of seconds (R-EUM-1, R-SES-1).
+PACING = TableSpec(
+    id="pacing",
+    partition_key="pk",
+    ttl_attribute="expires_at",
+    description=(
+        "Units (SMS parts, emails) handed to each origination identity per window: pk"
+        " `<provider>#<identity>#<window seconds>#<window index>`, `parts` grown by a write"
+        " conditioned on the rate, so all senders together stay within it. Nothing personal;"
+        " expires (TTL) an hour after its window, and goes with the stack."
+    ),
+    retain=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -154,4 +170,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     RECEIPTS,
     CAPS,
     SUBJECTS,
+    PACING,
 )

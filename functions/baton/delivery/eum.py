@@ -1,6 +1,7 @@
 """SMS through AWS End User Messaging SMS (`pinpoint-sms-voice-v2` `SendTextMessage`), the
 recommended production route: origination identities, configuration sets with event
-destinations, and its own opt-out lists."""
+destinations, and its own opt-out lists. Paced per origination identity in message parts per
+second (R-EUM-1, `baton.delivery.throughput`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from baton.consent.vocabulary import Channel
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import translate
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
+from baton.delivery.pacing import Pacer
+from baton.delivery.throughput import Rate, identity_rate
+from baton.sms.segments import count_segments
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2.client import PinpointSMSVoiceV2Client
@@ -36,14 +40,24 @@ class EumSmsAdapter(ChannelAdapter):
         configuration_set: str | None = None,
         max_price: str | None = None,
         time_to_live_seconds: int | None = None,
+        pacer: Pacer | None = None,
+        rate: Rate | None = None,
     ) -> None:
+        """`pacer`: the shared count that holds the identity to `rate` (by default the rate its
+        number shows, else the slowest); the composition root always gives one."""
         self._client = client
         self._origination_identity = origination_identity
+        self._pacer = pacer
+        self._rate = rate or identity_rate(origination_identity, {})
         self._configuration_set = configuration_set or None
         self._max_price = max_price
         self._time_to_live = time_to_live_seconds
 
     def send(self, message: OutboundMessage) -> str:
+        if self._pacer is not None:
+            # R-EUM-1 counts parts, not messages: a 2-part text takes two parts' room.
+            parts = count_segments(message.text).parts
+            self._pacer.reserve(self.provider, self._origination_identity, parts, self._rate)
         try:
             response = self._client.send_text_message(**self.request(message))
         except (ClientError, BotoCoreError) as exc:

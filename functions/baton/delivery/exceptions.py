@@ -4,6 +4,7 @@ of a message.
 | what happened | class | taken? | retry |
 |---|---|---|---|
 | throttling, HTTP 429, a used-up quota | `ProviderThrottled` | no | yes |
+| the account takes nothing before a time | `ProviderHeld` | no | held until then |
 | HTTP 408/425/503, ServiceUnavailable, RequestTimeout | `ProviderUnavailable` | no | yes |
 | no connection (DNS, refused, connect timeout, proxy, TLS) | `ProviderUnavailable` | no | yes |
 | any other 4xx, bad parameters | `ProviderRejected` | no, never | no |
@@ -16,9 +17,15 @@ echo Baton's message id) settle it.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ParamValidationError
 
 from baton.aws import SERVER_FAULT_CODES, THROTTLING_CODES
+
+if TYPE_CHECKING:
+    from baton.delivery.gate import Reason
 
 # Codes that mean "not now" (R-REL-4: retry these only): throttling and the service's own faults.
 _TRANSIENT_CODES = THROTTLING_CODES | SERVER_FAULT_CODES
@@ -54,6 +61,19 @@ class ProviderUnavailable(DeliveryError):
 
 class ProviderThrottled(ProviderUnavailable):
     """The provider asked Baton to slow down (throttling, HTTP 429, a used-up quota)."""
+
+
+class ProviderHeld(ProviderUnavailable):
+    """The provider's account takes nothing before `until` (SES sending paused, its 24-hour
+    quota used up: R-SES-1). Checked before the provider is called, so nothing was sent: the
+    dispatcher records a hold, and the send is decided again at `until`. A caller that does
+    not know holds sees a retryable failure."""
+
+    def __init__(self, provider: str, reason: Reason, *, until: datetime, rule: str) -> None:
+        super().__init__(provider, str(reason))
+        self.reason = reason
+        self.until = until
+        self.rule = rule
 
 
 class ProviderAmbiguous(DeliveryError):

@@ -74,6 +74,9 @@ class Reason(StrEnum):
     OUTSIDE_WINDOW = "outside_window"  # the journey step's own window (held until it opens)
     UNKNOWN_TIMEZONE = "unknown_timezone"  # R-TCPA-2: no zone to read the quiet hours in
     UNCONFIRMED_ADDRESS = "unconfirmed_address"  # named by a form, not confirmed by its owner
+    # Decided by the provider's account before it is called (R-SES-1; held until rechecked).
+    SENDING_PAUSED = "sending_paused"  # SES has disabled the account's sending
+    SENDING_QUOTA = "sending_quota"  # the SES account's 24-hour quota is used up
 
 
 @dataclass(frozen=True, slots=True)

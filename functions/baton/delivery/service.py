@@ -27,7 +27,7 @@ from baton.clock import Clock, SystemClock, to_iso
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.caps import CapCountContended, CapLedger, CapReservations
-from baton.delivery.exceptions import DeliveryError, ProviderAmbiguous, ProviderThrottled
+from baton.delivery.exceptions import DeliveryError, ProviderAmbiguous, ProviderHeld, ProviderThrottled
 from baton.delivery.gate import (
     DEFAULT_POLICY,
     ConsentFact,
@@ -75,6 +75,8 @@ METRIC_HELD = "MessagesHeld"
 METRIC_UNRECORDED = "SentMessagesNotRecorded"
 METRIC_UNRELEASED = "CapReservationsNotReleased"
 METRIC_UNKNOWN = "MessagesUnknown"
+# Held because the provider's account takes nothing now (counted in MessagesHeld as well).
+METRIC_HELD_BY_PROVIDER = "MessagesHeldByProviderLimits"
 
 # Purposes whose gate reads consent for (channel, topic).
 _READS_CONSENT = frozenset({Purpose.MARKETING, Purpose.CONFIRMATION})
@@ -271,6 +273,11 @@ class Dispatcher:
                 self._release(contact_id, message.purpose, reservation)
             if journal is not None:
                 journal.not_sent()
+            if isinstance(exc, ProviderHeld):
+                # The account takes nothing before `until` (R-SES-1): held like a closed window.
+                self._count(METRIC_HELD_BY_PROVIDER)
+                decision = GateDecision(False, exc.reason, rule=exc.rule, until=exc.until)
+                return self._held(contact_id, message, decision, context)
             return self._failed(contact_id, message, adapter, exc, context)
         stamp = journal.accepted(adapter.provider, provider_message_id) if journal is not None else None
         return self.record_sent(contact_id, message, adapter.provider, provider_message_id, context, stamp)

@@ -1,4 +1,5 @@
-"""Email through Amazon SES v2 `SendEmail` with raw MIME content (headers under Baton's control)."""
+"""Email through Amazon SES v2 `SendEmail` with raw MIME content (headers under Baton's control),
+within the account's limits (R-SES-1, `baton.delivery.ses_account`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import translate
 from baton.delivery.message import OutboundMessage
 from baton.delivery.mime import build_email
+from baton.delivery.ses_account import SesLimits
 
 if TYPE_CHECKING:  # the stubs are a dev dependency, not shipped to Lambda
     from mypy_boto3_sesv2.client import SESV2Client
@@ -35,8 +37,12 @@ class SesEmailAdapter(ChannelAdapter):
         reply_to: str | None = None,
         configuration_set: str | None = None,
         clock: Clock | None = None,
+        limits: SesLimits | None = None,
     ) -> None:
+        """`limits`: the account's quota, rate and sandbox, checked before every email (the
+        composition root always gives them; a test of the request alone may leave them out)."""
         self._client = client
+        self._limits = limits
         self._sender = sender
         self._sender_name = sender_name
         self._reply_to = reply_to
@@ -44,6 +50,8 @@ class SesEmailAdapter(ChannelAdapter):
         self._clock = clock or SystemClock()
 
     def send(self, message: OutboundMessage) -> str:
+        if self._limits is not None:
+            self._limits.before_send(message.to)  # raises when SES must not be called now
         mime = build_email(
             message,
             sender=self._sender,

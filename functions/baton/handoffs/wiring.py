@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from baton import aws
-from baton.bootstrap import Services
-from baton.delivery.ses import SesEmailAdapter
+from baton.bootstrap import Services, email_adapter
 from baton.handoffs.callbacks import StepFunctionsCallbacks
 from baton.handoffs.notify import AwsQueueNotifier
 from baton.handoffs.repository import DynamoTaskRepository
@@ -18,13 +17,7 @@ def handoff_service(s: Services, client: Callable[[str], Any] = aws.client) -> H
     """`client` makes the SNS and SES clients: `aws.delivery_client` inside a journey task
     (Step Functions is the one retry layer, R-REL-4), `aws.client` in the API."""
     settings = s.settings
-    email = SesEmailAdapter(
-        client("sesv2"),
-        sender=settings.sender_email,
-        sender_name=settings.brand_name,
-        configuration_set=settings.ses_configuration_set or None,
-        clock=s.clock,
-    )
+    email = email_adapter(settings, s.clock, client, s.limits)
     notifier = AwsQueueNotifier(
         client("sns"), email, topics=settings.queue_topics, emails=settings.queue_emails
     )

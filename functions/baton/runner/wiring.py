@@ -26,7 +26,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
     settings = s.settings
     # R-REL-4: journey sends make one attempt; Step Functions is the one retry layer.
     dispatcher = Dispatcher(
-        delivery_adapters(settings, s.clock, aws.delivery_client),
+        delivery_adapters(settings, s.clock, aws.delivery_client, s.limits),
         s.suppression,
         s.consent,
         s.timeline,
