@@ -33,6 +33,8 @@ from infra.config import BatonConfig
 SMS_SERVICE_PRINCIPAL = "sms-voice.amazonaws.com"
 # R-SES-3: what SES's account-level suppression list adds addresses for.
 ACCOUNT_SUPPRESSED_REASONS = ("BOUNCE", "COMPLAINT")
+# What SendTextMessage / SendVoiceMessage may name: the origination identity and configuration set.
+_SMS_VOICE_RESOURCES = ("phone-number", "pool", "sender-id", "configuration-set")
 
 
 class Delivery(Construct):
@@ -190,7 +192,8 @@ class Delivery(Construct):
         )
 
     def grant_send(self, function: lambda_.Function) -> None:
-        """Email through SES v2 from the sender identity and SMS through SNS to phone numbers."""
+        """Email through SES v2 from the sender identity; SMS through SNS to phone numbers, or through
+        End User Messaging with voice and WhatsApp when they are configured."""
         stack = Stack.of(self)
         configuration_set_arn = stack.format_arn(
             service="ses",
@@ -217,6 +220,7 @@ class Delivery(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "SNS Publish to a phone number (SMS) has no resource ARN: IAM requires Resource '*'.",
         )
+        self._grant_end_user_messaging(function, role)
         # R-SES-1: the account's limits before each email and, in the sandbox, whether the
         # recipient (an address, or its domain) is a verified identity.
         account_policy = iam.Policy(
@@ -241,4 +245,40 @@ class Delivery(Construct):
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
             "In the SES sandbox any recipient may be a verified identity (R-SES-1): the check reads"
             " the identity named by the recipient's address or domain, which no deploy can list.",
+        )
+
+    def _grant_end_user_messaging(self, function: lambda_.Function, role: iam.IRole) -> None:
+        """SMS and voice through End User Messaging, WhatsApp through End User Messaging Social: once
+        configured, every message of that channel goes that way, Baton's own replies too."""
+        stack = Stack.of(self)
+        sms_voice = [
+            stack.format_arn(service="sms-voice", resource=kind, resource_name="*")
+            for kind in _SMS_VOICE_RESOURCES
+        ]
+        whatsapp = stack.format_arn(service="social-messaging", resource="phone-number-id", resource_name="*")
+        policy = iam.Policy(
+            self,
+            f"{function.node.id}EndUserMessagingSend",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"], resources=sms_voice
+                ),
+                iam.PolicyStatement(actions=["social-messaging:SendWhatsAppMessage"], resources=[whatsapp]),
+            ],
+        )
+        policy.attach_to_role(role)
+        arn_prefix = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{kind}/*"
+        for kind in _SMS_VOICE_RESOURCES:
+            nag.acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{arn_prefix.format(service='sms-voice', kind=kind)}]",
+                "The origination identity (phone number, pool or sender id) and the configuration set"
+                " are operator settings read at run time; the grant is bounded to this account and region.",
+            )
+        whatsapp_id = arn_prefix.format(service="social-messaging", kind="phone-number-id")
+        nag.acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{whatsapp_id}]",
+            "The WhatsApp business phone number id is an operator setting read at run time; the grant"
+            " is bounded to this account and region.",
         )

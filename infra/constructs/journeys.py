@@ -34,8 +34,6 @@ from infra.nag import logical_id
 
 # Step Functions' own limit on state machine names.
 _MAX_STATE_MACHINE_NAME = 80
-# What SendTextMessage / SendVoiceMessage may name: the origination identity and configuration set.
-_SMS_VOICE_RESOURCES = ("phone-number", "pool", "sender-id", "configuration-set")
 
 
 def state_machine_arn_prefix(scope: Construct) -> str:
@@ -98,7 +96,6 @@ class Journeys(Construct):
         data.grant_read_write(function)
         secrets.grant_read(function)
         delivery.grant_send(function)
-        self._grant_end_user_messaging(function)
         webhook_secret_arn = config.delivery.get("webhook_secret_arn")
         if webhook_secret_arn:
             # The operator's own secret for webhook signatures (else one derived from the token key).
@@ -106,43 +103,6 @@ class Journeys(Construct):
                 self, "WebhookSecret", webhook_secret_arn
             ).grant_read(function)
         return function
-
-    def _grant_end_user_messaging(self, function: lambda_.Function) -> None:
-        """SMS and voice through End User Messaging, WhatsApp through End User Messaging Social."""
-        stack = Stack.of(self)
-        sms_voice = [
-            stack.format_arn(service="sms-voice", resource=kind, resource_name="*")
-            for kind in _SMS_VOICE_RESOURCES
-        ]
-        whatsapp = stack.format_arn(service="social-messaging", resource="phone-number-id", resource_name="*")
-        policy = iam.Policy(
-            self,
-            "EndUserMessagingSend",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"], resources=sms_voice
-                ),
-                iam.PolicyStatement(actions=["social-messaging:SendWhatsAppMessage"], resources=[whatsapp]),
-            ],
-        )
-        role = function.role
-        assert role is not None
-        policy.attach_to_role(role)
-        arn_prefix = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{kind}/*"
-        for kind in _SMS_VOICE_RESOURCES:
-            nag.acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::{arn_prefix.format(service='sms-voice', kind=kind)}]",
-                "The origination identity (phone number, pool or sender id) and the configuration set"
-                " are operator settings read at run time; the grant is bounded to this account and region.",
-            )
-        whatsapp_id = arn_prefix.format(service="social-messaging", kind="phone-number-id")
-        nag.acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::{whatsapp_id}]",
-            "The WhatsApp business phone number id is an operator setting read at run time; the grant"
-            " is bounded to this account and region.",
-        )
 
     def _build_state_machine(self, journey: Journey) -> sfn.StateMachine:
         name = names.state_machine_name(self._stack_name, journey.journey)

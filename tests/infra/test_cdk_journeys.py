@@ -335,12 +335,14 @@ def test_the_journey_step_function_may_send_through_end_user_messaging_and_whats
     assert whatsapp["Resource"] != "*"
 
 
-def test_only_the_journey_step_function_may_send_through_end_user_messaging(
+def test_r_eum_2_every_function_that_answers_or_sends_texts_may_use_end_user_messaging(
     template: assertions.Template,
 ) -> None:
+    # Once End User Messaging is configured, HELP and STOP answers (R-EUM-2), the API's
+    # confirmation texts and hand-off notices go through it as well as journey sends.
     for function_id in names.HANDLERS:
         actions = {a for s in _policy_statements(template, function_id) for a in _actions(s)}
-        assert ("sms-voice:SendTextMessage" in actions) is (function_id == names.JOURNEY_STEP_FUNCTION)
+        assert {"sms-voice:SendTextMessage", "social-messaging:SendWhatsAppMessage"} <= actions, function_id
 
 
 # The private API: triggers, inventory, executions ----------------------------------------------
