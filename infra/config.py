@@ -206,6 +206,7 @@ STACK_SETTINGS = frozenset(
         "caps_table",
         "subjects_table",
         "pacing_table",
+        "do_not_contact_table",
         "queue_topics",
         "queue_emails",
         "token_secret_arn",

@@ -34,6 +34,8 @@ from baton.delivery.timing import DailyWindow, WeeklyWindow
 from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
 from baton.delivery.whatsapp import WhatsAppAdapter
+from baton.do_not_contact.repository import DynamoDoNotContactRepository
+from baton.do_not_contact.service import DoNotContactService
 from baton.floors import require_floors
 from baton.messages import texts
 from baton.settings import METRICS_NAMESPACE, SERVICE_NAME, Settings, get_settings
@@ -56,6 +58,7 @@ class Services:
     contacts: ContactService
     dispatcher: Dispatcher
     limits: ProviderLimits
+    do_not_contact: DoNotContactService  # the operator's lists (R-BR-1)
 
     def signing_key(self) -> bytes:
         return secrets.signing_key(self.settings)
@@ -98,6 +101,9 @@ def build(settings: Settings, clock: Clock) -> Services:
         DynamoContactRepository(settings.contacts_table), consent, timeline, suppression, clock
     )
     limits = provider_limits(settings, clock)
+    do_not_contact = DoNotContactService(
+        DynamoDoNotContactRepository(settings.do_not_contact_table), suppression.hash, clock
+    )
     dispatcher = Dispatcher(
         # One attempt per message, also for the API's and the keywords' own messages: an SDK
         # retry after a lost answer would send a text or an email twice (R-REL-4).
@@ -110,8 +116,11 @@ def build(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         caps=DynamoCapLedger(settings.caps_table),
         addresses=contacts,
+        do_not_contact=do_not_contact,
     )
-    return Services(settings, clock, timeline, consent, suppression, contacts, dispatcher, limits)
+    return Services(
+        settings, clock, timeline, consent, suppression, contacts, dispatcher, limits, do_not_contact
+    )
 
 
 def delivery_adapters(

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     caps_table: str = "baton-caps"  # the frequency caps' count per contact
     subjects_table: str = "baton-subjects"  # whom each execution is about (erased with the contact)
     pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
+    do_not_contact_table: str = "baton-do-not-contact"  # operator-loaded lists (R-BR-1)
 
     # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
     # origination identity, phone number id or URL leaves that channel unconfigured: the gate

@@ -116,7 +116,8 @@ class Baton:
         event["requestContext"]["httpMethod"] = method
         event["requestContext"]["path"] = path
         is_public = not (
-            path.startswith("/v1/contacts") or path.startswith(("/v1/events", "/v1/journeys", "/v1/tasks"))
+            path.startswith("/v1/contacts")
+            or path.startswith(("/v1/events", "/v1/journeys", "/v1/tasks", "/v1/do-not-contact"))
         )
         handler = public_api.handler if is_public else private_api.handler
         response = handler(event, _context("PublicApiFunction" if is_public else "PrivateApiFunction"))

@@ -9,6 +9,7 @@ import pytest
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus
 from baton.delivery.gate import (
     ConsentFact,
+    DoNotContactFact,
     GateFacts,
     GatePolicy,
     GateRequest,
@@ -67,6 +68,7 @@ def test_reasons_are_stable_strings() -> None:
         "unconfirmed_address",
         "sending_paused",
         "sending_quota",
+        "do_not_contact_list",
     ]
 
 
@@ -283,3 +285,74 @@ def test_r_tcpa_5_opt_out_reasons_and_window_are_policy() -> None:
 
     assert decide(request, _facts(suppression=SuppressionFact("manual", NOW)), policy).allowed
     assert not decide(request, _facts(suppression=STOPPED), policy).allowed
+
+
+# -- R-BR-1 do-not-contact list ("Não Me Perturbe") --------------------------------------------
+
+BR_PHONE = "+5511912345678"  # São Paulo mobile
+ON_THE_LIST = DoNotContactFact(list_name="br_nao_me_perturbe", rule="R-BR-1")
+
+
+def _listed(channel: Channel, purpose: Purpose, consent: ConsentFact | None = None) -> GateFacts:
+    address = EMAIL if channel == Channel.EMAIL else BR_PHONE
+    granted = consent or ConsentFact(ConsentStatus.GRANTED, address=address)
+    return GateFacts(now=NOW, consent=granted, do_not_contact=ON_THE_LIST)
+
+
+def _br_request(purpose: Purpose, channel: Channel) -> GateRequest:
+    address = EMAIL if channel == Channel.EMAIL else BR_PHONE
+    return GateRequest(channel, purpose, address, "news", has_unsubscribe_url=True)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.VOICE])
+def test_r_br_1_a_marketing_text_or_call_to_a_listed_number_is_refused_despite_granted_consent(
+    channel: Channel,
+) -> None:
+    decision = decide(_br_request(Purpose.MARKETING, channel), _listed(channel, Purpose.MARKETING))
+
+    assert (decision.allowed, decision.reason, decision.rule) == (False, Reason.DO_NOT_CONTACT_LIST, "R-BR-1")
+    assert not decision.held  # not a window that opens later: refused
+
+
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.WHATSAPP])
+def test_r_br_1_the_list_refuses_no_marketing_on_other_channels(channel: Channel) -> None:
+    decision = decide(_br_request(Purpose.MARKETING, channel), _listed(channel, Purpose.MARKETING))
+
+    assert decision.reason != Reason.DO_NOT_CONTACT_LIST
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.VOICE])
+@pytest.mark.parametrize("purpose", [Purpose.TRANSACTIONAL, Purpose.HELP_REPLY])
+def test_r_br_1_the_list_leaves_transactional_messages_and_help_replies_alone(
+    channel: Channel, purpose: Purpose
+) -> None:
+    decision = decide(_br_request(purpose, channel), _listed(channel, purpose))
+
+    assert (decision.allowed, decision.reason) == (True, Reason.ALLOWED)
+
+
+def test_r_br_1_the_list_leaves_the_opt_in_confirmation_and_the_opt_out_confirmation_alone() -> None:
+    pending = ConsentFact(ConsentStatus.PENDING, address=BR_PHONE)
+    stopped = GateFacts(now=NOW, suppression=STOPPED, do_not_contact=ON_THE_LIST)
+
+    confirmation = decide(
+        _br_request(Purpose.CONFIRMATION, Channel.SMS), _listed(Channel.SMS, Purpose.CONFIRMATION, pending)
+    )
+    opt_out = decide(_br_request(Purpose.OPT_OUT_CONFIRMATION, Channel.SMS), stopped)
+
+    assert (confirmation.allowed, confirmation.reason) == (True, Reason.ALLOWED)
+    assert (opt_out.allowed, opt_out.reason) == (True, Reason.ALLOWED)
+
+
+def test_r_br_1_the_channels_a_list_refuses_are_policy() -> None:
+    texts_only = GatePolicy(do_not_contact_channels=frozenset({Channel.SMS}))
+
+    call = decide(
+        _br_request(Purpose.MARKETING, Channel.VOICE), _listed(Channel.VOICE, Purpose.MARKETING), texts_only
+    )
+    text = decide(
+        _br_request(Purpose.MARKETING, Channel.SMS), _listed(Channel.SMS, Purpose.MARKETING), texts_only
+    )
+
+    assert call.reason != Reason.DO_NOT_CONTACT_LIST
+    assert text.reason == Reason.DO_NOT_CONTACT_LIST

@@ -334,3 +334,70 @@ def test_check_decides_without_sending_or_recording() -> None:
     assert (decision.allowed, decision.reason) == (False, Reason.NO_CONSENT)
     assert world.timeline.events == []
     assert world.sms.sent == []
+
+
+@dataclass(frozen=True)
+class Listed:
+    name: str = "br_nao_me_perturbe"
+    rule: str = "R-BR-1"
+
+
+@dataclass
+class FakeDoNotContact:
+    numbers: set[str] = field(default_factory=set)
+    reads: int = 0
+
+    def listed(self, address: str) -> Listed | None:
+        self.reads += 1
+        return Listed() if address in self.numbers else None
+
+
+def test_r_br_1_a_marketing_text_to_a_listed_number_is_refused_and_the_refusal_recorded() -> None:
+    world, lists = _world(), FakeDoNotContact({PHONE})
+    dispatcher = Dispatcher(
+        {Channel.SMS: world.sms},
+        world.suppression,
+        world.consent,
+        world.timeline,
+        clock=world.clock,
+        do_not_contact=lists,
+    )
+    _grant(world)
+
+    result = dispatcher.send("c-1", _marketing_sms())
+
+    assert (result.outcome, result.reason, result.rule) == (
+        Outcome.REFUSED,
+        Reason.DO_NOT_CONTACT_LIST,
+        "R-BR-1",
+    )
+    assert world.sms.sent == []
+    [(_, kind, detail)] = world.timeline.events
+    assert (kind, detail["reason"], detail["rule"]) == (MESSAGE_REFUSED, "do_not_contact_list", "R-BR-1")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        OutboundMessage.sms(to=PHONE, purpose=Purpose.TRANSACTIONAL, text="Code 1"),
+        OutboundMessage.sms(to=PHONE, purpose=Purpose.HELP_REPLY, text="Acme help"),
+        OutboundMessage.email(
+            to="ana@example.com", purpose=Purpose.MARKETING, subject="News", text="News", topic="offers"
+        ),
+    ],
+    ids=["transactional-sms", "help-reply", "marketing-email"],
+)
+def test_r_br_1_sends_the_list_cannot_refuse_cost_no_list_read(message: OutboundMessage) -> None:
+    world, lists = _world(), FakeDoNotContact({PHONE})
+    dispatcher = Dispatcher(
+        {Channel.SMS: world.sms},
+        world.suppression,
+        world.consent,
+        world.timeline,
+        clock=world.clock,
+        do_not_contact=lists,
+    )
+
+    dispatcher.send("c-1", message)
+
+    assert lists.reads == 0

@@ -19,6 +19,7 @@ from baton.api.exceptions import ApiError
 from baton.consent.exceptions import ConsentConflict, InvalidAddress, ProofMissing
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
 from baton.data.once import InProgress
+from baton.do_not_contact.exceptions import InvalidListEntries, ListNotLoaded, LoadSuperseded, UnknownList
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
@@ -89,7 +90,9 @@ def _in_progress(exc: InProgress) -> Response[str]:
     )
 
 
-def _not_found(exc: ContactNotFound | JourneyNotFound | TaskNotFound) -> Response[str]:
+def _not_found(
+    exc: ContactNotFound | JourneyNotFound | TaskNotFound | UnknownList | ListNotLoaded,
+) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
 
@@ -121,6 +124,16 @@ def _proof_missing(exc: ProofMissing) -> Response[str]:
     return _invalid(exc.field, exc.message)
 
 
+def _invalid_list_entries(exc: InvalidListEntries) -> Response[str]:
+    """Each refused number by its place in `numbers` (the value is not echoed: it is personal)."""
+    details = [{"field": f"numbers.{entry.index}", "message": entry.message} for entry in exc.entries]
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", str(exc), details)
+
+
+def _load_superseded(exc: LoadSuperseded) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, "load_superseded", str(exc))
+
+
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -142,7 +155,9 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(_request_validation)
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
-    app.exception_handler([ContactNotFound, JourneyNotFound, TaskNotFound])(_not_found)
+    app.exception_handler([ContactNotFound, JourneyNotFound, TaskNotFound, UnknownList, ListNotLoaded])(
+        _not_found
+    )
     app.exception_handler(InProgress)(_in_progress)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
@@ -161,6 +176,8 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(ProofMissing)(_proof_missing)
     app.exception_handler(InvalidContactField)(_invalid_contact_field)
     app.exception_handler(InvalidCursor)(_invalid_cursor)
+    app.exception_handler(InvalidListEntries)(_invalid_list_entries)  # R-BR-1
+    app.exception_handler(LoadSuperseded)(_load_superseded)
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:

@@ -1,11 +1,11 @@
 """Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents,
-events (journey triggers) and the journeys inventory."""
+events (journey triggers), the journeys inventory and the operator's do-not-contact lists."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -19,6 +19,7 @@ from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
 from baton.contacts.models import ContactId, ContactInput
+from baton.do_not_contact.models import MAX_LOAD_BYTES, ListLoad, ListName
 from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
 from baton.triggers import wiring
@@ -113,6 +114,29 @@ def list_tasks(queue: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
 def complete_task(task_id: TaskId, completion: Completion) -> Response[str]:
     task = handoff_service(services()).complete(task_id, completion.outcome, completion.note)
     return _json(HTTPStatus.OK, TaskView.of(task))
+
+
+# R-BR-1: an operator loads a do-not-contact list whole (at most MAX_NUMBERS numbers), and reads
+# which generation is in force; no answer ever shows a number.
+_LIST_PATH = "/v1/do-not-contact/"
+
+
+@router.put("/v1/do-not-contact/<list_name>")
+def load_list(list_name: ListName, load: ListLoad) -> Response[str]:
+    return _json(HTTPStatus.OK, services().do_not_contact.load(list_name, load.numbers))
+
+
+@router.get("/v1/do-not-contact/<list_name>")
+def list_status(list_name: ListName) -> Response[str]:
+    return _json(HTTPStatus.OK, services().do_not_contact.status(list_name))
+
+
+def body_limit(event: dict[str, Any], default: int) -> int:
+    """The body size a request may have: a list load carries a whole list, others `default`."""
+    path = str(event.get("path") or "")
+    if event.get("httpMethod") == "PUT" and path.startswith(_LIST_PATH):
+        return max(default, MAX_LOAD_BYTES)
+    return default
 
 
 @lru_cache(maxsize=1)

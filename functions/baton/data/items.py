@@ -1,4 +1,5 @@
-"""Helpers for repositories on the low-level DynamoDB client: value conversion and whole-partition deletes.
+"""Helpers for repositories on the low-level DynamoDB client: value conversion, batch writes
+and whole-partition deletes.
 
 DynamoDB has no float type and returns every number as `Decimal`: floats go in as `Decimal`
 (via their shortest repr, so 0.1 stays 0.1) and numbers come back as `int` or `float`.
@@ -131,10 +132,19 @@ def _if_condition_holds(write: Callable[[], object]) -> bool:
 
 def delete_keys(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> None:
     """Delete items in batches of 25, re-sending what DynamoDB left unprocessed (with backoff)."""
-    for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
-        pending: Sequence[WriteRequestTypeDef] = [
-            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]
-        ]
+    _batch_write(client, table, [{"DeleteRequest": {"Key": key}} for key in keys], "deletes")
+
+
+def put_items(client: DynamoDBClient, table: str, items: Sequence[Key]) -> None:
+    """Put items in batches of 25, re-sending what DynamoDB left unprocessed (with backoff)."""
+    _batch_write(client, table, [{"PutRequest": {"Item": item}} for item in items], "puts")
+
+
+def _batch_write(
+    client: DynamoDBClient, table: str, requests: Sequence[WriteRequestTypeDef], what: str
+) -> None:
+    for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
+        pending: Sequence[WriteRequestTypeDef] = requests[start : start + _BATCH_WRITE_LIMIT]
         for attempt in range(_UNPROCESSED_ATTEMPTS):
             response = client.batch_write_item(RequestItems={table: pending})
             pending = cast(
@@ -144,4 +154,4 @@ def delete_keys(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> None
                 break
             time.sleep(min(0.05 * 2**attempt, 2.0))
         else:
-            raise UnprocessedWrites(f"DynamoDB left {len(pending)} deletes unprocessed in {table}.")
+            raise UnprocessedWrites(f"DynamoDB left {len(pending)} {what} unprocessed in {table}.")

@@ -158,6 +158,20 @@ PACING = TableSpec(
     retain=False,
 )
 
+# Lists the operator loads (R-BR-1 "Não Me Perturbe"): the regulator's, not a contact's data, so
+# kept apart from suppression, which opt-ins release and opt-outs overwrite.
+DO_NOT_CONTACT = TableSpec(
+    id="do_not_contact",
+    partition_key="pk",
+    sort_key="sk",
+    description=(
+        "Do-not-contact lists by generation: pk `LIST#<list>` holds sk `CURRENT` (the generation"
+        " in force, its load time and count) and sk `GENERATION#<id>` (one per load begun, so a"
+        " later load finds what to delete); pk `<list>#<generation>` holds one item per number,"
+        " sk = its salted hash (no number in clear). Erasure leaves it alone."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -171,4 +185,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     CAPS,
     SUBJECTS,
     PACING,
+    DO_NOT_CONTACT,
 )

@@ -14,6 +14,10 @@ An address a sign-up form named but its owner has not confirmed (`unconfirmed_ad
 nothing but its confirmation request (R-MBX-5, R-CTIA-3), whatever the purpose: anyone can type
 anyone's address into a form. (HELP and opt-out replies answer the number's own text.)
 
+A marketing text or call to a number on a do-not-contact list the operator loaded (Brazil's
+"Não Me Perturbe", R-BR-1) is refused whatever the consent; email, transactional messages,
+confirmations and the answers to the number's own texts are not affected.
+
 Marketing then also needs: no open deal (`sales_hold`), the frequency cap not reached, and for
 SMS and voice the quiet hours (R-TCPA-2) and, for calls to Brazil, the calling window
 (R-BR-1). A journey step's `window` applies to every purpose. A closed time window is a hold:
@@ -77,6 +81,7 @@ class Reason(StrEnum):
     # Decided by the provider's account before it is called (R-SES-1; held until rechecked).
     SENDING_PAUSED = "sending_paused"  # SES has disabled the account's sending
     SENDING_QUOTA = "sending_quota"  # the SES account's 24-hour quota is used up
+    DO_NOT_CONTACT_LIST = "do_not_contact_list"  # on a list the operator loaded (R-BR-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,14 @@ class GateRequest:
 class SuppressionFact:
     reason: str  # a `SuppressionReason` value (opt_out, hard_bounce, complaint, erased, ...)
     since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoNotContactFact:
+    """The number is in the generation in force of a do-not-contact list."""
+
+    list_name: str  # `br_nao_me_perturbe`
+    rule: str  # the rulebook id the list enforces (R-BR-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,7 @@ class GateFacts:
     recipient: Recipient = field(default_factory=Recipient)
     # The address is the contact's pending one: a form named it, its owner has not confirmed.
     unconfirmed_address: bool = False
+    do_not_contact: DoNotContactFact | None = None  # read for marketing on those channels only
 
 
 def _implied_lifetimes() -> Mapping[Basis, timedelta]:
@@ -213,6 +227,9 @@ class GatePolicy:
     quiet_hours_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.VOICE})
     # R-BR-1: marketing calls to these destination countries keep their weekly window too.
     calling_windows: Mapping[str, WeeklyWindow] = field(default_factory=_default_calling_windows)
+    # R-BR-1: the channels whose marketing a do-not-contact list refuses ("Não Me Perturbe"
+    # covers telemarketing calls and texts).
+    do_not_contact_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.VOICE})
     # A step's window for a recipient with no known zone at all (not a legal rule).
     default_timezone: str = "UTC"
 
@@ -293,6 +310,10 @@ def _confirmation(request: GateRequest, consent: ConsentFact | None) -> GateDeci
 
 def _marketing(request: GateRequest, facts: GateFacts, policy: GatePolicy) -> GateDecision:
     rule = "R-TCPA-1" if request.channel in (Channel.SMS, Channel.VOICE) else "R-GDPR-1"
+    listed = facts.do_not_contact
+    if listed is not None and request.channel in policy.do_not_contact_channels:
+        # The regulator's list outranks the contact's consent: no marketing text or call at all.
+        return _refuse(Reason.DO_NOT_CONTACT_LIST, listed.rule)
     consent = facts.consent
     if not request.topic:
         return _refuse(Reason.NO_TOPIC, rule)

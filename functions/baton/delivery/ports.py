@@ -25,6 +25,20 @@ class SuppressionChecker(Protocol):
         ...
 
 
+class ListedOn(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+
+class DoNotContactChecker(Protocol):
+    def listed(self, address: str) -> ListedOn | None:
+        """The do-not-contact list in force that holds this number, read strongly consistent."""
+        ...
+
+
 class ConsentState(Protocol):
     @property
     def status(self) -> str: ...

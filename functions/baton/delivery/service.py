@@ -31,6 +31,7 @@ from baton.delivery.exceptions import DeliveryError, ProviderAmbiguous, Provider
 from baton.delivery.gate import (
     DEFAULT_POLICY,
     ConsentFact,
+    DoNotContactFact,
     GateDecision,
     GateFacts,
     GatePolicy,
@@ -46,6 +47,7 @@ from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.ports import (
     AddressBook,
     ConsentReader,
+    DoNotContactChecker,
     SendJournal,
     Stamp,
     SuppressionChecker,
@@ -154,11 +156,14 @@ class Dispatcher:
         clock: Clock | None = None,
         caps: CapLedger | None = None,
         addresses: AddressBook | None = None,
+        do_not_contact: DoNotContactChecker | None = None,
     ) -> None:
         """`caps`: the contact's cap counts; without it the cap is decided on the sends the
-        caller lists in its `SendContext` (enough for one sender at a time, not for many)."""
+        caller lists in its `SendContext` (enough for one sender at a time, not for many).
+        `do_not_contact`: the operator's lists (R-BR-1), read for marketing texts and calls."""
         self._adapters = dict(adapters)
         self._addresses = addresses
+        self._do_not_contact = do_not_contact
         self._suppression = suppression
         self._consent = consent
         self._timeline = timeline
@@ -223,8 +228,21 @@ class Dispatcher:
             recent_sends=context.recent_sends,
             recipient=context.recipient,
             unconfirmed_address=unconfirmed,
+            do_not_contact=self._listed(message),
         )
         return request, facts
+
+    def _listed(self, message: OutboundMessage) -> DoNotContactFact | None:
+        """R-BR-1: read only where a list can refuse (a marketing text or call), so every other
+        send costs no extra read; the checker reads only lists of the number's country."""
+        if (
+            self._do_not_contact is None
+            or message.purpose != Purpose.MARKETING
+            or message.channel not in self._policy.do_not_contact_channels
+        ):
+            return None
+        listed = self._do_not_contact.listed(message.to)
+        return DoNotContactFact(list_name=listed.name, rule=listed.rule) if listed is not None else None
 
     def _counted(self, request: GateRequest) -> bool:
         return bool(counted_caps(request.purpose, request.channel, self._policy))

@@ -22,4 +22,6 @@ tracer = Tracer()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(private.app(), event, context, services().settings.max_body_bytes)
+    return resolve(
+        private.app(), event, context, private.body_limit(event, services().settings.max_body_bytes)
+    )

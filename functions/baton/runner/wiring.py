@@ -35,6 +35,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         clock=s.clock,
         caps=DynamoCapLedger(settings.caps_table),
         addresses=s.contacts,
+        do_not_contact=s.do_not_contact,
     )
     once = SendLedger(DynamoOnceTable(settings.idempotency_table, aws.client("dynamodb")), s.clock)
 

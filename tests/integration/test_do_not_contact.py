@@ -1,0 +1,272 @@
+"""R-BR-1: the "Não Me Perturbe" list an operator loads, on moto: each load a new generation in
+force only once it is whole, kept apart from suppression (opt-outs, opt-ins and erasure), and
+read by the dispatcher only for marketing texts and calls to Brazilian numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from baton import bootstrap
+from baton.clock import FixedClock
+from baton.consent.vocabulary import Channel
+from baton.delivery.gate import Reason
+from baton.delivery.message import OutboundMessage, Purpose
+from baton.do_not_contact.exceptions import LoadSuperseded
+from baton.do_not_contact.models import MAX_NUMBERS, ListStatus
+from baton.do_not_contact.repository import DynamoDoNotContactRepository
+from baton.do_not_contact.service import DoNotContactService
+from baton.settings import Settings
+from baton.suppression.models import SuppressionReason
+from baton.suppression.service import SuppressionService
+from tests.integration import handler_calls
+from tests.integration.handler_calls import Baton
+from tests.integration.journeys import REGION
+
+LIST = "br_nao_me_perturbe"
+PATH = f"/v1/do-not-contact/{LIST}"
+SAO_PAULO = "+5511912345678"
+RIO = "+5521998765432"
+SEATTLE = "+14255550182"
+
+
+@pytest.fixture
+def baton(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Baton]:
+    yield handler_calls.start(aws, monkeypatch)
+    handler_calls.stop()
+
+
+def _load(baton: Baton, *numbers: str) -> dict[str, object]:
+    answer = baton.call("PUT", PATH, {"numbers": list(numbers)})
+    assert answer.status == 200, answer
+    body: dict[str, object] = answer.body
+    return body
+
+
+def _listed(number: str) -> bool:
+    return bootstrap.services().do_not_contact.listed(number) is not None
+
+
+def _items(settings: Settings) -> list[dict[str, object]]:
+    return boto3.client("dynamodb", region_name=REGION).scan(TableName=settings.do_not_contact_table)["Items"]
+
+
+def _marketing(channel: Channel, to: str) -> OutboundMessage:
+    return OutboundMessage.phone(
+        channel, to=to, purpose=Purpose.MARKETING, text="Ofertas. SAIR p/ sair", topic="offers"
+    )
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.VOICE])
+def test_r_br_1_a_loaded_list_refuses_marketing_texts_and_calls_to_its_numbers(
+    baton: Baton, channel: Channel
+) -> None:
+    _load(baton, SAO_PAULO)
+
+    decision = bootstrap.services().dispatcher.check(None, _marketing(channel, SAO_PAULO))
+    other = bootstrap.services().dispatcher.check(None, _marketing(channel, RIO))
+
+    assert (decision.reason, decision.rule) == (Reason.DO_NOT_CONTACT_LIST, "R-BR-1")
+    assert other.reason != Reason.DO_NOT_CONTACT_LIST
+
+
+def test_r_br_1_a_load_answers_its_generation_count_and_time_and_the_status_reads_the_same(
+    baton: Baton,
+) -> None:
+    loaded = _load(baton, SAO_PAULO, "(21) 99876-5432", "+55 11 91234-5678")  # a national form, a repeat
+
+    status = baton.call("GET", PATH)
+
+    assert status.status == 200
+    assert status.body == loaded
+    assert set(loaded) == {"list", "generation", "loaded_at", "count"}
+    assert (loaded["list"], loaded["count"]) == (LIST, 2)
+
+
+def test_r_br_1_no_number_is_stored_in_clear(baton: Baton, aws: Settings) -> None:
+    _load(baton, SAO_PAULO, RIO)
+
+    stored = repr(_items(aws))
+
+    for number in (SAO_PAULO, RIO):
+        assert number not in stored
+        assert number.removeprefix("+55") not in stored
+
+
+def test_r_br_1_a_reload_without_a_number_releases_it_and_deletes_the_older_generation(
+    baton: Baton, aws: Settings
+) -> None:
+    first = _load(baton, SAO_PAULO, RIO)
+
+    second = _load(baton, RIO)
+
+    assert not _listed(SAO_PAULO)
+    assert _listed(RIO)
+    assert second["generation"] != first["generation"]
+    entries = [item for item in _items(aws) if not str(item["pk"]["S"]).startswith("LIST#")]
+    assert [item["pk"]["S"] for item in entries] == [f"{LIST}#{second['generation']}"]
+    assert {item["sk"]["S"] for item in _items(aws) if item["pk"]["S"] == f"LIST#{LIST}"} == {
+        "CURRENT",
+        f"GENERATION#{second['generation']}",
+    }
+
+
+class _CutShort(DynamoDoNotContactRepository):
+    """Writes part of a generation, then fails, as a load whose function timed out would."""
+
+    def write(self, name: str, generation: str, hashes: object) -> None:
+        super().write(name, generation, list(hashes)[:1])  # type: ignore[call-overload]
+        raise TimeoutError("the function ran out of time")
+
+
+def _service(
+    repository: DynamoDoNotContactRepository, suppression: SuppressionService
+) -> DoNotContactService:
+    return DoNotContactService(repository, suppression.hash, FixedClock(bootstrap.services().clock.now()))
+
+
+def test_r_br_1_a_load_cut_short_leaves_the_list_in_force_as_it_was(
+    baton: Baton, aws: Settings, suppression: SuppressionService
+) -> None:
+    before = _load(baton, SAO_PAULO)
+    cut_short = _service(_CutShort(aws.do_not_contact_table), suppression)
+
+    with pytest.raises(TimeoutError):
+        cut_short.load(LIST, [RIO, "+5531987654321"])
+
+    assert _listed(SAO_PAULO)
+    assert not _listed(RIO)
+    assert baton.call("GET", PATH).body == before
+    after = _load(baton, RIO)  # the next load deletes what the one cut short left
+    assert {item["pk"]["S"] for item in _items(aws)} == {f"LIST#{LIST}", f"{LIST}#{after['generation']}"}
+
+
+def test_r_br_1_a_load_begun_earlier_never_replaces_one_that_finished_later(
+    baton: Baton, aws: Settings, suppression: SuppressionService
+) -> None:
+    repository = DynamoDoNotContactRepository(aws.do_not_contact_table)
+    early = FixedClock(bootstrap.services().clock.now())
+    slow = DoNotContactService(repository, suppression.hash, early)
+    status = ListStatus(list=LIST, generation="0" * 26, loaded_at=early.now(), count=1)
+    newer = _load(baton, SAO_PAULO)
+    repository.begin(status)
+
+    assert not repository.switch(status)
+    with pytest.raises(LoadSuperseded):
+        slow.load(LIST, [RIO])  # decided on ids: a clock behind the newest load loses too
+
+    assert baton.call("GET", PATH).body == newer
+    assert _listed(SAO_PAULO)
+    assert not _listed(RIO)
+
+
+def test_r_br_1_an_opt_out_of_a_listed_number_survives_a_reload_without_it(
+    baton: Baton, suppression: SuppressionService
+) -> None:
+    _load(baton, SAO_PAULO)
+    baton.text_in(SAO_PAULO, "SAIR", "in-1")
+
+    _load(baton, RIO)
+
+    assert not _listed(SAO_PAULO)
+    entry = suppression.check(Channel.SMS, SAO_PAULO)
+    assert entry is not None
+    assert entry.reason == SuppressionReason.OPT_OUT
+
+
+def test_r_br_1_start_lifts_an_opt_out_but_not_the_list_entry(
+    baton: Baton, suppression: SuppressionService
+) -> None:
+    _load(baton, SAO_PAULO)
+    baton.text_in(SAO_PAULO, "STOP", "in-1")
+
+    baton.text_in(SAO_PAULO, "START", "in-2")
+
+    assert suppression.check(Channel.SMS, SAO_PAULO) is None
+    assert _listed(SAO_PAULO)
+    decision = bootstrap.services().dispatcher.check(None, _marketing(Channel.SMS, SAO_PAULO))
+    assert decision.reason == Reason.DO_NOT_CONTACT_LIST
+
+
+def test_r_br_1_erasing_a_contact_leaves_its_number_on_the_list(baton: Baton) -> None:
+    assert baton.call("PUT", "/v1/contacts/joao", {"phone": SAO_PAULO, "country": "BR"}).status == 201
+    _load(baton, SAO_PAULO)
+
+    assert baton.call("DELETE", "/v1/contacts/joao").status == 202
+
+    assert _listed(SAO_PAULO)
+
+
+class _Counting(DynamoDoNotContactRepository):
+    reads = 0
+
+    def current(self, name: str) -> ListStatus | None:
+        self.reads += 1
+        return super().current(name)
+
+
+def test_r_br_1_a_number_of_another_country_costs_no_list_read(
+    baton: Baton, aws: Settings, suppression: SuppressionService
+) -> None:
+    _load(baton, SAO_PAULO)
+    repository = _Counting(aws.do_not_contact_table)
+    lists = _service(repository, suppression)
+
+    assert lists.listed(SEATTLE) is None
+    assert repository.reads == 0
+    assert lists.listed(SAO_PAULO) is not None
+    assert repository.reads == 1
+
+
+# -- the API refuses a bad load with a 4xx naming what is wrong, and writes nothing -------------
+
+
+@pytest.mark.parametrize(
+    ("numbers", "field"),
+    [
+        ([SAO_PAULO, SEATTLE], "numbers.1"),  # not Brazilian
+        (["not a number", SAO_PAULO], "numbers.0"),
+        ([SAO_PAULO, RIO, "+55 11 1234"], "numbers.2"),  # too short to be a number
+        ([], "numbers"),
+        ([SAO_PAULO] * (MAX_NUMBERS + 1), "numbers"),
+        (["9" * 65], "numbers.0"),
+    ],
+    ids=["other-country", "not-a-number", "invalid", "empty", "too-many", "too-long"],
+)
+def test_r_br_1_a_load_with_a_bad_entry_is_422_naming_it_and_changes_nothing(
+    baton: Baton, numbers: list[str], field: str
+) -> None:
+    _load(baton, RIO)
+    before = baton.snapshot()
+
+    answer = baton.call("PUT", PATH, {"numbers": numbers})
+
+    assert answer.status == 422, answer
+    assert field in answer.fields
+    assert baton.snapshot() == before
+    for number in numbers[:3]:
+        assert number not in str(answer.body) or number == "not a number"
+
+
+def test_r_br_1_a_load_body_with_an_unknown_key_is_422(baton: Baton) -> None:
+    answer = baton.call("PUT", PATH, {"numbers": [SAO_PAULO], "replace": False})
+
+    assert (answer.status, answer.fields) == (422, {"replace"})
+
+
+def test_r_br_1_an_unknown_list_is_404_and_a_list_never_loaded_has_no_status(baton: Baton) -> None:
+    assert baton.call("PUT", "/v1/do-not-contact/us_dnc", {"numbers": [SEATTLE]}).status == 404
+    assert baton.call("GET", "/v1/do-not-contact/us_dnc").status == 404
+    assert baton.call("GET", PATH).status == 404
+    assert baton.call("GET", "/v1/do-not-contact/Not-A-Name").status == 422
+
+
+def test_r_br_1_a_whole_list_fits_a_load_body(baton: Baton) -> None:
+    numbers = [f"+55119{n:08d}" for n in range(1_000)]
+
+    answer = baton.call("PUT", PATH, {"numbers": numbers})
+
+    assert answer.status == 200, answer
+    assert answer.body["count"] == 1_000
