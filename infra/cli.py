@@ -1,5 +1,6 @@
 """`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped;
-`baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors."""
+`baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors;
+`baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from baton import logs
+from baton.do_not_contact.models import BR_NAO_ME_PERTURBE, MAX_NUMBERS
 from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
 from baton.journeys.schema import write_schemas
+from infra import dnc
 from infra.config import CONTEXT_KEY, BatonConfig
+from infra.http_client import LocalClient
 
 ROOT = Path(__file__).resolve().parent.parent
 # `make setup` installs Node 22 here when the system Node is older; jsii (synth) needs a Node.
@@ -159,6 +163,41 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dnc(args: argparse.Namespace) -> int:
+    client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
+    if args.action == "load":
+        return dnc.load_file(client, args.list, args.file)
+    return dnc.show_status(client, args.list)
+
+
+def _add_dnc(commands: Any) -> None:
+    parser = commands.add_parser(
+        "dnc",
+        help="load a do-not-contact list (R-BR-1) into a running `baton local`, or show its status",
+        description=(
+            "Load a do-not-contact list through the private API: the file's numbers replace the"
+            f" list in force once all are stored (at most {MAX_NUMBERS} per load)."
+        ),
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    load = actions.add_parser(
+        "load", help="load FILE: one number per line, or a CSV whose first column is the number"
+    )
+    load.add_argument("file", type=Path, help="the list file (UTF-8; a header row is skipped)")
+    status = actions.add_parser("status", help="the generation in force: when loaded, how many numbers")
+    for action in (load, status):
+        action.add_argument(
+            "--list",
+            default=BR_NAO_ME_PERTURBE.name,
+            help=f"the list (default {BR_NAO_ME_PERTURBE.name}, Brazil's Não Me Perturbe)",
+        )
+        action.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default the local one)")
+        action.add_argument(
+            "--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)"
+        )
+    parser.set_defaults(run=_dnc)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Baton: consent-first customer messaging on AWS."
@@ -223,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the folder to write into (default journeys/schema)",
     )
     schema.set_defaults(run=_schema)
+    _add_dnc(commands)
     return parser
 
 

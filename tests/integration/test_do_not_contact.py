@@ -4,7 +4,9 @@ read by the dispatcher only for marketing texts and calls to Brazilian numbers."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -21,8 +23,10 @@ from baton.do_not_contact.service import DoNotContactService
 from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from baton.suppression.service import SuppressionService
+from infra import dnc
+from infra.http_client import HttpResponse
 from tests.integration import handler_calls
-from tests.integration.handler_calls import Baton
+from tests.integration.handler_calls import Answer, Baton
 from tests.integration.journeys import REGION
 
 LIST = "br_nao_me_perturbe"
@@ -270,3 +274,66 @@ def test_r_br_1_a_whole_list_fits_a_load_body(baton: Baton) -> None:
 
     assert answer.status == 200, answer
     assert answer.body["count"] == 1_000
+
+
+# -- baton dnc load FILE: the same route, with refusals named by the file's line ----------------
+
+
+class _Api:
+    """`baton dnc`'s HTTP client, answered by the private API's handler in this process."""
+
+    def __init__(self, baton: Baton) -> None:
+        self._baton = baton
+
+    def put(self, path: str, *, json_body: object) -> HttpResponse:
+        return self._answer(self._baton.call("PUT", path, json_body))
+
+    def get(self, path: str) -> HttpResponse:
+        return self._answer(self._baton.call("GET", path))
+
+    @staticmethod
+    def _answer(answer: Answer) -> HttpResponse:
+        return HttpResponse(answer.status, {}, json.dumps(answer.body))
+
+
+def test_r_br_1_baton_dnc_load_reads_a_csv_first_column_and_loads_it(baton: Baton, tmp_path: Path) -> None:
+    file = tmp_path / "nao-me-perturbe.csv"
+    file.write_text(f"telefone,operadora\n{SAO_PAULO},vivo\n\n(21) 99876-5432,claro\n", encoding="utf-8")
+    printed: list[str] = []
+
+    code = dnc.load_file(_Api(baton), LIST, file, printed.append)
+
+    assert code == 0
+    assert _listed(SAO_PAULO)
+    assert _listed(RIO)
+    assert printed[0].startswith(f"{LIST}: 2 numbers loaded from {file}")
+    assert dnc.show_status(_Api(baton), LIST, printed.append) == 0
+
+
+def test_r_br_1_baton_dnc_load_names_the_line_of_a_refused_number_and_changes_nothing(
+    baton: Baton, tmp_path: Path
+) -> None:
+    _load(baton, RIO)
+    before = baton.snapshot()
+    file = tmp_path / "list.txt"
+    file.write_text(f"{SAO_PAULO}\n\n{SEATTLE}\n", encoding="utf-8")
+    printed: list[str] = []
+
+    code = dnc.load_file(_Api(baton), LIST, file, printed.append)
+
+    assert code == 1
+    assert printed[0].startswith(f"{file}:3: ")
+    assert SEATTLE not in "\n".join(printed)
+    assert baton.snapshot() == before
+
+
+def test_r_br_1_baton_dnc_load_refuses_a_file_over_the_limit_before_sending_it(
+    baton: Baton, tmp_path: Path
+) -> None:
+    file = tmp_path / "big.txt"
+    file.write_text("\n".join(f"+55119{n:08d}" for n in range(MAX_NUMBERS + 1)), encoding="utf-8")
+    printed: list[str] = []
+
+    assert dnc.load_file(_Api(baton), LIST, file, printed.append) == 1
+    assert printed == [f"{file}: holds {MAX_NUMBERS + 1} numbers; one load takes at most {MAX_NUMBERS}"]
+    assert baton.call("GET", PATH).status == 404
