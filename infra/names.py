@@ -55,6 +55,11 @@ def settings_env(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
+def table_construct_id(table_id: str) -> str:
+    """A table's construct id under the data plane (`do_not_contact` -> DoNotContactTable)."""
+    return "".join(part.title() for part in table_id.split("_")) + "Table"
+
+
 def table_env(table_id: str) -> str:
     """The env var holding a table's name (`contacts` -> BATON_CONTACTS_TABLE)."""
     return settings_env(f"{table_id}_table")

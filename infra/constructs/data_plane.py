@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from baton.data.tables import ALL_TABLES, TableSpec
-from infra import nag
+from infra import nag, names
 from infra.nag import logical_id
 
 
@@ -28,7 +28,7 @@ class DataPlane(Construct):
         assert partition_key is not None
         table = dynamodb.Table(
             self,
-            f"{spec.id.title()}Table",
+            names.table_construct_id(spec.id),
             partition_key=partition_key,
             sort_key=_string(spec.sort_key),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,

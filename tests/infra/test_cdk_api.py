@@ -166,3 +166,14 @@ def test_a_link_in_a_message_opens_its_page_by_get_and_acts_by_post_without_cred
 
     for verb in ("GET", "POST"):
         assert methods[(verb, path)]["AuthorizationType"] == "NONE"
+
+
+@pytest.mark.parametrize("verb", ["PUT", "GET"])
+def test_r_br_1_the_do_not_contact_list_routes_are_private_and_reach_the_private_function(
+    template_json: dict[str, Any], verb: str
+) -> None:
+    # an operator loads a list and reads its status; nobody without IAM credentials may
+    method = _methods(template_json)[(verb, "/v1/do-not-contact/{list_name}")]
+
+    assert method["AuthorizationType"] == "AWS_IAM"
+    assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]

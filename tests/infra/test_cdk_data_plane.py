@@ -8,7 +8,17 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from baton.data.tables import ALL_TABLES, CAPS, IDEMPOTENCY, PACING, SUBJECTS, TableSpec
+from baton.data.tables import (
+    ALL_TABLES,
+    CAPS,
+    DO_NOT_CONTACT,
+    IDEMPOTENCY,
+    PACING,
+    SUBJECTS,
+    SUPPRESSION,
+    TableSpec,
+)
+from infra import names
 
 TABLE = "AWS::DynamoDB::Table"
 
@@ -25,7 +35,7 @@ def _table_for(template: assertions.Template, spec: TableSpec) -> Mapping[str, A
         TABLE,
         {"Properties": {"KeySchema": _key_schema(spec.partition_key, spec.sort_key)}},
     )
-    matching = [t for logical_id, t in tables.items() if f"{spec.id.title()}Table" in logical_id]
+    matching = [t for logical_id, t in tables.items() if names.table_construct_id(spec.id) in logical_id]
     assert len(matching) == 1, f"expected one table for {spec.id}, found {list(tables)}"
     return matching[0]
 
@@ -97,3 +107,16 @@ def test_r_eum_1_pacing_counts_expire_by_ttl_and_go_with_the_stack(template: ass
     assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert table["DeletionPolicy"] == "Delete"
     assert {"AttributeName": "pk", "KeyType": "HASH"} in table["Properties"]["KeySchema"]
+
+
+def test_r_br_1_do_not_contact_lists_have_their_own_table_that_outlives_the_stack(
+    template: assertions.Template,
+) -> None:
+    # apart from suppression: no opt-out, opt-in or erasure writes or deletes a list entry, and
+    # no TTL: a generation in force never expires, older ones are deleted by the next load
+    table = _table_for(template, DO_NOT_CONTACT)
+
+    assert table["DeletionPolicy"] == "Retain"
+    assert "TimeToLiveSpecification" not in table["Properties"]
+    assert table is not _table_for(template, SUPPRESSION)
+    assert table["Properties"]["KeySchema"] == _key_schema("pk", "sk")

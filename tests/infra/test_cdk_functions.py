@@ -241,3 +241,40 @@ def test_every_sending_function_reserves_sends_in_the_cap_counts_table(
 
     assert variables[names.table_env("caps")] == {"Ref": caps_id}
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} <= granted
+
+
+def _table_actions(template: assertions.Template, function_id: str, table_id: str) -> tuple[Any, set[str]]:
+    (table,) = [
+        lid
+        for lid in template.find_resources("AWS::DynamoDB::Table")
+        if names.table_construct_id(table_id) in lid
+    ]
+    granted = {
+        action
+        for statement in _policy_statements(template, function_id)
+        if {"Fn::GetAtt": [table, "Arn"]} in _resources(statement)
+        for action in _actions(statement)
+    }
+    variables = _function(template, function_id)["Properties"]["Environment"]["Variables"]
+    return variables[names.table_env(table_id)] == {"Ref": table}, granted
+
+
+def test_r_br_1_the_private_api_may_load_do_not_contact_lists(template: assertions.Template) -> None:
+    named, granted = _table_actions(template, names.PRIVATE_API_FUNCTION, "do_not_contact")
+
+    assert named
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"} <= granted
+    assert "dynamodb:DeleteItem" in granted  # older generations go once the new one is in force
+
+
+@pytest.mark.parametrize(
+    "function_id", [names.JOURNEY_STEP_FUNCTION, names.PUBLIC_API_FUNCTION, names.SMS_INBOUND_FUNCTION]
+)
+def test_r_br_1_every_sending_function_may_read_the_do_not_contact_lists(
+    template: assertions.Template, function_id: str
+) -> None:
+    # the dispatcher reads the list in force at send time, strongly consistent
+    named, granted = _table_actions(template, function_id, "do_not_contact")
+
+    assert named
+    assert "dynamodb:GetItem" in granted
