@@ -63,8 +63,12 @@ SUPPRESSION = TableSpec(
 IDEMPOTENCY = TableSpec(
     id="idempotency",
     partition_key="id",
+    indexes=(Index("by_contact", "contact_id"),),
     ttl_attribute="expiration",
-    description="Powertools idempotency records (R-REL-6).",
+    description=(
+        "Once-per-key records (R-REL-6): pk = a hash of the work's key, its state and answer; a"
+        " journey's send names its contact in `contact_id` (GSI by_contact: export and erasure)."
+    ),
     retain=False,
 )
 
