@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     opt_out_scope: Literal["channel", "topic"] = "channel"
 
 
+def table_fields() -> list[str]:
+    """The fields that name a DynamoDB table (`<id>_table`): every one is exported and erased
+    as `baton.privacy.TABLE_COVERAGE` says."""
+    return sorted(name for name in Settings.model_fields if name.endswith("_table"))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
