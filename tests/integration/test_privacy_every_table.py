@@ -24,7 +24,7 @@ from baton import bootstrap, privacy
 from baton.consent.models import ConsentProof
 from baton.consent.vocabulary import Channel, Source
 from baton.contacts.models import ContactInput
-from baton.handlers import feedback, journey_step, sms_inbound
+from baton.handlers import bus_events, feedback, journey_step, sms_inbound
 from baton.settings import table_fields
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
@@ -254,3 +254,47 @@ def test_r_gdpr_5_after_erasure_no_table_and_no_log_line_holds_the_contact(journ
     assert "Inbound SMS handled" in lines  # the capture saw Baton's own lines
     leaking = [line for line in lines.splitlines() if any(v.lower() in line.lower() for v in PERSONAL)]
     assert leaking == []
+
+
+def _bus_event(detail: dict[str, Any]) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "eventbridge_baton_event.json").read_text())
+    return event | {"detail": detail}
+
+
+def _inbound_without_id(body: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "sns_inbound_sms.json").read_text())
+    sns = event["Records"][0]["Sns"]
+    message = json.loads(sns["Message"]) | {"originationNumber": PHONE, "messageBody": body}
+    sns["Message"] = json.dumps(message | {"inboundMessageId": 7})  # not a string: it cannot parse
+    return event
+
+
+def test_r_gdpr_5_what_a_failed_event_leaves_on_a_dead_letter_queue_names_the_contact_by_id_only(
+    journeys: JourneysOnMoto,
+) -> None:
+    # A failed asynchronous invocation lands on its function's dead-letter queue with the error's
+    # type and text as message attributes (ErrorCode, ErrorMessage): Baton's words, kept 14 days.
+    _a_whole_history()
+    privacy.erase_contact(bootstrap.services(), CONTACT_ID)
+    about = {"contact_id": CONTACT_ID, "data": {"email": EMAIL, "phone": PHONE}}
+    failing = [
+        (bus_events.handler, _bus_event(about | {"idempotency_key": f"late-{EMAIL}"})),  # erased
+        (bus_events.handler, _bus_event(about)),  # no idempotency key
+        (sms_inbound.handler, _inbound_without_id(f"{FIRST_NAME} aqui, liga {PHONE} ou {EMAIL}")),
+    ]
+
+    errors = []
+    for handler, event in failing:
+        with pytest.raises(Exception) as raised:  # noqa: PT011 (each fails its own way)
+            handler(event, lambda_context("Baton-EventsFunction"))
+        errors.append(f"{type(raised.value).__name__}: {raised.value}")
+
+    assert [error.split(":", 1)[0] for error in errors] == [
+        "ContactNotFound",
+        "ValidationError",
+        "ValidationError",
+    ]
+    addresses = [value for value in PERSONAL if value != CONTACT_ID]
+    quoted = [value for value in addresses if any(value.lower() in error.lower() for error in errors)]
+    assert quoted == []
+    assert CONTACT_ID in errors[0]  # an id: what a redrive needs to find the contact again
