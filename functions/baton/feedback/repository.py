@@ -1,8 +1,9 @@
 """The receipts table: waiters keyed by provider message id, and markers of receipts handled.
 
-`claim` is the conditional delete that answers a waiter once (PLAN4 decision 4); `mark` is a
-conditional put, so only the first delivery of a receipt is handled. Both kinds of item carry
-`expires_at` (TTL): a waiter whose journey timed out and a marker are useless after a while.
+`claim` is the conditional delete that answers a waiter once (of two deliveries of a receipt,
+only the one whose delete removed the item resumes the journey); `mark` is a conditional put,
+so only the first delivery of a receipt is handled. Both kinds of item carry `expires_at`
+(TTL): a waiter whose journey timed out and a marker are useless after a while.
 """
 
 from __future__ import annotations
