@@ -1,5 +1,9 @@
-"""Access and erasure across every package (R-GDPR-5, R-LGPD-2): the profile, consent and
-timeline (contacts), plus the contact's journey runs and their subjects (triggers).
+"""Access and erasure across every package (R-GDPR-5, R-LGPD-2): everything a table holds on a
+contact goes into its export, and erasure removes it from every table but suppression.
+
+`TABLE_COVERAGE` says, for every table a deployment names, where the export shows what it holds
+on the contact and which count of the erasure report says what was removed from it (or why it
+holds nothing about a person): a table added without an entry fails the tests.
 
 Step Functions keeps an execution's history after it ends, and it cannot be deleted: so an
 execution never holds personal data, only its name (a keyed hash) and ids that resolve through
@@ -8,49 +12,173 @@ Baton's tables. Erasure deletes those tables' items; what the histories keep the
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from pydantic import BaseModel, Field, JsonValue
 
 from baton.bootstrap import Services
+from baton.clock import Timestamp
+from baton.consent.vocabulary import Channel
 from baton.contacts.models import ContactExport, ErasureReport
-from baton.delivery.caps import DynamoCapLedger
+from baton.data.once import DynamoOnceTable, Entry
+from baton.delivery.caps import CapCount, DynamoCapLedger
+from baton.delivery.message import Purpose
+from baton.feedback.models import ReceiptWaiter
 from baton.feedback.repository import DynamoReceiptRepository
+from baton.handoffs.models import TaskView
 from baton.handoffs.repository import DynamoTaskRepository
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import DynamoRunRepository
-from baton.triggers.subjects import DynamoSubjectRepository
+from baton.triggers.subjects import DynamoSubjectRepository, Subject
+from baton.waits.models import Waiter
 from baton.waits.repository import DynamoWaitRepository
 
 
+@dataclass(frozen=True)
+class TableCoverage:
+    """What export and erasure do with one table (a `Settings` field ending `_table`)."""
+
+    exported_as: str | None  # the `FullExport` field showing what the table holds on the contact
+    erased_as: str | None  # the `FullErasure` (or `ErasureReport`) field counting what was removed
+    why: str
+
+
+TABLE_COVERAGE: Final[Mapping[str, TableCoverage]] = {
+    "contacts_table": TableCoverage("profile", "contact_removed", "the profile and pending addresses"),
+    "consent_table": TableCoverage("consent", "consent_items_removed", "the consent ledger (R-GDPR-2)"),
+    "timeline_table": TableCoverage("timeline", "timeline_events_removed", "every message and change"),
+    "suppression_table": TableCoverage(
+        "suppression",
+        None,
+        "salted hashes of addresses only: kept after erasure so the person stays suppressed",
+    ),
+    "idempotency_table": TableCoverage(
+        "send_ledger",
+        "send_ledger_removed",
+        "a journey's sends name their contact; every other record is keyed by a hash and answers"
+        " with ids and outcomes only",
+    ),
+    "runs_table": TableCoverage("journey_runs", "journey_runs_removed", "the contact's executions"),
+    "tasks_table": TableCoverage("tasks", "tasks_removed", "hand-off tasks, whose text names the person"),
+    "waits_table": TableCoverage("waits", "waits_removed", "executions parked on the contact's events"),
+    "receipts_table": TableCoverage(
+        "receipt_waits",
+        "receipts_removed",
+        "sends waiting for a delivery receipt; handled-receipt markers and early receipts carry"
+        " provider ids and statuses only",
+    ),
+    "caps_table": TableCoverage("cap_counts", "cap_counts_removed", "the contact's sends per purpose"),
+    "subjects_table": TableCoverage(
+        "subjects", "subjects_removed", "whom each execution is about, with its trigger event's data"
+    ),
+    "pacing_table": TableCoverage(
+        None, None, "sends per origination identity and second: counts, nothing about anyone"
+    ),
+}
+
+
+class WaitExport(Waiter):
+    """A wait as exported: its task token resumes the execution, it says nothing of the person."""
+
+    token: str = Field(default="", exclude=True)
+
+
+class ReceiptWaitExport(ReceiptWaiter):
+    """A receipt wait as exported, without its task token (see `WaitExport`)."""
+
+    token: str = Field(default="", exclude=True)
+
+
+class CapSend(BaseModel):
+    channel: Channel
+    at: Timestamp
+
+
+class CapCountExport(BaseModel):
+    """The contact's sends of one purpose that the frequency caps count."""
+
+    purpose: Purpose
+    sends: list[CapSend]
+
+    @classmethod
+    def of(cls, count: CapCount) -> CapCountExport:
+        return cls(purpose=count.purpose, sends=[CapSend(channel=e.channel, at=e.at) for e in count.entries])
+
+
+class SendRecord(BaseModel):
+    """One journey send as the send ledger keeps it (R-REL-6): its state and labels."""
+
+    key: str
+    state: str
+    data: dict[str, JsonValue]
+    expires_at: Timestamp
+
+    @classmethod
+    def of(cls, entry: Entry) -> SendRecord:
+        return cls(key=entry.key, state=entry.state, data=dict(entry.data), expires_at=entry.expires_at)
+
+
 class FullExport(ContactExport):
-    """Everything held on a contact, journey runs included."""
+    """Everything held on a contact, in every table (see `TABLE_COVERAGE`)."""
 
     journey_runs: list[Run]
+    subjects: list[Subject]  # whom each execution is about, and its trigger event's data
+    waits: list[WaitExport]
+    tasks: list[TaskView]
+    receipt_waits: list[ReceiptWaitExport]
+    cap_counts: list[CapCountExport]
+    send_ledger: list[SendRecord]
 
 
 class FullErasure(BaseModel):
     erasure: ErasureReport
     journey_runs_stopped: int
     journey_runs_removed: int
-    waits_removed: int = 0  # issue 4 (K3): executions parked on an event for the contact
-    tasks_removed: int = 0  # issue 4 (K2): hand-off tasks about the contact (text names them)
-    receipts_removed: int = 0  # issue 4 (K4): sends of the contact waiting for a delivery receipt
+    waits_removed: int = 0  # executions parked on an event for the contact
+    tasks_removed: int = 0  # hand-off tasks about the contact (their text names them)
+    receipts_removed: int = 0  # sends of the contact waiting for a delivery receipt
     cap_counts_removed: int = 0  # the contact's frequency-cap counts
     subjects_removed: int = 0  # whom each of the contact's executions was about, and its event data
+    send_ledger_removed: int = 0  # the contact's journey sends on the idempotency table
 
 
 def export_contact(services: Services, contact_id: str) -> FullExport:
     """Raises ContactNotFound."""
+    settings = services.settings
     export = services.contacts.export(contact_id)
-    runs = DynamoRunRepository(services.settings.runs_table).of_contact(contact_id)
-    return FullExport(**export.model_dump(), journey_runs=runs)
+    runs = DynamoRunRepository(settings.runs_table).of_contact(contact_id)
+    names = [run.execution_name for run in runs]
+    return FullExport(
+        **export.model_dump(),
+        journey_runs=runs,
+        subjects=DynamoSubjectRepository(settings.subjects_table).of_contact(contact_id, names),
+        waits=[
+            WaitExport.model_validate(w.model_dump())
+            for w in DynamoWaitRepository(settings.waits_table).of_contact(contact_id)
+        ],
+        tasks=[TaskView.of(t) for t in DynamoTaskRepository(settings.tasks_table).of_contact(contact_id)],
+        receipt_waits=[
+            ReceiptWaitExport.model_validate(r.model_dump())
+            for r in DynamoReceiptRepository(settings.receipts_table).of_contact(contact_id)
+        ],
+        cap_counts=[
+            CapCountExport.of(c) for c in DynamoCapLedger(settings.caps_table).of_contact(contact_id)
+        ],
+        send_ledger=[
+            SendRecord.of(e) for e in DynamoOnceTable(settings.idempotency_table).of_contact(contact_id)
+        ],
+    )
 
 
 def erase_contact(services: Services, contact_id: str) -> FullErasure:
-    """Stop the contact's running journeys, then forget the contact and its runs. Raises
+    """Stop the contact's running journeys, then forget the contact in every table. Raises
     ContactNotFound for an unknown contact (nothing is touched)."""
     services.contacts.get(contact_id)
-    runs = DynamoRunRepository(services.settings.runs_table)
+    settings = services.settings
+    runs = DynamoRunRepository(settings.runs_table)
     executions = StepFunctionsExecutions()
     stopped = 0
     contact_runs = runs.of_contact(contact_id)
@@ -62,19 +190,20 @@ def erase_contact(services: Services, contact_id: str) -> FullErasure:
             )
             stopped += 1
     # After the stops: a task of an execution not yet stopped finds no subject and sends nothing.
-    subjects_removed = DynamoSubjectRepository(services.settings.subjects_table).delete_all(
+    subjects_removed = DynamoSubjectRepository(settings.subjects_table).delete_all(
         contact_id, [run.execution_name for run in contact_runs]
     )
     report = services.contacts.erase(contact_id)
-    # Issue 4 (K3): the stopped executions' waiters hold the contact id and a task token.
-    waits_removed = DynamoWaitRepository(services.settings.waits_table).delete_all(contact_id)
+    # The stopped executions' waiters hold the contact id and a task token.
+    waits_removed = DynamoWaitRepository(settings.waits_table).delete_all(contact_id)
     return FullErasure(
         erasure=report,
         journey_runs_stopped=stopped,
         journey_runs_removed=runs.delete_all(contact_id),
         waits_removed=waits_removed,
-        tasks_removed=DynamoTaskRepository(services.settings.tasks_table).delete_all(contact_id),
-        receipts_removed=DynamoReceiptRepository(services.settings.receipts_table).delete_all(contact_id),
-        cap_counts_removed=DynamoCapLedger(services.settings.caps_table).delete_all(contact_id),
+        tasks_removed=DynamoTaskRepository(settings.tasks_table).delete_all(contact_id),
+        receipts_removed=DynamoReceiptRepository(settings.receipts_table).delete_all(contact_id),
+        cap_counts_removed=DynamoCapLedger(settings.caps_table).delete_all(contact_id),
         subjects_removed=subjects_removed,
+        send_ledger_removed=DynamoOnceTable(settings.idempotency_table).delete_all(contact_id),
     )

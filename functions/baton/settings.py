@@ -41,31 +41,31 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16_384
     allowed_origins: list[str] = Field(default_factory=list)
 
-    # Journeys (issue 3, triggers and inventory): the runs table, the catalog folder (relative to
-    # the task root, where the asset ships `journeys/`; the local stack sets the repo's path) and
-    # the ARN of a journey's state machine minus the journey id (`...:stateMachine:<stack>-`).
+    # Journeys (triggers and inventory): the runs table, the catalog folder (relative to the task
+    # root, where the asset ships `journeys/`; the local stack sets the repo's path) and the ARN
+    # of a journey's state machine minus the journey id (`...:stateMachine:<stack>-`).
     runs_table: str = "baton-runs"
     journeys_dir: str = "journeys"
     state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
     sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
     locales: list[str] = Field(default_factory=lambda: ["en"])  # every template has each one
 
-    # Hand-offs (issue 4, K2): the tasks table, and per queue (cdk.json `queues`) the SNS topic
-    # that is notified of its new tasks and the address that gets an email about each one.
+    # Hand-offs: the tasks table, and per queue (cdk.json `queues`) the SNS topic that is
+    # notified of its new tasks and the address that gets an email about each one.
     tasks_table: str = "baton-tasks"
     queue_topics: dict[str, str] = Field(default_factory=dict)  # queue -> topic ARN
     queue_emails: dict[str, str] = Field(default_factory=dict)  # queue -> staff address
 
-    waits_table: str = "baton-waits"  # issue 4, event waits (K3)
-    receipts_table: str = "baton-receipts"  # issue 4, delivery receipts (K4)
+    waits_table: str = "baton-waits"  # executions waiting for an event (`wait: {event, timeout}`)
+    receipts_table: str = "baton-receipts"  # sends waiting for their delivery receipt
     caps_table: str = "baton-caps"  # the frequency caps' count per contact
     subjects_table: str = "baton-subjects"  # whom each execution is about (erased with the contact)
     pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
     do_not_contact_table: str = "baton-do-not-contact"  # operator-loaded lists (R-BR-1)
 
-    # Delivery and the send-time gate (issue 3, journeys: channels, quiet hours, caps). An empty
-    # origination identity, phone number id or URL leaves that channel unconfigured: the gate
-    # refuses it (`no_adapter`) and a journey step fails over to its next channel.
+    # Delivery and the send-time gate (channels, quiet hours, caps). An empty origination
+    # identity, phone number id or URL leaves that channel unconfigured: the gate refuses it
+    # (`no_adapter`) and a journey step fails over to its next channel.
     sms_origination_identity: str = ""  # set: SMS through End User Messaging, not SNS
     sms_configuration_set: str = ""
     # R-EUM-1: the type of each origination identity (and, to go slower, its partsPerSecond):
@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # R-TCPA-6: what a revocation covers. "channel" (the default, the conservative reading):
     # all marketing on that channel; "topic": only the programme (topic) it names.
     opt_out_scope: Literal["channel", "topic"] = "channel"
+
+
+def table_fields() -> list[str]:
+    """The fields that name a DynamoDB table (`<id>_table`): every one is exported and erased
+    as `baton.privacy.TABLE_COVERAGE` says."""
+    return sorted(name for name in Settings.model_fields if name.endswith("_table"))
 
 
 @lru_cache(maxsize=1)

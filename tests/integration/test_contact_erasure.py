@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from pydantic import JsonValue
 
@@ -15,12 +14,12 @@ from baton.consent.service import ConsentService
 from baton.consent.vocabulary import Channel, Source
 from baton.contacts.models import ContactInput
 from baton.contacts.service import ContactService
-from baton.data.tables import ALL_TABLES
 from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from baton.suppression.service import SuppressionService
 from baton.timeline.service import TimelineService
 from baton.triggers.subjects import DynamoSubjectRepository, Subject
+from tests.integration.every_table import every_item
 
 CONTACT_ID = "crm-erase-7731"
 EMAIL = "anastacia.silveira@example.com"
@@ -32,12 +31,7 @@ PERSONAL = (CONTACT_ID, EMAIL, PHONE, NATIONAL_PHONE, FIRST_NAME, LAST_NAME)
 
 
 def _every_item(settings: Settings) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    for spec in ALL_TABLES:
-        table = getattr(settings, f"{spec.id}_table")
-        items.extend(client.scan(TableName=table, ConsistentRead=True)["Items"])
-    return items
+    return [item for items in every_item(settings).values() for item in items]
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ A key has one item: its state, the stored answer and, while work runs, a lease. 
 always bounded (at most the invocation's remaining time, never more than Lambda's 15-minute
 ceiling), so an invocation that dies mid-way (a Lambda timeout, a crash) blocks the key for
 no longer than it could have run. Every write is conditional on the version read, so two
-invocations never both think they own a key. Ids are hashes: no personal data in the table.
+invocations never both think they own a key. Ids are hashes, and an entry about a contact (a
+journey's send) names it only in `contact_id`, which the `by_contact` index finds for the
+contact's export and erasure (R-GDPR-5).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from baton import aws
 from baton.clock import Clock, SystemClock, from_iso, to_iso
+from baton.data.items import Key, delete_keys, query_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
 
 logger = Logger(child=True)
 
+CONTACT_INDEX: Final = "by_contact"
 IN_PROGRESS: Final = "in_progress"
 COMPLETED: Final = "completed"
 # No Lambda invocation runs longer than this: a lease never outlives the work that took it.
@@ -73,6 +77,7 @@ class Entry:
     version: int
     expires_at: datetime
     lease_until: datetime | None = None
+    contact_id: str | None = None  # whom the work is about, for export and erasure (R-GDPR-5)
 
     def leased(self, now: datetime) -> bool:
         return self.lease_until is not None and now < self.lease_until
@@ -105,9 +110,18 @@ class OnceTable(ABC):
     def delete(self, entry: Entry) -> bool:
         """Remove the key if it is still at `entry.version`."""
 
+    @abstractmethod
+    def of_contact(self, contact_id: str) -> list[Entry]:
+        """Every entry about the contact, expired ones too: they are held until TTL removes them."""
+
+    @abstractmethod
+    def delete_all(self, contact_id: str) -> int:
+        """Remove every entry about the contact (erasure, R-GDPR-5); returns how many."""
+
 
 class DynamoOnceTable(OnceTable):
-    """The idempotency table (`data.tables.IDEMPOTENCY`): pk `id`, TTL attribute `expiration`."""
+    """The idempotency table (`data.tables.IDEMPOTENCY`): pk `id`, TTL attribute `expiration`,
+    GSI `by_contact` on `contact_id` (only entries about a contact carry it)."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self._table = table_name
@@ -121,14 +135,7 @@ class DynamoOnceTable(OnceTable):
         found = item.get("Item")
         if not found or "state" not in found:
             return None
-        entry = Entry(
-            key=key,
-            state=str(found["state"]["S"]),
-            data=json.loads(str(found["data"]["S"])),
-            version=int(str(found["version"]["N"])),
-            expires_at=_from_epoch(found["expiration"]),
-            lease_until=from_iso(str(found["lease_until"]["S"])) if "lease_until" in found else None,
-        )
+        entry = _entry(found)
         return None if entry.expires_at <= now else entry
 
     def write(self, entry: Entry, now: datetime) -> bool:
@@ -141,6 +148,8 @@ class DynamoOnceTable(OnceTable):
         }
         if entry.lease_until is not None:
             item["lease_until"] = {"S": to_iso(entry.lease_until)}
+        if entry.contact_id is not None:
+            item["contact_id"] = {"S": entry.contact_id}
         if entry.version == 1:
             condition = "attribute_not_exists(id) OR expiration <= :now"
             values: dict[str, AttributeValueTypeDef] = {":now": {"N": str(int(now.timestamp()))}}
@@ -165,6 +174,22 @@ class DynamoOnceTable(OnceTable):
                 ExpressionAttributeValues={":version": {"N": str(entry.version)}},
             )
         )
+
+    def of_contact(self, contact_id: str) -> list[Entry]:
+        return [_entry(item) for item in query_items(self._client, self._by_contact(contact_id))]
+
+    def delete_all(self, contact_id: str) -> int:
+        keys: list[Key] = [{"id": {"S": entry.key}} for entry in self.of_contact(contact_id)]
+        delete_keys(self._client, self._table, keys)
+        return len(keys)
+
+    def _by_contact(self, contact_id: str) -> QueryInputTypeDef:
+        return {
+            "TableName": self._table,
+            "IndexName": CONTACT_INDEX,
+            "KeyConditionExpression": "contact_id = :c",
+            "ExpressionAttributeValues": {":c": {"S": contact_id}},
+        }
 
     @staticmethod
     def _conditional(call: Callable[[], object]) -> bool:
@@ -202,6 +227,15 @@ class InMemoryOnceTable(OnceTable):
             return False
         del self.entries[entry.key]
         return True
+
+    def of_contact(self, contact_id: str) -> list[Entry]:
+        return [entry for entry in self.entries.values() if entry.contact_id == contact_id]
+
+    def delete_all(self, contact_id: str) -> int:
+        doomed = [entry.key for entry in self.of_contact(contact_id)]
+        for key in doomed:
+            del self.entries[key]
+        return len(doomed)
 
 
 class Leases:
@@ -297,6 +331,18 @@ class Once:
         except OnceUnavailable:
             # The lease frees the key when it ends: the retry waits at most that long.
             logger.warning("Idempotency lease not released", extra={"prefix": self._prefix})
+
+
+def _entry(found: Mapping[str, Any]) -> Entry:
+    return Entry(
+        key=str(found["id"]["S"]),
+        state=str(found["state"]["S"]),
+        data=json.loads(str(found["data"]["S"])),
+        version=int(str(found["version"]["N"])),
+        expires_at=_from_epoch(found["expiration"]),
+        lease_until=from_iso(str(found["lease_until"]["S"])) if "lease_until" in found else None,
+        contact_id=str(found["contact_id"]["S"]) if "contact_id" in found else None,
+    )
 
 
 def _from_epoch(value: Mapping[str, Any]) -> datetime:

@@ -63,8 +63,12 @@ SUPPRESSION = TableSpec(
 IDEMPOTENCY = TableSpec(
     id="idempotency",
     partition_key="id",
+    indexes=(Index("by_contact", "contact_id"),),
     ttl_attribute="expiration",
-    description="Powertools idempotency records (R-REL-6).",
+    description=(
+        "Once-per-key records (R-REL-6): pk = a hash of the work's key, its state and answer; a"
+        " journey's send names its contact in `contact_id` (GSI by_contact: export and erasure)."
+    ),
     retain=False,
 )
 
@@ -79,7 +83,7 @@ RUNS = TableSpec(
     ),
 )
 
-# Issue 4, hand-offs (K2): one item per task a journey hands to people.
+# Hand-offs: one item per task a journey hands to people.
 TASKS = TableSpec(
     id="tasks",
     partition_key="task_id",
@@ -91,7 +95,7 @@ TASKS = TableSpec(
     ),
 )
 
-# Issue 4, event waits (K3): one item per execution parked on `wait: {event, timeout}`.
+# Event waits: one item per execution parked on `wait: {event, timeout}`.
 WAITS = TableSpec(
     id="waits",
     partition_key="contact_id",
@@ -102,7 +106,7 @@ WAITS = TableSpec(
     ),
 )
 
-# Issue 4, delivery receipts (K4): one item per send waiting for its receipt, and one marker per
+# Delivery receipts (`confirm_delivery`): one item per send waiting for its receipt, and one marker per
 # receipt already handled (so a receipt delivered twice changes nothing the second time).
 RECEIPTS = TableSpec(
     id="receipts",

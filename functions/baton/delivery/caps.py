@@ -20,13 +20,22 @@ from typing import TYPE_CHECKING, Any
 from baton import aws
 from baton.clock import from_iso, to_iso
 from baton.consent.vocabulary import Channel
-from baton.data.items import delete_keys, from_item, partition_keys, put_if, to_item, to_value
+from baton.data.items import (
+    delete_keys,
+    from_item,
+    partition_keys,
+    put_if,
+    query_items,
+    to_item,
+    to_value,
+)
 from baton.delivery.exceptions import ProviderThrottled
 from baton.delivery.gate import GateDecision, GateFacts, GatePolicy, GateRequest, SentFact, decide
 from baton.delivery.message import Purpose
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 # A write loses only to another send's write of the same count, and a count takes only as many
 # writes as its caps allow sends (plus their releases): a few attempts are always enough, unless
@@ -64,6 +73,10 @@ class CapLedger(ABC):
     def replace(self, read: CapCount, entries: tuple[CapEntry, ...], expires_at: datetime) -> bool:
         """Store `entries` as the next version of `read`; False, storing nothing, when another
         write changed the count since it was read."""
+
+    @abstractmethod
+    def of_contact(self, contact_id: str) -> list[CapCount]:
+        """Every count of the contact, one per purpose (export, R-GDPR-5)."""
 
     @abstractmethod
     def delete_all(self, contact_id: str) -> int:
@@ -166,13 +179,16 @@ class DynamoCapLedger(CapLedger):
         item = response.get("Item")
         if not item:
             return CapCount(contact_id, purpose)
-        values = from_item(item)
-        return CapCount(
-            contact_id,
-            purpose,
-            tuple(_entry(send) for send in values.get("sends", [])),
-            int(values["version"]),
-        )
+        return _count(from_item(item))
+
+    def of_contact(self, contact_id: str) -> list[CapCount]:
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "KeyConditionExpression": "contact_id = :c",
+            "ExpressionAttributeValues": {":c": to_value(contact_id)},
+            "ConsistentRead": True,
+        }
+        return [_count(from_item(item)) for item in query_items(self._client, request)]
 
     def replace(self, read: CapCount, entries: tuple[CapEntry, ...], expires_at: datetime) -> bool:
         item = to_item(
@@ -207,6 +223,15 @@ class DynamoCapLedger(CapLedger):
         keys = partition_keys(self._client, self._table, "contact_id", contact_id, "sk")
         delete_keys(self._client, self._table, keys)
         return len(keys)
+
+
+def _count(values: dict[str, Any]) -> CapCount:
+    return CapCount(
+        str(values["contact_id"]),
+        Purpose(str(values["sk"])),
+        tuple(_entry(send) for send in values.get("sends", [])),
+        int(values["version"]),
+    )
 
 
 def _entry(send: dict[str, Any]) -> CapEntry:

@@ -1,8 +1,9 @@
 """The receipts table: waiters keyed by provider message id, and markers of receipts handled.
 
-`claim` is the conditional delete that answers a waiter once (PLAN4 decision 4); `mark` is a
-conditional put, so only the first delivery of a receipt is handled. Both kinds of item carry
-`expires_at` (TTL): a waiter whose journey timed out and a marker are useless after a while.
+`claim` is the conditional delete that answers a waiter once (of two deliveries of a receipt,
+only the one whose delete removed the item resumes the journey); `mark` is a conditional put,
+so only the first delivery of a receipt is handled. Both kinds of item carry `expires_at`
+(TTL): a waiter whose journey timed out and a marker are useless after a while.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class ReceiptRepository(ABC):
     @abstractmethod
     def early(self, provider_message_id: str) -> Receipt | None:
         """The receipt kept for this message, if it came before its waiter."""
+
+    @abstractmethod
+    def of_contact(self, contact_id: str) -> list[ReceiptWaiter]:
+        """Every waiter of the contact (export, R-GDPR-5)."""
 
     @abstractmethod
     def delete_all(self, contact_id: str) -> int:
@@ -130,19 +135,29 @@ class DynamoReceiptRepository(ReceiptRepository):
             return None
         return Receipt.model_validate_json(str(from_item(item)["receipt"]))
 
+    def of_contact(self, contact_id: str) -> list[ReceiptWaiter]:
+        waiters = []
+        for item in query_items(self._client, self._by_contact(contact_id)):
+            values = from_item(item)
+            values.pop("expires_at", None)
+            waiters.append(ReceiptWaiter.model_validate(values))
+        return waiters
+
     def delete_all(self, contact_id: str) -> int:
-        request: QueryInputTypeDef = {
+        keys = [
+            {"provider_message_id": item["provider_message_id"]}
+            for item in query_items(self._client, self._by_contact(contact_id))
+        ]
+        delete_keys(self._client, self._table, keys)
+        return len(keys)
+
+    def _by_contact(self, contact_id: str) -> QueryInputTypeDef:
+        return {
             "TableName": self._table,
             "IndexName": CONTACT_INDEX,
             "KeyConditionExpression": "contact_id = :c",
             "ExpressionAttributeValues": {":c": to_value(contact_id)},
         }
-        keys = [
-            {"provider_message_id": item["provider_message_id"]}
-            for item in query_items(self._client, request)
-        ]
-        delete_keys(self._client, self._table, keys)
-        return len(keys)
 
     def _delete(
         self, provider_message_id: str, condition: str, names: dict[str, str], values: dict[str, Any]
@@ -199,6 +214,9 @@ class InMemoryReceiptRepository(ReceiptRepository):
 
     def early(self, provider_message_id: str) -> Receipt | None:
         return self.early_receipts.get(provider_message_id)
+
+    def of_contact(self, contact_id: str) -> list[ReceiptWaiter]:
+        return [waiter for waiter in self.waiters.values() if waiter.contact_id == contact_id]
 
     def delete_all(self, contact_id: str) -> int:
         ids = [pid for pid, waiter in self.waiters.items() if waiter.contact_id == contact_id]

@@ -154,7 +154,11 @@ class ChannelJournal:
     def _write(self, state: str, data: Mapping[str, Any], *, lease_until: Any = None) -> None:
         now = self._ledger.now()
         if self.entry is None:
-            entry = Entry(_ledger_key(self.message_id), state, dict(data), 1, now + KEEP, lease_until)
+            # Named by the contact it is about, so the contact's export and erasure find it.
+            contact_id = self._labels.get("contact_id")
+            entry = Entry(
+                _ledger_key(self.message_id), state, dict(data), 1, now + KEEP, lease_until, contact_id
+            )
         else:
             entry = replace(self.entry.next(state, data, lease_until=lease_until), expires_at=now + KEEP)
         if not self._ledger.table.write(entry, now):

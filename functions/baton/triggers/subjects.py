@@ -53,6 +53,11 @@ class SubjectRepository(ABC):
         """The execution's subject, read strongly consistent; None once the contact is erased."""
 
     @abstractmethod
+    def of_contact(self, contact_id: str, execution_names: Iterable[str] = ()) -> list[Subject]:
+        """Every execution's subject about the contact (export): those the index finds and those
+        named (the contact's runs, found even before the index has caught up)."""
+
+    @abstractmethod
     def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
         """Forget every execution of the contact (erasure): those the index finds and those named
         (the contact's runs, found even before the index has caught up). Returns how many."""
@@ -83,22 +88,25 @@ class DynamoSubjectRepository(SubjectRepository):
         item = response.get("Item")
         return Subject.model_validate(from_item(item)) if item else None
 
-    def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
+    def of_contact(self, contact_id: str, execution_names: Iterable[str] = ()) -> list[Subject]:
         request: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": CONTACT_INDEX,
             "KeyConditionExpression": "contact_id = :c",
             "ExpressionAttributeValues": {":c": to_value(contact_id)},
-            "ProjectionExpression": "execution_name",
         }
-        names = {str(from_item(item)["execution_name"]) for item in query_items(self._client, request)}
-        names.update(name for name in execution_names if self._belongs(name, contact_id))
-        delete_keys(self._client, self._table, [{"execution_name": to_value(name)} for name in sorted(names)])
-        return len(names)
+        subjects = (Subject.model_validate(from_item(item)) for item in query_items(self._client, request))
+        found = {subject.execution_name: subject for subject in subjects}
+        for name in execution_names:
+            subject = found.get(name) or self.get(name)
+            if subject is not None and subject.contact_id == contact_id:
+                found[name] = subject
+        return [found[name] for name in sorted(found)]
 
-    def _belongs(self, execution_name: str, contact_id: str) -> bool:
-        subject = self.get(execution_name)
-        return subject is not None and subject.contact_id == contact_id
+    def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
+        names = [subject.execution_name for subject in self.of_contact(contact_id, execution_names)]
+        delete_keys(self._client, self._table, [{"execution_name": to_value(name)} for name in names])
+        return len(names)
 
 
 class InMemorySubjectRepository(SubjectRepository):
@@ -112,6 +120,9 @@ class InMemorySubjectRepository(SubjectRepository):
 
     def get(self, execution_name: str) -> Subject | None:
         return self.subjects.get(execution_name)
+
+    def of_contact(self, contact_id: str, execution_names: Iterable[str] = ()) -> list[Subject]:
+        return [subject for _, subject in sorted(self.subjects.items()) if subject.contact_id == contact_id]
 
     def delete_all(self, contact_id: str, execution_names: Iterable[str] = ()) -> int:
         names = [name for name, subject in self.subjects.items() if subject.contact_id == contact_id]
