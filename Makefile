@@ -24,13 +24,14 @@ endif
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_OUTDIR := cdk.out
 
-.PHONY: help setup test lint typecheck demo synth deploy lambda-wheels local bench lock clean
+.PHONY: help setup test lint typecheck demo synth deploy lambda-wheels local bench rules-check lock clean
 
 help:
 	@echo "make demo   set up and run the sample scenario on the embedded AWS"
 	@echo "make test   set up and run every check and test"
 	@echo "make local  serve the API on http://127.0.0.1:3000 over the embedded AWS"
 	@echo "make synth  synthesize the CloudFormation template into cdk.out/"
+	@echo "make rules-check  break each rule of the rulebook on purpose and check its tests fail"
 	@echo "make bench  print start-up figures, exactly-once figures under injected faults, 5,200 generated API requests"
 
 $(UV):
@@ -89,6 +90,9 @@ local: setup
 
 # Figures, not tests: handler cold-start import times, synth and local deploy time, and state
 # transitions and Lambda invocations per delivered message of the sample journeys.
+rules-check: setup lambda-wheels
+	python -m infra.rules_check
+
 bench: setup
 	python -m infra.bench.startup
 	python -m infra.bench.journeys

@@ -1,6 +1,7 @@
 """`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped;
 `baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors;
-`baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1)."""
+`baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1);
+`baton rules` lists the rulebook's rules with where they are enforced and their tests."""
 
 from __future__ import annotations
 
@@ -198,6 +199,13 @@ def _add_dnc(commands: Any) -> None:
     parser.set_defaults(run=_dnc)
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from infra import rules
+
+    print(rules.as_json() if args.json else rules.as_markdown() if args.markdown else rules.as_text(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Baton: consent-first customer messaging on AWS."
@@ -263,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=_schema)
     _add_dnc(commands)
+    rules = commands.add_parser(
+        "rules",
+        help="list every rule of the rulebook: where it is enforced, its tests, its status",
+        description="The rule registry: each rule id, its jurisdictions, where Baton enforces it, the tests"
+        " named by its id, and what is left to the operator. `make rules-check` proves the tests can fail.",
+    )
+    shown = rules.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="the registry as JSON, breaks included")
+    shown.add_argument("--markdown", action="store_true", help="the README's table")
+    rules.set_defaults(run=_rules)
     return parser
 
 

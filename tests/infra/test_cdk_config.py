@@ -53,3 +53,15 @@ def test_runtime_defaults_match_the_lambda_settings_defaults() -> None:
     assert config.token_ttl_days == defaults.token_ttl_days
     assert config.confirm_ttl_days == defaults.confirm_ttl_days
     assert config.max_body_bytes == defaults.max_body_bytes
+
+
+@pytest.mark.parametrize("key", ["brandName", "postalAddress", "supportUrl"])
+def test_r_casl_2_a_deployment_names_its_sender_a_mailing_address_and_a_way_to_reach_it(key: str) -> None:
+    # Messages name the brand (From, texts), show the postal address (marketing email) and the
+    # support URL (HELP, email footers): a deployment without one of them does not synthesize.
+    missing = _settings()
+    del missing[key]
+    with pytest.raises(ValidationError, match=key):
+        BatonConfig.model_validate(missing)
+    with pytest.raises(ValidationError, match=key):
+        BatonConfig.model_validate(_settings(**{key: ""}))

@@ -110,7 +110,7 @@ def test_a_message_in_the_dead_letter_queue_raises_an_alarm(template: assertions
     )
 
 
-def test_sender_domain_signs_with_easy_dkim(template: assertions.Template) -> None:
+def test_r_mbx_5_the_sender_domain_signs_with_easy_dkim(template: assertions.Template) -> None:
     # R-MBX-5: DKIM aligned with the From domain; the DMARC record is a stack output to publish
     configuration_set_id, _ = _only(template, "AWS::SES::ConfigurationSet")
 

@@ -243,7 +243,7 @@ def test_the_synthesized_wait_catches_the_timeout_into_the_timed_out_task(
     assert states["Timed out answered"]["Next"] == "Branch route"
 
 
-def test_every_callback_task_of_the_stack_sets_timeout_seconds(wait_template: dict[str, Any]) -> None:
+def test_r_rel_3_every_callback_task_of_the_stack_sets_timeout_seconds(wait_template: dict[str, Any]) -> None:
     callbacks = [
         state
         for r in wait_template["Resources"].values()

@@ -80,7 +80,7 @@ def test_there_is_one_state_machine_per_sample_journey(template: assertions.Temp
 
 
 @pytest.mark.parametrize("journey_id", sorted(SAMPLES))
-def test_state_machine_is_standard_logs_every_state_without_data_and_traces(
+def test_r_rel_1_the_state_machine_is_standard_logs_every_state_without_data_and_traces(
     template_json: dict[str, Any], template: assertions.Template, journey_id: str
 ) -> None:
     properties = _state_machine(template_json, journey_id)
@@ -259,7 +259,7 @@ def test_a_branch_is_a_task_then_a_choice_on_its_answer(
 
 
 @pytest.mark.parametrize("journey_id", sorted(SAMPLES))
-def test_tasks_retry_with_full_jitter_and_catch_into_the_fail_task_r_rel_4(
+def test_r_rel_4_tasks_retry_with_full_jitter_and_catch_into_the_fail_task(
     template_json: dict[str, Any], journey_id: str
 ) -> None:
     states = _definition(template_json, journey_id)["States"]
@@ -294,7 +294,7 @@ def test_the_retried_baton_errors_are_those_the_runner_raises() -> None:
 
 
 @pytest.mark.parametrize("journey_id", sorted(SAMPLES))
-def test_a_failed_execution_raises_an_alarm_r_rel_5(template: assertions.Template, journey_id: str) -> None:
+def test_r_rel_5_a_failed_execution_raises_an_alarm(template: assertions.Template, journey_id: str) -> None:
     alarms = template.find_resources(
         "AWS::CloudWatch::Alarm",
         {"Properties": {"MetricName": "ExecutionsFailed", "Namespace": "AWS/States"}},

@@ -70,6 +70,25 @@ def test_r_gdpr_2_a_grant_with_its_proof_is_recorded_with_it(baton: Baton) -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "proof", "field"),
+    [
+        ("agent", {**WORDS, "obtained_at": "2026-01-05T10:00:00Z"}, "proof.actor"),
+        ("import", {**WORDS, "actor": "crm-import"}, "proof.obtained_at"),
+    ],
+)
+def test_r_gdpr_2_a_grant_recorded_elsewhere_names_who_recorded_it_and_when(
+    baton: Baton, source: str, proof: dict[str, Any], field: str
+) -> None:
+    # The person agreed somewhere Baton did not see: who vouches for it, and from when.
+    before = baton.snapshot()
+
+    answer = baton.call("POST", CONSENTS, _grant("email", source=source, proof=proof))
+
+    assert (answer.status, answer.fields) == (422, {field})
+    assert baton.snapshot() == before
+
+
 def test_a_text_version_names_the_words_instead_of_the_text(baton: Baton) -> None:
     body = _grant(source="import", proof={"text_version": "checkout-v2", **AGENT})
 
@@ -100,3 +119,43 @@ def test_r_casl_1_implied_consent_expires_two_years_from_the_purchase_not_from_t
 
     assert not result.sent
     assert (result.reason, result.rule) == (Reason.CONSENT_EXPIRED, "R-CASL-1")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channel": "email", "status": "granted", "proof": {**WORDS, **AGENT}}, "topic"),
+        (_grant("email", proof={"note": "agreed to everything", **AGENT}), "proof.consent_text"),
+    ],
+)
+def test_r_lgpd_1_consent_names_its_purpose_and_its_words_or_is_void(
+    baton: Baton, body: dict[str, Any], field: str
+) -> None:
+    # Generic consent is void: a grant without its topic, or without what the person was told.
+    before = baton.snapshot()
+
+    answer = baton.call("POST", CONSENTS, body)
+
+    assert answer.status == 422, answer
+    assert answer.fields == {field}
+    assert baton.snapshot() == before
+
+
+def test_r_epr_1_a_soft_opt_in_is_email_from_a_sale_and_ends_two_years_after_it(baton: Baton) -> None:
+    services = bootstrap.services()
+
+    def soft_opt_in(channel: str, source: str, days_ago: int) -> int:
+        sold = datetime.now(UTC) - timedelta(days=days_ago)
+        proof = {**WORDS, "actor": "crm-import", "obtained_at": sold.isoformat()}
+        body = _grant(channel, basis="soft_opt_in", source=source, proof=proof)
+        return baton.call("POST", CONSENTS, body).status
+
+    assert soft_opt_in("sms", "import", 10) == 422  # email only
+    assert soft_opt_in("email", "form", 10) == 422  # from a sale the back office records
+    assert soft_opt_in("email", "import", 800) == 201  # a sale long ago
+    result = services.dispatcher.send("ana", marketing_email("ana@example.com"))
+    assert not result.sent
+    assert (result.reason, result.rule) == (Reason.CONSENT_EXPIRED, "R-CASL-1")
+
+    assert soft_opt_in("email", "import", 10) == 201  # a new sale renews it
+    assert services.dispatcher.send("ana", marketing_email("ana@example.com")).sent

@@ -211,6 +211,27 @@ def test_r_tcpa_3_free_text_revocation_is_honoured(
     assert _status(services, contact_id, Channel.SMS) == ConsentStatus.REVOKED
 
 
+def test_r_gdpr_3_withdrawing_takes_one_click_or_one_keyword_as_giving_did(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    topics = ["news", "offers"]
+    contact_id = flows.subscribe(_signup(channels=["email", "sms"], topics=topics), BROWSER).contact_id
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)  # given with one click
+    inbound.handle(_sms("SIM", "in-1"))  # and with one keyword
+    assert {_status(services, contact_id, ch, t) for ch in (Channel.EMAIL, Channel.SMS) for t in topics} == {
+        ConsentStatus.GRANTED
+    }
+
+    flows.unsubscribe(_token("unsubscribe", _emails()[-1]["List-Unsubscribe"]), BROWSER)  # one click
+    inbound.handle(_sms("SAIR", "in-2"))  # one word, in the contact's language
+
+    assert {_status(services, contact_id, ch, t) for ch in (Channel.EMAIL, Channel.SMS) for t in topics} == {
+        ConsentStatus.REVOKED
+    }
+    assert services.suppression.check(Channel.EMAIL, EMAIL) is not None
+    assert services.suppression.check(Channel.SMS, PHONE) is not None
+
+
 def test_r_ctia_2_help_is_answered_even_after_stop(
     flows: SubscriptionService, inbound: InboundSmsService, services: Services
 ) -> None:
@@ -236,6 +257,48 @@ def test_r_ctia_4_start_resubscribes_only_where_a_consent_existed(
     assert _status(services, contact_id, Channel.SMS, "news") == ConsentStatus.GRANTED
     assert _status(services, contact_id, Channel.SMS, "offers") is None
     assert services.suppression.check(Channel.SMS, PHONE) is None
+
+
+def test_r_ctia_4_start_does_not_turn_a_request_never_confirmed_into_consent(
+    flows: SubscriptionService, inbound: InboundSmsService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["sms"]), BROWSER).contact_id
+    inbound.handle(_sms("SIM", "in-1"))  # news: confirmed; the number is the contact's own now
+    flows.subscribe(_signup(channels=["sms"], topics=["offers"]), BROWSER)  # asked, never confirmed
+    assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.PENDING
+    inbound.handle(_sms("STOP", "in-2"))
+
+    inbound.handle(_sms("START", "in-3"))
+
+    assert _status(services, contact_id, Channel.SMS, "news") == ConsentStatus.GRANTED
+    assert _status(services, contact_id, Channel.SMS, "offers") == ConsentStatus.REVOKED
+
+
+def test_r_mbx_3_an_unsubscribe_counts_at_once_and_for_the_address_itself(
+    flows: SubscriptionService, services: Services
+) -> None:
+    contact_id = flows.subscribe(_signup(channels=["email"]), BROWSER).contact_id
+    flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
+
+    flows.unsubscribe(_token("unsubscribe", _emails()[-1]["List-Unsubscribe"]), BROWSER)
+    result = services.dispatcher.send(
+        contact_id,
+        OutboundMessage.email(
+            to=EMAIL,
+            purpose=Purpose.MARKETING,
+            subject="Offers",
+            text="...",
+            topic="offers",
+            unsubscribe_url="https://example.com/u",
+        ),
+    )
+
+    # Refused by the address's own suppression, not only by the revoked topics: a consent
+    # granted later by anyone but the person cannot bring the mail back.
+    assert (result.sent, result.reason) == (False, Reason.SUPPRESSED)
+    entry = services.suppression.check(Channel.EMAIL, EMAIL)
+    assert entry is not None
+    assert entry.reason == SuppressionReason.OPT_OUT
 
 
 def test_after_stop_the_next_confirmation_is_refused_and_the_refusal_is_on_the_timeline(

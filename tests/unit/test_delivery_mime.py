@@ -70,7 +70,7 @@ def test_mail_without_html_is_plain_text() -> None:
     assert parsed.get_content_type() == "text/plain"
 
 
-def test_mail_has_from_to_subject_date_and_message_id() -> None:
+def test_r_casl_2_mail_names_its_sender_in_from_with_to_subject_date_and_message_id() -> None:
     _, parsed = _wire(_email())
 
     assert parsed["From"] == "Acme <news@acme.example>"

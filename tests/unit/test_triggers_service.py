@@ -209,7 +209,7 @@ def test_an_event_that_triggers_nothing_starts_nothing(world: World) -> None:
     assert world.executions.statuses == {}
 
 
-def test_the_same_key_again_answers_the_same_and_records_nothing_new_r_rel_2(world: World) -> None:
+def test_r_rel_2_the_same_key_again_answers_the_same_and_records_nothing_new(world: World) -> None:
     first = world.service.record(_event())
 
     again = world.service.record(_event())
@@ -304,7 +304,7 @@ def test_without_the_state_machine_prefix_no_journey_can_start() -> None:
 # Execution names ----------------------------------------------------------------------------
 
 
-def test_execution_names_are_deterministic_and_fit_step_functions_rules() -> None:
+def test_r_rel_2_execution_names_are_deterministic_and_fit_step_functions_rules() -> None:
     name = _name("welcome", "ana", "k1")
 
     assert name == _name("welcome", "ana", "k1")
