@@ -202,6 +202,10 @@ def _add_dnc(commands: Any) -> None:
 def _rules(args: argparse.Namespace) -> int:
     from infra import rules
 
+    if args.readme is not None:
+        args.readme.write_text(rules.with_table(args.readme.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"wrote the rules table into {args.readme}")
+        return 0
     print(rules.as_json() if args.json else rules.as_markdown() if args.markdown else rules.as_text(), end="")
     return 0
 
@@ -280,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown = rules.add_mutually_exclusive_group()
     shown.add_argument("--json", action="store_true", help="the registry as JSON, breaks included")
     shown.add_argument("--markdown", action="store_true", help="the README's table")
+    shown.add_argument("--readme", type=Path, help="write the table into this README, between its markers")
     rules.set_defaults(run=_rules)
     return parser
 

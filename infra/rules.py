@@ -618,6 +618,9 @@ RULES: tuple[Rule, ...] = (
         (
             "tests/unit/test_delivery_gate.py::test_r_gdpr_5_an_erased_person_gets_nothing",
             "tests/integration/test_subscription_flows.py::test_r_gdpr_5_after_erasure_a_new_signup_gets_no_confirmation",
+            "tests/integration/test_privacy_every_table.py::test_r_gdpr_5_after_erasure_no_table_and_no_log_line_holds_the_contact",
+            "tests/unit/test_privacy_coverage.py::test_r_gdpr_5_every_table_a_deployment_names_has_an_export_and_erasure_entry",
+            "tests/infra/test_cdk_dead_letters.py::test_r_gdpr_5_a_rule_with_a_dead_letter_queue_adds_nothing_to_the_event_it_hands_on",
         ),
         (
             Break(
@@ -629,6 +632,16 @@ RULES: tuple[Rule, ...] = (
                 "functions/baton/contacts/service.py",
                 "        timeline_removed = self._timeline.delete_all(contact_id)\n",
                 "        timeline_removed = 0\n",
+            ),
+            Break(
+                "functions/baton/privacy.py",
+                "        send_ledger_removed=DynamoOnceTable(settings.idempotency_table).delete_all(contact_id),\n",
+                "",
+            ),
+            Break(
+                "functions/baton/privacy.py",
+                "        cap_counts_removed=DynamoCapLedger(settings.caps_table).delete_all(contact_id),\n",
+                "",
             ),
         ),
     ),
@@ -725,20 +738,43 @@ RULES: tuple[Rule, ...] = (
         "Data-subject rights: confirmation, access (a full electronic copy), correction, deletion, revocation",
         BR,
         Status.ENFORCED,
-        ("functions/baton/privacy.py", "functions/baton/api/private.py (export, erase)"),
-        (),
-        (),
+        ("functions/baton/privacy.py (export_contact)", "functions/baton/api/private.py (export, erase)"),
+        (
+            "tests/integration/test_privacy_every_table.py::test_r_lgpd_2_the_export_holds_what_every_table_keeps_on_the_contact",
+        ),
+        (
+            Break(
+                "functions/baton/privacy.py",
+                "        subjects=DynamoSubjectRepository(settings.subjects_table).of_contact(contact_id, names),\n",
+                "        subjects=[],\n",
+            ),
+            Break(
+                "functions/baton/privacy.py",
+                "        tasks=[TaskView.of(t) for t in DynamoTaskRepository(settings.tasks_table).of_contact(contact_id)],\n",
+                "        tasks=[],\n",
+            ),
+        ),
     ),
     Rule(
         "R-BR-1",
-        "Marketing calls in Brazil's calling window, never Sundays or national holidays",
+        "Marketing calls in Brazil's calling window, never Sundays or national holidays; the Não Me Perturbe list an operator loads",
         BR,
         Status.ENFORCED,
-        (f"{_GATE} (_timing)", "functions/baton/delivery/defaults.py", f"{_FLOORS} (calling windows)"),
+        (
+            f"{_GATE} (_timing, _marketing)",
+            "functions/baton/delivery/defaults.py",
+            f"{_FLOORS} (calling windows)",
+            "functions/baton/do_not_contact/",
+        ),
         (
             "tests/unit/test_gate_rules.py::test_r_br_1_marketing_call_to_brazil_on_sunday_is_held_until_monday_0900",
             "tests/unit/test_gate_rules.py::test_r_br_1_no_marketing_calls_on_good_friday_whichever_date_easter_falls_on",
             "tests/unit/test_rule_floors.py::test_r_br_1_a_calling_window_may_narrow_never_widen_or_go",
+            "tests/unit/test_delivery_gate.py::test_r_br_1_a_marketing_text_or_call_to_a_listed_number_is_refused_despite_granted_consent",
+            "tests/integration/test_do_not_contact.py::test_r_br_1_a_loaded_list_refuses_marketing_texts_and_calls_to_its_numbers",
+            "tests/integration/test_do_not_contact.py::test_r_br_1_a_reload_without_a_number_releases_it_and_deletes_the_older_generation",
+            "tests/integration/test_do_not_contact.py::test_r_br_1_a_load_cut_short_leaves_the_list_in_force_as_it_was",
+            "tests/integration/test_do_not_contact.py::test_r_br_1_an_opt_out_of_a_listed_number_survives_a_reload_without_it",
         ),
         (
             Break(
@@ -746,9 +782,17 @@ RULES: tuple[Rule, ...] = (
                 '            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, legal))\n',
                 "            pass\n",
             ),
+            Break(
+                _GATE,
+                "    if listed is not None and request.channel in policy.do_not_contact_channels:\n",
+                "    if False:\n",
+            ),
+        ),
+        operator=(
+            "Loading the current register is the operator's: Baton cannot fetch it (it is published to"
+            " registered companies), so `baton dnc load` takes the file they download."
         ),
     ),
-    # Amazon SES --------------------------------------------------------------------------------
     Rule(
         "R-SES-1",
         "Read the account's quota and send rate (GetAccount) and never pass them; a sandbox mails only verified addresses",
@@ -1038,6 +1082,22 @@ def as_markdown() -> str:
             f" {tests} |"
         )
     return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- rules:start -->"
+README_END = "<!-- rules:end -->"
+
+
+def readme_table(readme: str) -> str:
+    """The table between the README's markers."""
+    start = readme.index(README_START) + len(README_START)
+    return readme[start : readme.index(README_END)].strip() + "\n"
+
+
+def with_table(readme: str) -> str:
+    """The README with its table replaced by the registry's."""
+    start = readme.index(README_START) + len(README_START)
+    return f"{readme[:start]}\n{as_markdown()}{readme[readme.index(README_END) :]}"
 
 
 def as_text() -> str:

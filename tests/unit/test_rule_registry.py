@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from infra.cli import main
-from infra.rules import RULES, Rule, Status, as_markdown
+from infra.rules import RULES, Rule, Status, as_markdown, readme_table, with_table
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_ID = re.compile(r"\bR-[A-Z]+-\d+\b")
-README_START = "<!-- rules:start -->"
-README_END = "<!-- rules:end -->"
 
 
 @cache
@@ -80,8 +78,22 @@ def test_every_rule_cited_in_the_code_is_registered() -> None:
 
 def test_the_readme_table_is_the_registrys() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
-    assert readme[start:end].strip() == as_markdown().strip(), "run `baton rules --markdown` into the README"
+    assert readme_table(readme) == as_markdown(), "run `baton rules --readme README.md`"
+
+
+def test_writing_the_table_into_a_readme_keeps_the_rest(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Title\n\n<!-- rules:start -->\nold\n<!-- rules:end -->\n\nAfter.\n", encoding="utf-8"
+    )
+
+    assert main(["rules", "--readme", str(readme)]) == 0
+
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("# Title\n\n<!-- rules:start -->\n")
+    assert text.endswith("<!-- rules:end -->\n\nAfter.\n")
+    assert readme_table(text) == as_markdown()
+    assert with_table(text) == text
 
 
 def test_baton_rules_prints_every_rule_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
