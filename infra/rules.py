@@ -734,17 +734,28 @@ RULES: tuple[Rule, ...] = (
         "Marketing calls in Brazil's calling window, never Sundays or national holidays",
         BR,
         Status.ENFORCED,
-        (f"{_GATE} (_timing)", "functions/baton/delivery/defaults.py", f"{_FLOORS} (calling windows)"),
+        (
+            f"{_GATE} (_timing)",
+            "functions/baton/delivery/defaults.py",
+            f"{_FLOORS} (calling windows)",
+            "functions/baton/do_not_contact/service.py (commit)",
+        ),
         (
             "tests/unit/test_gate_rules.py::test_r_br_1_marketing_call_to_brazil_on_sunday_is_held_until_monday_0900",
             "tests/unit/test_gate_rules.py::test_r_br_1_no_marketing_calls_on_good_friday_whichever_date_easter_falls_on",
             "tests/unit/test_rule_floors.py::test_r_br_1_a_calling_window_may_narrow_never_widen_or_go",
+            "tests/integration/test_do_not_contact.py::test_r_br_1_a_commit_short_of_what_it_announces_is_409_naming_it_and_changes_nothing",
         ),
         (
             Break(
                 _GATE,
                 '            rules.append(_TimeRule(Reason.CALLING_WINDOW, "R-BR-1", calling, legal))\n',
                 "            pass\n",
+            ),
+            Break(
+                "functions/baton/do_not_contact/service.py",
+                "        if shortfalls:\n",
+                "        if False:\n",
             ),
         ),
     ),

@@ -111,7 +111,9 @@ class DoNotContactService:
 
     def commit(self, name: str, load_id: str, parts: int, numbers: int | None = None) -> ListStatus:
         """Put the load in force if parts 1..`parts` (and, when given, `numbers` numbers in all)
-        are stored; a commit sent again answers the same.
+        are stored; a commit sent again answers the same. The count is each part's distinct
+        numbers, summed: a number in two parts counts in each, since telling would mean reading
+        millions of entries back within one request.
 
         Raises UnknownList, UnknownLoad, LoadIncomplete (naming what is missing; nothing
         changed) or LoadSuperseded (a load begun later is in force; this one will be deleted).
