@@ -396,6 +396,25 @@ def test_r_br_1_baton_dnc_load_refuses_a_file_with_no_number_before_sending_anyt
     assert api.sent == []
 
 
+def test_r_br_1_baton_dnc_load_stops_at_a_file_unreadable_past_its_first_part_and_never_commits(
+    baton: Baton, tmp_path: Path
+) -> None:
+    before = _load(baton, RIO)
+    file = tmp_path / "list.txt"
+    numbers = "\n".join(f"+55119{n:08d}" for n in range(MAX_NUMBERS * 2))
+    file.write_bytes(numbers.encode() + b"\n\xff\xfe\n")
+    api = _Api(baton)
+    printed: list[str] = []
+
+    assert dnc.load_file(api, LIST, file, printed.append) == 1
+    assert printed[-2:] == [
+        f"{file}: cannot be read as UTF-8 text (UnicodeDecodeError)",
+        "Nothing was changed: the list in force is as it was.",
+    ]
+    assert [path.rsplit("/", 1)[-1] for _, path, _ in api.sent] == ["loads", "1"]  # part 1 went, no commit
+    assert baton.call("GET", PATH).body == before
+
+
 def test_r_br_1_the_list_file_is_read_a_part_at_a_time(tmp_path: Path) -> None:
     file = tmp_path / "list.txt"
     file.write_text("\n".join(f"+55119{n:08d}" for n in range(MAX_NUMBERS * 2 + 1)), encoding="utf-8")
