@@ -176,8 +176,8 @@ def _add_dnc(commands: Any) -> None:
         "dnc",
         help="load a do-not-contact list (R-BR-1) into a running `baton local`, or show its status",
         description=(
-            "Load a do-not-contact list through the private API: the file's numbers replace the"
-            f" list in force once all are stored (at most {MAX_NUMBERS} per load)."
+            "Load a do-not-contact list through the private API: the file is sent in parts of"
+            f" {MAX_NUMBERS} numbers, and its numbers replace the list in force once all are stored."
         ),
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")

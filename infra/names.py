@@ -137,7 +137,18 @@ ROUTES: Final[tuple[Route, ...]] = (
     # Issue 4, hand-offs (K2).
     Route("GET", "/v1/tasks", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/tasks/{task_id}/complete", PRIVATE_API_FUNCTION, Access.PRIVATE),
-    # The operator's do-not-contact lists (R-BR-1): load one whole, read which load is in force.
+    # The operator's do-not-contact lists (R-BR-1): load one whole or in parts (begin, parts,
+    # commit), read which load is in force.
     Route("PUT", "/v1/do-not-contact/{list_name}", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/do-not-contact/{list_name}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/do-not-contact/{list_name}/loads", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route(
+        "PUT",
+        "/v1/do-not-contact/{list_name}/loads/{load_id}/parts/{part}",
+        PRIVATE_API_FUNCTION,
+        Access.PRIVATE,
+    ),
+    Route(
+        "POST", "/v1/do-not-contact/{list_name}/loads/{load_id}/commit", PRIVATE_API_FUNCTION, Access.PRIVATE
+    ),
 )

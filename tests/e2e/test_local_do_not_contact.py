@@ -27,7 +27,7 @@ def test_r_br_1_baton_dnc_load_loads_the_list_on_the_local_stack(api: LocalClien
     assert dnc.load_file(api, LIST, file, printed.append) == 0
     assert dnc.show_status(api, LIST, printed.append) == 0
 
-    assert printed[1].startswith(f"{LIST}: 2 numbers in force")
+    assert printed[-1].startswith(f"{LIST}: 2 numbers in force")
     assert api.get(f"/v1/do-not-contact/{LIST}", auth=False).status == 401
     message = OutboundMessage.sms(
         to=LISTED, purpose=Purpose.MARKETING, text="Oferta. SAIR p/ sair", topic="news"

@@ -168,12 +168,25 @@ def test_a_link_in_a_message_opens_its_page_by_get_and_acts_by_post_without_cred
         assert methods[(verb, path)]["AuthorizationType"] == "NONE"
 
 
-@pytest.mark.parametrize("verb", ["PUT", "GET"])
+_LISTS = "/v1/do-not-contact/{list_name}"
+
+
+@pytest.mark.parametrize(
+    ("verb", "path"),
+    [
+        ("PUT", _LISTS),
+        ("GET", _LISTS),
+        ("POST", f"{_LISTS}/loads"),
+        ("PUT", f"{_LISTS}/loads/{{load_id}}/parts/{{part}}"),
+        ("POST", f"{_LISTS}/loads/{{load_id}}/commit"),
+    ],
+)
 def test_r_br_1_the_do_not_contact_list_routes_are_private_and_reach_the_private_function(
-    template_json: dict[str, Any], verb: str
+    template_json: dict[str, Any], verb: str, path: str
 ) -> None:
-    # an operator loads a list and reads its status; nobody without IAM credentials may
-    method = _methods(template_json)[(verb, "/v1/do-not-contact/{list_name}")]
+    # an operator loads a list, whole or in parts, and reads its status; nobody without IAM
+    # credentials may
+    method = _methods(template_json)[(verb, path)]
 
     assert method["AuthorizationType"] == "AWS_IAM"
     assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]

@@ -50,6 +50,9 @@ JSON_ROUTES = [
     ("POST", "/v1/contacts/ana/consents"),
     ("POST", "/v1/subscriptions"),
     ("POST", "/v1/tasks/task-0123456789abcdef0123456789abcdef/complete"),
+    ("PUT", "/v1/do-not-contact/br_nao_me_perturbe"),
+    ("PUT", "/v1/do-not-contact/br_nao_me_perturbe/loads/01M8VY6Y3E0CGKP5DJTTA37EZX/parts/1"),
+    ("POST", "/v1/do-not-contact/br_nao_me_perturbe/loads/01M8VY6Y3E0CGKP5DJTTA37EZX/commit"),
 ]
 
 

@@ -19,7 +19,16 @@ from baton.api.exceptions import ApiError
 from baton.consent.exceptions import ConsentConflict, InvalidAddress, ProofMissing
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
 from baton.data.once import InProgress
-from baton.do_not_contact.exceptions import InvalidListEntries, ListNotLoaded, LoadSuperseded, UnknownList
+from baton.do_not_contact.exceptions import (
+    InvalidListEntries,
+    ListNotLoaded,
+    LoadCommitted,
+    LoadIncomplete,
+    LoadSuperseded,
+    PartConflict,
+    UnknownList,
+    UnknownLoad,
+)
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
@@ -91,7 +100,7 @@ def _in_progress(exc: InProgress) -> Response[str]:
 
 
 def _not_found(
-    exc: ContactNotFound | JourneyNotFound | TaskNotFound | UnknownList | ListNotLoaded,
+    exc: ContactNotFound | JourneyNotFound | TaskNotFound | UnknownList | ListNotLoaded | UnknownLoad,
 ) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
@@ -134,6 +143,23 @@ def _load_superseded(exc: LoadSuperseded) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, "load_superseded", str(exc))
 
 
+def _load_committed(exc: LoadCommitted) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, "load_committed", str(exc))
+
+
+def _part_conflict(exc: PartConflict) -> Response[str]:
+    return error_response(
+        HTTPStatus.CONFLICT, "part_conflict", str(exc), [{"field": "numbers", "message": str(exc)}]
+    )
+
+
+def _load_incomplete(exc: LoadIncomplete) -> Response[str]:
+    """The missing (or unannounced) parts, or the count the parts do not match, by commit field."""
+    details = [{"field": shortfall.field, "message": shortfall.message} for shortfall in exc.shortfalls]
+    message = f"{exc} " + " ".join(shortfall.message for shortfall in exc.shortfalls)
+    return error_response(HTTPStatus.CONFLICT, "load_incomplete", message, details)
+
+
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -155,9 +181,9 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(_request_validation)
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
-    app.exception_handler([ContactNotFound, JourneyNotFound, TaskNotFound, UnknownList, ListNotLoaded])(
-        _not_found
-    )
+    app.exception_handler(
+        [ContactNotFound, JourneyNotFound, TaskNotFound, UnknownList, ListNotLoaded, UnknownLoad]
+    )(_not_found)
     app.exception_handler(InProgress)(_in_progress)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
@@ -178,6 +204,9 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(InvalidCursor)(_invalid_cursor)
     app.exception_handler(InvalidListEntries)(_invalid_list_entries)  # R-BR-1
     app.exception_handler(LoadSuperseded)(_load_superseded)
+    app.exception_handler(LoadCommitted)(_load_committed)
+    app.exception_handler(PartConflict)(_part_conflict)
+    app.exception_handler(LoadIncomplete)(_load_incomplete)
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel
 
 from baton import privacy
@@ -19,7 +19,14 @@ from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
 from baton.contacts.models import ContactId, ContactInput
-from baton.do_not_contact.models import MAX_LOAD_BYTES, ListLoad, ListName
+from baton.do_not_contact.models import (
+    MAX_LOAD_BYTES,
+    MAX_PARTS,
+    ListLoad,
+    ListName,
+    LoadCommit,
+    LoadId,
+)
 from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
 from baton.triggers import wiring
@@ -116,14 +123,33 @@ def complete_task(task_id: TaskId, completion: Completion) -> Response[str]:
     return _json(HTTPStatus.OK, TaskView.of(task))
 
 
-# R-BR-1: an operator loads a do-not-contact list whole (at most MAX_NUMBERS numbers), and reads
-# which generation is in force; no answer ever shows a number.
+# R-BR-1: an operator loads a do-not-contact list whole (at most MAX_NUMBERS numbers) or in parts
+# (begin a load, send its parts, commit it), and reads which generation is in force; no answer
+# ever shows a number.
 _LIST_PATH = "/v1/do-not-contact/"
 
 
 @router.put("/v1/do-not-contact/<list_name>")
 def load_list(list_name: ListName, load: ListLoad) -> Response[str]:
     return _json(HTTPStatus.OK, services().do_not_contact.load(list_name, load.numbers))
+
+
+@router.post("/v1/do-not-contact/<list_name>/loads")
+def begin_load(list_name: ListName) -> Response[str]:
+    return _json(HTTPStatus.CREATED, services().do_not_contact.begin(list_name))
+
+
+@router.put("/v1/do-not-contact/<list_name>/loads/<load_id>/parts/<part>")
+def store_part(
+    list_name: ListName, load_id: LoadId, part: Annotated[int, Path(ge=1, le=MAX_PARTS)], load: ListLoad
+) -> Response[str]:
+    return _json(HTTPStatus.OK, services().do_not_contact.store_part(list_name, load_id, part, load.numbers))
+
+
+@router.post("/v1/do-not-contact/<list_name>/loads/<load_id>/commit")
+def commit_load(list_name: ListName, load_id: LoadId, commit: LoadCommit) -> Response[str]:
+    lists = services().do_not_contact
+    return _json(HTTPStatus.OK, lists.commit(list_name, load_id, commit.parts, commit.numbers))
 
 
 @router.get("/v1/do-not-contact/<list_name>")

@@ -172,7 +172,8 @@ DO_NOT_CONTACT = TableSpec(
         "Do-not-contact lists by generation: pk `LIST#<list>` holds sk `CURRENT` (the generation"
         " in force, its load time and count) and sk `GENERATION#<id>` (one per load begun, so a"
         " later load finds what to delete); pk `<list>#<generation>` holds one item per number,"
-        " sk = its salted hash (no number in clear). Erasure leaves it alone."
+        " sk = its salted hash (no number in clear), and sk `PART#<n>` per part of the load stored"
+        " (its counts and a digest of its hashes). Erasure leaves it alone."
     ),
 )
 

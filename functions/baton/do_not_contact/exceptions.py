@@ -42,3 +42,39 @@ class LoadSuperseded(DoNotContactError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"A newer load of {name!r} finished first; this load was discarded.")
+
+
+class UnknownLoad(DoNotContactError, LookupError):
+    """No load of this list has this id (never begun, or discarded as older than the list in force)."""
+
+    def __init__(self, name: str, load_id: str) -> None:
+        super().__init__(f"There is no load {load_id} of the do-not-contact list {name!r}.")
+
+
+class LoadCommitted(DoNotContactError):
+    """The load is the list in force already: a part sent now would change it half-way."""
+
+    def __init__(self, name: str, load_id: str) -> None:
+        super().__init__(f"The load {load_id} of {name!r} is committed; begin a new load to change the list.")
+
+
+class PartConflict(DoNotContactError):
+    """A part sent again with other numbers than the first time: nothing was written."""
+
+    def __init__(self, part: int) -> None:
+        super().__init__(f"Part {part} was stored with other numbers; a part sent again must be the same.")
+        self.part = part
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    field: str  # `parts` or `numbers`, as in the commit body
+    message: str
+
+
+class LoadIncomplete(DoNotContactError):
+    """The stored parts are not the ones the commit announced: the list in force is unchanged."""
+
+    def __init__(self, shortfalls: list[Shortfall]) -> None:
+        super().__init__("The load is not complete; the list in force is unchanged.")
+        self.shortfalls = shortfalls

@@ -7,14 +7,19 @@ leaves the list as it is (R-GDPR-5 keeps the person suppressed by hash; the list
 theirs to erase). A number is hashed as its SMS suppression key is (the same salt and form),
 so no number is stored in clear.
 
-Each load is a new generation: its entries are written first, and only then does the list's
-pointer move to it, so a load cut short leaves the list in force as it was, never empty or
-half full. A number is on the list only while the generation in force holds it: a reload
-without it releases it. Older generations are deleted once the new one is in force.
+Each load is a new generation, sent in parts of at most MAX_NUMBERS numbers (`begin`, then
+`store_part` for each, then `commit`; a list that fits one request is a load of one part,
+`load`). A part's entries are written before its record, and the list's pointer moves to the
+generation only when the commit finds every part it announces recorded, so a load cut short,
+at any part, leaves the list in force as it was, never empty or half full. Generation ids sort
+by the time the load began: a load begun earlier never replaces one begun later, however the
+two interleave. A number is on the list only while the generation in force holds it: a reload
+without it releases it. Older generations are deleted a bounded share per request (`_sweep`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 
 from aws_lambda_powertools import Logger
@@ -28,10 +33,23 @@ from baton.do_not_contact.exceptions import (
     BadEntry,
     InvalidListEntries,
     ListNotLoaded,
+    LoadCommitted,
+    LoadIncomplete,
     LoadSuperseded,
+    PartConflict,
+    Shortfall,
     UnknownList,
+    UnknownLoad,
 )
-from baton.do_not_contact.models import LISTS, DoNotContactList, ListStatus
+from baton.do_not_contact.models import (
+    LISTS,
+    MAX_NUMBERS,
+    DoNotContactList,
+    ListStatus,
+    LoadBegun,
+    PartRecord,
+    PartStored,
+)
 from baton.do_not_contact.repository import DoNotContactRepository
 from baton.ids import new_id
 
@@ -41,6 +59,9 @@ logger = Logger(child=True)
 _HASHED_AS = Channel.SMS
 # The refusals a 422 lists: enough to fix a file, bounded for a file that is all wrong.
 _MAX_REPORTED = 50
+# Entries of older generations one request deletes: as many as a part writes, so a load of N
+# parts deletes at least N parts' worth of what the loads before it left (see `_sweep`).
+SWEEP_ITEMS = MAX_NUMBERS
 
 
 def list_named(name: str) -> DoNotContactList:
@@ -61,21 +82,64 @@ class DoNotContactService:
         self._clock = clock
 
     def load(self, name: str, numbers: Sequence[str]) -> ListStatus:
-        """Replace the list with `numbers` (a new generation in force); repeats count once.
+        """Replace the list with `numbers` (a load of one part, committed); repeats count once.
 
         Raises UnknownList, InvalidListEntries (a number not of the list's country, writing
         nothing), or LoadSuperseded (a load begun later finished first; this one is dropped).
         """
-        spec = list_named(name)
-        hashes = self._hashes(spec, numbers)
+        hashes = self._hashes(list_named(name), numbers)  # before anything is written
+        begun = self.begin(name)
+        self._store(name, begun.load_id, 1, len(numbers), hashes)
+        return self.commit(name, begun.load_id, parts=1)
+
+    def begin(self, name: str) -> LoadBegun:
+        """Begin a load: a new generation, in force only once committed. Raises UnknownList."""
+        list_named(name)
         now = self._clock.now()
-        status = ListStatus(list=name, generation=new_id(now), loaded_at=now, count=len(hashes))
+        status = ListStatus(list=name, generation=new_id(now), loaded_at=now, count=0)
         self._repository.begin(status)
-        self._repository.write(name, status.generation, sorted(hashes))
+        return LoadBegun(list=name, load_id=status.generation, begun_at=now)
+
+    def store_part(self, name: str, load_id: str, part: int, numbers: Sequence[str]) -> PartStored:
+        """Store part `part` of the load; the same part sent again writes the same entries.
+
+        Raises UnknownList, UnknownLoad, LoadCommitted, LoadSuperseded, InvalidListEntries
+        (indexes within the part) or PartConflict (the part was stored with other numbers),
+        each before anything is written.
+        """
+        return self._store(name, load_id, part, len(numbers), self._hashes(list_named(name), numbers))
+
+    def commit(self, name: str, load_id: str, parts: int, numbers: int | None = None) -> ListStatus:
+        """Put the load in force if parts 1..`parts` (and, when given, `numbers` numbers in all)
+        are stored; a commit sent again answers the same. The count is each part's distinct
+        numbers, summed: a number in two parts counts in each, since telling would mean reading
+        millions of entries back within one request.
+
+        Raises UnknownList, UnknownLoad, LoadIncomplete (naming what is missing; nothing
+        changed) or LoadSuperseded (a load begun later is in force; this one will be deleted).
+        """
+        list_named(name)
+        current = self._repository.current(name)
+        if current is not None and current.generation == load_id:
+            return current
+        self._refuse_closed(name, load_id, current)
+        stored = self._repository.parts(name, load_id)
+        shortfalls = _shortfalls(stored, parts, numbers)
+        if shortfalls:
+            raise LoadIncomplete(shortfalls)
+        status = ListStatus(
+            list=name,
+            generation=load_id,
+            loaded_at=self._clock.now(),
+            count=sum(record.count for record in stored),
+        )
         if not self._repository.switch(status):
-            self._repository.discard(name, status.generation)
+            current = self._repository.current(name)
+            if current is not None and current.generation == load_id:
+                return current  # the same commit, sent twice at once, won the other time
+            self._sweep(name)
             raise LoadSuperseded(name)
-        self._discard_older(status)
+        self._sweep(name)
         return status
 
     def status(self, name: str) -> ListStatus:
@@ -100,6 +164,27 @@ class DoNotContactService:
                 return spec
         return None
 
+    def _store(self, name: str, load_id: str, part: int, received: int, hashes: set[str]) -> PartStored:
+        self._refuse_closed(name, load_id, self._repository.current(name))
+        ordered = sorted(hashes)
+        record = PartRecord(part=part, received=received, count=len(ordered), digest=_digest(ordered))
+        stored = self._repository.part(name, load_id, part)
+        if stored is not None and stored.digest != record.digest:
+            raise PartConflict(part)
+        self._repository.write(name, load_id, ordered)
+        self._repository.record_part(name, load_id, record)  # after its entries: see the module doc
+        self._sweep(name)
+        return PartStored(list=name, load_id=load_id, part=part, received=received, count=record.count)
+
+    def _refuse_closed(self, name: str, load_id: str, current: ListStatus | None) -> None:
+        """A load takes parts and a commit only while begun, not in force, and not superseded."""
+        if current is not None and current.generation > load_id:
+            raise LoadSuperseded(name)
+        if current is not None and current.generation == load_id:
+            raise LoadCommitted(name, load_id)
+        if not self._repository.begun(name, load_id):
+            raise UnknownLoad(name, load_id)
+
     def _hashes(self, spec: DoNotContactList, numbers: Sequence[str]) -> set[str]:
         hashes: set[str] = set()
         refused: list[BadEntry] = []
@@ -120,12 +205,54 @@ class DoNotContactService:
             raise InvalidListEntries(refused[:_MAX_REPORTED])
         return hashes
 
-    def _discard_older(self, status: ListStatus) -> None:
+    def _sweep(self, name: str) -> None:
+        """Delete at most SWEEP_ITEMS entries of generations older than the one in force.
+
+        A register of millions of numbers cannot be deleted within one request (API Gateway
+        gives 29 seconds), so every part and every commit deletes a bounded share, oldest
+        generation first, and the next request goes on from there. A TTL would not do: an
+        entry's generation is superseded at a time unknown when it is written, and giving
+        millions of entries a TTL at commit is the same unbounded write. Nothing reads an older
+        generation, so one waiting for later requests costs storage, never a wrong answer; a
+        load of N parts deletes at least N parts of what came before, so they never pile up.
+        """
         try:
-            for generation in self._repository.generations(status.list):
-                if generation < status.generation:
-                    self._repository.discard(status.list, generation)
+            current = self._repository.current(name)
+            if current is None:
+                return
+            budget = SWEEP_ITEMS
+            for generation in self._repository.generations(name):
+                if generation >= current.generation or budget <= 0:
+                    break
+                budget -= self._repository.discard(name, generation, budget)
         except Exception:
-            # The new generation is in force and nothing reads the old ones: the next load
-            # deletes what is left. Logged (list and generation only), not failed.
-            logger.exception("Older do-not-contact generations not deleted", extra={"list": status.list})
+            # The new generation is in force and nothing reads the old ones: a later request
+            # deletes what is left. Logged (list only), not failed.
+            logger.exception("Older do-not-contact generations not deleted", extra={"list": name})
+
+
+def _digest(hashes: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def _shortfalls(stored: Sequence[PartRecord], parts: int, numbers: int | None) -> list[Shortfall]:
+    """What the stored parts lack against what the commit announces (empty: the load is whole)."""
+    announced = set(range(1, parts + 1))
+    arrived = {record.part for record in stored}
+    shortfalls = []
+    if missing := sorted(announced - arrived):
+        shortfalls.append(Shortfall("parts", f"Part(s) {_listing(missing)} not stored."))
+    if extra := sorted(arrived - announced):
+        shortfalls.append(
+            Shortfall("parts", f"Part(s) {_listing(extra)} stored beyond the {parts} announced.")
+        )
+    received = sum(record.received for record in stored)
+    if numbers is not None and not shortfalls and received != numbers:
+        shortfalls.append(Shortfall("numbers", f"The parts carried {received} numbers, not {numbers}."))
+    return shortfalls
+
+
+def _listing(parts: Sequence[int]) -> str:
+    shown = ", ".join(str(part) for part in parts[:_MAX_REPORTED])
+    more = len(parts) - _MAX_REPORTED
+    return f"{shown} and {more} more" if more > 0 else shown
