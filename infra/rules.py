@@ -614,12 +614,22 @@ RULES: tuple[Rule, ...] = (
         "A complete machine-readable export; erasure from every table, a salted hash kept to suppress",
         EU_UK,
         Status.ENFORCED,
-        ("functions/baton/privacy.py", "functions/baton/contacts/service.py (erase, export)"),
+        (
+            "functions/baton/privacy.py",
+            "functions/baton/contacts/service.py (erase, export)",
+            "functions/baton/data/dead_letters.py",
+        ),
         (
             "tests/unit/test_delivery_gate.py::test_r_gdpr_5_an_erased_person_gets_nothing",
             "tests/integration/test_subscription_flows.py::test_r_gdpr_5_after_erasure_a_new_signup_gets_no_confirmation",
+            "tests/integration/test_dead_letter_erasure.py::test_r_gdpr_5_erasure_deletes_each_dead_letter_that_mentions_the_contact_in_any_form",
         ),
         (
+            Break(
+                "functions/baton/data/dead_letters.py",
+                "                removed = self._delete(matching)\n",
+                "                removed = len(matching)\n",
+            ),
             Break(
                 "functions/baton/contacts/service.py",
                 "            for channel, address in self._confirmed(record, contact_id)\n        ]\n",
@@ -726,8 +736,16 @@ RULES: tuple[Rule, ...] = (
         BR,
         Status.ENFORCED,
         ("functions/baton/privacy.py", "functions/baton/api/private.py (export, erase)"),
-        (),
-        (),
+        (
+            "tests/integration/test_privacy_every_table.py::test_r_lgpd_2_the_export_holds_what_every_table_keeps_on_the_contact",
+        ),
+        (
+            Break(
+                "functions/baton/privacy.py",
+                "        tasks=[TaskView.of(t) for t in DynamoTaskRepository(settings.tasks_table).of_contact(contact_id)],\n",
+                "        tasks=[],\n",
+            ),
+        ),
     ),
     Rule(
         "R-BR-1",

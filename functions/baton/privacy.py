@@ -241,6 +241,7 @@ def _erase_dead_letters(settings: Settings, about: Callable[[str], bool], erasur
             erasure.dead_letters_removed[field] = SqsDeadLetters(url).delete_matching(about)
         except DeadLettersUnread as exc:
             logger.warning("Dead-letter queue not read through", extra={"queue": field, "reason": str(exc)})
+            erasure.dead_letters_removed[field] = exc.removed
             erasure.dead_letter_queues_unread.append(field)
 
 

@@ -29,7 +29,12 @@ WAIT_SECONDS = 1
 
 
 class DeadLettersUnread(Exception):
-    """A dead-letter queue could not be read through: what it holds may still name the person."""
+    """A dead-letter queue could not be read through: what it holds may still name the person.
+    `removed`: the messages about them deleted before it stopped."""
+
+    def __init__(self, reason: str, removed: int) -> None:
+        super().__init__(reason)
+        self.removed = removed
 
 
 class SqsDeadLetters:
@@ -45,23 +50,31 @@ class SqsDeadLetters:
         visible again. Returns how many were deleted. Raises DeadLettersUnread (the messages
         read so far are handled all the same)."""
         deleted = 0
+        undeleted = 0
         kept: list[str] = []
         read = 0
         try:
-            while read < MAX_MESSAGES_READ:
+            while True:
+                if read >= MAX_MESSAGES_READ:
+                    raise DeadLettersUnread(f"more than {MAX_MESSAGES_READ} messages", deleted)
                 messages = self._receive()
                 if not messages:
-                    return deleted
+                    break
                 read += len(messages)
                 matching: list[str] = []
                 for message in messages:
                     (matching if about(message.get("Body", "")) else kept).append(message["ReceiptHandle"])
-                deleted += self._delete(matching)
-            raise DeadLettersUnread(f"more than {MAX_MESSAGES_READ} messages")
+                removed = self._delete(matching)
+                deleted += removed
+                undeleted += len(matching) - removed
         except (ClientError, BotoCoreError) as exc:
-            raise DeadLettersUnread(type(exc).__name__) from exc
+            raise DeadLettersUnread(type(exc).__name__, deleted) from exc
         finally:
             self._release(kept)
+        if undeleted:
+            # Still hidden, they show again when their hiding ends: the answer names the queue.
+            raise DeadLettersUnread(f"{undeleted} messages could not be deleted", deleted)
+        return deleted
 
     def _receive(self) -> list[Any]:
         answer = self._client.receive_message(
@@ -73,15 +86,16 @@ class SqsDeadLetters:
         return list(answer.get("Messages", []))
 
     def _delete(self, handles: Sequence[str]) -> int:
+        """How many of the messages were deleted."""
+        removed = 0
         for start in range(0, len(handles), _BATCH):
             batch = handles[start : start + _BATCH]
             answer = self._client.delete_message_batch(
                 QueueUrl=self._url,
                 Entries=[{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(batch)],
             )
-            if answer.get("Failed"):
-                raise DeadLettersUnread("a message could not be deleted")
-        return len(handles)
+            removed += len(answer.get("Successful", []))
+        return removed
 
     def _release(self, handles: Sequence[str]) -> None:
         """Make the kept messages visible now, not when their hiding ends. Best effort: one that
