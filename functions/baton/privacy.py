@@ -194,8 +194,9 @@ def export_contact(services: Services, contact_id: str) -> FullExport:
 
 
 def erase_contact(services: Services, contact_id: str) -> FullErasure:
-    """Stop the contact's running journeys, then forget the contact in every table. Raises
-    ContactNotFound for an unknown contact (nothing is touched)."""
+    """Stop the contact's running journeys, forget the contact in every table, then delete what
+    Baton's dead-letter queues hold about them. Raises ContactNotFound for an unknown contact
+    (nothing is touched)."""
     addresses = services.contacts.every_address(contact_id)
     settings = services.settings
     runs = DynamoRunRepository(settings.runs_table)
@@ -245,20 +246,27 @@ def _erase_dead_letters(settings: Settings, about: Callable[[str], bool], erasur
             erasure.dead_letter_queues_unread.append(field)
 
 
-# Not inside a longer id, address or number: `c-1` is not `c-10`, `ana@x.com` is not
-# `joana@x.com` nor `ana@x.com.br`; a sentence's full stop may follow.
+# An address or number not inside a longer one: `ana@x.com` is not `joana@x.com` nor
+# `ana@x.com.br`, `+14255550182` not `+142555501823`; a sentence's full stop may follow.
 _BEFORE: Final = r"(?<![\w@.+-])"
 _AFTER: Final = r"(?![\w@-]|\.\w)"
+# A contact id may be as short as `1`: it counts as a whole JSON string only (`"c-1"`, or `\"c-1\"`
+# in an SNS notification's message), as events and records carry it, never a word of a text.
+_QUOTED_BEFORE: Final = r'(?<=")'
+_QUOTED_AFTER: Final = r'(?=\\?")'
 
 
 def _mentioning(contact_id: str, addresses: Iterable[str]) -> Callable[[str], bool]:
     """Whether a message body mentions the contact: their id, an email in any case, a number in
     E.164 or without its `+` (as End User Messaging and SNS write it)."""
-    patterns = [re.escape(contact_id)]
+    found = []
     for address in addresses:
         if "@" in address:
-            patterns.append(f"(?i:{re.escape(address)})")
+            found.append(f"(?i:{re.escape(address)})")
         else:
-            patterns += [re.escape(address), re.escape(address.removeprefix("+"))]
-    mentions = re.compile(f"{_BEFORE}(?:{'|'.join(patterns)}){_AFTER}")
+            found += [re.escape(address), re.escape(address.removeprefix("+"))]
+    patterns = [f"{_QUOTED_BEFORE}{re.escape(contact_id)}{_QUOTED_AFTER}"]
+    if found:
+        patterns.append(f"{_BEFORE}(?:{'|'.join(found)}){_AFTER}")
+    mentions = re.compile("|".join(patterns))
     return lambda body: mentions.search(body) is not None

@@ -1,7 +1,7 @@
 """Erasure reaches Baton's dead-letter queues (R-GDPR-5): every message that mentions the contact
-(their id, an email in any case, a number in E.164 or without its `+`) is deleted; a message
-about someone else, however near the id, address or number, stays and is visible again at once.
-A queue erasure cannot read through is named in its answer, which is still a 202."""
+(their id as a JSON string, an email in any case, a number in E.164 or without its `+`) is
+deleted; a message about someone else, however near the id, address or number, stays and is
+visible again at once. A queue erasure cannot read through is named in its answer, a 202 still."""
 
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ ABOUT_ANA = {
     ],
     "sms_inbound_dead_letter_queue": [
         json.dumps({"Message": json.dumps({"originationNumber": "14255550182", "messageBody": "STOP"})}),
+        json.dumps({"Message": json.dumps({"contact_id": "ana"})}),  # a JSON string in a JSON string
     ],
 }
 ABOUT_OTHERS = {
     "events_dead_letter_queue": [
         json.dumps({"detail": {"contact_id": "ana-2", "data": {}}}),
         json.dumps({"detail": {"contact_id": "banana", "data": {"note": "Ana's cousin"}}}),
+        json.dumps({"detail": {"contact_id": "crm-9", "data": {"note": "from ana, by hand"}}}),
     ],
     "feedback_dead_letter_queue": [
         json.dumps({"detail": {"mail": {"destination": ["joana@example.com"]}}}),
