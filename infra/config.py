@@ -207,6 +207,10 @@ STACK_SETTINGS = frozenset(
         "subjects_table",
         "pacing_table",
         "do_not_contact_table",
+        # Only the function that erases gets these (`infra.stack.grant_dead_letter_erasure`).
+        "sms_inbound_dead_letter_queue",
+        "feedback_dead_letter_queue",
+        "events_dead_letter_queue",
         "queue_topics",
         "queue_emails",
         "token_secret_arn",

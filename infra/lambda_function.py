@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from baton.settings import dead_letter_queue_fields
 from infra import nag, names
 from infra.config import BatonConfig, runtime_settings
 
@@ -59,6 +60,8 @@ def function_environment(
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",
     }
+    # Empty here: the stack gives the queue URLs to the function that erases alone (R-GDPR-5).
+    environment |= {names.settings_env(field): "" for field in dead_letter_queue_fields()}
     # Channels and the gate: cdk.json's `delivery`, else the defaults, written out so the
     # deployed values are visible in the function's configuration.
     environment |= {

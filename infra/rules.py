@@ -614,15 +614,25 @@ RULES: tuple[Rule, ...] = (
         "A complete machine-readable export; erasure from every table, a salted hash kept to suppress",
         EU_UK,
         Status.ENFORCED,
-        ("functions/baton/privacy.py", "functions/baton/contacts/service.py (erase, export)"),
+        (
+            "functions/baton/privacy.py",
+            "functions/baton/contacts/service.py (erase, export)",
+            "functions/baton/data/dead_letters.py",
+        ),
         (
             "tests/unit/test_delivery_gate.py::test_r_gdpr_5_an_erased_person_gets_nothing",
             "tests/integration/test_subscription_flows.py::test_r_gdpr_5_after_erasure_a_new_signup_gets_no_confirmation",
             "tests/integration/test_privacy_every_table.py::test_r_gdpr_5_after_erasure_no_table_and_no_log_line_holds_the_contact",
             "tests/unit/test_privacy_coverage.py::test_r_gdpr_5_every_table_a_deployment_names_has_an_export_and_erasure_entry",
             "tests/infra/test_cdk_dead_letters.py::test_r_gdpr_5_a_rule_with_a_dead_letter_queue_adds_nothing_to_the_event_it_hands_on",
+            "tests/integration/test_dead_letter_erasure.py::test_r_gdpr_5_erasure_deletes_each_dead_letter_that_mentions_the_contact_in_any_form",
         ),
         (
+            Break(
+                "functions/baton/data/dead_letters.py",
+                "                removed = self._delete(matching)\n",
+                "                removed = len(matching)\n",
+            ),
             Break(
                 "functions/baton/contacts/service.py",
                 "            for channel, address in self._confirmed(record, contact_id)\n        ]\n",

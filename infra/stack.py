@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import names
@@ -132,6 +134,13 @@ class BatonStack(Stack):
             secrets=self.secrets,
             delivery=self.delivery,
         )
+        # R-GDPR-5: erasure (the private API's DELETE) reads the queues AWS writes whole bodies into.
+        self.erased_dead_letter_queues = {
+            "sms_inbound_dead_letter_queue": self.delivery.dead_letter_queue,
+            "feedback_dead_letter_queue": self.feedback.dead_letter_queue,
+            "events_dead_letter_queue": self.events.dead_letter_queue,
+        }
+        grant_dead_letter_erasure(self.functions[names.PRIVATE_API_FUNCTION], self.erased_dead_letter_queues)
         self.api.add_routes(self.functions)
         self.delivery.subscribe_sms_inbound(self.functions[names.SMS_INBOUND_FUNCTION])
         self.observability = Observability(
@@ -146,3 +155,12 @@ class BatonStack(Stack):
             rest_api=self.api.rest_api,
             configuration_set=self.delivery.configuration_set,
         )
+
+
+def grant_dead_letter_erasure(function: lambda_.Function, queues: Mapping[str, sqs.IQueue]) -> None:
+    """The function that erases reads each queue through, deletes the messages about the person
+    and makes the others visible again: those three actions, on those queues, for it alone.
+    Each URL reaches it as the settings field `queues` names it by (R-GDPR-5)."""
+    for field, queue in queues.items():
+        function.add_environment(names.settings_env(field), queue.queue_url)
+        queue.grant(function, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")

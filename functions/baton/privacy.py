@@ -5,6 +5,10 @@ contact goes into its export, and erasure removes it from every table but suppre
 on the contact and which count of the erasure report says what was removed from it (or why it
 holds nothing about a person): a table added without an entry fails the tests.
 
+Baton's dead-letter queues (every `Settings` field ending `_dead_letter_queue`) hold what AWS
+could not deliver, whole: erasure, after the tables, deletes each message that mentions the
+contact's id or any address Baton holds for them (`baton.data.dead_letters`).
+
 Step Functions keeps an execution's history after it ends, and it cannot be deleted: so an
 execution never holds personal data, only its name (a keyed hash) and ids that resolve through
 Baton's tables. Erasure deletes those tables' items; what the histories keep then names nobody.
@@ -12,16 +16,19 @@ Baton's tables. Erasure deletes those tables' items; what the histories keep the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, Field, JsonValue
 
 from baton.bootstrap import Services
 from baton.clock import Timestamp
 from baton.consent.vocabulary import Channel
 from baton.contacts.models import ContactExport, ErasureReport
+from baton.data.dead_letters import DeadLettersUnread, SqsDeadLetters
 from baton.data.once import DynamoOnceTable, Entry
 from baton.delivery.caps import CapCount, DynamoCapLedger
 from baton.delivery.message import Purpose
@@ -29,12 +36,15 @@ from baton.feedback.models import ReceiptWaiter
 from baton.feedback.repository import DynamoReceiptRepository
 from baton.handoffs.models import TaskView
 from baton.handoffs.repository import DynamoTaskRepository
+from baton.settings import Settings, dead_letter_queue_fields
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.subjects import DynamoSubjectRepository, Subject
 from baton.waits.models import Waiter
 from baton.waits.repository import DynamoWaitRepository
+
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,12 @@ TABLE_COVERAGE: Final[Mapping[str, TableCoverage]] = {
     ),
     "pacing_table": TableCoverage(
         None, None, "sends per origination identity and second: counts, nothing about anyone"
+    ),
+    "do_not_contact_table": TableCoverage(
+        None,
+        None,
+        "the operator's do-not-contact lists (R-BR-1): salted hashes of numbers tied to no contact,"
+        " replaced whole by the operator's next load",
     ),
 }
 
@@ -143,6 +159,10 @@ class FullErasure(BaseModel):
     cap_counts_removed: int = 0  # the contact's frequency-cap counts
     subjects_removed: int = 0  # whom each of the contact's executions was about, and its event data
     send_ledger_removed: int = 0  # the contact's journey sends on the idempotency table
+    # Per dead-letter queue (its settings field): the messages about the contact deleted.
+    dead_letters_removed: dict[str, int] = Field(default_factory=dict)
+    # Queues that could not be read through: they may still hold messages about the contact.
+    dead_letter_queues_unread: list[str] = Field(default_factory=list)
 
 
 def export_contact(services: Services, contact_id: str) -> FullExport:
@@ -174,9 +194,10 @@ def export_contact(services: Services, contact_id: str) -> FullExport:
 
 
 def erase_contact(services: Services, contact_id: str) -> FullErasure:
-    """Stop the contact's running journeys, then forget the contact in every table. Raises
-    ContactNotFound for an unknown contact (nothing is touched)."""
-    services.contacts.get(contact_id)
+    """Stop the contact's running journeys, forget the contact in every table, then delete what
+    Baton's dead-letter queues hold about them. Raises ContactNotFound for an unknown contact
+    (nothing is touched)."""
+    addresses = services.contacts.every_address(contact_id)
     settings = services.settings
     runs = DynamoRunRepository(settings.runs_table)
     executions = StepFunctionsExecutions()
@@ -196,7 +217,7 @@ def erase_contact(services: Services, contact_id: str) -> FullErasure:
     report = services.contacts.erase(contact_id)
     # The stopped executions' waiters hold the contact id and a task token.
     waits_removed = DynamoWaitRepository(settings.waits_table).delete_all(contact_id)
-    return FullErasure(
+    erasure = FullErasure(
         erasure=report,
         journey_runs_stopped=stopped,
         journey_runs_removed=runs.delete_all(contact_id),
@@ -207,3 +228,45 @@ def erase_contact(services: Services, contact_id: str) -> FullErasure:
         subjects_removed=subjects_removed,
         send_ledger_removed=DynamoOnceTable(settings.idempotency_table).delete_all(contact_id),
     )
+    # After the tables: a message failing meanwhile finds no contact, and lands here to be read.
+    _erase_dead_letters(settings, _mentioning(contact_id, addresses), erasure)
+    return erasure
+
+
+def _erase_dead_letters(settings: Settings, about: Callable[[str], bool], erasure: FullErasure) -> None:
+    for field in dead_letter_queue_fields():
+        url: str = getattr(settings, field)
+        if not url:
+            continue
+        try:
+            erasure.dead_letters_removed[field] = SqsDeadLetters(url).delete_matching(about)
+        except DeadLettersUnread as exc:
+            logger.warning("Dead-letter queue not read through", extra={"queue": field, "reason": str(exc)})
+            erasure.dead_letters_removed[field] = exc.removed
+            erasure.dead_letter_queues_unread.append(field)
+
+
+# An address or number not inside a longer one: `ana@x.com` is not `joana@x.com` nor
+# `ana@x.com.br`, `+14255550182` not `+142555501823`; a sentence's full stop may follow.
+_BEFORE: Final = r"(?<![\w@.+-])"
+_AFTER: Final = r"(?![\w@-]|\.\w)"
+# A contact id may be as short as `1`: it counts as a whole JSON string only (`"c-1"`, or `\"c-1\"`
+# in an SNS notification's message), as events and records carry it, never a word of a text.
+_QUOTED_BEFORE: Final = r'(?<=")'
+_QUOTED_AFTER: Final = r'(?=\\?")'
+
+
+def _mentioning(contact_id: str, addresses: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a message body mentions the contact: their id, an email in any case, a number in
+    E.164 or without its `+` (as End User Messaging and SNS write it)."""
+    found = []
+    for address in addresses:
+        if "@" in address:
+            found.append(f"(?i:{re.escape(address)})")
+        else:
+            found += [re.escape(address), re.escape(address.removeprefix("+"))]
+    patterns = [f"{_QUOTED_BEFORE}{re.escape(contact_id)}{_QUOTED_AFTER}"]
+    if found:
+        patterns.append(f"{_BEFORE}(?:{'|'.join(found)}){_AFTER}")
+    mentions = re.compile("|".join(patterns))
+    return lambda body: mentions.search(body) is not None

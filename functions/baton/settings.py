@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
     do_not_contact_table: str = "baton-do-not-contact"  # operator-loaded lists (R-BR-1)
 
+    # The dead-letter queues AWS writes failed deliveries into, whole: erasure deletes what they
+    # hold about the person (R-GDPR-5). Only the function that erases is given their URLs;
+    # empty: no such queue (nothing to read).
+    sms_inbound_dead_letter_queue: str = ""  # inbound texts: the sender's number and words
+    feedback_dead_letter_queue: str = ""  # SES and SMS events: the addresses they were about
+    events_dead_letter_queue: str = ""  # Baton bus events, as their caller wrote them
+
     # Delivery and the send-time gate (channels, quiet hours, caps). An empty origination
     # identity, phone number id or URL leaves that channel unconfigured: the gate refuses it
     # (`no_adapter`) and a journey step fails over to its next channel.
@@ -107,6 +114,12 @@ def table_fields() -> list[str]:
     """The fields that name a DynamoDB table (`<id>_table`): every one is exported and erased
     as `baton.privacy.TABLE_COVERAGE` says."""
     return sorted(name for name in Settings.model_fields if name.endswith("_table"))
+
+
+def dead_letter_queue_fields() -> list[str]:
+    """The fields that name a dead-letter queue (`<id>_dead_letter_queue`, a queue URL): erasure
+    reads each one (`baton.privacy.erase_contact`)."""
+    return sorted(name for name in Settings.model_fields if name.endswith("_dead_letter_queue"))
 
 
 @lru_cache(maxsize=1)

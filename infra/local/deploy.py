@@ -1,7 +1,7 @@
 """Deploy a synthesized CloudFormation template into moto: the resources Baton's code talks to
-(tables, secrets, topics, SES identities, state machines) are created through the AWS APIs;
-Lambda functions and the REST API are read from the template and run in-process (`runtime`,
-`server`, `stepfunctions`).
+(tables, secrets, topics, dead-letter queues, SES identities, state machines) are created through
+the AWS APIs; Lambda functions and the REST API are read from the template and run in-process
+(`runtime`, `server`, `stepfunctions`).
 
 Physical names: the template's own name property when it sets one, else `<prefix>-<logical id>`.
 State machines are created through the Step Functions API (moto's executing backend does not
@@ -163,6 +163,8 @@ class Deployer:
         self._dynamodb: DynamoDBClient = session.client("dynamodb")
         self._secrets: SecretsManagerClient = session.client("secretsmanager")
         self._sns: SNSClient = session.client("sns")
+        # Any: the dev dependencies carry no SQS stubs.
+        self._sqs: Any = session.client("sqs")
         self._ses: SESV2Client = session.client("sesv2")
         # Any: the dev dependencies carry no Step Functions stubs.
         self._sfn: Any = session.client("stepfunctions")
@@ -181,6 +183,7 @@ class Deployer:
             ("AWS::DynamoDB::Table", self._table),
             ("AWS::SecretsManager::Secret", self._secret),
             ("AWS::SNS::Topic", self._topic),
+            ("AWS::SQS::Queue", self._queue),
             ("AWS::ApiGateway::RestApi", self._rest_api),
             ("AWS::ApiGateway::Resource", self._api_resource),
             ("AWS::ApiGateway::Deployment", self._api_deployment),
@@ -317,6 +320,13 @@ class Deployer:
         arn = self._sns.create_topic(Name=name, Attributes={"FifoTopic": "true"} if fifo else {})["TopicArn"]
         self._undo(lambda: self._sns.delete_topic(TopicArn=arn))
         return Physical(arn, {"TopicArn": arn, "TopicName": name})
+
+    def _queue(self, lid: str, props: Mapping[str, Any]) -> Physical:
+        name = self._name(lid, props, "QueueName")
+        url: str = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        self._undo(lambda: self._sqs.delete_queue(QueueUrl=url))
+        arn = f"arn:aws:sqs:{self.deployment.region}:{self.deployment.account_id}:{name}"
+        return Physical(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
 
     def _configuration_set(self, lid: str, props: Mapping[str, Any]) -> Physical:
         name = self._name(lid, props, "Name")

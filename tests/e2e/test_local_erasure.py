@@ -7,6 +7,7 @@ a hand-off completed with a note, a wait, a send with confirmed delivery and its
 event that resumes a wait, a branch, an exit_on stop, the finish), then is erased while one
 run still waits. Every execution's input, output and full history (every event's details) is
 searched for the contact id, the addresses, the names and the data's strings: none is there.
+The dead-letter queues the local stack creates reach erasure too: it deletes what names them.
 These move the session stack's clock forward, so they run last."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import boto3
 import pytest
 
 from baton.clock import to_iso
+from baton.settings import dead_letter_queue_fields
 from infra.http_client import LocalClient
 from infra.local import LocalStack
 
@@ -127,6 +129,14 @@ def _statuses(executions: list[dict[str, Any]], names: set[str]) -> dict[str, st
     }
 
 
+def _dead_letter_queues(local_stack: LocalStack) -> dict[str, str]:
+    """The queue URLs the local stack gave the function that erases, by settings field."""
+    environment = local_stack.deployment.function("PrivateApiFunction").environment
+    queues = {field: environment[f"BATON_{field.upper()}"] for field in dead_letter_queue_fields()}
+    assert all(queues.values()), queues
+    return queues
+
+
 def test_no_execution_holds_the_contacts_personal_data_before_or_after_erasure(
     local_stack: LocalStack, api: LocalClient
 ) -> None:
@@ -179,7 +189,22 @@ def test_no_execution_holds_the_contacts_personal_data_before_or_after_erasure(
     )
     assert _personal_data_in(before) == []
 
-    _ok(api.delete(f"/v1/contacts/{CONTACT_ID}"), 202, "erase")
+    # What AWS would dead-letter: the contact's failed inbound text and bus event, another's too.
+    queues = _dead_letter_queues(local_stack)
+    sqs = boto3.client("sqs")
+    for url in queues.values():
+        for contact_id, number in ((CONTACT_ID, PHONE), ("crm-erase-e2e-other", "+5511900000000")):
+            body = {"detail": {"contact_id": contact_id, "data": {"phone": number}}}
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    erased = _ok(api.delete(f"/v1/contacts/{CONTACT_ID}"), 202, "erase")
+
+    assert erased["dead_letters_removed"] == dict.fromkeys(queues, 1)
+    assert erased["dead_letter_queues_unread"] == []
+    for url in queues.values():
+        (left,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert "crm-erase-e2e-other" in left["Body"]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=left["ReceiptHandle"])
 
     after = _executions()
     assert sorted(_statuses(after, names).values()) == ["ABORTED", "ABORTED", "SUCCEEDED", "SUCCEEDED"]

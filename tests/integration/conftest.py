@@ -1,9 +1,10 @@
 """An embedded AWS for integration tests: moto with Baton's tables and secrets, BATON_* set.
 
-`aws` creates every table in `baton.data.tables.ALL_TABLES` (names from Settings) and the two
-secrets, points the BATON_* env vars at them and drops every cached client, setting and
-secret. The service fixtures wire the data plane the way a Lambda does, on a fixed clock.
-`journeys_on_moto` runs compiled journeys in moto's Step Functions on a virtual clock.
+`aws` creates every table in `baton.data.tables.ALL_TABLES` (names from Settings), every
+dead-letter queue the settings name and the two secrets, points the BATON_* env vars at them and
+drops every cached client, setting and secret. The service fixtures wire the data plane the way
+a Lambda does, on a fixed clock. `journeys_on_moto` runs compiled journeys in moto's Step
+Functions on a virtual clock.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from baton.consent.repository import DynamoConsentRepository
 from baton.consent.service import ConsentService
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
+from baton.data import dead_letters
 from baton.data.tables import ALL_TABLES, TableSpec
 from baton.delivery.message import OutboundMessage, Purpose
-from baton.settings import Settings, get_settings
+from baton.settings import Settings, dead_letter_queue_fields, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
 from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
@@ -88,6 +90,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
             name = f"baton-test-{spec.id}"
             _create_table(dynamodb, name, spec)
             monkeypatch.setenv(f"BATON_{spec.id.upper()}_TABLE", name)
+        sqs = boto3.client("sqs", region_name=REGION)
+        for field in dead_letter_queue_fields():
+            url = sqs.create_queue(QueueName=f"baton-test-{field.replace('_', '-')}")["QueueUrl"]
+            monkeypatch.setenv(f"BATON_{field.upper()}", url)
+        # moto answers a short poll from the whole queue; its long poll only waits the wall clock.
+        monkeypatch.setattr(dead_letters, "WAIT_SECONDS", 0)
         secretsmanager = boto3.client("secretsmanager", region_name=REGION)
         for variable, name in {
             "BATON_TOKEN_SECRET_ARN": "baton-test-token-key",

@@ -6,8 +6,9 @@ count and a send-ledger entry) followed by a hand-off task, an SMS waiting for i
 receipt, and a wait for an event; plus consent and a timeline that quote the addresses. The
 export shows every table that holds something on the contact; after erasure, no table a
 deployment names (every `Settings` field ending `_table`) holds the contact's id, address,
-number or names in any form, except the salted hashes that keep the person suppressed, and no
-log line written meanwhile holds them either.
+number or names in any form, except the salted hashes that keep the person suppressed, no
+dead-letter queue (every `Settings` field ending `_dead_letter_queue`) keeps a message about
+them while another person's stays, and no log line written meanwhile holds them either.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from baton.consent.models import ConsentProof
 from baton.consent.vocabulary import Channel, Source
 from baton.contacts.models import ContactInput
 from baton.handlers import bus_events, feedback, journey_step, sms_inbound
-from baton.settings import table_fields
+from baton.settings import dead_letter_queue_fields, table_fields
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
-from tests.integration.every_table import every_item
+from tests.integration.every_table import every_dead_letter, every_item
 from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
 from tests.log_lines import every_log_line
 
@@ -182,6 +183,50 @@ def _receipt(provider_message_id: str) -> dict[str, Any]:
     return answer
 
 
+def _sms_event(number: str, text: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "sns_inbound_sms.json").read_text())
+    sns = event["Records"][0]["Sns"]
+    message = json.loads(sns["Message"]) | {"originationNumber": number, "messageBody": text}
+    sns["Message"] = json.dumps(message)
+    return event
+
+
+def _bounce(address: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "ses_bounce.json").read_text())
+    event["detail"]["bounce"]["bouncedRecipients"][0]["emailAddress"] = address
+    event["detail"]["mail"]["destination"] = [address]
+    return event
+
+
+def _baton_event(contact_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "eventbridge_baton_event.json").read_text())
+    event["detail"] |= {"contact_id": contact_id, "data": data}
+    return event
+
+
+# What AWS writes into each dead-letter queue when a delivery fails for good: the whole event.
+# Per queue: one about the contact, one about someone else (a near id, address or number).
+DEAD_LETTERS = {
+    "sms_inbound_dead_letter_queue": (
+        _sms_event(PHONE, f"{FIRST_NAME} aqui, STOP"),
+        _sms_event("+5511987654329", "PARAR"),
+    ),
+    "feedback_dead_letter_queue": (_bounce(EMAIL), _bounce(f"a{EMAIL.lower()}")),
+    "events_dead_letter_queue": (
+        _baton_event(CONTACT_ID, {"note": CART_NOTE}),
+        _baton_event(f"{CONTACT_ID}0", {"note": "a kettle"}),
+    ),
+}
+
+
+def _dead_letters() -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    settings = bootstrap.services().settings
+    for field, events in DEAD_LETTERS.items():
+        for event in events:
+            sqs.send_message(QueueUrl=getattr(settings, field), MessageBody=json.dumps(event))
+
+
 def _holding_the_contact(items: list[dict[str, Any]]) -> bool:
     text = json.dumps(items).lower()
     return any(value.lower() in text for value in (CONTACT_ID, EMAIL, PHONE))
@@ -230,6 +275,7 @@ def test_r_gdpr_5_after_erasure_no_table_and_no_log_line_holds_the_contact(journ
         services = bootstrap.services()
         before = every_item(services.settings)
         assert all(_holding_the_contact(before[field]) for field in ("idempotency_table", "caps_table"))
+        _dead_letters()
 
         (waiting,) = privacy.export_contact(services, CONTACT_ID).receipt_waits
 
@@ -250,6 +296,12 @@ def test_r_gdpr_5_after_erasure_no_table_and_no_log_line_holds_the_contact(journ
     assert (erased.journey_runs_stopped, erased.journey_runs_removed, erased.subjects_removed) == (3, 3, 3)
     assert (erased.tasks_removed, erased.waits_removed, erased.receipts_removed) == (1, 1, 1)
     assert (erased.cap_counts_removed, erased.send_ledger_removed) == (1, 2)
+    # Only the other person's message is left in each queue, visible again at once.
+    assert sorted(DEAD_LETTERS) == dead_letter_queue_fields()
+    others = {field: [json.dumps(events[1])] for field, events in DEAD_LETTERS.items()}
+    assert every_dead_letter(services.settings) == others
+    assert erased.dead_letters_removed == dict.fromkeys(DEAD_LETTERS, 1)
+    assert erased.dead_letter_queues_unread == []
     lines = logged.getvalue()
     assert "Inbound SMS handled" in lines  # the capture saw Baton's own lines
     leaking = [line for line in lines.splitlines() if any(v.lower() in line.lower() for v in PERSONAL)]

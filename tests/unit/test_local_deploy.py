@@ -126,3 +126,23 @@ def test_cdks_node_custom_resource_provider_is_listed_not_deployed(template: dic
     )
     assert deployment.not_deployed["DeliveryAccountSuppressionE46CAE60"] == "Custom::AWS"
     assert deployment.function("SmsInboundFunction").handler  # Baton's own functions still run
+
+
+@pytest.mark.usefixtures("moto")
+def test_r_gdpr_5_a_dead_letter_queue_is_created_and_its_url_reaches_the_function_that_erases(
+    template: dict[str, Any],
+) -> None:
+    # Erasure reads the dead-letter queues by the URLs its function's environment names.
+    with_queue = copy.deepcopy(template)
+    with_queue["Resources"]["EventsDeadLetterQueueC3DB07E1"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    variables = with_queue["Resources"]["EchoFunction0A1B2C3D"]["Properties"]["Environment"]["Variables"]
+    variables["BATON_EVENTS_DEAD_LETTER_QUEUE"] = {"Ref": "EventsDeadLetterQueueC3DB07E1"}
+    sqs = boto3.client("sqs")
+
+    deployment = _deploy(with_queue)
+    url = deployment.function("EchoFunction0A1B2C3D").environment["BATON_EVENTS_DEAD_LETTER_QUEUE"]
+
+    assert sqs.list_queues()["QueueUrls"] == [url]
+    assert url.endswith("/unit-EventsDeadLetterQueueC3DB07E1")
+    deployment.teardown()
+    assert sqs.list_queues().get("QueueUrls", []) == []

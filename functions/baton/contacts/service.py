@@ -288,6 +288,15 @@ class ContactService:
         vouched for it). Never a pending address alone: anyone can type it into a form."""
         return self._confirmed(self._repository.get(contact_id), contact_id)
 
+    def every_address(self, contact_id: str) -> list[str]:
+        """Every email and number Baton holds for the contact: the profile's, the pending ones and
+        each the consent ledger names (an address changed since included). What erasure looks
+        for where AWS kept a message about the person (R-GDPR-5). Raises ContactNotFound."""
+        record = self._record(contact_id)
+        found = [record.email, record.phone, record.pending_email, record.pending_phone]
+        found += [entry.address for entry in self._consent.entries(contact_id)]
+        return list(dict.fromkeys(address for address in found if address))
+
     def drop_pending(self, contact_id: str, channel: Channel) -> str | None:
         """Forget the contact's pending address on `channel` (its requests were withdrawn): no
         later confirmation attaches it. Returns the address dropped, if there was one."""
