@@ -73,7 +73,7 @@ class Throttle(_Model):
 
 
 class QueueConfig(_Model):
-    """A hand-off queue (issue 4): where a new task's email goes (the SNS topic is always made)."""
+    """A hand-off queue: where a new task's email goes (the SNS topic is always made)."""
 
     email: EmailStr | None = None
 
@@ -120,7 +120,7 @@ class BatonConfig(_Model):
     # itself (smsOriginationIdentity, quietHours, frequencyCaps, webhookUrl, ...), camelCase or
     # snake_case; each is checked against the field's type at synth. Unset: Baton's default.
     delivery: dict[str, Any] = Field(default_factory=dict)
-    # Hand-off queues (issue 4): `{<queue>: {email: agents@example.com}}`. Every queue a journey
+    # Hand-off queues: `{<queue>: {email: agents@example.com}}`. Every queue a journey
     # names gets an SNS topic; a queue listed here also gets an email about each new task.
     queues: dict[Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)], QueueConfig] = Field(default_factory=dict)
 
@@ -200,9 +200,9 @@ STACK_SETTINGS = frozenset(
         "suppression_table",
         "idempotency_table",
         "runs_table",
-        "waits_table",  # issue 4, event waits (K3)
-        "tasks_table",  # issue 4, hand-offs (K2)
-        "receipts_table",  # issue 4, delivery receipts (K4)
+        "waits_table",  # event waits
+        "tasks_table",  # hand-offs
+        "receipts_table",  # delivery receipts
         "caps_table",
         "subjects_table",
         "pacing_table",

@@ -89,7 +89,7 @@ class LocalPipBundling:
         # Console scripts (with this machine's shebangs) are of no use in Lambda.
         shutil.rmtree(target / "bin", ignore_errors=True)
         shutil.copytree(FUNCTIONS_DIR / PACKAGE, target / PACKAGE, ignore=_IGNORED, dirs_exist_ok=True)
-        # The journeys and templates, loaded once per cold start (PLAN3 decision 1).
+        # The journeys and templates ship with the code, loaded once per cold start.
         if self._journeys_dir.is_dir():
             shutil.copytree(
                 self._journeys_dir, target / names.ASSET_JOURNEYS_DIR, ignore=_IGNORED, dirs_exist_ok=True

@@ -51,12 +51,12 @@ def function_environment(
         names.ENV_CONFIRM_TTL_DAYS: str(config.confirm_ttl_days),
         names.ENV_MAX_BODY_BYTES: str(config.max_body_bytes),
         names.ENV_ALLOWED_ORIGINS: json.dumps(config.origins),
-        # The asset ships the catalog next to `baton/` (PLAN3 decision 1).
+        # The asset ships the catalog next to `baton/`: journeys deploy with the code, read from disk.
         names.ENV_JOURNEYS_DIR: names.ASSET_JOURNEYS_DIR,
         names.ENV_STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix,
         names.ENV_SMS_MAX_PARTS: str(config.sms_max_parts),
         names.settings_env("locales"): json.dumps(config.locales),
-        # Hand-off queues (issue 4, K2): the stack replaces these with `Handoffs.environment`.
+        # Hand-off queues: the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",
     }

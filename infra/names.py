@@ -15,31 +15,31 @@ API: Final = "Api"
 DELIVERY: Final = "Delivery"
 OBSERVABILITY: Final = "Observability"
 JOURNEYS: Final = "Journeys"
-HANDOFFS: Final = "Handoffs"  # issue 4 (K2): the hand-off queues' topics
-SCHEDULES: Final = "Schedules"  # issue 4 (K5): EventBridge Scheduler schedules of scheduled journeys
-EVENTS: Final = "Events"  # issue 4 (K3): the Baton event bus and its rule
-FEEDBACK: Final = "Feedback"  # issue 4 (K4): delivery receipts, bounces and complaints
+HANDOFFS: Final = "Handoffs"  # the hand-off queues' topics
+SCHEDULES: Final = "Schedules"  # EventBridge Scheduler schedules of scheduled journeys
+EVENTS: Final = "Events"  # the Baton event bus and its rule
+FEEDBACK: Final = "Feedback"  # delivery receipts, bounces and complaints
 
-# The Lambda functions (PLAN.md): construct id -> handler.
+# The Lambda functions: construct id -> handler.
 PUBLIC_API_FUNCTION: Final = "PublicApiFunction"
 PRIVATE_API_FUNCTION: Final = "PrivateApiFunction"
 SMS_INBOUND_FUNCTION: Final = "SmsInboundFunction"
-# Every task of every journey's state machine (PLAN3 decision 2); created by `Journeys`.
+# Every task of every journey's state machine (one function for all); created by `Journeys`.
 JOURNEY_STEP_FUNCTION: Final = "JourneyStepFunction"
-# Issue 4 (K5): EventBridge Scheduler's target: starts a scheduled journey for its segment.
+# EventBridge Scheduler's target: starts a scheduled journey for its segment.
 SCHEDULE_FUNCTION: Final = "ScheduleFunction"
-# Issue 4 (K3): events from other systems on the Baton bus (EventBridge), like POST /v1/events.
+# Events from other systems on the Baton bus (EventBridge), like POST /v1/events.
 EVENTS_FUNCTION: Final = "EventsFunction"
-# Issue 4 (K4): SES, End User Messaging and SNS delivery feedback (receipts, bounces, complaints).
+# SES, End User Messaging and SNS delivery feedback (receipts, bounces, complaints).
 FEEDBACK_FUNCTION: Final = "FeedbackFunction"
 HANDLERS: Final[dict[str, str]] = {
     PUBLIC_API_FUNCTION: "baton.handlers.public_api.handler",
     PRIVATE_API_FUNCTION: "baton.handlers.private_api.handler",
     SMS_INBOUND_FUNCTION: "baton.handlers.sms_inbound.handler",
     JOURNEY_STEP_FUNCTION: "baton.handlers.journey_step.handler",
-    SCHEDULE_FUNCTION: "baton.handlers.schedule.handler",  # issue 4 (K5)
-    EVENTS_FUNCTION: "baton.handlers.bus_events.handler",  # issue 4 (K3)
-    FEEDBACK_FUNCTION: "baton.handlers.feedback.handler",  # issue 4 (K4)
+    SCHEDULE_FUNCTION: "baton.handlers.schedule.handler",
+    EVENTS_FUNCTION: "baton.handlers.bus_events.handler",
+    FEEDBACK_FUNCTION: "baton.handlers.feedback.handler",
 }
 
 # Secrets (construct ids under `Secrets`).
@@ -94,7 +94,7 @@ def state_machine_name(stack_name: str, journey_id: str) -> str:
 
 
 def event_bus_name(stack_name: str) -> str:
-    """Issue 4 (K3): the custom bus other systems put Baton events on (`baton` for the `Baton`
+    """The custom bus other systems put Baton events on (`baton` for the `Baton`
     stack; one bus per stack, so two stacks in an account do not share one)."""
     return stack_name.lower()
 
@@ -116,7 +116,7 @@ class Route:
     access: Access
 
 
-# The API contract (ARCHITECTURE.md) as far as PLAN.md's functions serve it.
+# The API contract (ARCHITECTURE.md) as far as these functions serve it.
 ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/subscriptions", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("GET", "/v1/confirm/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
@@ -134,7 +134,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/events", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys/{journey_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
-    # Issue 4, hand-offs (K2).
+    # Hand-offs.
     Route("GET", "/v1/tasks", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/tasks/{task_id}/complete", PRIVATE_API_FUNCTION, Access.PRIVATE),
     # The operator's do-not-contact lists (R-BR-1): load one whole or in parts (begin, parts,

@@ -17,11 +17,11 @@ from infra.constructs.api import Api
 from infra.constructs.data_plane import DataPlane
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events, grant_resume
-from infra.constructs.feedback import Feedback  # issue 4 (K4)
+from infra.constructs.feedback import Feedback
 from infra.constructs.handoffs import Handoffs
 from infra.constructs.journeys import Journeys, state_machine_arn_prefix
 from infra.constructs.observability import Observability
-from infra.constructs.schedules import Schedules  # issue 4 (K5)
+from infra.constructs.schedules import Schedules
 from infra.constructs.secrets import Secrets
 from infra.lambda_asset import lambda_code
 from infra.lambda_function import baton_function, function_environment
@@ -33,9 +33,9 @@ _DESCRIPTIONS = {
     names.PUBLIC_API_FUNCTION: "Baton public API: subscribe, confirm, preferences, one-click unsubscribe.",
     names.PRIVATE_API_FUNCTION: "Baton private API: contacts, export, timeline, consents, events, journeys.",
     names.SMS_INBOUND_FUNCTION: "Baton inbound SMS: STOP/HELP/START/YES keywords from the two-way SMS topic.",
-    # Issue 4 (K3): the Baton event bus.
+    # The Baton event bus.
     names.EVENTS_FUNCTION: "Baton event bus: other systems' events start and resume journeys.",
-    # Issue 4 (K4).
+    # Delivery feedback.
     names.FEEDBACK_FUNCTION: "Baton delivery feedback: receipts, bounces and complaints (SES, SMS, voice).",
 }
 
@@ -50,11 +50,11 @@ class BatonStack(Stack):
         self.secrets = Secrets(self, names.SECRETS)
         self.delivery = Delivery(self, names.DELIVERY, config=config)
         self.api = Api(self, names.API, config=config)
-        self.events = Events(self, names.EVENTS)  # issue 4 (K3): the Baton event bus
-        # Issue 4 (K4): SES events to the default bus, receipt rules, the feedback DLQ.
+        self.events = Events(self, names.EVENTS)  # the Baton event bus
+        # SES events to the default bus, receipt rules, the feedback DLQ.
         self.feedback = Feedback(self, names.FEEDBACK, configuration_set=self.delivery.configuration_set)
 
-        # Hand-off queues (issue 4, K2): a topic per queue; their ARNs and emails go in the env.
+        # Hand-off queues: a topic per queue; their ARNs and emails go in the env.
         self.handoffs = Handoffs(self, names.HANDOFFS, config=config, journeys_dir=config.journeys_path(ROOT))
         environment = function_environment(
             config,
@@ -79,8 +79,8 @@ class BatonStack(Stack):
                 description=_DESCRIPTIONS[function_id],
                 dead_letter_queue={
                     names.SMS_INBOUND_FUNCTION: self.delivery.dead_letter_queue,
-                    names.EVENTS_FUNCTION: self.events.dead_letter_queue,  # issue 4 (K3)
-                    names.FEEDBACK_FUNCTION: self.feedback.dead_letter_queue,  # issue 4 (K4)
+                    names.EVENTS_FUNCTION: self.events.dead_letter_queue,
+                    names.FEEDBACK_FUNCTION: self.feedback.dead_letter_queue,
                 }.get(function_id),
             )
             self.data.grant_read_write(function)
@@ -104,24 +104,24 @@ class BatonStack(Stack):
             names.PRIVATE_API_FUNCTION,
             names.PUBLIC_API_FUNCTION,
             names.SMS_INBOUND_FUNCTION,
-            names.EVENTS_FUNCTION,  # issue 4 (K3): the Baton bus
+            names.EVENTS_FUNCTION,  # the Baton bus
         ):
             self.journeys.grant_executions(self.functions[function_id])
-            # Issue 4 (K3): recording an event resumes the executions waiting for it.
+            # Recording an event resumes the executions waiting for it.
             grant_resume(self.functions[function_id], (j.journey for j in self.journeys.journeys))
         self.events.route_to(self.functions[names.EVENTS_FUNCTION])
-        # Issue 4 (K4): a receipt answers the journey waiting for it (await_receipt may answer an
+        # A receipt answers the journey waiting for it (await_receipt may answer an
         # early one itself); every receipt, bounce and complaint reaches FeedbackFunction.
         for function in (self.functions[names.FEEDBACK_FUNCTION], self.journeys.function):
             grant_resume(function, (j.journey for j in self.journeys.journeys))
         self.feedback.route_to(self.functions[names.FEEDBACK_FUNCTION])
 
-        # Hand-offs (issue 4, K2): new tasks notify their queue; completing one answers the journey.
+        # Hand-offs: new tasks notify their queue; completing one answers the journey.
         self.handoffs.grant_publish(self.journeys.function)
         self.handoffs.grant_task_response(
             self.functions[names.PRIVATE_API_FUNCTION], (j.journey for j in self.journeys.journeys)
         )
-        # Schedule triggers (issue 4, K5): one EventBridge Scheduler schedule per scheduled journey,
+        # Schedule triggers: one EventBridge Scheduler schedule per scheduled journey,
         # targeting ScheduleFunction (infra/constructs/schedules.py; nothing without such journeys).
         self.schedules = Schedules(
             self,
@@ -149,7 +149,7 @@ class BatonStack(Stack):
             functions={
                 **self.functions,
                 names.JOURNEY_STEP_FUNCTION: self.journeys.function,
-                # Issue 4 (K5): ScheduleFunction exists when a journey has a schedule trigger.
+                # ScheduleFunction exists when a journey has a schedule trigger.
                 **({names.SCHEDULE_FUNCTION: self.schedules.function} if self.schedules.function else {}),
             },
             rest_api=self.api.rest_api,

@@ -1,4 +1,4 @@
-"""The Baton event bus (issue 4, K3): other systems' events start journeys exactly as
+"""The Baton event bus: other systems' events start journeys exactly as
 `POST /v1/events` does, and resume the journeys waiting for them.
 
 Envelope (documented in the README): `source` any, `detail-type` = the event type,

@@ -1,4 +1,4 @@
-"""Delivery feedback (issue 4, K4): receipts, bounces and complaints reach FeedbackFunction.
+"""Delivery feedback: receipts, bounces and complaints reach FeedbackFunction.
 
 - SES: the configuration set publishes bounce, complaint, delivery and reject events to the
   account's default EventBridge bus (an EventBridge event destination); a rule on `aws.ses`

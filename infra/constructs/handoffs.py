@@ -1,4 +1,4 @@
-"""Hand-off queues (issue 4, K2): one SNS topic per queue a journey hands tasks to.
+"""Hand-off queues: one SNS topic per queue a journey hands tasks to.
 
 Every queue named in the catalog (`handoff.queue`, `handoff.escalate_to`) and every queue of
 cdk.json's `queues` gets a topic (KMS-encrypted, TLS only); the journey task function publishes

@@ -1,8 +1,8 @@
 """Journeys: one Standard state machine per journey of the catalog, and the function behind every task.
 
 The catalog (`journeys/`) is validated at synth: an invalid journey fails synth with the
-catalog's own error text. Every task of every state machine invokes JourneyStepFunction (PLAN3
-decision 2); the private API's function starts, stops and describes their executions. State
+catalog's own error text. Every task of every state machine invokes JourneyStepFunction (one
+function, one payload); the private API's function starts, stops and describes their executions. State
 machines log every state (without execution data: it holds contact ids and event data) to one
 log group and trace with X-Ray.
 """

@@ -1,4 +1,4 @@
-"""Schedule triggers (issue 4, K5): one EventBridge Scheduler schedule per scheduled journey.
+"""Schedule triggers: one EventBridge Scheduler schedule per scheduled journey.
 
 A journey with `trigger: {schedule: "cron(...)", segment: ID}` gets an `AWS::Scheduler::Schedule`
 (the DSL's expression, UTC, flexible time window OFF) whose target is ScheduleFunction with the

@@ -1,7 +1,7 @@
 """Compiles a journey (the DSL contract, `baton.journeys.models.Journey`) into Step Functions states.
 
 One Standard state machine per journey, JSONPath only (the local interpreter has no JSONata).
-Every task invokes the one JourneyStepFunction with the payload of PLAN3 decision 2; its answer
+Every task invokes the one JourneyStepFunction with one payload (`baton.runner.models`); its answer
 goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form`):
 
 - send: (on a loop: Pass `Count pass <id>` ->) Task `Send <id>` -> Choice `<id> outcome`: sent -> next step;
@@ -43,9 +43,9 @@ from baton.journeys.durations import parse_duration
 from baton.journeys.graph import in_loops
 from baton.journeys.models import END, Journey, Step
 from baton.runner.exceptions import RETRYABLE_ERRORS
-from infra.journeys.confirm_delivery import build_confirm_delivery  # issue 4 (K4)
-from infra.journeys.handoff import build_handoff  # issue 4 (K2)
-from infra.journeys.wait_event import build_wait_event  # issue 4 (K3)
+from infra.journeys.confirm_delivery import build_confirm_delivery
+from infra.journeys.handoff import build_handoff
+from infra.journeys.wait_event import build_wait_event
 
 # Errors the Lambda service reports for a failed invocation (throttling and 5xx): retried.
 LAMBDA_SERVICE_ERRORS: Final = (
@@ -205,7 +205,7 @@ class JourneyBuild:
         extra: Mapping[str, Any] | None = None,
         retry_errors: tuple[str, ...] = RETRY_ERRORS,
     ) -> sfn.TaskStateBase:
-        """A JourneyStepFunction task (PLAN3 decision 2); its answer lands in `$.steps.<step>`."""
+        """A JourneyStepFunction task (the one task payload); its answer lands in `$.steps.<step>`."""
         name = self.name(state_name)
         task = tasks.LambdaInvoke(
             self.scope,
@@ -256,8 +256,8 @@ class JourneyBuild:
         comment: str,
         extra: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        """A waitForTaskToken task (PLAN4 decision 1): the function gets the task token and the
-        execution waits for SendTaskSuccess, at most `timeout_seconds` (R-REL-3)."""
+        """A waitForTaskToken task (hand-offs, event waits, receipts): the function gets the task
+        token and the execution waits for SendTaskSuccess, at most `timeout_seconds` (R-REL-3)."""
         name = self.name(state_name)
         task = tasks.LambdaInvoke(
             self.scope,
@@ -407,21 +407,21 @@ def _not_supported_yet(what: str) -> StepBuilder:
     return builder
 
 
-# One builder per step form: the relay issue replaces the three `_not_supported_yet` entries.
+# One builder per step form; `_not_supported_yet` stands in for a form not built yet.
 STEP_BUILDERS: dict[str, StepBuilder] = {
     "send": build_send,
-    "send.confirm_delivery": build_confirm_delivery,  # issue 4 (K4): infra/journeys/confirm_delivery.py
+    "send.confirm_delivery": build_confirm_delivery,  # infra/journeys/confirm_delivery.py
     "wait.duration": build_wait_duration,
-    "wait.event": build_wait_event,  # issue 4 (K3): infra/journeys/wait_event.py
+    "wait.event": build_wait_event,  # infra/journeys/wait_event.py
     "branch": build_branch,
-    "handoff": build_handoff,  # issue 4 (K2): infra/journeys/handoff.py
+    "handoff": build_handoff,  # infra/journeys/handoff.py
 }
 
 
 def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFunction) -> sfn.IChainable:
     """The journey's states under `scope` (one scope per journey: state names are its construct
     ids); returns the start state."""
-    # Issue 4 (K5): a schedule trigger compiles like an event trigger (same states, same input);
+    # A schedule trigger compiles like an event trigger (same states, same input);
     # only what starts it differs (infra/constructs/schedules.py, baton.schedules).
     build = JourneyBuild(scope=scope, journey=journey, function=function)
     built: dict[str, BuiltStep] = {}
@@ -447,7 +447,7 @@ def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFu
     return passes
 
 
-# What render_definition writes for a pseudo parameter in a rendered definition (issue 4, K3).
+# What render_definition writes for a pseudo parameter in a rendered definition.
 _PSEUDO_PARAMETERS: Final = {"AWS::Partition": "aws"}
 
 
@@ -462,7 +462,7 @@ def render_definition(journey: Journey, *, function_arn: str) -> dict[str, Any]:
     # Rendered to JSON by CDK itself: resolving to Python would drop `"ResultPath": null`.
     rendered = stack.resolve(stack.to_json_string(graph.to_graph_json()))
     if isinstance(rendered, dict):
-        # Issue 4 (K3): callback tasks' `arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken`
+        # Callback tasks' `arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken`
         # makes the text an Fn::Join; the pseudo parameter is rendered as the commercial partition.
         rendered = "".join(
             part if isinstance(part, str) else _PSEUDO_PARAMETERS[part["Ref"]]

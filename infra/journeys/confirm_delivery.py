@@ -1,4 +1,4 @@
-"""`send` with `confirm_delivery: D` (issue 4, K4): send on one channel, wait for its receipt,
+"""`send` with `confirm_delivery: D`: send on one channel, wait for its receipt,
 fail over to the next channel when it fails or none comes in time.
 
 States per step `<id>`, per channel `<ch>` in the step's order (JSONPath; every task is the

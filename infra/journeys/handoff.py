@@ -1,4 +1,4 @@
-"""`handoff` steps (issue 4, K2): pass the baton to a person and wait until they are done.
+"""`handoff` steps: pass the baton to a person and wait until they are done.
 
 States per step `<id>` (JSONPath, every task the JourneyStepFunction):
 - Task `Hand off <id>`: a callback task (`arn:aws:states:::lambda:invoke.waitForTaskToken`)

@@ -1,4 +1,4 @@
-"""`wait: {event, timeout}` (issue 4, K3): park the execution until the event arrives or time runs out.
+"""`wait: {event, timeout}`: park the execution until the event arrives or time runs out.
 
 States per step `<id>`:
 - Task `Await <id>`: a callback task (`arn:aws:states:::lambda:invoke.waitForTaskToken`)
@@ -9,7 +9,7 @@ States per step `<id>`:
 - Catch `States.Timeout` -> Task `Timed out <id>` (action `wait_timed_out`): removes the waiter,
   records `wait.timed_out` on the timeline and answers `{"event_received": false, "event":
   null}` at `$.steps.<id>` -> the next step. (A Task rather than a Pass so the timeline shows
-  the timeout, PLAN4 decision 5, and the waiter does not linger.)
+  the timeout, as it shows every wait event, and the waiter does not linger.)
 Both tasks retry like every task and catch everything else into `Record failure`.
 `{event_received: <id>}` in a branch reads `$.steps.<id>.event_received`.
 

@@ -1,4 +1,4 @@
-"""EventBridge Scheduler in local mode (issue 4, K5): the virtual clock fires the template's schedules.
+"""EventBridge Scheduler in local mode: the virtual clock fires the template's schedules.
 
 `LocalSchedules.from_template` reads every `AWS::Scheduler::Schedule` (expression, time zone,
 state, the target function and its input). `advance_to(target)` moves the clock as the stack's

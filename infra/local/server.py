@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime  # issue 4 (K5)
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
@@ -115,7 +115,7 @@ class LocalApp:
         self.outbox = outbox
         self.clock = clock
         self.scheduler = scheduler
-        # Issue 4 (K5): how the clock moves (the stack's: it also fires EventBridge schedules).
+        # How the clock moves (the stack's: it also fires EventBridge schedules).
         self.advance_to = advance_to or scheduler.advance_to
         self.token = token
         self._port = port
@@ -125,7 +125,7 @@ class LocalApp:
             "/_local/outbox": {"GET": self._outbox},
             "/_local/sms-inbound": {"POST": self._sms_inbound},
             "/_local/clock": {"GET": self._clock, "POST": self._move_clock},
-            "/_local/ses-event": {"POST": self._ses_event},  # issue 4 (K4)
+            "/_local/ses-event": {"POST": self._ses_event},
         }
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -332,7 +332,7 @@ class LocalApp:
             self._settle()
         return json_response(202, {"inboundMessageId": sms.inbound_message_id})
 
-    # Issue 4 (K4): delivery feedback ------------------------------------------------------------
+    # Delivery feedback -------------------------------------------------------------------
 
     def _ses_event(self, request: HttpRequest) -> HttpResponse:
         """An SES event as the configuration set publishes it to EventBridge, handed to
@@ -428,7 +428,7 @@ class LocalApp:
         return record
 
 
-# Issue 4 (K4): SES event types and the EventBridge detail-type SES gives each.
+# SES event types and the EventBridge detail-type SES gives each.
 _SES_DETAIL_TYPES: Final = {
     "Bounce": "Email Bounced",
     "Complaint": "Email Complaint Received",

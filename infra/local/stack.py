@@ -41,7 +41,7 @@ from infra.local.outbox import Outbox
 from infra.local.routes import RouteTable
 from infra.local.runtime import LambdaRuntime
 from infra.local.scheduler import Scheduler
-from infra.local.schedules import LocalSchedules  # issue 4 (K5)
+from infra.local.schedules import LocalSchedules
 from infra.local.server import LocalApp, LocalHttpServer
 from infra.local.ses_account import LocalSesAccount, answering_get_account
 from infra.names import SMS_INBOUND_FUNCTION
@@ -129,7 +129,7 @@ class LocalStack:
         self._deployment: Deployment | None = None
         self._runtime: LambdaRuntime | None = None
         self._outbox: Outbox | None = None
-        self.schedules: LocalSchedules | None = None  # issue 4 (K5): the template's schedules
+        self.schedules: LocalSchedules | None = None  # the template's schedules
         self.base_url = ""
         self.times: StartupTimes | None = None
 
@@ -187,7 +187,7 @@ class LocalStack:
                     functions={f.name: f.logical_id for f in self._deployment.functions.values()},
                 )
                 self._step_functions.attach()
-            # Issue 4 (K5): EventBridge Scheduler's schedules fire as the virtual clock passes them.
+            # EventBridge Scheduler's schedules fire as the virtual clock passes them.
             self.schedules = LocalSchedules.from_template(template, now=self.clock.now(), invoke=self.invoke)
             self._server.app = LocalApp(
                 routes=RouteTable.from_template(template),
@@ -200,7 +200,7 @@ class LocalStack:
                 port=lambda: self._server.port if self._server else 0,
                 sms_number=self._sms_number,
                 sms_inbound_function=self._sms_inbound_function,
-                advance_to=self._advance_to,  # issue 4 (K5): POST /_local/clock fires schedules too
+                advance_to=self._advance_to,  # POST /_local/clock fires schedules too
             )
         except BaseException:
             self.stop()
@@ -310,7 +310,7 @@ class LocalStack:
     # Internals -------------------------------------------------------------------------
 
     def _advance_to(self, target: datetime) -> datetime:
-        """Issue 4 (K5): stop at each schedule time on the way (running what fell due before it)
+        """Stop at each schedule time on the way (running what fell due before it)
         and fire it; then move on to `target` as the scheduler does."""
         if self.schedules is not None:
             self.schedules.fire_due(as_utc(target), before_each=self.scheduler.advance_to)

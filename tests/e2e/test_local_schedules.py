@@ -1,4 +1,4 @@
-"""Schedule triggers end to end on the session's local stack (issue 4, K5): the sample
+"""Schedule triggers end to end on the session's local stack: the sample
 `gold-monthly` (cron(0 9 1 * ? *), segment gold-customers) fires when the virtual clock passes
 09:00 UTC on the first of a month, through HTTP, and starts the journey for gold buyers only,
 once per schedule time."""

@@ -1,4 +1,4 @@
-"""`POST /_local/ses-event` (issue 4, K4): an SES event reaches FeedbackFunction in-process, as
+"""`POST /_local/ses-event`: an SES event reaches FeedbackFunction in-process, as
 the default bus's rule would bring it; a bounce lands on the contact's timeline."""
 
 from __future__ import annotations

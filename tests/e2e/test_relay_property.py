@@ -1,4 +1,4 @@
-"""Issue 4's acceptance, as a property: no automated send that follows a hand-off step happens
+"""The hand-off guarantee, as a property: no automated send that follows a hand-off step happens
 before that task is completed, whatever completions, timeouts, clock moves, events and delivery
 receipts come in between (journeys/support-follow-up.yaml on the session's local stack, over HTTP).
 

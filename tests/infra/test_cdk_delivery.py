@@ -17,7 +17,7 @@ def _only(template: assertions.Template, resource_type: str) -> tuple[str, Mappi
 
 
 def _named(template: assertions.Template, resource_type: str, name: str) -> tuple[str, Mapping[str, Any]]:
-    """The one resource of the type whose logical id contains `name`: issue 4 adds a topic per
+    """The one resource of the type whose logical id contains `name`: there is a topic per
     hand-off queue, and their key, next to the inbound-SMS ones."""
     ((logical_id, resource),) = [
         (lid, r) for lid, r in template.find_resources(resource_type).items() if name in lid
@@ -71,7 +71,7 @@ def test_inbound_sms_topic_is_encrypted_with_a_rotating_key_and_refuses_plain_ht
 
 
 def _sms_dead_letter_queue(template: assertions.Template) -> tuple[str, Mapping[str, Any]]:
-    """The inbound-SMS queue (issue 4 adds the event bus's dead-letter queue, K3)."""
+    """The inbound-SMS queue (the event bus has a dead-letter queue too)."""
     ((logical_id, resource),) = [
         (lid, r) for lid, r in template.find_resources("AWS::SQS::Queue").items() if "SmsInbound" in lid
     ]

@@ -1,4 +1,4 @@
-"""Issue 4 (K3): the Baton event bus (rule -> EventsFunction, dead-letter queue and alarm,
+"""The Baton event bus (rule -> EventsFunction, dead-letter queue and alarm,
 R-REL-5), the SendTaskSuccess grants of the functions that record events, and a synthesized
 `wait: {event, timeout}` step (callback task with TimeoutSeconds, R-REL-3, and its Catch)."""
 
@@ -87,7 +87,7 @@ def test_there_is_one_baton_bus(template: assertions.Template) -> None:
 
 
 def _bus_rule(template: assertions.Template) -> tuple[str, Mapping[str, Any]]:
-    """The rule on the Baton bus (issue 4, K4 added rules on the default bus for delivery feedback)."""
+    """The rule on the Baton bus (delivery feedback has its rules on the default bus)."""
     bus_id, _ = _only(template, "AWS::Events::EventBus")
     ((logical_id, rule),) = [
         (lid, rule)
@@ -174,7 +174,7 @@ def test_functions_that_record_events_may_resume_the_journeys_executions(
 def test_the_journey_step_function_resumes_nothing_but_delivery_receipts(
     template: assertions.Template,
 ) -> None:
-    # Issue 4 (K4): await_receipt answers a delivery receipt that came before its waiter, so the
+    # `await_receipt` answers a delivery receipt that came before its waiter, so the
     # function may SendTaskSuccess; what it may resume is checked in tests/infra/test_cdk_feedback.py.
     statements = [
         s

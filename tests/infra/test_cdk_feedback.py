@@ -1,4 +1,4 @@
-"""The Feedback construct (issue 4, K4): SES events to the default bus, rules for SES and End
+"""The Feedback construct: SES events to the default bus, rules for SES and End
 User Messaging receipts, the SNS SMS status subscriptions, FeedbackFunction with its DLQ and
 alarm (R-REL-5), and a synthesized `confirm_delivery` step."""
 

@@ -211,7 +211,7 @@ def test_function_may_publish_sms(template: assertions.Template, function_id: st
 
     # SMS to a phone number has no ARN; the cdk-nag acknowledgement on the policy says so
     assert _actions(statement) == {"sns:Publish"}
-    # Issue 4 (K2): the journey step function also publishes new tasks to the hand-off queues'
+    # The journey step function also publishes new tasks to the hand-off queues'
     # topics, by their ARNs (a Ref each); no other function publishes anywhere else.
     queue_topics = {lid for lid in template.find_resources("AWS::SNS::Topic") if "QueueTopic" in lid}
     others = [s for s in publish if s is not statement]

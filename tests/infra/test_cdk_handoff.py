@@ -149,7 +149,7 @@ def test_the_journey_function_publishes_and_the_private_api_answers_the_journeys
 
     send_task = [(k, s) for k, s in statements if "states:SendTaskSuccess" in actions(s)]
     assert send_task
-    # the private API completes tasks (other parts of issue 4 may resume executions too)
+    # the private API completes tasks (event waits and delivery receipts may resume executions too)
     assert any(k.startswith("PrivateApiFunction") for k, _ in send_task)
     assert all("*" not in json.dumps(s["Resource"]).replace(":*", "") for _, s in send_task)
     publish_topics = [

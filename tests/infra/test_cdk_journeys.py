@@ -35,7 +35,7 @@ FUNCTION = "AWS::Lambda::Function"
 SAMPLES: dict[str, Journey] = load_catalog(ROOT / "journeys").journeys
 STACK = cdk_json_context()["baton"]["stackName"]
 FAKE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:JourneyStep"
-# Callback tasks (handoff, wait for event, confirm_delivery; issue 4) run on this integration,
+# Callback tasks (handoff, wait for event, confirm_delivery) run on this integration,
 # the function in Parameters.FunctionName; CDK writes the partition as a pseudo parameter.
 PARTITION = {"Ref": "AWS::Partition"}
 CALLBACK_RESOURCE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
@@ -105,7 +105,7 @@ def test_every_task_invokes_the_journey_step_function(
 
     step_function = _function_id(template, names.JOURNEY_STEP_FUNCTION)
     assert functions == {json.dumps({"Fn::GetAtt": [step_function, "Arn"]})}
-    # and every task is that function: invoked directly, or as a callback task (issue 4)
+    # and every task is that function: invoked directly, or as a callback task
     tasks = [s for s in _definition(template_json, journey_id)["States"].values() if s["Type"] == "Task"]
     assert tasks
     for task in tasks:
@@ -272,7 +272,7 @@ def test_r_rel_4_tasks_retry_with_full_jitter_and_catch_into_the_fail_task(
         sends = {*LAMBDA_TIMEOUT_ERRORS} if name.startswith(("Send ", "Not delivered ")) else set()
         assert set(retry["ErrorEquals"]) == {*LAMBDA_SERVICE_ERRORS, *RETRYABLE_ERRORS, *sends}
         assert (retry["IntervalSeconds"], retry["MaxAttempts"], retry["BackoffRate"]) == (2, 4, 2)
-        # callback tasks (issue 4) first catch their timeout (R-REL-3: they all have one)
+        # callback tasks first catch their timeout (R-REL-3: they all have one)
         *timeouts, catch = task["Catch"]
         if task["Resource"] == CALLBACK_RESOURCE:
             assert [c["ErrorEquals"] for c in timeouts] == [["States.Timeout"]]
@@ -372,7 +372,7 @@ def _arn_text(value: Any) -> str:
 def test_the_private_api_may_start_only_the_journeys_state_machines(template: assertions.Template) -> None:
     statement = _states_statements(template)["states:StartExecution"]
 
-    # Issue 4: CDK merges the task-response grants on the same ARNs (SendTask*: resume a waiting
+    # CDK merges the task-response grants on the same ARNs (SendTask*: resume a waiting
     # execution) into this statement; starting is still the only execution-creating action.
     assert "states:StartExecution" in _actions(statement)
     assert _actions(statement) <= {
@@ -402,7 +402,7 @@ def test_the_private_api_may_stop_and_describe_only_the_journeys_executions(
 
 
 # The CRM's events (private API) and confirmations (link, YES) start journeys; nothing else does.
-# Issue 4 (K4): functions that answer a parked task (a delivery receipt), but start nothing.
+# Functions that answer a parked task (a delivery receipt), but start nothing.
 TASK_ANSWERS = {
     names.FEEDBACK_FUNCTION: {"states:SendTaskSuccess"},
     names.JOURNEY_STEP_FUNCTION: {"states:SendTaskSuccess"},  # await_receipt: an early receipt
@@ -411,8 +411,8 @@ JOURNEY_STARTERS = {
     names.PRIVATE_API_FUNCTION,
     names.PUBLIC_API_FUNCTION,
     names.SMS_INBOUND_FUNCTION,
-    names.EVENTS_FUNCTION,  # issue 4 (K3): the Baton event bus
-    names.SCHEDULE_FUNCTION,  # issue 4 (K5): schedule triggers
+    names.EVENTS_FUNCTION,  # the Baton event bus
+    names.SCHEDULE_FUNCTION,  # schedule triggers
 }
 
 
@@ -489,7 +489,7 @@ def test_synth_fails_on_an_invalid_journey_with_the_catalogs_own_words(tmp_path:
 
 
 def test_synth_compiles_a_handoff_step_the_relay_issue_brings(tmp_path: Path) -> None:
-    # Issue 4 (K2): handoff is built now (details in tests/infra/test_cdk_handoff.py).
+    # A handoff step synthesizes (details in tests/infra/test_cdk_handoff.py).
     catalog = _catalog_copy(tmp_path)
     text = (catalog / "order-shipped.yaml").read_text()
     (catalog / "order-shipped.yaml").write_text(

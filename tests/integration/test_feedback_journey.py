@@ -1,4 +1,4 @@
-"""`confirm_delivery` on the embedded AWS (issue 4, K4): moto's executing Step Functions runs
+"""`confirm_delivery` on the embedded AWS: moto's executing Step Functions runs
 the compiled step, whose tasks call the real JourneyStepFunction handler; receipts go through
 the real FeedbackFunction handler, and SendTaskSuccess resumes the execution. An SMS whose
 receipt says failed fails over to email; an email whose delivery is confirmed ends the step.

@@ -1,4 +1,4 @@
-"""Delivery feedback on the embedded AWS (issue 4, K4): SES events through FeedbackFunction's
+"""Delivery feedback on the embedded AWS: SES events through FeedbackFunction's
 handler, with the real suppression, consent, timeline and receipts tables in moto (R-SES-3)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""No message is delivered that the gate would refuse at the moment of sending (issue 3, acceptance).
+"""No message is delivered that the gate would refuse at the moment of sending.
 
 Hypothesis drives random sequences of consent grants and revocations, STOP / unsubscribe
 suppressions and new opt-ins, sales holds on and off, clock moves (into quiet hours, out of a

@@ -1,4 +1,4 @@
-"""Waiting for events on moto (issue 4, K3): the waits table, EventService resuming a waiting
+"""Waiting for events on moto: the waits table, EventService resuming a waiting
 execution once (SendTaskSuccess), a compiled wait in moto's executing Step Functions resumed by
 an event and one timing out, and the Baton bus handler starting a journey by deterministic name.
 The executions run under the local stack's scheduler: a call that starts or resumes one returns

@@ -20,7 +20,7 @@ JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 VARIABLES = TemplateVariables(
     contact={"first_name": "Ana", "attributes": {}},
     # the samples' trigger events: order.shipped (order-shipped) and support.request_created
-    # (support-follow-up, issue 4)
+    # (support-follow-up)
     event={"order_id": "A-1042", "tracking_url": "https://track.example.com/A-1042", "request_id": "1042"},
     brand="Baton Demo Co",
     postal_address="Baton Demo Co, 100 Main Street, Springfield, IL 62701, USA",
@@ -37,7 +37,7 @@ def test_the_samples_load_with_no_issues() -> None:
         "gold-monthly",
         "lead-nurture",
         "order-shipped",
-        "support-follow-up",  # issue 4: the contract's own example (handoff, wait for event, ...)
+        "support-follow-up",  # the contract's own example (handoff, wait for event, ...)
         "welcome",
     ]
     assert sorted(report.catalog.segments) == ["gold-customers"]
@@ -93,7 +93,7 @@ def test_r_sms_1_sample_sms_fit_one_gsm7_part() -> None:
         ("welcome-hello", "pt-BR"),
         ("order-shipped", "en"),
         ("order-shipped", "pt-BR"),
-        ("csat-survey", "en"),  # issue 4: support-follow-up
+        ("csat-survey", "en"),  # support-follow-up
         ("csat-survey", "pt-BR"),
     }
     assert all((s.encoding, s.parts) == (Encoding.GSM7, 1) for s in report.sms)
@@ -123,7 +123,7 @@ def test_baton_validate_prints_the_summary_and_exits_0(capsys: pytest.CaptureFix
 
     out = capsys.readouterr().out
     assert code == 0
-    # issue 4: + gold-monthly; + support-follow-up and its support-ack, csat-survey, csat-reminder
+    # gold-monthly; support-follow-up and its support-ack, csat-survey, csat-reminder
     assert "5 journeys, 10 templates, 1 segment valid" in out
     assert "  welcome-hello pt-BR: GSM-7 1 part (" in out
     assert out.rstrip().endswith("No issues.")

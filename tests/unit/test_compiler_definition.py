@@ -327,14 +327,14 @@ def test_the_definition_is_jsonpath_only() -> None:
     assert all("Assign" not in state for state in definition["States"].values())
 
 
-# Every relay-issue form is built since issue 4 (`NotSupportedYet` is left for later forms):
-# wait for an event (K3, tests/unit/test_wait_compiler.py), send with confirm_delivery (K4,
-# tests/unit/test_feedback_compiler.py), handoff (K2, tests/infra/test_cdk_handoff.py and
+# Every step form of the contract is built (`NotSupportedYet` is left for later forms): wait for
+# an event (tests/unit/test_wait_compiler.py), send with confirm_delivery
+# (tests/unit/test_feedback_compiler.py), handoff (tests/infra/test_cdk_handoff.py and
 # tests/integration/test_handoff_journey.py).
 
 
 def test_a_schedule_trigger_compiles_to_the_same_states_as_an_event_trigger() -> None:
-    # Issue 4 (K5): only what starts the journey differs (tests/unit/test_schedule_*.py).
+    # Only what starts the journey differs (tests/unit/test_schedule_*.py).
     scheduled = _definition([SEND], trigger={"schedule": "cron(0 9 ? * MON *)", "segment": "gold"})
     assert scheduled == _definition([SEND])
 

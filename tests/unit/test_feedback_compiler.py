@@ -1,4 +1,4 @@
-"""`send` with `confirm_delivery` compiled (issue 4, K4): per channel a send task, a receipt
+"""`send` with `confirm_delivery` compiled: per channel a send task, a receipt
 callback task with TimeoutSeconds (R-REL-3), failover on a failed receipt or none in time."""
 
 from __future__ import annotations

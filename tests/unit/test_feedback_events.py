@@ -1,4 +1,4 @@
-"""Provider events parsed into receipts (issue 4, K4), from the canonical files in tests/events/."""
+"""Provider events parsed into receipts, from the canonical files in tests/events/."""
 
 from __future__ import annotations
 

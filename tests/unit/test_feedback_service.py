@@ -1,4 +1,4 @@
-"""Delivery feedback (issue 4, K4): what bounces, complaints and receipts change, the journeys
+"""Delivery feedback: what bounces, complaints and receipts change, the journeys
 waiting for receipts (`send_channel`, `await_receipt`), and a receipt that arrives twice."""
 
 from __future__ import annotations

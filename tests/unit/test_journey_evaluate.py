@@ -130,7 +130,7 @@ def test_attribute_lookup_order_attributes_then_fields_then_dotted_paths() -> No
     [
         ({"delivered": "hello"}, True),
         ({"delivered": "nudge"}, False),  # skipped
-        ({"delivered": "confirmed"}, False),  # sent, but the receipt said no (issue 4)
+        ({"delivered": "confirmed"}, False),  # sent, but the receipt said no
         ({"delivered": "never-ran"}, False),
         ({"channel_used": {"step": "hello", "is": "email"}}, True),
         ({"channel_used": {"step": "hello", "is": "sms"}}, False),

@@ -1,6 +1,6 @@
 """The journey tasks on in-memory services: send (gate, render, deliver with failover, hold,
 at most once per execution/step/channel), branch, finish and fail, as the state machine calls
-them with the PLAN3 decision 2 payload."""
+them with the one task payload (`baton.runner.models`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`wait: {event, timeout}` compiled (issue 4, K3): a callback task with TimeoutSeconds (R-REL-3)
+"""`wait: {event, timeout}` compiled: a callback task with TimeoutSeconds (R-REL-3)
 whose timeout is caught into the `wait_timed_out` task; both go on to the next step."""
 
 from __future__ import annotations

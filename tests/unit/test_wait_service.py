@@ -1,4 +1,4 @@
-"""Waiting for events (issue 4, K3) on in-memory services: the waiter is stored by the
+"""Waiting for events on in-memory services: the waiter is stored by the
 `await_event` task, resumed once by `EventService.record` (a second delivery resumes nothing),
 removed by the timeout path; every event is on the timeline."""
 

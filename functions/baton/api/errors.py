@@ -29,7 +29,7 @@ from baton.do_not_contact.exceptions import (
     UnknownList,
     UnknownLoad,
 )
-from baton.handoffs.exceptions import TaskConflict, TaskNotFound  # issue 4 (K2)
+from baton.handoffs.exceptions import TaskConflict, TaskNotFound
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -196,7 +196,7 @@ def register(app: APIGatewayRestResolver) -> None:
         return error_response(HTTPStatus.FORBIDDEN, "invalid_token", "This link is invalid or has expired.")
 
     app.exception_handler([ConsentConflict, ContactConflict])(_conflict)
-    # Hand-offs (issue 4, K2): task_already_completed, task_expired (the message says it expired).
+    # Hand-offs: task_already_completed, task_expired (the message says it expired).
     app.exception_handler(TaskConflict)(_task_conflict)
     app.exception_handler(InvalidAddress)(_invalid_address)
     app.exception_handler(ProofMissing)(_proof_missing)

@@ -110,7 +110,7 @@ def get_journey(journey_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
 
 
-# Issue 4, hand-offs (K2): a queue's open tasks, and passing the baton back to the journey.
+# Hand-offs: a queue's open tasks, and passing the baton back to the journey.
 @router.get("/v1/tasks")
 def list_tasks(queue: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]) -> Response[str]:
     tasks = handoff_service(services()).list_open(queue)

@@ -1,1 +1,1 @@
-"""Delivery feedback (issue 4): SES, End User Messaging and SNS receipts; bounces, complaints, waiters."""
+"""Delivery feedback: SES, End User Messaging and SNS receipts; bounces, complaints, waiters."""

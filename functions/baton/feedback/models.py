@@ -75,7 +75,7 @@ class ReceiptWaiter(BaseModel):
     timeout_at: Timestamp
 
     def answer(self, receipt: Receipt) -> dict[str, Any]:
-        """The step result the resumed execution stores at `$.steps.<step>` (PLAN4 decision 2)."""
+        """The step result the resumed execution stores at `$.steps.<step>` (SendTaskSuccess output)."""
         attempts = [dict(attempt) for attempt in self.attempts]
         for attempt in attempts:
             if attempt.get("provider_message_id") == self.provider_message_id:

@@ -1,4 +1,4 @@
-"""What a delivery receipt changes (issue 4, R-SES-3), and the journeys waiting for receipts.
+"""What a delivery receipt changes (R-SES-3), and the journeys waiting for receipts.
 
 `handle(receipt)`, once per receipt (a marker in the receipts table; the same receipt twice
 changes nothing the second time):

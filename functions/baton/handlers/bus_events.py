@@ -1,4 +1,4 @@
-"""Lambda for the Baton event bus (issue 4, K3): an EventBridge event with Baton's envelope is
+"""Lambda for the Baton event bus: an EventBridge event with Baton's envelope is
 recorded exactly as `POST /v1/events` records it (`EventService.record`: start the journeys it
 triggers, end those it exits, resume the executions waiting for it, `event.received` on the
 timeline).

@@ -1,4 +1,4 @@
-"""Lambda for EventBridge Scheduler (issue 4): start a scheduled journey for its segment.
+"""Lambda for EventBridge Scheduler: start a scheduled journey for its segment.
 
 The schedule's target input is `{"journey": ID, "scheduled_time": "<aws.scheduler.scheduled-time>"}`;
 Scheduler fills in the time it was due to fire (not the time it ran), so a retried or late run

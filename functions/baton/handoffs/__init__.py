@@ -1,1 +1,1 @@
-"""Hand-offs (issue 4): tasks a journey hands to people, their queues, and passing the baton back."""
+"""Hand-offs: tasks a journey hands to people, their queues, and passing the baton back."""

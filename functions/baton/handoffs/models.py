@@ -1,5 +1,5 @@
 """A hand-off task as stored and as the API shows it, the completion the API takes, and the step
-result the state machine stores at `$.steps.<step id>` (PLAN4 decision 2)."""
+result the state machine stores at `$.steps.<step id>` (the SendTaskSuccess output)."""
 
 from __future__ import annotations
 

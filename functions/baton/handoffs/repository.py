@@ -1,6 +1,6 @@
 """Where hand-off tasks live: an abstract repository, the DynamoDB one and an in-memory one.
 
-Every change of status is a conditional write on the status the caller read (PLAN4 decision 4):
+Every change of status is a conditional write on the status the caller read, never a lock:
 two completions, or a completion racing the timeout, change the task once.
 """
 

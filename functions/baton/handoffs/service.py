@@ -1,8 +1,8 @@
 """Hand-off tasks: create one (and tell its queue), list a queue's open tasks, complete one
 (passing the baton back to the journey with SendTaskSuccess), expire one when its SLA passed.
 
-Every task event is on the contact's timeline (PLAN4 decision 5): `handoff.created`,
-`handoff.escalated`, `handoff.notified`, `handoff.completed`, `handoff.timed_out`.
+Every task event is on the contact's timeline, so it tells the task's whole story:
+`handoff.created`, `handoff.escalated`, `handoff.notified`, `handoff.completed`, `handoff.timed_out`.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ class HandoffService:
 
 
 def result_of(task: Task) -> dict[str, Any]:
-    """The step result a completed task hands the journey (PLAN4 decision 2)."""
+    """The step result a completed task hands the journey (SendTaskSuccess output, `$.steps.<step>`)."""
     return HandoffResult(
         outcome="completed",
         handoff_outcome=task.outcome,

@@ -35,8 +35,8 @@ _MISSING = object()
 @dataclass(frozen=True)
 class ConditionFacts:
     """`contact`: the contact's fields with `attributes`. `steps`: `$.steps` of the execution, per
-    step id: a send's `{"outcome", "channel", ...}` (issue 4 adds `delivered`, `event_received`,
-    `handoff_outcome`)."""
+    step id: a send's `{"outcome", "channel", ...}` (with `delivered` after confirm_delivery),
+    a wait's `event_received`, a hand-off's `handoff_outcome`."""
 
     contact: Mapping[str, Any]
     steps: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -47,7 +47,7 @@ def evaluate(condition: Condition, facts: ConditionFacts) -> bool:
         case AttributeCondition():
             return _attribute(condition, lookup_attribute(facts.contact, condition.attribute))
         case Delivered():
-            # A send step delivered: it went out, and (with confirm_delivery, issue 4) the
+            # A send step delivered: it went out, and (with confirm_delivery) the
             # carrier confirmed it. Without a receipt to wait for, sent counts as delivered.
             result = facts.steps.get(condition.delivered) or {}
             return result.get("outcome") == "sent" and result.get("delivered", True) is True

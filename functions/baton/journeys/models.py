@@ -19,7 +19,7 @@ from baton.consent.models import Topic
 from baton.consent.vocabulary import Channel
 from baton.journeys.conditions import Condition, StepId
 from baton.journeys.durations import Duration
-from baton.schedules.expressions import validate as validate_schedule  # issue 4 (K5)
+from baton.schedules.expressions import validate as validate_schedule
 
 JOURNEY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 END = "end"
@@ -188,7 +188,7 @@ class Trigger(_Strict):
                 raise ValueError(
                     f"{self.schedule!r} is not an EventBridge schedule: use cron(...) or rate(...)"
                 )
-            # Issue 4 (K5): the fields too, as EventBridge Scheduler reads them (a ValueError).
+            # The fields too, as EventBridge Scheduler reads them (a ValueError).
             validate_schedule(self.schedule)
         elif self.segment is not None:
             raise ValueError("segment goes with schedule, not with event")

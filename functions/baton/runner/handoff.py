@@ -1,4 +1,4 @@
-"""The tasks of a `handoff` step (issue 4, K2).
+"""The tasks of a `handoff` step.
 
 - `handoff` runs inside the callback task (`lambda:invoke.waitForTaskToken`, TimeoutSeconds =
   the SLA, R-REL-3): it creates the task (queue, text, due time, the task token), tells the

@@ -24,13 +24,13 @@ class Action(StrEnum):
     BRANCH = "branch"
     FINISH = "finish"
     FAIL = "fail"
-    # Issue 4, event waits (K3): register the waiter (a callback task); its timeout path.
+    # Event waits: register the waiter (a callback task); its timeout path.
     AWAIT_EVENT = "await_event"
     WAIT_TIMED_OUT = "wait_timed_out"
-    # Issue 4, hand-offs (K2): create the task (a callback task); its timeout path.
+    # Hand-offs: create the task (a callback task); its timeout path.
     HANDOFF = "handoff"
     HANDOFF_TIMEOUT = "handoff_timeout"
-    # Issue 4, delivery receipts (K4): a send step with confirm_delivery, one channel per task
+    # Delivery receipts: a send step with confirm_delivery, one channel per task
     # (`channel`; none: every channel failed); register the receipt waiter (a callback task).
     SEND_CHANNEL = "send_channel"
     AWAIT_RECEIPT = "await_receipt"
@@ -70,9 +70,9 @@ class StepRequest(BaseModel):
     execution: Name  # the execution ARN (`$$.Execution.Id`)
     steps: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
     error: TaskError | None = None
-    token: str | None = None  # callback tasks (issue 4): `$$.Task.Token`
-    escalated: bool = False  # handoff (issue 4, K2): the escalation's task, not the first one
-    channel: str | None = None  # send_channel / await_receipt (issue 4, K4): the channel tried
+    token: str | None = None  # callback tasks: `$$.Task.Token`
+    escalated: bool = False  # handoff: the escalation's task, not the first one
+    channel: str | None = None  # send_channel / await_receipt: the channel tried
     # Send tasks: which pass through the step this is (`$.passes.<step>.n`, counted by the state
     # machine on entering the step): a loop sends on every pass, a Retry or redrive of the same
     # pass does not (R-REL-6). Absent (a definition compiled before passes were counted): 1.

@@ -1,4 +1,4 @@
-"""The tasks of a send step with `confirm_delivery` (issue 4, K4): one channel per task.
+"""The tasks of a send step with `confirm_delivery`: one channel per task.
 
 The state machine tries the step's channels in order (`infra/journeys/confirm_delivery.py`):
 - `send_channel` with `channel`: the same gate, idempotent delivery (R-REL-6, key execution,

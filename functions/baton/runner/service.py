@@ -11,12 +11,12 @@ from baton.handoffs.service import HandoffService
 from baton.journeys.models import END
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import InvalidStep, SubjectErased
-from baton.runner.handoff import HandoffTask, HandoffTimeoutTask  # issue 4 (K2)
+from baton.runner.handoff import HandoffTask, HandoffTimeoutTask
 from baton.runner.models import Action, BranchResult, EndResult, SendResult, StepRequest, dump
 from baton.runner.send import METRIC_SKIPPED, NO_CONTACT, SendTask
 from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask
 from baton.runner.steps import BranchTask, FailTask, FinishTask
-from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask  # issue 4 (K3)
+from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask
 from baton.waits.service import WaitService
 
 
@@ -35,11 +35,11 @@ class JourneyRunner:
         self._branch = BranchTask(context)
         self._finish = FinishTask(context)
         self._fail = FailTask(context)
-        # Event waits (issue 4, K3): only a runner given the waits service can park on events.
+        # Event waits: only a runner given the waits service can park on events.
         self._waits = waits
-        # Hand-offs (issue 4, K2): only a runner given the hand-off service can create tasks.
+        # Hand-offs: only a runner given the hand-off service can create tasks.
         self._handoffs = handoffs
-        # Delivery receipts (issue 4, K4): only a runner given the feedback service confirms delivery.
+        # Delivery receipts: only a runner given the feedback service confirms delivery.
         self._dispatcher = dispatcher
         self._feedback = feedback
 

@@ -1,4 +1,4 @@
-"""The tasks of `wait: {event, timeout}` (issue 4, K3).
+"""The tasks of `wait: {event, timeout}`.
 
 - `await_event` runs inside the callback task (`lambda:invoke.waitForTaskToken`, TimeoutSeconds
   = the step's timeout, R-REL-3): it stores the task token as a waiter and returns at once; the

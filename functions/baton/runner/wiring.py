@@ -61,8 +61,8 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         subjects=DynamoSubjectRepository(settings.subjects_table),
         runs=DynamoRunRepository(settings.runs_table),
     )
-    # Event waits (issue 4, K3): the await_event and wait_timed_out tasks.
-    # Hand-offs (issue 4, K2): the handoff and handoff_timeout tasks; SNS and SES without SDK
+    # Event waits: the await_event and wait_timed_out tasks.
+    # Hand-offs: the handoff and handoff_timeout tasks; SNS and SES without SDK
     # retries (R-REL-4: Step Functions retries the task).
     runner_ = JourneyRunner(
         context,

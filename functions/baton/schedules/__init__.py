@@ -1,1 +1,1 @@
-"""Schedule triggers (issue 4): EventBridge Scheduler expressions, and the run of a segment."""
+"""Schedule triggers: EventBridge Scheduler expressions, and the run of a segment."""

@@ -1,4 +1,4 @@
-"""The run of a schedule trigger (issue 4): start a journey for every contact of its segment.
+"""The run of a schedule trigger: start a journey for every contact of its segment.
 
 EventBridge Scheduler invokes ScheduleFunction with `{journey, scheduled_time}` at each time the
 schedule fires. `SegmentRun.run` scans the contacts table (page by page, strongly consistent),

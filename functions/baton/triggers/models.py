@@ -44,7 +44,7 @@ class RunStatus(StrEnum):
 
 
 class Run(BaseModel):
-    """One journey execution started for a contact (the runs table, PLAN3 decision 4)."""
+    """One journey execution started for a contact (the runs table, keyed by contact)."""
 
     model_config = ConfigDict(frozen=True)
 

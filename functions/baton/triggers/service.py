@@ -36,7 +36,7 @@ from baton.waits.service import WaitService
 
 JOURNEY_STARTED: Final = "journey.started"
 JOURNEY_EXITED: Final = "journey.exited"
-# Issue 4 (K3): every event is on the timeline once, whether or not a journey waited for it.
+# Every event is on the timeline once, whether or not a journey waited for it.
 EVENT_RECEIVED: Final = "event.received"
 # StopExecution's error for an exit_on event (what the execution's history shows).
 EXITED_ERROR: Final = "Baton.Exited"
@@ -152,7 +152,7 @@ class EventService:
         self._clock = clock
         self._prefix = state_machine_arn_prefix
         self._starter = JourneyStarter(runs, subjects, executions, timeline, clock, naming_key)
-        self._waits = waits  # issue 4 (K3): resumes the contact's executions waiting for the event
+        self._waits = waits  # resumes the contact's executions waiting for the event
         self._once = once
 
     def state_machine_arn(self, journey_id: str) -> str:
@@ -183,7 +183,7 @@ class EventService:
         ]
         for journey in self._catalog.journeys_exiting_on(event.type):
             self._exit(journey, event, keep={run.execution_name for run in started})
-        # Issue 4 (K3): after starting and exiting, resume the executions parked on this event type.
+        # After starting and exiting, resume the executions parked on this event type.
         resumed = []
         if self._waits is not None:
             resumed = self._waits.resume(event.contact_id, event.type, event.idempotency_key)

@@ -50,7 +50,7 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         state_machine_arn_prefix=s.settings.state_machine_arn_prefix,
         once=once,
         naming_key=lambda: secrets.execution_name_key(s.settings),
-        waits=wait_service(s),  # issue 4 (K3)
+        waits=wait_service(s),
     )
 
 

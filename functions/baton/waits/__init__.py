@@ -1,1 +1,1 @@
-"""Journeys parked on `wait: {event, timeout}` (issue 4): the waiters table and their resumption."""
+"""Journeys parked on `wait: {event, timeout}`: the waiters table and their resumption."""

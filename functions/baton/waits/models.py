@@ -1,6 +1,6 @@
 """A waiter: one execution parked on a callback task until an event type arrives for a contact.
 
-Stored in the waits table (PLAN4 decision 3) under (contact_id, sk = `<event type>#<execution
+Stored in the waits table (apart from the runs) under (contact_id, sk = `<event type>#<execution
 name>#<step>`), so the waiters of a contact for one event type are one query
 (`begins_with(sk, "<event type>#")`; the `#` keeps `order` apart from `order.placed`).
 """

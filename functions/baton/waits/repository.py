@@ -1,6 +1,6 @@
 """Where waiters live: an abstract repository, the DynamoDB one and an in-memory one.
 
-`claim` is the conditional delete that makes resumption happen once (PLAN4 decision 4): of two
+`claim` is the conditional delete that makes resumption happen once, without a lock: of two
 deliveries of the same event, only the one whose delete removed the item resumes the execution.
 """
 

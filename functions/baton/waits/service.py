@@ -1,4 +1,4 @@
-"""Waiting for events (issue 4, `wait: {event, timeout}`).
+"""Waiting for events (`wait: {event, timeout}`).
 
 - `start`: the `await_event` task stores the execution's task token as a waiter and records
   `wait.started`; the callback task then parks (TimeoutSeconds = the step's timeout, R-REL-3).
