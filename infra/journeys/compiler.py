@@ -87,10 +87,6 @@ class CompileError(ValueError):
     """The journey cannot be compiled."""
 
 
-class NotSupportedYet(CompileError):
-    """A DSL form that a later issue implements (hand-offs, event waits, receipts, schedules)."""
-
-
 def steps_path(step_id: str, *fields: str) -> str:
     """`$.steps.<step id>[.<field>...]`: where a step's result lives in the execution state."""
     return ".".join(("$.steps", step_id, *fields))
@@ -397,17 +393,7 @@ def _unexpected(build: JourneyBuild, step: Step) -> sfn.State:
     return unexpected
 
 
-def _not_supported_yet(what: str) -> StepBuilder:
-    def builder(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
-        raise NotSupportedYet(
-            f"journey {build.journey.journey}, step {step.id}: {what} is not supported yet"
-            " (hand-offs, event waits and delivery receipts come with the relay issue)"
-        )
-
-    return builder
-
-
-# One builder per step form; `_not_supported_yet` stands in for a form not built yet.
+# One builder per step form of the journey DSL.
 STEP_BUILDERS: dict[str, StepBuilder] = {
     "send": build_send,
     "send.confirm_delivery": build_confirm_delivery,  # infra/journeys/confirm_delivery.py

@@ -488,7 +488,7 @@ def test_synth_fails_on_an_invalid_journey_with_the_catalogs_own_words(tmp_path:
     assert "pigeon" in message
 
 
-def test_synth_compiles_a_handoff_step_the_relay_issue_brings(tmp_path: Path) -> None:
+def test_synth_compiles_a_handoff_step(tmp_path: Path) -> None:
     # A handoff step synthesizes (details in tests/infra/test_cdk_handoff.py).
     catalog = _catalog_copy(tmp_path)
     text = (catalog / "order-shipped.yaml").read_text()

@@ -327,7 +327,7 @@ def test_the_definition_is_jsonpath_only() -> None:
     assert all("Assign" not in state for state in definition["States"].values())
 
 
-# Every step form of the contract is built (`NotSupportedYet` is left for later forms): wait for
+# Every step form of the contract is built; their own tests: wait for
 # an event (tests/unit/test_wait_compiler.py), send with confirm_delivery
 # (tests/unit/test_feedback_compiler.py), handoff (tests/infra/test_cdk_handoff.py and
 # tests/integration/test_handoff_journey.py).
