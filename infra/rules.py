@@ -1062,16 +1062,14 @@ RULES: tuple[Rule, ...] = (
         (
             "tests/unit/test_runner_tasks.py::test_r_rel_6_a_retried_task_after_a_send_never_sends_twice",
             "tests/integration/test_runner_journey_step.py::test_r_rel_6_the_same_send_task_run_twice_sends_one_text_and_keeps_the_record",
+            "tests/integration/test_send_exactly_once.py::test_r_rel_6_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_retry",
+            "tests/integration/test_send_exactly_once.py::test_r_rel_6_a_failing_table_write_after_ses_took_the_email_ends_with_one_email_on_the_timeline",
+            "tests/integration/test_once_table.py::test_r_rel_6_of_two_invocations_claiming_one_key_exactly_one_owns_it",
         ),
         (
             Break(
                 "functions/baton/runner/send.py",
                 "        if settled or journal.state == ACCEPTED or (reached and not resend):\n",
-                "        if False:\n",
-            ),
-            Break(
-                "functions/baton/runner/send.py",
-                '        if settled and "attempt" in journal.data:\n',
                 "        if False:\n",
             ),
             Break(

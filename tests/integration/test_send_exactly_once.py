@@ -292,7 +292,7 @@ def test_a_late_provider_event_after_erasure_writes_nothing_about_the_contact_bu
 
 
 @pytest.mark.parametrize("write", [1, 2], ids=["ledger write", "timeline write"])
-def test_a_failing_table_write_after_ses_took_the_email_ends_with_one_email_on_the_timeline(
+def test_r_rel_6_a_failing_table_write_after_ses_took_the_email_ends_with_one_email_on_the_timeline(
     world: bootstrap.Services, clock: FixedClock, write: int
 ) -> None:
     published = _after_ses_took_it(lambda: _fail_put_item(write))
@@ -321,7 +321,7 @@ def test_an_unknown_send_whose_ledger_could_not_be_closed_is_finished_by_the_ret
     assert len(_kinds(world, "message.unknown")) == 1
 
 
-def test_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_retry(
+def test_r_rel_6_an_invocation_killed_after_ses_took_the_email_is_not_sent_again_by_the_retry(
     world: bootstrap.Services, clock: FixedClock
 ) -> None:
     def killed() -> None:
