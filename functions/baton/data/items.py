@@ -98,6 +98,24 @@ def partition_keys(
     return list(query_items(client, request))
 
 
+# Tables keyed by something else find a contact's items through this index on `contact_id`.
+CONTACT_INDEX = "by_contact"
+
+
+def contact_items(client: DynamoDBClient, table: str, contact_id: str) -> Iterator[Key]:
+    """Every item of `table` about the contact, through its `by_contact` index (eventually
+    consistent, as every index is): for export and erasure."""
+    return query_items(
+        client,
+        {
+            "TableName": table,
+            "IndexName": CONTACT_INDEX,
+            "KeyConditionExpression": "contact_id = :c",
+            "ExpressionAttributeValues": {":c": to_value(contact_id)},
+        },
+    )
+
+
 def query_items(client: DynamoDBClient, request: QueryInputTypeDef) -> Iterator[Key]:
     """Every item a query matches, page after page (the raw DynamoDB items)."""
     page = dict(request)

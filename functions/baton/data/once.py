@@ -25,15 +25,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from baton import aws
 from baton.clock import Clock, SystemClock, from_iso, to_iso
-from baton.data.items import Key, delete_keys, query_items
+from baton.data.items import Key, contact_items, delete_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 logger = Logger(child=True)
 
-CONTACT_INDEX: Final = "by_contact"
 IN_PROGRESS: Final = "in_progress"
 COMPLETED: Final = "completed"
 # No Lambda invocation runs longer than this: a lease never outlives the work that took it.
@@ -176,20 +175,12 @@ class DynamoOnceTable(OnceTable):
         )
 
     def of_contact(self, contact_id: str) -> list[Entry]:
-        return [_entry(item) for item in query_items(self._client, self._by_contact(contact_id))]
+        return [_entry(item) for item in contact_items(self._client, self._table, contact_id)]
 
     def delete_all(self, contact_id: str) -> int:
         keys: list[Key] = [{"id": {"S": entry.key}} for entry in self.of_contact(contact_id)]
         delete_keys(self._client, self._table, keys)
         return len(keys)
-
-    def _by_contact(self, contact_id: str) -> QueryInputTypeDef:
-        return {
-            "TableName": self._table,
-            "IndexName": CONTACT_INDEX,
-            "KeyConditionExpression": "contact_id = :c",
-            "ExpressionAttributeValues": {":c": {"S": contact_id}},
-        }
 
     @staticmethod
     def _conditional(call: Callable[[], object]) -> bool:

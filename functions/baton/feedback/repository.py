@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import delete_keys, from_item, query_items, to_item, to_value
+from baton.data.items import contact_items, delete_keys, from_item, to_item, to_value
 from baton.feedback.models import Receipt, ReceiptWaiter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 SEEN_PREFIX: Final = "seen#"
 EARLY_PREFIX: Final = "early#"
-CONTACT_INDEX: Final = "by_contact"
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
@@ -137,7 +135,7 @@ class DynamoReceiptRepository(ReceiptRepository):
 
     def of_contact(self, contact_id: str) -> list[ReceiptWaiter]:
         waiters = []
-        for item in query_items(self._client, self._by_contact(contact_id)):
+        for item in contact_items(self._client, self._table, contact_id):
             values = from_item(item)
             values.pop("expires_at", None)
             waiters.append(ReceiptWaiter.model_validate(values))
@@ -146,18 +144,10 @@ class DynamoReceiptRepository(ReceiptRepository):
     def delete_all(self, contact_id: str) -> int:
         keys = [
             {"provider_message_id": item["provider_message_id"]}
-            for item in query_items(self._client, self._by_contact(contact_id))
+            for item in contact_items(self._client, self._table, contact_id)
         ]
         delete_keys(self._client, self._table, keys)
         return len(keys)
-
-    def _by_contact(self, contact_id: str) -> QueryInputTypeDef:
-        return {
-            "TableName": self._table,
-            "IndexName": CONTACT_INDEX,
-            "KeyConditionExpression": "contact_id = :c",
-            "ExpressionAttributeValues": {":c": to_value(contact_id)},
-        }
 
     def _delete(
         self, provider_message_id: str, condition: str, names: dict[str, str], values: dict[str, Any]

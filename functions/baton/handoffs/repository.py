@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from baton import aws
-from baton.data.items import from_item, query_items, to_item, to_value
+from baton.data.items import contact_items, from_item, query_items, to_item, to_value
 from baton.handoffs.models import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 BY_QUEUE = "by_queue"
-BY_CONTACT = "by_contact"
 
 
 class TaskRepository(ABC):
@@ -105,14 +104,7 @@ class DynamoTaskRepository(TaskRepository):
         )
 
     def of_contact(self, contact_id: str) -> list[Task]:
-        return self._query(
-            {
-                "TableName": self._table,
-                "IndexName": BY_CONTACT,
-                "KeyConditionExpression": "contact_id = :c",
-                "ExpressionAttributeValues": {":c": to_value(contact_id)},
-            }
-        )
+        return [_task(from_item(item)) for item in contact_items(self._client, self._table, contact_id)]
 
     def delete_all(self, contact_id: str) -> int:
         tasks = self.of_contact(contact_id)

@@ -17,13 +17,11 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from baton import aws
-from baton.data.items import delete_keys, from_item, query_items, to_item, to_value
+from baton.data.items import contact_items, delete_keys, from_item, to_item, to_value
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
-CONTACT_INDEX = "by_contact"
 # A Standard execution runs at most a year (R-REL-1) and may be redriven within 14 days of its
 # end (R-REL-5); its tasks read the subject until then. The rest is margin for late receipts.
 LIFETIME = timedelta(days=400)
@@ -89,13 +87,10 @@ class DynamoSubjectRepository(SubjectRepository):
         return Subject.model_validate(from_item(item)) if item else None
 
     def of_contact(self, contact_id: str, execution_names: Iterable[str] = ()) -> list[Subject]:
-        request: QueryInputTypeDef = {
-            "TableName": self._table,
-            "IndexName": CONTACT_INDEX,
-            "KeyConditionExpression": "contact_id = :c",
-            "ExpressionAttributeValues": {":c": to_value(contact_id)},
-        }
-        subjects = (Subject.model_validate(from_item(item)) for item in query_items(self._client, request))
+        subjects = (
+            Subject.model_validate(from_item(item))
+            for item in contact_items(self._client, self._table, contact_id)
+        )
         found = {subject.execution_name: subject for subject in subjects}
         for name in execution_names:
             subject = found.get(name) or self.get(name)
