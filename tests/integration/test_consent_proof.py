@@ -34,6 +34,17 @@ def _grant(channel: str = "sms", **fields: Any) -> dict[str, Any]:
     return {"channel": channel, "topic": "news", "status": "granted", **fields}
 
 
+def _refused_naming(baton: Baton, body: dict[str, Any], field: str) -> None:
+    """The grant is a 422 naming `field`, and nothing was written."""
+    before = baton.snapshot()
+
+    answer = baton.call("POST", CONSENTS, body)
+
+    assert answer.status == 422, answer
+    assert answer.fields == {field}
+    assert baton.snapshot() == before
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -49,13 +60,7 @@ def _grant(channel: str = "sms", **fields: Any) -> dict[str, Any]:
 def test_r_tcpa_1_a_grant_without_its_proof_is_422_naming_the_field_and_writes_nothing(
     baton: Baton, body: dict[str, Any], field: str
 ) -> None:
-    before = baton.snapshot()
-
-    answer = baton.call("POST", CONSENTS, body)
-
-    assert answer.status == 422, answer
-    assert answer.fields == {field}
-    assert baton.snapshot() == before
+    _refused_naming(baton, body, field)
 
 
 def test_r_gdpr_2_a_grant_with_its_proof_is_recorded_with_it(baton: Baton) -> None:
@@ -81,12 +86,7 @@ def test_r_gdpr_2_a_grant_recorded_elsewhere_names_who_recorded_it_and_when(
     baton: Baton, source: str, proof: dict[str, Any], field: str
 ) -> None:
     # The person agreed somewhere Baton did not see: who vouches for it, and from when.
-    before = baton.snapshot()
-
-    answer = baton.call("POST", CONSENTS, _grant("email", source=source, proof=proof))
-
-    assert (answer.status, answer.fields) == (422, {field})
-    assert baton.snapshot() == before
+    _refused_naming(baton, _grant("email", source=source, proof=proof), field)
 
 
 def test_a_text_version_names_the_words_instead_of_the_text(baton: Baton) -> None:
@@ -132,13 +132,7 @@ def test_r_lgpd_1_consent_names_its_purpose_and_its_words_or_is_void(
     baton: Baton, body: dict[str, Any], field: str
 ) -> None:
     # Generic consent is void: a grant without its topic, or without what the person was told.
-    before = baton.snapshot()
-
-    answer = baton.call("POST", CONSENTS, body)
-
-    assert answer.status == 422, answer
-    assert answer.fields == {field}
-    assert baton.snapshot() == before
+    _refused_naming(baton, body, field)
 
 
 def test_r_epr_1_a_soft_opt_in_is_email_from_a_sale_and_ends_two_years_after_it(baton: Baton) -> None:

@@ -35,6 +35,7 @@ from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
 from baton.tokens.exceptions import TokenError
 from baton.web.forms import parse_preferences_form
+from tests.integration.conftest import marketing_email
 from tests.tokens import signed_by_hand
 
 REGION = "us-east-1"
@@ -281,17 +282,7 @@ def test_r_mbx_3_an_unsubscribe_counts_at_once_and_for_the_address_itself(
     flows.confirm(_token("confirm", _body(_emails()[-1])), BROWSER)
 
     flows.unsubscribe(_token("unsubscribe", _emails()[-1]["List-Unsubscribe"]), BROWSER)
-    result = services.dispatcher.send(
-        contact_id,
-        OutboundMessage.email(
-            to=EMAIL,
-            purpose=Purpose.MARKETING,
-            subject="Offers",
-            text="...",
-            topic="offers",
-            unsubscribe_url="https://example.com/u",
-        ),
-    )
+    result = services.dispatcher.send(contact_id, marketing_email(EMAIL, topic="offers"))
 
     # Refused by the address's own suppression, not only by the revoked topics: a consent
     # granted later by anyone but the person cannot bring the mail back.
