@@ -108,11 +108,19 @@ class World:
         return len(self.metrics.metric_set.get(name, {}).get("Value", []))
 
 
-def _world(sms: FakeSms | None = None) -> World:
+def _world(sms: FakeSms | None = None, do_not_contact: FakeDoNotContact | None = None) -> World:
     sms = sms or FakeSms()
     suppression, consent, timeline = FakeSuppression(), FakeConsent(), FakeTimeline()
     clock, metrics = FixedClock(NOW), Metrics(namespace="BatonTest")
-    dispatcher = Dispatcher({Channel.SMS: sms}, suppression, consent, timeline, metrics=metrics, clock=clock)
+    dispatcher = Dispatcher(
+        {Channel.SMS: sms},
+        suppression,
+        consent,
+        timeline,
+        metrics=metrics,
+        clock=clock,
+        do_not_contact=do_not_contact,
+    )
     return World(sms, suppression, consent, timeline, clock, metrics, dispatcher)
 
 
@@ -353,18 +361,11 @@ class FakeDoNotContact:
 
 
 def test_r_br_1_a_marketing_text_to_a_listed_number_is_refused_and_the_refusal_recorded() -> None:
-    world, lists = _world(), FakeDoNotContact({PHONE})
-    dispatcher = Dispatcher(
-        {Channel.SMS: world.sms},
-        world.suppression,
-        world.consent,
-        world.timeline,
-        clock=world.clock,
-        do_not_contact=lists,
-    )
+    lists = FakeDoNotContact({PHONE})
+    world = _world(do_not_contact=lists)
     _grant(world)
 
-    result = dispatcher.send("c-1", _marketing_sms())
+    result = world.dispatcher.send("c-1", _marketing_sms())
 
     assert (result.outcome, result.reason, result.rule) == (
         Outcome.REFUSED,
@@ -388,16 +389,9 @@ def test_r_br_1_a_marketing_text_to_a_listed_number_is_refused_and_the_refusal_r
     ids=["transactional-sms", "help-reply", "marketing-email"],
 )
 def test_r_br_1_sends_the_list_cannot_refuse_cost_no_list_read(message: OutboundMessage) -> None:
-    world, lists = _world(), FakeDoNotContact({PHONE})
-    dispatcher = Dispatcher(
-        {Channel.SMS: world.sms},
-        world.suppression,
-        world.consent,
-        world.timeline,
-        clock=world.clock,
-        do_not_contact=lists,
-    )
+    lists = FakeDoNotContact({PHONE})
+    world = _world(do_not_contact=lists)
 
-    dispatcher.send("c-1", message)
+    world.dispatcher.send("c-1", message)
 
     assert lists.reads == 0
