@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from baton import aws
-from baton.bootstrap import Services, delivery_adapters, gate_policy, metrics, services
+from baton.bootstrap import Services, metrics, services
 from baton.data.once import DynamoOnceTable
-from baton.delivery.caps import DynamoCapLedger
-from baton.delivery.service import Dispatcher
 from baton.feedback.wiring import feedback_service
 from baton.handoffs.wiring import handoff_service
 from baton.journeys.catalog import Catalog
@@ -24,19 +22,9 @@ _built: tuple[Services, JourneyRunner, SendLedger] | None = None
 
 def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
     settings = s.settings
-    # R-REL-4: journey sends make one attempt; Step Functions is the one retry layer.
-    dispatcher = Dispatcher(
-        delivery_adapters(settings, s.clock, aws.delivery_client, s.limits),
-        s.suppression,
-        s.consent,
-        s.timeline,
-        metrics=metrics,
-        policy=gate_policy(settings),
-        clock=s.clock,
-        caps=DynamoCapLedger(settings.caps_table),
-        addresses=s.contacts,
-        do_not_contact=s.do_not_contact,
-    )
+    # The services' own dispatcher: one attempt per message (R-REL-4: Step Functions is the one
+    # retry layer), the same gate, caps and lists as every other send.
+    dispatcher = s.dispatcher
     once = SendLedger(DynamoOnceTable(settings.idempotency_table, aws.client("dynamodb")), s.clock)
 
     def catalog() -> Catalog:
