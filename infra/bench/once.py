@@ -388,14 +388,23 @@ class Driver:
 def _matches(choice: dict[str, Any], document: dict[str, Any]) -> bool:
     if "Or" in choice:
         return any(_matches(c, document) for c in choice["Or"])
+    if "And" in choice:
+        return all(_matches(c, document) for c in choice["And"])
+    if "Not" in choice:
+        return not _matches(choice["Not"], document)
     try:
         value = _get(document, choice["Variable"])
     except (KeyError, TypeError):
-        return False
+        # A path that does not exist: only IsPresent false holds.
+        return choice.get("IsPresent") is False
+    if "IsPresent" in choice:
+        return bool(choice["IsPresent"])
     if "StringEquals" in choice:
         return bool(value == choice["StringEquals"])
     if "BooleanEquals" in choice:
         return bool(value is choice["BooleanEquals"])
+    if "NumericGreaterThanEquals" in choice:
+        return bool(value >= choice["NumericGreaterThanEquals"])
     raise NotImplementedError(f"choice {choice}")
 
 

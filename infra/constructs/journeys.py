@@ -75,6 +75,9 @@ class Journeys(Construct):
         self.state_machines: dict[str, sfn.StateMachine] = {
             journey.journey: self._build_state_machine(journey) for journey in self.journeys
         }
+        # A long run goes on in a new execution of its own state machine (R-REL-1), started by
+        # its own task; an exit while it is handed on stops the new one.
+        self.grant_executions(self.function)
 
     def _build_function(
         self,

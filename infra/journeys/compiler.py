@@ -4,10 +4,10 @@ One Standard state machine per journey, JSONPath only (the local interpreter has
 Every task invokes the one JourneyStepFunction with one payload (`baton.runner.models`); its answer
 goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form`):
 
-- send: (on a loop: Pass `Count pass <id>` ->) Task `Send <id>` -> Choice `<id> outcome`: sent -> next step;
-  held -> Wait `Hold <id>` (until `$.steps.<id>.until`) -> the Task again; skipped -> Succeed
-  `<id> skipped`; failed -> Fail `<id> failed` (the Lambda has recorded and counted either
-  outcome). 2 transitions when the message goes out at once (3 on a loop).
+- send: (on a loop: Pass `Count pass <id>` ->) Task `Send <id>` -> Choice `<id> outcome`: sent ->
+  next step; held -> (a turn counted, below) Wait `Hold <id>` (until `$.steps.<id>.until`) -> the
+  Task again; skipped -> Succeed `<id> skipped`; failed -> Fail `<id> failed` (the Lambda has
+  recorded and counted either outcome). 2 transitions when the message goes out at once (3 on a loop).
 - wait {duration}: Wait `Wait <id>` of that many seconds.
 - branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
 - end: Task `Finish journey` -> Succeed `Journey completed`.
@@ -24,6 +24,22 @@ cost no extra transition. The send key is (execution, step, pass, channel), so a
 each pass, while a Retry (the state is not re-entered) and a redrive (it continues from the
 failed task with that task's input, without re-running the Pass) keep the pass and send nothing
 twice. `$$.State.EnteredTime` would not do: a redrive re-enters the failed state.
+
+Continuing as new (R-REL-1): Step Functions ends an execution at 25,000 history events, and a
+journey that loops, or whose send is held and rechecked for weeks (an SES account paused for a
+month rechecks every 15 minutes), would reach it. So the execution counts its turns: every hold
+of a send, and every entry into a step where a loop closes (`graph.loop_heads`: every loop passes
+through one), adds one to `$.turns.n` (Pass `Turn 1 <label>` when there is no count yet, else
+`Turn +1 <label>`; a loop head is entered through Choice `Turn <label>`, a hold counts on the
+send's own outcome Choice). Between two counts no state is entered twice (every cycle of the
+graph passes a count), so a turn adds at most `EVENTS_PER_STATE` events per state of the machine.
+At the count that could pass the limit, Task `Continue <label>` (action `continue_as_new`)
+starts the same state machine with the run's `steps`, `passes` and `"resume": <label>`, under a
+name derived from this execution's (`baton.triggers.naming.continuation_name`), and this one
+ends in Succeed `Continued in a new execution`. The journey's first state, Choice `Start`, sends
+a resumed execution straight to the label's place (the hold's Wait, the loop head's entry), with
+its passes as they were: a send of the next pass is the next pass, never the same one again.
+A journey with no turn point has no `Start` state and costs nothing more.
 """
 
 from __future__ import annotations
@@ -40,7 +56,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from baton.journeys.durations import parse_duration
-from baton.journeys.graph import in_loops
+from baton.journeys.graph import in_loops, loop_heads
 from baton.journeys.models import END, Journey, Step
 from baton.runner.exceptions import RETRYABLE_ERRORS
 from infra.journeys.confirm_delivery import build_confirm_delivery
@@ -67,6 +83,22 @@ RETRY_MAX_DELAY: Final = Duration.seconds(60)  # R-REL-4: capped backoff
 LAMBDA_TIMEOUT_ERRORS: Final = ("Sandbox.Timedout", "Lambda.Unknown")
 SEND_RETRY_ERRORS: Final = (*RETRY_ERRORS, *LAMBDA_TIMEOUT_ERRORS)
 PASSES_STATE: Final = "Count passes"
+
+# R-REL-1: the most events Step Functions keeps in one execution's history; it fails past them.
+HISTORY_EVENTS_LIMIT: Final = 25_000
+# The most events one state can add each time it is entered: a task that is retried every time
+# (entered; per attempt scheduled, started, submitted (callbacks), and succeeded, failed or timed
+# out; exited). Other states add two.
+EVENTS_PER_STATE: Final = 2 + 4 * (RETRY_MAX_ATTEMPTS + 1)
+# Kept free for the execution's own start and end and the way out of a turn (the count's Choice,
+# the Continue task, its Succeed, or the failure path if the Continue task fails).
+CONTINUE_RESERVE: Final = 6 * EVENTS_PER_STATE
+START_STATE: Final = "Start"
+CONTINUED_STATE: Final = "Continued in a new execution"
+UNKNOWN_RESUME_STATE: Final = "Unknown resume"
+CONTINUE_ACTION: Final = "continue_as_new"
+TURNS_PATH: Final = "$.turns"
+RESUME_PATH: Final = "$.resume"
 
 # Send outcomes (`$.steps.<id>.outcome`) and the branch answer's `next`.
 SENT: Final = "sent"
@@ -110,6 +142,36 @@ class BuiltStep:
     connect: Callable[[Targets], None]
 
 
+@dataclass
+class Turn:
+    """A place where the execution counts a turn and, at the limit, continues as new: `label` is
+    what a resumed execution's `$.resume` says, `target` where the turn goes on (and where a
+    resumed execution starts). `choice` takes the turn's ways, under `when` if it also decides
+    other things (a send's outcome: held)."""
+
+    label: str
+    target: sfn.State
+    choice: sfn.Choice
+    when: sfn.Condition | None
+    first: sfn.State
+    again: sfn.State
+    renew: sfn.State
+
+
+def turn_limit(states: int, history_limit: int = HISTORY_EVENTS_LIMIT) -> int:
+    """How many turns an execution of `states` states counts before it continues as new: the
+    stretch before the first count and each turn after one add at most `EVENTS_PER_STATE` per
+    state, and the way out needs `CONTINUE_RESERVE`."""
+    per_turn = EVENTS_PER_STATE * states
+    limit = (history_limit - CONTINUE_RESERVE) // per_turn - 1
+    if limit < 1:
+        raise CompileError(
+            f"a journey of {states} states could pass Step Functions' {history_limit} history events"
+            " in one turn of a loop (R-REL-1): split it into smaller journeys"
+        )
+    return limit
+
+
 class Targets:
     """Entry states by step id, and the journey's shared end and failure states."""
 
@@ -133,14 +195,22 @@ class JourneyBuild:
     scope: Construct
     journey: Journey
     function: lambda_.IFunction
+    history_limit: int = HISTORY_EVENTS_LIMIT
     _names: set[str] = field(default_factory=set)
     # Send steps a run can enter more than once: only they count their passes.
     looping: frozenset[str] = field(init=False)
+    # Whether the run keeps `$.passes` (a send step on a loop): a continuation carries it on.
+    counts_passes: bool = field(init=False)
     record_failure: sfn.State = field(init=False)
     finish: sfn.State = field(init=False)
+    turns: list[Turn] = field(default_factory=list)
+    _continued: sfn.State | None = None
 
     def __post_init__(self) -> None:
         self.looping = frozenset(self.journey.steps[index].id for index in in_loops(self.journey))
+        self.counts_passes = any(
+            step.send is not None and step.id in self.looping for step in self.journey.steps
+        )
         # Shared by every step: a caught error is recorded (journey.failed), then the run fails.
         journey_failed = sfn.Fail(
             self.scope,
@@ -276,6 +346,74 @@ class JourneyBuild:
         """Anything not retried, or still failing after the retries, ends the journey as failed."""
         task.add_catch(self.record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
 
+    def turn(
+        self,
+        label: str,
+        step: Step,
+        target: sfn.State,
+        *,
+        choice: sfn.Choice | None = None,
+        when: sfn.Condition | None = None,
+    ) -> sfn.State:
+        """Count a turn on the way to `target` (R-REL-1): on `choice` under `when` (a hold), or
+        through a Choice of its own, which is returned (a loop head: enter it instead of `target`).
+        Its ways are wired by `wire_turns`, once the machine's size is known."""
+        own = choice is None
+        if choice is None:
+            choice = sfn.Choice(self.scope, self.name(f"Turn {label}"))
+        first = sfn.Pass(
+            self.scope,
+            self.name(f"Turn 1 {label}"),
+            result=sfn.Result.from_object({"n": 1}),
+            result_path=TURNS_PATH,
+        )
+        again = sfn.Pass(
+            self.scope,
+            self.name(f"Turn +1 {label}"),
+            parameters={"n.$": f"States.MathAdd({TURNS_PATH}.n, 1)"},
+            result_path=TURNS_PATH,
+        )
+        first.next(target)
+        again.next(target)
+        extra: dict[str, Any] = {"step": step.id, "resume": label}
+        if self.counts_passes:
+            extra["passes"] = sfn.JsonPath.object_at("$.passes")
+        renew = self.task(f"Continue {label}", CONTINUE_ACTION, None, extra=extra)
+        self.catch(renew)
+        renew.next(self.continued())
+        self.turns.append(Turn(label, target, choice, when, first, again, renew))
+        return choice if own else target
+
+    def continued(self) -> sfn.State:
+        """Where an execution ends once a new one has taken the run on (one per machine)."""
+        if self._continued is None:
+            self._continued = sfn.Succeed(
+                self.scope,
+                self.name(CONTINUED_STATE),
+                comment="The run goes on in a new execution of this state machine (R-REL-1).",
+            )
+        return self._continued
+
+    def wire_turns(self) -> None:
+        """Every turn's ways, now that the number of states, and so the turns allowed, is known:
+        no count yet -> `Turn 1`; the limit reached -> `Continue`; else -> `Turn +1`. A Choice's
+        rules are tried in order, and an And stops at its first false rule, so `$.turns.n` is
+        read only where it exists."""
+        limit = turn_limit(len(self._names), self.history_limit)
+        for turn in self.turns:
+
+            def under(condition: sfn.Condition, when: sfn.Condition | None = turn.when) -> sfn.Condition:
+                return condition if when is None else sfn.Condition.and_(when, condition)
+
+            turn.choice.when(under(sfn.Condition.is_not_present(TURNS_PATH)), turn.first)
+            turn.choice.when(
+                under(sfn.Condition.number_greater_than_equals(f"{TURNS_PATH}.n", limit)), turn.renew
+            )
+            if turn.when is None:
+                turn.choice.otherwise(turn.again)
+            else:
+                turn.choice.when(turn.when, turn.again)
+
 
 def passes_key(step_id: str) -> str:
     """The step's counter under `$.passes`: `-` written `_`, which step ids never contain, since
@@ -325,13 +463,20 @@ def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
     unexpected = _unexpected(build, step)
     task.next(outcome)
     hold.next(task)
+    # Held: a turn (the send is asked again after the hold), counted on the way to the hold.
+    build.turn(
+        f"Hold {step.id}",
+        step,
+        hold,
+        choice=outcome,
+        when=sfn.Condition.string_equals(steps_path(step.id, "outcome"), HELD),
+    )
 
     def connect(targets: Targets) -> None:
         outcome.when(
             sfn.Condition.string_equals(steps_path(step.id, "outcome"), SENT),
             targets.of(build.journey.next_of(index)),
         )
-        outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), HELD), hold)
         outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), SKIPPED), skipped)
         outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), FAILED), failed)
         outcome.otherwise(unexpected)
@@ -404,46 +549,78 @@ STEP_BUILDERS: dict[str, StepBuilder] = {
 }
 
 
-def compile_journey(scope: Construct, journey: Journey, *, function: lambda_.IFunction) -> sfn.IChainable:
+def compile_journey(
+    scope: Construct,
+    journey: Journey,
+    *,
+    function: lambda_.IFunction,
+    history_limit: int = HISTORY_EVENTS_LIMIT,
+) -> sfn.IChainable:
     """The journey's states under `scope` (one scope per journey: state names are its construct
-    ids); returns the start state."""
+    ids); returns the start state. `history_limit`: the history events an execution stays under
+    (Step Functions' own limit; smaller in tests that run a continuation quickly)."""
     # A schedule trigger compiles like an event trigger (same states, same input);
     # only what starts it differs (infra/constructs/schedules.py, baton.schedules).
-    build = JourneyBuild(scope=scope, journey=journey, function=function)
+    build = JourneyBuild(scope=scope, journey=journey, function=function, history_limit=history_limit)
     built: dict[str, BuiltStep] = {}
     for index, step in enumerate(journey.steps):
         builder = STEP_BUILDERS.get(step_form(step))
         if builder is None:
             raise CompileError(f"journey {journey.journey}, step {step.id}: no builder for {step_form(step)}")
         built[step.id] = builder(build, index, step)
-    targets = Targets({step_id: b.entry for step_id, b in built.items()}, build.finish)
+    entries = {step_id: b.entry for step_id, b in built.items()}
+    for index in sorted(loop_heads(journey)):
+        step = journey.steps[index]
+        entries[step.id] = build.turn(step.id, step, built[step.id].entry)
+    targets = Targets(entries, build.finish)
     for b in built.values():
         b.connect(targets)
-    first = built[journey.steps[0].id].entry
+    first = entries[journey.steps[0].id]
     sends = [step.id for step in journey.steps if step.send is not None and step.id in build.looping]
-    if not sends:
+    if sends:
+        passes = sfn.Pass(
+            scope,
+            build.name(PASSES_STATE),
+            result=sfn.Result.from_object({passes_key(step_id): {"n": 0} for step_id in sends}),
+            result_path="$.passes",
+        )
+        passes.next(first)
+        first = passes
+    if not build.turns:
         return first
-    passes = sfn.Pass(
+    # A new execution that continues a run starts where the run was; any other, at the beginning.
+    start = sfn.Choice(scope, build.name(START_STATE))
+    start.when(sfn.Condition.is_not_present(RESUME_PATH), first)
+    for turn in build.turns:
+        start.when(sfn.Condition.string_equals(RESUME_PATH, turn.label), turn.target)
+    unknown = sfn.Pass(
         scope,
-        build.name(PASSES_STATE),
-        result=sfn.Result.from_object({passes_key(step_id): {"n": 0} for step_id in sends}),
-        result_path="$.passes",
+        build.name(UNKNOWN_RESUME_STATE),
+        parameters={
+            "Error": "Baton.UnknownResume",
+            "Cause": "The execution was started to resume at a place this definition does not have.",
+        },
+        result_path="$.error",
     )
-    passes.next(first)
-    return passes
+    unknown.next(build.record_failure)
+    start.otherwise(unknown)
+    build.wire_turns()
+    return start
 
 
 # What render_definition writes for a pseudo parameter in a rendered definition.
 _PSEUDO_PARAMETERS: Final = {"AWS::Partition": "aws"}
 
 
-def render_definition(journey: Journey, *, function_arn: str) -> dict[str, Any]:
+def render_definition(
+    journey: Journey, *, function_arn: str, history_limit: int = HISTORY_EVENTS_LIMIT
+) -> dict[str, Any]:
     """The journey's Amazon States Language as a dict, tasks invoking `function_arn`: for tests,
     previews and tools that create the state machine themselves (no stack, no synth)."""
     stack = Stack(App(), "Render")
     function = lambda_.Function.from_function_arn(stack, "JourneyStepFunction", function_arn)
     scope = Construct(stack, journey.journey)
-    start = compile_journey(scope, journey, function=function)
+    start = compile_journey(scope, journey, function=function, history_limit=history_limit)
     graph = sfn.StateGraph(start.start_state, f"journey {journey.journey}")
     # Rendered to JSON by CDK itself: resolving to Python would drop `"ResultPath": null`.
     rendered = stack.resolve(stack.to_json_string(graph.to_graph_json()))

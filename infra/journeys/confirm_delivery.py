@@ -5,7 +5,8 @@ States per step `<id>`, per channel `<ch>` in the step's order (JSONPath; every 
 JourneyStepFunction, results at `$.steps.<id>`):
 - Task `Send <id> by <ch>` (action `send_channel`, `"channel": <ch>`) -> Choice `<id> by <ch>
   sent?` on `$.steps.<id>.outcome`: `sent` -> the receipt wait (a webhook: the next step);
-  `held` -> Wait `Hold <id> by <ch>` (until `$.steps.<id>.until`) -> the task again;
+  `held` -> (a turn counted, R-REL-1, compiler.py) Wait `Hold <id> by <ch>` (until
+  `$.steps.<id>.until`) -> the task again;
   `refused` / `failed` -> the next channel; `skipped` (the contact is gone) -> `<id> skipped`.
 - Task `Await receipt <id> by <ch>` (`lambda:invoke.waitForTaskToken`, action `await_receipt`,
   TimeoutSeconds = D, R-REL-3): the receipt's SendTaskSuccess `{"outcome": "sent", "channel",
@@ -95,7 +96,10 @@ def build_confirm_delivery(build: JourneyBuild, index: int, step: Step) -> Built
         )
         send.next(sent)
         hold.next(send)
-        sent.when(sfn.Condition.string_equals(outcome_path, HELD), hold)
+        # Held: a turn (R-REL-1), counted on the way to the hold.
+        build.turn(
+            f"Hold {label}", step, hold, choice=sent, when=sfn.Condition.string_equals(outcome_path, HELD)
+        )
         # The contact was erased while the journey ran: nothing to send, nothing to record.
         sent.when(sfn.Condition.string_equals(outcome_path, SKIPPED), skipped)
         sent.when(

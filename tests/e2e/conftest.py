@@ -59,3 +59,14 @@ def local_stack(synthesized_template: dict[str, Any]) -> Iterator[LocalStack]:
 def api(local_stack: LocalStack) -> LocalClient:
     """An HTTP client for the session's local stack, sending its bearer token by default."""
     return LocalClient(local_stack.base_url, local_stack.token)
+
+
+@pytest.fixture
+def ses_quota_used_up(local_stack: LocalStack) -> Iterator[LocalStack]:
+    """The session stack's SES account with its 24-hour quota used up (R-SES-1) until the test
+    gives it room (`ses_account.sent_before = 0`) or ends."""
+    local_stack.ses_account.sent_before = int(local_stack.ses_account.max_24_hour_send)
+    try:
+        yield local_stack
+    finally:
+        local_stack.ses_account.sent_before = 0

@@ -6,7 +6,6 @@ This moves the session stack's clock forward (time never goes back), so it runs 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,19 +39,10 @@ def _timeline(api: LocalClient) -> list[dict[str, Any]]:
     return items
 
 
-@pytest.fixture
-def quota_used_up(local_stack: LocalStack) -> Iterator[LocalStack]:
-    local_stack.ses_account.sent_before = int(local_stack.ses_account.max_24_hour_send)
-    try:
-        yield local_stack
-    finally:
-        local_stack.ses_account.sent_before = 0
-
-
 def test_r_ses_1_a_journey_email_held_by_a_used_up_quota_goes_out_once_there_is_room(
-    quota_used_up: LocalStack, api: LocalClient
+    ses_quota_used_up: LocalStack, api: LocalClient
 ) -> None:
-    stack = quota_used_up
+    stack = ses_quota_used_up
     _ok(
         api.put(f"/v1/contacts/{CONTACT_ID}", json_body={"email": EMAIL, "first_name": "Quinn"}),
         201,

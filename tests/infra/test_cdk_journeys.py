@@ -154,9 +154,11 @@ def test_a_send_is_a_task_a_choice_on_its_outcome_and_a_wait_until_loop(
     assert task["ResultPath"] == f"$.steps.{step_id}"
     assert task["Next"] == f"{step_id} outcome"
     assert choice["Type"] == "Choice"
-    routes = {c["StringEquals"]: c["Next"] for c in choice["Choices"]}
+    routes = {c["StringEquals"]: c["Next"] for c in choice["Choices"] if "StringEquals" in c}
     assert set(routes) == {"sent", "held", "skipped", "failed"}
-    assert routes["held"] == f"Hold {step_id}"
+    # held: the turn is counted on the way to the hold (R-REL-1)
+    assert routes["held"] == f"Turn +1 Hold {step_id}"
+    assert states[routes["held"]]["Next"] == f"Hold {step_id}"
     assert hold == {"Type": "Wait", "TimestampPath": f"$.steps.{step_id}.until", "Next": f"Send {step_id}"}
     assert states[routes["skipped"]]["Type"] == "Succeed"
     assert states[routes["failed"]]["Type"] == "Fail"
@@ -185,7 +187,7 @@ def test_a_confirmed_send_is_per_channel_a_send_task_and_a_receipt_callback_of_i
         assert send["ResultPath"] == f"$.steps.{step_id}"
         assert send["Next"] == f"{label} sent?"
         routes = {c["StringEquals"]: c["Next"] for c in sent["Choices"] if "StringEquals" in c}
-        assert routes["held"] == f"Hold {label}"
+        assert states[routes["held"]]["Next"] == f"Hold {label}"  # a turn counted on the way (R-REL-1)
         assert states[f"Hold {label}"] == {
             "Type": "Wait",
             "TimestampPath": f"$.steps.{step_id}.until",
@@ -358,8 +360,10 @@ def test_the_journey_routes_are_private_routes_of_the_private_api_function(metho
     assert route.function == names.PRIVATE_API_FUNCTION
 
 
-def _states_statements(template: assertions.Template) -> dict[str, dict[str, Any]]:
-    statements = _policy_statements(template, names.PRIVATE_API_FUNCTION)
+def _states_statements(
+    template: assertions.Template, function_id: str = names.PRIVATE_API_FUNCTION
+) -> dict[str, dict[str, Any]]:
+    statements = _policy_statements(template, function_id)
     return {action: s for s in statements for action in _actions(s) if action.startswith("states:")}
 
 
@@ -369,8 +373,16 @@ def _arn_text(value: Any) -> str:
     return "".join(p if isinstance(p, str) else "${" + p["Ref"] + "}" for p in parts)
 
 
-def test_the_private_api_may_start_only_the_journeys_state_machines(template: assertions.Template) -> None:
-    statement = _states_statements(template)["states:StartExecution"]
+# The private API starts runs and stops them (exit_on); the journey function hands a long run on
+# to a new execution of its own state machine and stops it if the run was exited meanwhile (R-REL-1).
+EXECUTION_RUNNERS = [names.PRIVATE_API_FUNCTION, names.JOURNEY_STEP_FUNCTION]
+
+
+@pytest.mark.parametrize("function_id", EXECUTION_RUNNERS)
+def test_r_rel_1_the_private_api_and_the_journey_function_may_start_only_the_journeys_state_machines(
+    template: assertions.Template, function_id: str
+) -> None:
+    statement = _states_statements(template, function_id)["states:StartExecution"]
 
     # CDK merges the task-response grants on the same ARNs (SendTask*: resume a waiting
     # execution) into this statement; starting is still the only execution-creating action.
@@ -387,10 +399,11 @@ def test_the_private_api_may_start_only_the_journeys_state_machines(template: as
     )
 
 
-def test_the_private_api_may_stop_and_describe_only_the_journeys_executions(
-    template: assertions.Template,
+@pytest.mark.parametrize("function_id", EXECUTION_RUNNERS)
+def test_the_private_api_and_the_journey_function_may_stop_and_describe_only_the_journeys_executions(
+    template: assertions.Template, function_id: str
 ) -> None:
-    statements = _states_statements(template)
+    statements = _states_statements(template, function_id)
     statement = statements["states:StopExecution"]
 
     assert statements["states:DescribeExecution"] is statement
@@ -405,7 +418,6 @@ def test_the_private_api_may_stop_and_describe_only_the_journeys_executions(
 # Functions that answer a parked task (a delivery receipt), but start nothing.
 TASK_ANSWERS = {
     names.FEEDBACK_FUNCTION: {"states:SendTaskSuccess"},
-    names.JOURNEY_STEP_FUNCTION: {"states:SendTaskSuccess"},  # await_receipt: an early receipt
 }
 JOURNEY_STARTERS = {
     names.PRIVATE_API_FUNCTION,
@@ -413,6 +425,7 @@ JOURNEY_STARTERS = {
     names.SMS_INBOUND_FUNCTION,
     names.EVENTS_FUNCTION,  # the Baton event bus
     names.SCHEDULE_FUNCTION,  # schedule triggers
+    names.JOURNEY_STEP_FUNCTION,  # a long run's next execution (R-REL-1)
 }
 
 

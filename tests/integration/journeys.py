@@ -27,7 +27,7 @@ from baton.journeys.catalog import load_catalog
 from baton.journeys.durations import parse_duration
 from baton.triggers.naming import execution_name
 from baton.triggers.subjects import DynamoSubjectRepository
-from infra.journeys.compiler import render_definition
+from infra.journeys.compiler import HISTORY_EVENTS_LIMIT, render_definition
 from infra.local.clock import VirtualClock
 from infra.local.exceptions import InvocationError
 from infra.local.runtime import LambdaContext, running_handler
@@ -84,9 +84,10 @@ class JourneysOnMoto:
         self._local: LocalStepFunctions | None = None
         self._step: Handler | None = None
 
-    def deploy(self, catalog_dir: Path, step: Handler) -> None:
+    def deploy(self, catalog_dir: Path, step: Handler, *, history_limit: int = HISTORY_EVENTS_LIMIT) -> None:
         """Create the catalog's state machines, compiled as the CDK app compiles them, and run
-        them on this scheduler with `step` as their JourneyStepFunction."""
+        them on this scheduler with `step` as their JourneyStepFunction. `history_limit`: the
+        history events each execution is compiled to stay under."""
         # Imported here: moto's ASL interpreter takes seconds to import.
         from infra.local.stepfunctions import LocalStepFunctions
 
@@ -96,7 +97,9 @@ class JourneysOnMoto:
         for journey_id, journey in load_catalog(catalog_dir).journeys.items():
             created = self.sfn.create_state_machine(
                 name=f"Baton-{journey_id}",
-                definition=json.dumps(render_definition(journey, function_arn=STEP_FUNCTION_ARN)),
+                definition=json.dumps(
+                    render_definition(journey, function_arn=STEP_FUNCTION_ARN, history_limit=history_limit)
+                ),
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/Baton-{journey_id}",
             )
             arns.append(created["stateMachineArn"])
@@ -139,6 +142,13 @@ class JourneysOnMoto:
         """The states the execution entered, in order."""
         history = self.sfn.get_execution_history(executionArn=execution_arn)["events"]
         return [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of the execution's history."""
+        events: list[dict[str, Any]] = []
+        for page in self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
 
     def executions(self, journey_id: str) -> list[dict[str, Any]]:
         listed: list[dict[str, Any]] = self.sfn.list_executions(

@@ -112,7 +112,8 @@ def test_a_failed_sms_receipt_fails_over_to_email_whose_delivery_ends_the_step(
     _receive("ses_delivery.json", email_id)
 
     assert journeys.status(arn) == "SUCCEEDED"
-    assert journeys.entered(arn)[:9] == [
+    assert journeys.entered(arn)[:10] == [
+        "Start",
         "Send tell by sms",
         "tell by sms sent?",
         "Await receipt tell by sms",
@@ -148,6 +149,7 @@ def test_no_receipt_in_time_ends_the_step_failed_with_the_timeout_on_the_timelin
 
     assert journeys.status(arn) == "FAILED"
     assert journeys.entered(arn) == [
+        "Start",
         "Send tell by sms",
         "tell by sms sent?",
         "Await receipt tell by sms",

@@ -358,8 +358,9 @@ def test_a_message_sent_at_once_costs_two_state_transitions_in_the_execution_his
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     invocations = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
 
-    # then the send is two transitions (task, choice) and the whole run four, with two invocations
-    assert entered == ["Send thanks", "thanks outcome", "Finish journey", "Journey completed"]
+    # then the send is two transitions (task, choice) and the whole run five (the first is the
+    # Start choice, where a run continued in a new execution resumes), with two invocations
+    assert entered == ["Start", "Send thanks", "thanks outcome", "Finish journey", "Journey completed"]
     assert entered.index("Finish journey") - entered.index("Send thanks") == 2
     assert len(invocations) == 2
 

@@ -16,6 +16,7 @@ from infra.journeys.compiler import (
     LAMBDA_SERVICE_ERRORS,
     LAMBDA_TIMEOUT_ERRORS,
     RECORD_FAILURE_STATE,
+    START_STATE,
     STEP_BUILDERS,
     render_definition,
     step_form,
@@ -44,6 +45,38 @@ def _definition(steps: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]
 SEND = {"id": "welcome-sms", "send": {"template": "welcome", "channels": ["sms", "email"]}}
 
 
+def _begins_at(definition: Mapping[str, Any]) -> str:
+    """The state a run that is not resumed from another execution begins at."""
+    start: str = definition["StartAt"]
+    if start != START_STATE:
+        return start
+    (fresh,) = [
+        choice["Next"]
+        for choice in definition["States"][start]["Choices"]
+        if choice.get("Variable") == "$.resume" and choice.get("IsPresent") is False
+    ]
+    return str(fresh)
+
+
+def _holds(rule: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    """Whether a Choice rule holds when the paths in `answers` have those values (and no other
+    path exists)."""
+    if "And" in rule:
+        return all(_holds(r, answers) for r in rule["And"])
+    if "Not" in rule:
+        return not _holds(rule["Not"], answers)
+    variable = rule["Variable"]
+    if "IsPresent" in rule:
+        return (variable in answers) is rule["IsPresent"]
+    if "StringEquals" in rule:
+        return answers.get(variable) == rule["StringEquals"]
+    if "NumericGreaterThanEquals" in rule:
+        return variable in answers and answers[variable] >= rule["NumericGreaterThanEquals"]
+    if "BooleanEquals" in rule:
+        return answers.get(variable) is rule["BooleanEquals"]
+    raise AssertionError(f"a rule this walk does not read: {rule}")
+
+
 def _walk(
     definition: Mapping[str, Any], start: str, answers: Mapping[str, str], stop_at: set[str]
 ) -> list[str]:
@@ -56,7 +89,7 @@ def _walk(
         entered.append(name)
         state = states[name]
         if state["Type"] == "Choice":
-            matches = [c["Next"] for c in state["Choices"] if answers.get(c["Variable"]) == c["StringEquals"]]
+            matches = [c["Next"] for c in state["Choices"] if _holds(c, answers)]
             name = matches[0] if matches else state["Default"]
         elif "Next" in state:
             name = state["Next"]
@@ -78,13 +111,14 @@ def test_an_immediate_send_costs_two_state_transitions() -> None:
     assert len(path) <= 3
 
 
-def test_a_one_send_journey_runs_in_four_state_transitions() -> None:
+def test_a_one_send_journey_runs_in_five_state_transitions() -> None:
     definition = _definition([SEND])
 
     path = _walk(definition, definition["StartAt"], {"$.steps.welcome-sms.outcome": "sent"}, stop_at=set())
 
+    # the first is the Start choice, where a run continued in a new execution resumes (R-REL-1);
     # a step entered once per run counts no passes: its tasks say pass 1
-    assert path == ["Send welcome-sms", "welcome-sms outcome", FINISH_STATE, COMPLETED_STATE]
+    assert path == [START_STATE, "Send welcome-sms", "welcome-sms outcome", FINISH_STATE, COMPLETED_STATE]
 
 
 LOOP_STEPS: list[dict[str, Any]] = [
@@ -108,7 +142,9 @@ def test_only_a_send_step_on_a_loop_counts_its_passes_and_sends_its_count() -> N
     assert states["Count passes"]["Result"] == {"nudge": {"n": 0}}
     assert states["Count pass nudge"]["Next"] == "Send nudge"
     assert states["Send nudge"]["Parameters"]["pass.$"] == "$.passes.nudge.n"
-    assert states["again next"]["Choices"][0]["Next"] == "Count pass nudge"
+    assert states["again next"]["Choices"][0]["Next"] == "Turn nudge"
+    assert states["Turn nudge"]["Default"] == "Turn +1 nudge"
+    assert states["Turn +1 nudge"]["Next"] == "Count pass nudge"
     # the step before the loop is entered once per run: no counter, pass 1
     assert "Count pass intro" not in states
     assert states["Send intro"]["Parameters"]["pass"] == 1
@@ -142,7 +178,14 @@ def test_a_held_send_waits_until_the_returned_time_then_asks_again() -> None:
         stop_at={"Send welcome-sms"},
     )
 
-    assert path == ["welcome-sms outcome", "Hold welcome-sms"]
+    # a hold is a turn of the run, counted on the way (R-REL-1)
+    assert path == ["welcome-sms outcome", "Turn 1 Hold welcome-sms", "Hold welcome-sms"]
+    counted = {"$.steps.welcome-sms.outcome": "held", "$.turns": {"n": 3}, "$.turns.n": 3}
+    assert _walk(definition, "welcome-sms outcome", counted, stop_at={"Send welcome-sms"}) == [
+        "welcome-sms outcome",
+        "Turn +1 Hold welcome-sms",
+        "Hold welcome-sms",
+    ]
     assert states["Hold welcome-sms"] == {
         "Type": "Wait",
         "TimestampPath": "$.steps.welcome-sms.until",
@@ -185,7 +228,7 @@ def test_a_wait_for_a_duration_is_a_wait_state_of_that_many_seconds(duration: st
 
     wait = definition["States"]["Wait pause"]
 
-    assert definition["StartAt"] == "Wait pause"
+    assert _begins_at(definition) == "Wait pause"
     assert wait["Type"] == "Wait"
     assert wait["Seconds"] == seconds
     assert wait["Next"] == "Send welcome-sms"
@@ -263,6 +306,9 @@ def test_every_task_retries_throttling_and_5xx_with_capped_backoff_and_full_jitt
         "Branch route",
         "Send sms-follow-up",
         "Send email-follow-up",
+        "Continue Hold welcome-sms",
+        "Continue Hold sms-follow-up",
+        "Continue Hold email-follow-up",
         FINISH_STATE,
         RECORD_FAILURE_STATE,
     }

@@ -51,7 +51,8 @@ def test_the_step_starts_by_sending_on_its_first_channel_only() -> None:
     definition = _definition([ACK])
     send = definition["States"]["Send ack by sms"]
 
-    assert definition["StartAt"] == "Send ack by sms"
+    start = definition["States"][definition["StartAt"]]
+    assert {"Variable": "$.resume", "IsPresent": False, "Next": "Send ack by sms"} in start["Choices"]
     assert send["Parameters"]["action"] == "send_channel"
     assert send["Parameters"]["channel"] == "sms"
     assert send["ResultPath"] == "$.steps.ack"
@@ -113,7 +114,13 @@ def test_a_refused_or_failed_send_goes_to_the_next_channel_and_a_hold_waits_then
     states = _definition([ACK])["States"]
     sent = states["ack by sms sent?"]["Choices"]
 
-    assert {"Variable": "$.steps.ack.outcome", "StringEquals": "held", "Next": "Hold ack by sms"} in sent
+    # held: a turn of the run is counted on the way to the hold (R-REL-1)
+    assert {
+        "Variable": "$.steps.ack.outcome",
+        "StringEquals": "held",
+        "Next": "Turn +1 Hold ack by sms",
+    } in sent
+    assert states["Turn +1 Hold ack by sms"]["Next"] == "Hold ack by sms"
     assert any(c.get("Next") == "Send ack by email" and "Or" in c for c in sent)
     assert states["Hold ack by sms"]["TimestampPath"] == "$.steps.ack.until"
     assert states["Hold ack by sms"]["Next"] == "Send ack by sms"

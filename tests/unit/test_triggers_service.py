@@ -29,7 +29,7 @@ from baton.triggers.exceptions import JourneyNotFound, JourneysNotConfigured
 from baton.triggers.executions import InMemoryExecutions, execution_arn
 from baton.triggers.inventory import Inventory
 from baton.triggers.models import EventIn, Run, RunStatus
-from baton.triggers.naming import execution_name
+from baton.triggers.naming import continuation_name, execution_name
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.service import EXITED_ERROR, EventService, execution_input
 from baton.triggers.subjects import LIFETIME, InMemorySubjectRepository, Subject
@@ -246,6 +246,37 @@ def test_exit_on_stops_the_contacts_running_runs_of_that_journey_only(world: Wor
         "welcome": (RunStatus.ABORTED, "contact.left"),
         "order-thanks": (RunStatus.ABORTED, "contact.left"),
         "welcome-tips": (RunStatus.RUNNING, None),
+    }
+
+
+def test_r_rel_1_an_exit_also_stops_the_execution_a_run_was_handed_on_to_meanwhile(world: World) -> None:
+    # given Ana's welcome run, handed on to a new execution (R-REL-1) just as the exit stops it
+    world.service.record(_event("ana"))
+    (old,) = [r for r in world.runs.of_contact("ana") if r.journey == "welcome"]
+    continued = old.model_copy(
+        update={
+            "execution_name": continuation_name(old.execution_name),
+            "execution_arn": execution_arn(f"{PREFIX}welcome", continuation_name(old.execution_name)),
+            "continues": old.execution_name,
+        }
+    )
+    real_stop = world.executions.stop
+
+    def stop_while_handed_on(arn: str, *, error: str, cause: str) -> None:
+        real_stop(arn, error=error, cause=cause)
+        if arn == old.execution_arn:
+            world.runs.add(continued)
+            world.executions.start(f"{PREFIX}welcome", continued.execution_name, "{}")
+
+    world.executions.stop = stop_while_handed_on  # type: ignore[method-assign]
+
+    world.service.record(_event("ana", "contact.left", "left-1"))
+
+    stopped = [arn for arn, _, _ in world.executions.stopped]
+    assert stopped == [old.execution_arn, continued.execution_arn]
+    assert {r.execution_name: r.status for r in world.runs.of_journey("ana", "welcome")} == {
+        old.execution_name: RunStatus.ABORTED,
+        continued.execution_name: RunStatus.ABORTED,
     }
 
 

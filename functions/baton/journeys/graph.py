@@ -86,6 +86,36 @@ def in_loops(journey: Journey) -> set[int]:
     return looping
 
 
+def loop_heads(journey: Journey) -> set[int]:
+    """Indexes of the steps where a depth-first walk from the first step closes a loop (the
+    targets of its backward edges). Every loop passes through at least one of them, so a run that
+    counts its entries into these steps counts every turn of every loop."""
+    index_of = _index_of(journey)
+    heads: set[int] = set()
+    state: dict[int, bool] = {}  # on the walk's path (True) or done (False)
+    for root in range(len(journey.steps)):
+        if root in state:
+            continue
+        state[root] = True
+        work = [(root, iter(edges_of(journey, root)))]
+        while work:
+            node, pending = work[-1]
+            edge = next(pending, None)
+            if edge is None:
+                state[node] = False
+                work.pop()
+                continue
+            target = index_of.get(edge.target)
+            if target is None:
+                continue
+            if state.get(target) is True:
+                heads.add(target)
+            elif target not in state:
+                state[target] = True
+                work.append((target, iter(edges_of(journey, target))))
+    return heads
+
+
 def _index_of(journey: Journey) -> dict[str, int]:
     index_of: dict[str, int] = {}
     for index, step in enumerate(journey.steps):

@@ -34,6 +34,8 @@ class Action(StrEnum):
     # (`channel`; none: every channel failed); register the receipt waiter (a callback task).
     SEND_CHANNEL = "send_channel"
     AWAIT_RECEIPT = "await_receipt"
+    # A long run goes on in a new execution before the history limit (R-REL-1), at `resume`.
+    CONTINUE_AS_NEW = "continue_as_new"
 
 
 class TriggerEvent(BaseModel):
@@ -77,6 +79,9 @@ class StepRequest(BaseModel):
     # machine on entering the step): a loop sends on every pass, a Retry or redrive of the same
     # pass does not (R-REL-6). Absent (a definition compiled before passes were counted): 1.
     pass_number: Annotated[int, Field(alias="pass", ge=1)] = 1
+    # continue_as_new: where the new execution starts, and the run's passes (`$.passes`).
+    resume: Name | None = None
+    passes: dict[str, JsonValue] | None = None
 
     _subject: Subject | None = PrivateAttr(default=None)
 
@@ -90,6 +95,10 @@ class StepRequest(BaseModel):
         request = self.model_copy()
         request._subject = subject
         return request
+
+    @property
+    def subject(self) -> Subject:
+        return self._known()
 
     @property
     def contact_id(self) -> str:

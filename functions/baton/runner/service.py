@@ -17,6 +17,7 @@ from baton.runner.send import METRIC_SKIPPED, NO_CONTACT, SendTask
 from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask
 from baton.runner.steps import BranchTask, FailTask, FinishTask
 from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask
+from baton.triggers.continuation import Continuations
 from baton.waits.service import WaitService
 
 
@@ -29,6 +30,7 @@ class JourneyRunner:
         waits: WaitService | None = None,
         handoffs: HandoffService | None = None,
         feedback: FeedbackService | None = None,
+        continuations: Continuations | None = None,
     ) -> None:
         self.context = context
         self._send = SendTask(context, dispatcher)
@@ -42,6 +44,8 @@ class JourneyRunner:
         # Delivery receipts: only a runner given the feedback service confirms delivery.
         self._dispatcher = dispatcher
         self._feedback = feedback
+        # Long runs: only a runner given the continuations can hand a run on (R-REL-1).
+        self._continuations = continuations
 
     def handle(self, request: StepRequest) -> dict[str, Any]:
         """The task's result, as the state machine stores it in `$.steps.<step>`."""
@@ -72,6 +76,8 @@ class JourneyRunner:
                 )
             case Action.AWAIT_RECEIPT:
                 return AwaitReceiptTask(self.context, self._confirming()).run(request)
+            case Action.CONTINUE_AS_NEW:
+                return self._continue(request)
 
     def _erased(self, request: StepRequest) -> dict[str, Any]:
         """The contact was erased while the execution ran (erasure stops it; this is the race):
@@ -90,6 +96,21 @@ class JourneyRunner:
                 return dump(EndResult(outcome="failed"))
             case _:
                 raise SubjectErased(f"the {request.action} task of {request.journey!r} has no subject")
+
+    def _continue(self, request: StepRequest) -> dict[str, Any]:
+        """Start the execution that takes this run on at `resume` (the old one then ends)."""
+        if self._continuations is None:
+            raise InvalidStep("this runner was built without the continuations (long runs)")
+        if request.resume is None:
+            raise InvalidStep(f"the continue_as_new task of {request.journey!r} names no place to resume")
+        name = self._continuations.continue_run(
+            request.execution,
+            request.subject,
+            resume=request.resume,
+            steps=dict(request.steps),
+            passes=request.passes,
+        )
+        return {"continued_as": name}
 
     def _waiting(self) -> WaitService:
         if self._waits is None:

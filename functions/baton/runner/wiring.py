@@ -12,6 +12,8 @@ from baton.runner.context import RunnerContext
 from baton.runner.once import SendLedger
 from baton.runner.service import JourneyRunner
 from baton.subscriptions.links import Links
+from baton.triggers.continuation import Continuations
+from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.subjects import DynamoSubjectRepository
 from baton.triggers.wiring import services_catalog
@@ -30,6 +32,8 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
     def catalog() -> Catalog:
         return services_catalog(s)
 
+    subjects = DynamoSubjectRepository(settings.subjects_table)
+    runs = DynamoRunRepository(settings.runs_table)
     context = RunnerContext(
         catalog=catalog,
         contacts=s.contacts,
@@ -46,8 +50,8 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         metrics=metrics,
         brand=settings.brand_name,
         postal_address=settings.postal_address,
-        subjects=DynamoSubjectRepository(settings.subjects_table),
-        runs=DynamoRunRepository(settings.runs_table),
+        subjects=subjects,
+        runs=runs,
     )
     # Event waits: the await_event and wait_timed_out tasks.
     # Hand-offs: the handoff and handoff_timeout tasks; SNS and SES without SDK
@@ -58,6 +62,10 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         waits=wait_service(s),
         handoffs=handoff_service(s, aws.delivery_client),
         feedback=feedback_service(s),  # the receipt waiters of steps that confirm delivery
+        # Long runs go on in a new execution of their own state machine (R-REL-1).
+        continuations=Continuations(
+            subjects, runs, StepFunctionsExecutions(), s.timeline, s.clock, context.count
+        ),
     )
     return runner_, once
 

@@ -33,6 +33,15 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return f"{head}:execution:{machine}:{name}"
 
 
+def state_machine_of(execution_arn_: str) -> str:
+    """`arn:...:execution:<machine>:<name>` -> `arn:...:stateMachine:<machine>`."""
+    head, marker, rest = execution_arn_.rpartition(":execution:")
+    machine, separator, _ = rest.partition(":")
+    if not marker or not separator:
+        raise ValueError(f"{execution_arn_!r} is not an execution ARN")
+    return f"{head}:stateMachine:{machine}"
+
+
 class Executions(ABC):
     @abstractmethod
     def start(self, state_machine_arn: str, name: str, input_json: str) -> str:

@@ -58,6 +58,10 @@ class Run(BaseModel):
     idempotency_key: str
     ended_at: Timestamp | None = None
     exited_on: str | None = None  # the exit_on event type that stopped it
+    # A long run goes on in a new execution before the history limit (R-REL-1): the execution
+    # this one continues, and the one that continued it.
+    continues: str | None = None
+    continued_as: str | None = None
 
     @property
     def sort_key(self) -> str:

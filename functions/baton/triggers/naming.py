@@ -34,3 +34,14 @@ def execution_name(
     digest = hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:DIGEST_LENGTH]
     prefix = journey_id[: MAX_EXECUTION_NAME - DIGEST_LENGTH - 1]
     return f"{prefix}-{digest}"
+
+
+def continuation_name(name: str) -> str:
+    """The name of the execution that continues `name`'s run in a new one (R-REL-1):
+    `<name's journey part>-<SHA-256(name)[:40]>`. The same name always gives the same one, so a
+    retried hand-over finds the execution it started; each link of a chain differs from the one
+    before. No key is needed: `name` is a keyed hash already."""
+    head, _, _ = name.rpartition("-")
+    prefix = (head or name)[: MAX_EXECUTION_NAME - DIGEST_LENGTH - 1]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:DIGEST_LENGTH]
+    return f"{prefix}-{digest}"

@@ -207,13 +207,23 @@ class EventService:
         return run
 
     def _exit(self, journey: Journey, event: EventIn, *, keep: set[str]) -> None:
-        """Stop the contact's running executions of `journey` (not those this event started)."""
+        """Stop the contact's running executions of `journey` (not those this event started).
+        A run being handed on to a new execution meanwhile (R-REL-1) adds a run: the runs are
+        read again until a reading finds none left to stop (`baton.triggers.continuation`)."""
+        while self._exit_once(journey, event, keep=keep):
+            pass
+
+    def _exit_once(self, journey: Journey, event: EventIn, *, keep: set[str]) -> bool:
+        """One reading of the runs: stop those running; whether it changed any."""
+        changed = False
         for run in self._runs.of_journey(event.contact_id, journey.journey):
             if run.status is not RunStatus.RUNNING or run.execution_name in keep:
                 continue
+            changed = True
             status = self._executions.status(run.execution_arn)
             if status is not RunStatus.RUNNING:
-                # It ended on its own since: remember how, so it is not looked up again.
+                # It ended on its own since (or is not started yet: a continuation's run is
+                # recorded first, and its start then sees it ended): remember how.
                 ended = status or RunStatus.ABORTED
                 self._runs.replace(run.model_copy(update={"status": ended}))
                 continue
@@ -232,3 +242,4 @@ class EventService:
                 JOURNEY_EXITED,
                 {"journey": journey.journey, "execution": run.execution_name, "event": event.type},
             )
+        return changed
