@@ -1053,13 +1053,26 @@ RULES: tuple[Rule, ...] = (
         "Throttling and 5xx retry with capped exponential backoff and full jitter, at one layer",
         ALL,
         Status.ENFORCED,
-        ("infra/journeys/compiler.py (_retry)", "functions/baton/aws.py (single-attempt clients)"),
+        (
+            "infra/journeys/compiler.py (_retry)",
+            "functions/baton/aws.py (single-attempt clients)",
+            "functions/baton/runner/send.py (held after the last retry)",
+        ),
         (
             "tests/infra/test_cdk_journeys.py::test_r_rel_4_tasks_retry_with_full_jitter_and_catch_into_the_fail_task",
             "tests/integration/test_runner_journey_step.py::test_r_rel_4_journey_delivery_clients_make_a_single_attempt",
             "tests/unit/test_runner_tasks.py::test_r_rel_4_unavailable_or_throttled_provider_raises_the_error_step_functions_retries",
+            "tests/unit/test_runner_tasks.py::test_r_rel_4_on_its_last_retry_a_send_the_provider_still_refuses_holds_and_asks_again_later",
+            "tests/integration/test_send_exactly_once.py::test_r_rel_4_a_send_throttled_past_its_retries_is_held_and_goes_out_later_once_never_failed",
         ),
-        (Break("infra/journeys/compiler.py", "        jitter_strategy=sfn.JitterType.FULL,\n", ""),),
+        (
+            Break("infra/journeys/compiler.py", "        jitter_strategy=sfn.JitterType.FULL,\n", ""),
+            Break(
+                "functions/baton/runner/send.py",
+                "delivery.retryable and request.last_attempt:",
+                "delivery.retryable and False:",
+            ),
+        ),
     ),
     Rule(
         "R-REL-5",

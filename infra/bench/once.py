@@ -51,7 +51,7 @@ from moto import mock_aws
 
 import baton.aws
 from baton import bootstrap
-from baton.clock import FixedClock, to_iso, use_clock
+from baton.clock import FixedClock, from_iso, to_iso, use_clock
 from baton.contacts.models import ContactInput
 from baton.data.items import from_item
 from baton.data.tables import ALL_TABLES, TableSpec
@@ -287,6 +287,10 @@ class Driver:
                 )
             if kind == "Pass":
                 document = _put(document, state.get("ResultPath", "$"), self._pass_result(state, document))
+            elif kind == "Wait" and "TimestampPath" in state:
+                # A hold: until the time the task answered (a hold is not the journey's wait).
+                until = from_iso(str(_get(document, state["TimestampPath"])))
+                self.clock.set(max(self.clock.now(), until))
             elif kind == "Wait":
                 self.on_wait(execution)
                 _advance(self.clock, timedelta(seconds=int(state.get("Seconds", 0))))
@@ -327,11 +331,14 @@ class Driver:
                 return str(choice["Next"])
         return str(state["Default"])
 
-    def _payload(self, state: dict[str, Any], execution: str, document: dict[str, Any]) -> dict[str, Any]:
+    def _payload(
+        self, state: dict[str, Any], execution: str, document: dict[str, Any], retry_count: int = 0
+    ) -> dict[str, Any]:
+        context = {"$$.Execution.Id": execution, "$$.State.RetryCount": retry_count}
         payload: dict[str, Any] = {}
         for key, value in state["Parameters"].items():
             if key.endswith(".$"):
-                payload[key[:-2]] = execution if value == "$$.Execution.Id" else _get(document, value)
+                payload[key[:-2]] = context[value] if value in context else _get(document, value)
             else:
                 payload[key] = value
         return payload
@@ -343,7 +350,8 @@ class Driver:
         attempts: Counter[int] = Counter()
         while True:
             try:
-                result = self.invoke(payload)
+                # `$$.State.RetryCount`: the retries of this entry so far (a redrive starts anew).
+                result = self.invoke(self._payload(state, execution, document, sum(attempts.values())))
                 roll = self.rng.random()
                 if roll < self.rates.lambda_lost:
                     raise TaskFailed("Lambda.ServiceException", "the Lambda service lost the answer")
@@ -437,7 +445,7 @@ class Tally:
             f"duplicated {self.duplicated}",
             f"sent-but-unrecorded {self.sent_but_unrecorded}",
             f"recorded-but-unsent {self.recorded_but_unsent}",
-            f"failed and recorded as failed (retries used up) {self.failed_recorded}",
+            f"failed and recorded as failed {self.failed_recorded}",
             "faults " + ", ".join(f"{name} {n}" for name, n in sorted(self.faults.items())),
         ]
 
@@ -623,13 +631,13 @@ def _tally(services: bootstrap.Services, driver: Driver, faults: Faults, contact
         detail = event.get("detail", {})
         if event["kind"] == "message.sent":
             recorded[str(detail.get("message_id"))] += 1
-        # A send step whose channels all failed ends the journey itself; a task whose retries were
-        # used up (throttled on every try) is caught and recorded by the failure task.
+        # A send step whose channels all failed ends the journey itself; a task that fails for
+        # another reason is caught and recorded by the failure task (a throttled one holds).
         ended_failed = event["kind"] == "journey.ended" and detail.get("outcome") == "failed"
         if ended_failed or event["kind"] == "journey.failed":
             failed.add(str(detail.get("execution")))
     accepted = faults.accepted
-    # Retries used up (throttled five times running): recorded as failed, not silently lost.
+    # Recorded as failed, not silently lost.
     failed_ids = {i for i, execution in intended.items() if accepted[i] == 0 and execution in failed}
     return Tally(
         journeys=len(contacts),

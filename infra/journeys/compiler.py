@@ -294,7 +294,13 @@ class JourneyBuild:
     ) -> sfn.TaskStateBase:
         """A task that sends: it carries the step's pass and also retries a Lambda timeout."""
         counted = step.id in self.looping
-        payload = {**(extra or {}), "pass": sfn.JsonPath.number_at(passes_path(step.id)) if counted else 1}
+        payload = {
+            **(extra or {}),
+            "pass": sfn.JsonPath.number_at(passes_path(step.id)) if counted else 1,
+            # On its last retry a send the provider still throttles holds instead (R-REL-4).
+            "retry_count": sfn.JsonPath.number_at("$$.State.RetryCount"),
+            "max_retries": RETRY_MAX_ATTEMPTS,
+        }
         task = self.task(state_name, action, step, extra=payload, retry_errors=SEND_RETRY_ERRORS)
         self.catch(task)
         return task

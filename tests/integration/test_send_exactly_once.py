@@ -587,14 +587,15 @@ def test_under_injected_faults_no_send_is_lost_duplicated_or_left_off_the_timeli
     assert tally.faults.get("read_timeout", 0) + tally.faults.get("connection_closed", 0) > 0
 
 
-def test_a_send_throttled_until_its_retries_are_used_up_is_counted_as_failed_and_recorded_not_lost() -> None:
-    always_throttled = Rates(throttle=1.0, unavailable=0, lost_answer=0, crash=0, lambda_lost=0, redrive=0)
+def test_r_rel_4_a_send_throttled_past_its_retries_is_held_and_goes_out_later_once_never_failed() -> None:
+    # SES throttles nine calls in ten: a task's five tries are often all throttled
+    mostly_throttled = Rates(throttle=0.9, unavailable=0, lost_answer=0, crash=0, lambda_lost=0, redrive=0)
 
-    tally = run(2, seed=3, rates=always_throttled)
+    tally = run(6, seed=3, rates=mostly_throttled)
 
-    assert tally.sends == 2  # one pass each: the first send fails the journey
-    assert (tally.delivered, tally.lost, tally.failed_recorded) == (0, 0, 2)
-    assert tally.faults["TooManyRequestsException"] == 2 * 5  # the task and its four retries
+    # every pass's message went out once, later, and no journey failed for it
+    assert tally.faults["TooManyRequestsException"] > 5 * tally.sends
+    assert (tally.delivered, tally.lost, tally.duplicated, tally.failed_recorded) == (tally.sends, 0, 0, 0)
 
 
 def test_the_driver_fails_an_execution_whose_send_task_answers_an_outcome_the_definition_does_not_know(

@@ -341,6 +341,9 @@ def test_the_compiled_definition_sends_then_finishes_in_moto(journeys: Journeys)
         "execution": arn,
         "pass": 1,
         "steps": {},
+        # the task's retries so far (`$$.State.RetryCount`) and how many it has (R-REL-4)
+        "retry_count": 0,
+        "max_retries": 4,
     }
     # the send's answer is under its step id when the journey finishes
     assert finish["steps"] == {"thanks": SENT}

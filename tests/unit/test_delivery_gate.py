@@ -69,6 +69,8 @@ def test_reasons_are_stable_strings() -> None:
         "sending_paused",
         "sending_quota",
         "do_not_contact_list",
+        "provider_throttled",
+        "provider_unavailable",
     ]
 
 

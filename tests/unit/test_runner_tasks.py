@@ -34,6 +34,7 @@ from baton.runner.context import RunnerContext
 from baton.runner.exceptions import RETRYABLE_ERRORS, InvalidStep, StepNotFound, SubjectErased
 from baton.runner.models import StepRequest
 from baton.runner.once import SendLedger, message_id
+from baton.runner.send import PROVIDER_RECHECK
 from baton.runner.service import JourneyRunner
 from baton.settings import Settings
 from baton.subscriptions.links import Links
@@ -478,6 +479,49 @@ def test_r_rel_4_unavailable_or_throttled_provider_raises_the_error_step_functio
     assert not world.email.sent  # no failover while a retry may still succeed
     (failed,) = world.events("message.failed")
     assert failed.detail["retryable"] is True
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ProviderUnavailable("fake", "InternalError"), "provider_unavailable"),
+        (ProviderThrottled("fake", "ThrottlingException"), "provider_throttled"),
+    ],
+)
+def test_r_rel_4_on_its_last_retry_a_send_the_provider_still_refuses_holds_and_asks_again_later(
+    error: DeliveryError, reason: str
+) -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+    world.grant(Channel.EMAIL, EMAIL)
+    world.sms.errors.append(error)
+    now = world.clock.now()
+
+    # the task's Retry is used up: Step Functions would catch the error and fail the journey
+    result = world.run(retry_count=4, max_retries=4)
+
+    # held for five minutes, on the timeline and counted; no failover, nothing sent
+    assert (result["outcome"], result["reason"]) == ("held", reason)
+    assert from_iso(result["until"]) == now + PROVIDER_RECHECK
+    (held,) = world.events("message.held")
+    assert (held.detail["reason"], held.detail["rule"], held.detail["channel"]) == (reason, "R-REL-4", "sms")
+    assert not world.email.sent
+    assert not world.sms.sent
+    # the next time the step runs it sends, once
+    assert world.run(retry_count=0, max_retries=4)["outcome"] == "sent"
+    assert len(world.sms.sent) == 1
+
+
+def test_r_rel_4_before_its_last_retry_a_throttled_send_raises_for_step_functions_to_retry() -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+    world.sms.errors.append(ProviderThrottled("fake", "ThrottlingException"))
+
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (the class name is what is checked)
+        world.run(retry_count=3, max_retries=4)
+
+    assert type(raised.value).__name__ == "Baton.Throttled"
+    assert world.events("message.held") == []
 
 
 def test_r_rel_6_a_retried_task_after_a_send_never_sends_twice() -> None:

@@ -82,6 +82,10 @@ class Reason(StrEnum):
     SENDING_PAUSED = "sending_paused"  # SES has disabled the account's sending
     SENDING_QUOTA = "sending_quota"  # the SES account's 24-hour quota is used up
     DO_NOT_CONTACT_LIST = "do_not_contact_list"  # on a list the operator loaded (R-BR-1)
+    # Decided after the provider answered: still throttling, or unavailable, after every retry
+    # of the task (R-REL-4; held and tried again later, never dropped).
+    PROVIDER_THROTTLED = "provider_throttled"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,12 @@ class StepRequest(BaseModel):
     # machine on entering the step): a loop sends on every pass, a Retry or redrive of the same
     # pass does not (R-REL-6). Absent (a definition compiled before passes were counted): 1.
     pass_number: Annotated[int, Field(alias="pass", ge=1)] = 1
+    # Send tasks: the task's retry so far (`$$.State.RetryCount`) and how many its Retry allows.
+    # On the last one a provider still throttling or unavailable holds the step instead of
+    # failing it (R-REL-4): the message waits and is tried again, never dropped. Absent (a
+    # definition compiled before): the error is raised on every attempt, as before.
+    retry_count: Annotated[int, Field(ge=0)] = 0
+    max_retries: Annotated[int, Field(ge=0)] | None = None
     # continue_as_new: where the new execution starts, and the run's passes (`$.passes`).
     resume: Name | None = None
     passes: dict[str, JsonValue] | None = None
@@ -95,6 +101,11 @@ class StepRequest(BaseModel):
         request = self.model_copy()
         request._subject = subject
         return request
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether Step Functions retries this task no more (its Retry is used up)."""
+        return self.max_retries is not None and self.retry_count >= self.max_retries
 
     @property
     def subject(self) -> Subject:

@@ -6,10 +6,13 @@ hold, frequency cap, quiet hours, the step's window) and sends, recording every 
 timeline. Refused or rejected: the next channel. Held by a time window: the whole step holds
 until the window opens (the state machine waits, then runs this task again, which decides
 again). Unavailable or throttled: the task raises `Baton.ProviderUnavailable` /
-`Baton.Throttled` and Step Functions retries it (R-REL-4). R-REL-6: each pass through a step
-delivers at most once per channel (the ledger of `baton.runner.once`, written before the
-provider is called), and a pass that sent on one channel never sends on another; only sends
-that went out are remembered, so a refusal or hold is decided anew. An ambiguous provider
+`Baton.Throttled` and Step Functions retries it (R-REL-4); on its last retry the step holds
+instead (`message.held`, `provider_throttled` / `provider_unavailable`) and asks again in five
+minutes, so provider throttling at campaign volume queues messages, never drops them.
+R-REL-6: each pass through a step delivers at most once per channel (the ledger of
+`baton.runner.once`, written before the provider is called), and a pass that sent on one
+channel never sends on another; only sends that went out are remembered, so a refusal or hold
+is decided anew. An ambiguous provider
 answer (a read timeout, a 5xx of unknown effect) is `unknown`: the step counts as sent and
 nothing is sent again, unless a transactional step opts into `at_least_once`.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,7 +33,15 @@ from baton.contacts.models import Contact
 from baton.data.once import OnceError
 from baton.delivery.gate import GatePolicy, Reason, Recipient, SentFact
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
-from baton.delivery.service import MESSAGE_FAILED, Dispatcher, LedgerMessage, Outcome, SendContext
+from baton.delivery.service import (
+    MESSAGE_FAILED,
+    MESSAGE_HELD,
+    METRIC_HELD,
+    Dispatcher,
+    LedgerMessage,
+    Outcome,
+    SendContext,
+)
 from baton.delivery.service import SendResult as Delivery
 from baton.delivery.timing import DailyWindow
 from baton.journeys.exceptions import TemplateRenderError
@@ -55,6 +66,8 @@ from baton.triggers.models import RunStatus
 logger = Logger(child=True)
 
 JOURNEY_ENDED = "journey.ended"  # a send step skipped or failed: the journey stops there
+# How long a step the provider still throttles after every retry waits before it asks again.
+PROVIDER_RECHECK = timedelta(minutes=5)
 METRIC_SKIPPED = "JourneySkipped"
 METRIC_FAILED = "JourneyFailed"
 RENDER_ERROR = "render_error"
@@ -253,10 +266,34 @@ class SendTask:
             # Sending again was refused or rejected, but the earlier attempt may have reached the
             # person: it stands (unknown), and no other channel follows it.
             return self._finish(journal, step, contact, channel, context), None
+        elif delivery.outcome == Outcome.FAILED and delivery.retryable and request.last_attempt:
+            return self._held_by_provider(contact, channel, context, delivery)
         else:
             return _attempt_of(channel, delivery)
         self._settled(journal, attempt)
         return attempt, None
+
+    def _held_by_provider(
+        self, contact: Contact, channel: Channel, context: SendContext, delivery: Delivery
+    ) -> tuple[Attempt, datetime]:
+        """The provider still throttles (or is unavailable) after every retry of the task: the
+        step holds and asks again later (R-REL-4), instead of failing at campaign volume. The
+        hold is a turn of the run (R-REL-1), so however long the provider takes, nothing is
+        dropped; the ledger keeps the pass, so nothing is sent twice."""
+        reason = Reason.PROVIDER_THROTTLED if delivery.throttled else Reason.PROVIDER_UNAVAILABLE
+        until = self._ctx.clock.now() + PROVIDER_RECHECK
+        detail = {
+            **context.labels,
+            "channel": str(channel),
+            "provider": delivery.provider,
+            "error_code": delivery.error_code,
+            "reason": str(reason),
+            "rule": "R-REL-4",
+            "until": to_iso(until),
+        }
+        self._ctx.timeline.record(contact.contact_id, MESSAGE_HELD, detail)
+        self._ctx.count(METRIC_HELD)
+        return Attempt(channel=str(channel), outcome="held", reason=str(reason)), until
 
     def _finish(
         self, journal: ChannelJournal, step: _Step, contact: Contact, channel: Channel, context: SendContext
