@@ -97,6 +97,7 @@ bench: setup
 	python -m infra.bench.startup
 	python -m infra.bench.journeys
 	python -m infra.bench.once
+	python -m infra.bench.audience
 	BATON_GENERATED_REQUESTS=5200 python -m pytest -p no:cacheprovider -q -s tests/integration/test_api_generated_inputs.py
 
 # Regenerate the lock files after changing pyproject.toml.

@@ -1,0 +1,1 @@
+"""Campaigns: a journey run over a segment's audience, taken once into a snapshot."""
