@@ -233,3 +233,24 @@ def test_erasure_removes_the_contacts_cap_count(
 
     assert report.cap_counts_removed == 1
     assert ledger.read("c-1", Purpose.MARKETING) == CapCount("c-1", Purpose.MARKETING)
+
+
+def test_the_timeline_is_read_only_to_seed_a_count_not_kept_yet(dispatcher: Dispatcher) -> None:
+    # given a contact whose earlier sends are known only from the timeline
+    reads: list[int] = []
+    earlier = (SentFact(Channel.EMAIL, Purpose.MARKETING, START - timedelta(days=1)),)
+
+    def read_timeline() -> tuple[SentFact, ...]:
+        reads.append(1)
+        return earlier
+
+    def step(number: int) -> SendContext:
+        return replace(_step(number), read_recent_sends=read_timeline)
+
+    # when three sends go out, then a fourth is decided
+    outcomes = [dispatcher.send("c-1", _newsletter(), step(n)).outcome for n in (1, 2, 3)]
+
+    # then the first seeded the count from the timeline and the others read the count alone
+    # (the cap is 3 in 7 days: the earlier send and two new ones fill it)
+    assert outcomes == [Outcome.SENT, Outcome.SENT, Outcome.REFUSED]
+    assert len(reads) == 1

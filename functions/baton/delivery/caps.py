@@ -13,6 +13,7 @@ mid-send): the cap errs on the side of sending less, never more.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 # writes as its caps allow sends (plus their releases): a few attempts are always enough, unless
 # something is wrong, and then Step Functions retries the task later (R-REL-4).
 MAX_ATTEMPTS = 10
+# The sends known from the contact's timeline, read when asked (only a count not kept yet asks).
+Seed = Callable[[], tuple[SentFact, ...]]
 CONTENDED = "CapCountContended"
 
 
@@ -97,7 +100,7 @@ class CapReservations:
         self._ledger = ledger
         self._policy = policy
 
-    def sends(self, contact_id: str, purpose: Purpose, seed: tuple[SentFact, ...]) -> tuple[SentFact, ...]:
+    def sends(self, contact_id: str, purpose: Purpose, seed: Seed) -> tuple[SentFact, ...]:
         """The sends the cap counts now (read only)."""
         return _facts(self._entries(self._ledger.read(contact_id, purpose), seed), purpose, excluding="")
 
@@ -107,11 +110,11 @@ class CapReservations:
         request: GateRequest,
         facts: GateFacts,
         reservation: str,
-        seed: tuple[SentFact, ...] = (),
+        seed: Seed = tuple,
     ) -> GateDecision:
         """The gate's decision on the stored count; when it allows the send, the send holds its
-        place in that very count. `seed`: the sends known from the timeline, counted when
-        nothing is stored yet (sends from before the count was kept)."""
+        place in that very count. `seed`: the sends known from the timeline, read and counted
+        only when nothing is stored yet (sends from before the count was kept)."""
         for _ in range(MAX_ATTEMPTS):
             count = self._ledger.read(contact_id, request.purpose)
             entries = self._entries(count, seed)
@@ -136,12 +139,12 @@ class CapReservations:
                 return
         raise CapCountContended()
 
-    def _entries(self, count: CapCount, seed: tuple[SentFact, ...]) -> tuple[CapEntry, ...]:
+    def _entries(self, count: CapCount, seed: Seed) -> tuple[CapEntry, ...]:
         if count.version:
             return count.entries
         return tuple(
             CapEntry(f"timeline#{index}", sent.channel, sent.at)
-            for index, sent in enumerate(seed)
+            for index, sent in enumerate(seed())
             if sent.purpose == count.purpose
         )
 

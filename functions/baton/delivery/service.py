@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -109,6 +109,14 @@ class SendContext:
     window: DailyWindow | None = None
     labels: Mapping[str, str] = field(default_factory=_no_labels)  # journey, step, execution
     journal: SendJournal | None = None  # a journey send's own record around the provider call
+    # The same sends, read only if a decision needs them (the caller caches the answer): with
+    # the caps ledger that is only to seed a count it does not hold yet, so a contact's timeline
+    # is not read at every send (a Query of up to 100 events a page).
+    read_recent_sends: Callable[[], tuple[SentFact, ...]] | None = None
+
+    def sends_so_far(self) -> tuple[SentFact, ...]:
+        """The contact's sends within the longest cap period, as the caller knows them."""
+        return self.recent_sends if self.read_recent_sends is None else self.read_recent_sends()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +191,7 @@ class Dispatcher:
         context = context or SendContext()
         request, facts = self._facts(contact_id, message, context)
         if self._caps is not None and contact_id is not None and self._counted(request):
-            sends = self._caps.sends(contact_id, request.purpose, context.recent_sends)
+            sends = self._caps.sends(contact_id, request.purpose, context.sends_so_far)
             facts = replace(facts, recent_sends=sends)
         return decide(request, facts, self._policy)
 
@@ -225,7 +233,8 @@ class Dispatcher:
             suppression=suppression,
             consent=consent,
             sales_hold=context.sales_hold,
-            recent_sends=context.recent_sends,
+            # Counted sends only matter to a cap; with the caps ledger they come from its count.
+            recent_sends=context.sends_so_far() if self._caps is None and self._counted(request) else (),
             recipient=context.recipient,
             unconfirmed_address=unconfirmed,
             do_not_contact=self._listed(message),
@@ -269,7 +278,7 @@ class Dispatcher:
                 # Decided on the stored count and, when allowed, reserved in it: no other send
                 # can take this place between the decision and the provider call.
                 decision = self._caps.reserve(
-                    contact_id, request, facts, reservation, seed=context.recent_sends
+                    contact_id, request, facts, reservation, seed=context.sends_so_far
                 )
             except CapCountContended as exc:
                 return self._failed(contact_id, message, adapter, exc, context)

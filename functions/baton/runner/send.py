@@ -19,6 +19,7 @@ nothing is sent again, unless a transactional step opts into `at_least_once`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -175,7 +176,10 @@ class SendTask:
         return SendContext(
             recipient=Recipient(timezone=contact.timezone, country=contact.country, phone=contact.phone),
             sales_hold=contact.sales.deal_open,
-            recent_sends=self._recent(contact.contact_id, step.purpose, self._dispatcher.policy),
+            # Read once, and only if the gate needs it (a cap count not kept yet, or no caps ledger).
+            read_recent_sends=functools.cache(
+                lambda: self._recent(contact.contact_id, step.purpose, self._dispatcher.policy)
+            ),
             window=DailyWindow.between(window.start, window.end) if window is not None else None,
             labels={"journey": request.journey, "step": step.step_id, "execution": request.execution},
         )
