@@ -10,7 +10,9 @@ goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form
   recorded and counted either outcome). 2 transitions when the message goes out at once (3 on a loop).
 - wait {duration}: Wait `Wait <id>` of that many seconds.
 - branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
-- end: Task `Finish journey` -> Succeed `Journey completed`.
+- end: Task `Finish journey` -> Succeed `Journey completed`; a plain send that is the last step
+  ends without it: its task is told `"ends": true`, records the completion when it sends, and
+  `sent` goes straight to `Journey completed` (one invocation and one transition less per run).
 Every task retries Lambda service errors and Baton's retryable errors with full jitter
 (R-REL-4, the only retry layer) and catches everything else into Task `Record failure` ->
 Fail `Journey failed`. Send tasks also retry a Lambda timeout: their ledger makes running
@@ -175,13 +177,13 @@ def turn_limit(states: int, history_limit: int = HISTORY_EVENTS_LIMIT) -> int:
 class Targets:
     """Entry states by step id, and the journey's shared end and failure states."""
 
-    def __init__(self, entries: Mapping[str, sfn.State], finish: sfn.State) -> None:
+    def __init__(self, entries: Mapping[str, sfn.State], finish: Callable[[], sfn.State]) -> None:
         self._entries = entries
         self._finish = finish
 
     def of(self, target: str) -> sfn.State:
         if target == END:
-            return self._finish
+            return self._finish()
         try:
             return self._entries[target]
         except KeyError:
@@ -202,9 +204,10 @@ class JourneyBuild:
     # Whether the run keeps `$.passes` (a send step on a loop): a continuation carries it on.
     counts_passes: bool = field(init=False)
     record_failure: sfn.State = field(init=False)
-    finish: sfn.State = field(init=False)
     turns: list[Turn] = field(default_factory=list)
     _continued: sfn.State | None = None
+    _completed: sfn.State | None = None
+    _finish: sfn.State | None = None
 
     def __post_init__(self) -> None:
         self.looping = frozenset(self.journey.steps[index].id for index in in_loops(self.journey))
@@ -222,11 +225,16 @@ class JourneyBuild:
         record_failure.add_catch(journey_failed, errors=[sfn.Errors.ALL], result_path="$.error")
         record_failure.next(journey_failed)
         self.record_failure = record_failure
-        # `next: end` (or the last step): journey.completed on the timeline, then success.
-        finish = self.task(FINISH_STATE, "finish", None)
-        self.catch(finish)
-        finish.next(sfn.Succeed(self.scope, self.name(COMPLETED_STATE)))
-        self.finish = finish
+
+    def finish(self) -> sfn.State:
+        """`next: end` (or the last step): journey.completed on the timeline, then success. Made
+        when a step goes there, so a journey whose last send completes it has no Finish task."""
+        if self._finish is None:
+            finish = self.task(FINISH_STATE, "finish", None)
+            self.catch(finish)
+            finish.next(self.completed())
+            self._finish = finish
+        return self._finish
 
     def name(self, state_name: str) -> str:
         if len(state_name) > MAX_NAME_LENGTH:
@@ -390,6 +398,13 @@ class JourneyBuild:
         self.turns.append(Turn(label, target, choice, when, first, again, renew))
         return choice if own else target
 
+    def completed(self) -> sfn.State:
+        """The journey's successful end (one per machine): after the Finish task, or straight
+        after a last send step that sent (its task recorded the completion)."""
+        if self._completed is None:
+            self._completed = sfn.Succeed(self.scope, self.name(COMPLETED_STATE))
+        return self._completed
+
     def continued(self) -> sfn.State:
         """Where an execution ends once a new one has taken the run on (one per machine)."""
         if self._continued is None:
@@ -448,7 +463,9 @@ StepBuilder = Callable[[JourneyBuild, int, Step], BuiltStep]
 
 
 def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
-    task = build.send_task(f"Send {step.id}", "send", step)
+    # The last step completes the journey in its own task when it sends: no Finish task after it.
+    ends = build.journey.next_of(index) == END
+    task = build.send_task(f"Send {step.id}", "send", step, extra={"ends": True} if ends else None)
     outcome = sfn.Choice(build.scope, build.name(f"{step.id} outcome"))
     hold = sfn.Wait(
         build.scope,
@@ -481,7 +498,7 @@ def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
     def connect(targets: Targets) -> None:
         outcome.when(
             sfn.Condition.string_equals(steps_path(step.id, "outcome"), SENT),
-            targets.of(build.journey.next_of(index)),
+            build.completed() if ends else targets.of(build.journey.next_of(index)),
         )
         outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), SKIPPED), skipped)
         outcome.when(sfn.Condition.string_equals(steps_path(step.id, "outcome"), FAILED), failed)

@@ -332,8 +332,9 @@ def test_the_compiled_definition_sends_then_finishes_in_moto(journeys: Journeys)
     described = journeys.described(arn)
 
     assert described["status"] == "SUCCEEDED"
-    assert journeys.step.actions(arn) == [("send", "thanks"), ("finish", None)]
-    send, finish = [c for c in journeys.step.calls if c["execution"] == arn]
+    # the last step's send completes the journey itself: no finish task after it
+    assert journeys.step.actions(arn) == [("send", "thanks")]
+    (send,) = [c for c in journeys.step.calls if c["execution"] == arn]
     assert send == {
         "action": "send",
         "journey": "order-thanks",
@@ -344,9 +345,10 @@ def test_the_compiled_definition_sends_then_finishes_in_moto(journeys: Journeys)
         # the task's retries so far (`$$.State.RetryCount`) and how many it has (R-REL-4)
         "retry_count": 0,
         "max_retries": 4,
+        "ends": True,
     }
-    # the send's answer is under its step id when the journey finishes
-    assert finish["steps"] == {"thanks": SENT}
+    # the send's answer is under its step id when the journey ends
+    assert json.loads(described["output"])["steps"] == {"thanks": SENT}
 
 
 def test_a_message_sent_at_once_costs_two_state_transitions_in_the_execution_history(
@@ -361,11 +363,12 @@ def test_a_message_sent_at_once_costs_two_state_transitions_in_the_execution_his
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     invocations = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
 
-    # then the send is two transitions (task, choice) and the whole run five (the first is the
-    # Start choice, where a run continued in a new execution resumes), with two invocations
-    assert entered == ["Start", "Send thanks", "thanks outcome", "Finish journey", "Journey completed"]
-    assert entered.index("Finish journey") - entered.index("Send thanks") == 2
-    assert len(invocations) == 2
+    # then the send is two transitions (task, choice) and the whole run four (the first is the
+    # Start choice, where a run continued in a new execution resumes), with one invocation: the
+    # last step's send completes the journey itself
+    assert entered == ["Start", "Send thanks", "thanks outcome", "Journey completed"]
+    assert entered.index("Journey completed") - entered.index("Send thanks") == 2
+    assert len(invocations) == 1
 
 
 def test_a_held_send_waits_until_its_time_then_asks_again(journeys: Journeys) -> None:
@@ -388,7 +391,6 @@ def test_a_held_send_waits_until_its_time_then_asks_again(journeys: Journeys) ->
     assert journeys.step.actions(execution["executionArn"]) == [
         ("send", "thanks"),
         ("send", "thanks"),
-        ("finish", None),
     ]
 
 

@@ -111,14 +111,24 @@ def test_an_immediate_send_costs_two_state_transitions() -> None:
     assert len(path) <= 3
 
 
-def test_a_one_send_journey_runs_in_five_state_transitions() -> None:
+def test_a_one_send_journey_runs_in_four_state_transitions_and_one_invocation() -> None:
     definition = _definition([SEND])
 
     path = _walk(definition, definition["StartAt"], {"$.steps.welcome-sms.outcome": "sent"}, stop_at=set())
 
     # the first is the Start choice, where a run continued in a new execution resumes (R-REL-1);
-    # a step entered once per run counts no passes: its tasks say pass 1
-    assert path == [START_STATE, "Send welcome-sms", "welcome-sms outcome", FINISH_STATE, COMPLETED_STATE]
+    # a step entered once per run counts no passes: its tasks say pass 1; the last step's send
+    # completes the journey itself, so no Finish task follows it
+    assert path == [START_STATE, "Send welcome-sms", "welcome-sms outcome", COMPLETED_STATE]
+    assert definition["States"]["Send welcome-sms"]["Parameters"]["ends"] is True
+    assert FINISH_STATE not in definition["States"]
+
+
+def test_a_send_followed_by_another_step_does_not_end_the_journey() -> None:
+    definition = _definition([SEND, {"id": "tip", "send": {"template": "tip", "channels": ["email"]}}])
+
+    assert "ends" not in definition["States"]["Send welcome-sms"]["Parameters"]
+    assert definition["States"]["Send tip"]["Parameters"]["ends"] is True
 
 
 LOOP_STEPS: list[dict[str, Any]] = [
@@ -165,6 +175,7 @@ def test_send_task_invokes_the_journey_step_function_naming_the_execution_not_th
         # on the last retry a provider still throttling holds the step instead (R-REL-4)
         "retry_count.$": "$$.State.RetryCount",
         "max_retries": 4,
+        "ends": True,  # the last step: a sent message completes the journey in this task
     }
     # the function's own answer (no invoke envelope) lands under the step's id
     assert task["ResultPath"] == "$.steps.welcome-sms"
@@ -285,16 +296,20 @@ def test_next_jumps_to_the_named_step_or_the_end() -> None:
     states = _definition(BRANCH_STEPS)["States"]
 
     sent_of = {
-        name: next(c["Next"] for c in state["Choices"] if c["StringEquals"] == "sent")
+        name: next(c["Next"] for c in state["Choices"] if c.get("StringEquals") == "sent")
         for name, state in states.items()
         if name.endswith(" outcome")
     }
+    route = {c["StringEquals"]: c["Next"] for c in states["route next"]["Choices"]}
 
+    # a send that ends the journey completes it in its own task (no Finish task after it)
     assert sent_of == {
         "welcome-sms outcome": "Branch route",
-        "sms-follow-up outcome": FINISH_STATE,  # next: end
-        "email-follow-up outcome": FINISH_STATE,  # the last step
+        "sms-follow-up outcome": COMPLETED_STATE,  # next: end
+        "email-follow-up outcome": COMPLETED_STATE,  # the last step
     }
+    # a branch to the end goes through the Finish task, which records the completion
+    assert route["end"] == FINISH_STATE
 
 
 def _tasks(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -358,7 +373,7 @@ def test_every_other_error_is_caught_recorded_and_fails_the_run() -> None:
 
 
 def test_the_end_records_completion_then_succeeds() -> None:
-    states = _definition([SEND])["States"]
+    states = _definition([SEND, {"id": "pause", "wait": {"duration": "1d"}}])["States"]
 
     finish = states[FINISH_STATE]
 

@@ -792,6 +792,32 @@ def test_finish_records_journey_completed_and_closes_the_run() -> None:
     assert world.counted("JourneyCompleted") == 1
 
 
+def test_the_last_steps_send_completes_the_journey_when_it_sends() -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+
+    assert world.run(ends=True)["outcome"] == "sent"
+
+    (completed,) = world.events("journey.completed")
+    assert completed.detail == {"journey": "welcome", "execution": EXECUTION}
+    assert _run_status(world) == RunStatus.SUCCEEDED
+    assert world.counted("JourneyCompleted") == 1
+
+
+def test_a_send_that_does_not_end_the_journey_or_does_not_send_completes_nothing() -> None:
+    world = _world()
+    world.grant(Channel.SMS, PHONE)
+    world.clock.set(datetime(2026, 5, 5, 3, tzinfo=UTC))  # 23:00 in New York: quiet hours
+
+    held = world.run(ends=True)
+    world.clock.set(datetime(2026, 5, 5, 15, tzinfo=UTC))
+    sent = world.run()  # not the last step
+
+    assert (held["outcome"], sent["outcome"]) == ("held", "sent")
+    assert world.events("journey.completed") == []
+    assert _run_status(world) == RunStatus.RUNNING
+
+
 def test_fail_records_the_error_and_the_cause_without_the_stack_trace() -> None:
     world = _world()
     cause = '{"errorType": "ValidationError", "errorMessage": "bad payload", "stackTrace": ["  File ..."]}'

@@ -85,6 +85,9 @@ class StepRequest(BaseModel):
     # definition compiled before): the error is raised on every attempt, as before.
     retry_count: Annotated[int, Field(ge=0)] = 0
     max_retries: Annotated[int, Field(ge=0)] | None = None
+    # Send tasks of a journey's last step: a sent message completes the journey in this task
+    # (journey.completed, the run closed), and the state machine goes straight to its end.
+    ends: bool = False
     # continue_as_new: where the new execution starts, and the run's passes (`$.passes`).
     resume: Name | None = None
     passes: dict[str, JsonValue] | None = None

@@ -62,6 +62,7 @@ from baton.runner.history import recent_sends
 from baton.runner.models import Attempt, SendResult, StepRequest, dump
 from baton.runner.once import ACCEPTED, SENT, UNKNOWN, ChannelJournal
 from baton.runner.ports import LinkMaker
+from baton.runner.steps import FinishTask
 from baton.triggers.models import RunStatus
 
 logger = Logger(child=True)
@@ -127,7 +128,13 @@ class SendTask:
                 f"the send record of step {step.step_id} is busy or unreachable"
             ) from exc
         else:
-            return SendResult.model_validate(stored)
+            sent = SendResult.model_validate(stored)
+            if request.ends:
+                # The last step: the journey completes here, not in a task of its own (one
+                # invocation and one state transition less per run). A retry records it again,
+                # as a retried Finish task would.
+                FinishTask(self._ctx).run(request)
+            return sent
         if result.outcome == "held":
             return result
         return self._end(request, result.attempts)
