@@ -104,6 +104,18 @@ from infra.local.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
+
+class _AbsentPathIsNoError(logging.Filter):
+    """moto's interpreter logs, at ERROR, every JSONPath it does not find, also where a Choice
+    asks `IsPresent` (the journeys' Start and turn choices do so on every run): that is the
+    answer, not an error. A path that is really missing still fails the execution, in its history."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "NoSuchJsonPathError" not in record.getMessage()
+
+
+logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_AbsentPathIsNoError())
+
 # Invokes a function of a stack by logical id with an event; raises InvocationError.
 Invoke = Callable[[str, Any], Any]
 

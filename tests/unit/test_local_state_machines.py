@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -268,3 +269,18 @@ def test_environment_knows_its_execution() -> None:
 )
 def test_lambda_invoke_names_the_function_by_name_or_arn(named: str) -> None:
     assert function_name(named) == "unit-JourneyStepFunction5D6E7F80"
+
+
+def test_an_absent_path_a_choice_asks_about_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import infra.local.stepfunctions  # noqa: F401 (installs the filter on moto's logger)
+
+    moto_log = logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component")
+    with caplog.at_level(logging.ERROR):
+        moto_log.error("%s at '%s'", "Exception=NoSuchJsonPathError, Details=None-Available", "$.resume")
+        moto_log.error("%s at '%s'", "Exception=FailureEventException", "Send hello")
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "Exception=FailureEventException at 'Send hello'"
+    ]
