@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -81,7 +82,12 @@ class ProviderLimits:
 
 
 def provider_limits(settings: Settings, clock: Clock) -> ProviderLimits:
-    pacer = Pacer(DynamoPaceLedger(settings.pacing_table), clock)
+    pacer = Pacer(
+        DynamoPaceLedger(settings.pacing_table),
+        clock,
+        max_wait=timedelta(seconds=settings.pacing_max_wait_seconds),
+        share=settings.pacing_share,
+    )
     # Reading the account is safe to retry: `aws.client`, with the SDK's retries.
     return ProviderLimits(pacer, SesLimits(SesAccount(aws.client("sesv2"), clock), pacer, clock))
 

@@ -81,6 +81,12 @@ TABLE_COVERAGE: Final[Mapping[str, TableCoverage]] = {
         " provider ids and statuses only",
     ),
     "caps_table": TableCoverage("cap_counts", "cap_counts_removed", "the contact's sends per purpose"),
+    "campaigns_table": TableCoverage(
+        None,
+        None,
+        "campaign runs' counts, and each batch's outcomes by position in the audience snapshot:"
+        " never a contact id or address",
+    ),
     "subjects_table": TableCoverage(
         "subjects", "subjects_removed", "whom each execution is about, with its trigger event's data"
     ),

@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     subjects_table: str = "baton-subjects"  # whom each execution is about (erased with the contact)
     pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
     do_not_contact_table: str = "baton-do-not-contact"  # operator-loaded lists (R-BR-1)
+    # Campaign runs: their counts and batch outcomes (by position, no contact ids), the bucket of
+    # their audience snapshots, and the state machine that fans each run out.
+    campaigns_table: str = "baton-campaigns"
+    campaigns_bucket: str = ""
+    campaign_state_machine_arn: str = ""
+    # The share of each origination identity's rate (and SES's) this function's sends may take:
+    # the campaign function is given less than all of it (cdk.json `campaigns.rateShare`), so the
+    # rest of every second stays free for transactional sends and they never queue behind one.
+    pacing_share: float = Field(default=1.0, gt=0, le=1)
+    # How long a send may wait for the next window with room before it is retried later; a
+    # campaign batch, which sends one message after another, waits longer than a journey task.
+    pacing_max_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # The dead-letter queues AWS writes failed deliveries into, whole: erasure deletes what they
     # hold about the person (R-GDPR-5). Only the function that erases is given their URLs;

@@ -54,20 +54,27 @@ def _snapshots(aws: Settings, s3: Any, **overrides: Any) -> AudienceSnapshots:
     return AudienceSnapshots(bucket=BUCKET, contacts_table=aws.contacts_table, s3=s3, **options)
 
 
-def test_the_segments_contacts_are_written_once_sorted_as_json_lines(aws: Settings, s3: Any) -> None:
+def test_the_segments_contacts_are_written_once_sorted_in_numbered_batches(aws: Settings, s3: Any) -> None:
     _contacts(aws, 100)
 
-    snapshot = _snapshots(aws, s3).take("run-1", GOLD)
+    snapshot = _snapshots(aws, s3, batch_size=10).take("run-1", GOLD)
 
     gold = sorted(f"c-{n:04d}" for n in range(0, 100, 3))
-    assert (snapshot.audience, snapshot.scanned, snapshot.created) == (len(gold), 100, True)
+    assert (snapshot.audience, snapshot.batches, snapshot.scanned, snapshot.created) == (
+        len(gold),
+        4,
+        100,
+        True,
+    )
     assert snapshot.key == snapshot_key("run-1")
     stored = s3.get_object(Bucket=BUCKET, Key=snapshot.key)
-    lines = stored["Body"].read().decode().splitlines()
-    assert [json.loads(line) for line in lines] == [{"contact_id": c} for c in gold]
-    assert stored["ContentType"] == "application/x-ndjson"
+    text = stored["Body"].read().decode()
+    assert json.loads(text) == [
+        {"batch": number, "contacts": gold[number * 10 : number * 10 + 10]} for number in range(4)
+    ]
+    assert stored["ContentType"] == "application/json"
     # ids only: no address or name of anyone leaves the contacts table
-    assert "@" not in "".join(lines)
+    assert "@" not in text
     assert list(_snapshots(aws, s3).contact_ids(snapshot.key)) == gold
 
 
@@ -107,11 +114,13 @@ def test_two_invocations_taking_the_same_snapshot_keep_the_first_ones(aws: Setti
     stubber.add_client_error("head_object", service_error_code="404", http_status_code=404)
     stubber.add_client_error("put_object", service_error_code="PreconditionFailed", http_status_code=412)
     stubber.add_response(
-        "head_object", {"Metadata": {"audience": "4"}}, {"Bucket": BUCKET, "Key": snapshot_key("run-4")}
+        "head_object",
+        {"Metadata": {"audience": "4", "batches": "1"}},
+        {"Bucket": BUCKET, "Key": snapshot_key("run-4")},
     )
 
     with stubber:
         snapshot = _snapshots(aws, stubbed).take("run-4", GOLD)
 
-    assert (snapshot.audience, snapshot.created) == (4, False)
+    assert (snapshot.audience, snapshot.batches, snapshot.created) == (4, 1, False)
     stubber.assert_no_pending_responses()

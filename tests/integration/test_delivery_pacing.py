@@ -152,3 +152,27 @@ def test_a_pacing_count_that_cannot_be_written_keeps_the_text_unsent_and_retryab
         pacer.reserve("eum", TEN_DLC, 1, Rate(capacity=1))
 
     assert (raised.value.code, raised.value.retryable) == (PACING_UNAVAILABLE, True)
+
+
+def test_a_campaigns_share_of_an_identity_leaves_the_rest_of_each_second_to_transactional_sends(
+    aws: Settings, clock: FixedClock
+) -> None:
+    clock.set(clock.now().replace(microsecond=0))
+    ledger = DynamoPaceLedger(aws.pacing_table)
+    campaign = Pacer(ledger, clock, pause=lambda _: None, max_wait=timedelta(0), share=0.8)
+    transactional = Pacer(ledger, clock, pause=lambda _: None, max_wait=timedelta(0))
+    rate = Rate(capacity=100)  # a short code
+
+    for _ in range(80):
+        campaign.reserve("eum", POOL, 1, rate)
+    with pytest.raises(ThroughputReached):
+        campaign.reserve("eum", POOL, 1, rate)  # the campaign's 80 of the second are taken
+    for _ in range(20):
+        transactional.reserve("eum", POOL, 1, rate)  # the other 20 are still free
+    with pytest.raises(ThroughputReached):
+        transactional.reserve("eum", POOL, 1, rate)  # and the second holds no more than its 100
+
+
+def test_a_pacing_share_is_above_zero_and_at_most_one(aws: Settings, clock: FixedClock) -> None:
+    with pytest.raises(ValueError, match="share"):
+        Pacer(DynamoPaceLedger(aws.pacing_table), clock, share=1.5)

@@ -4,9 +4,13 @@ snapshot in S3 that is the run's audience of record.
 The contacts table is read with a parallel Scan (`TotalSegments` workers, each its own part of
 the table, strongly consistent, page by page): evaluating a segment touches every contact once,
 whatever the segment, so the read is split instead of narrowed (segments test any attribute, and
-no index could serve them all). The matches are written as JSON lines, one `{"contact_id": ...}`
-per line, sorted, to `campaigns/<run id>/audience.jsonl`: the object Step Functions' Distributed
-Map reads (ItemReader, JSONL) to fan the run out in batches.
+no index could serve them all). The matches are sorted and written in batches, as a JSON array
+of `{"batch": n, "contacts": [...]}` items, to `campaigns/<run id>/audience.json`: the object
+Step Functions' Distributed Map reads (ItemReader, JSON) to fan the run out, one item per batch
+task. The batches are cut here rather than by the Map's ItemBatcher so that each has a number
+and a fixed membership for the life of the run: a batch's progress is kept by that number and
+its contacts' positions (never their ids), and a retried or redriven batch is the same batch.
+(The embedded AWS also runs this form as shipped: its ASL parser has no ItemBatcher.)
 
 Taken once: the object is written only if absent (`If-None-Match: *`), so a retried or redriven
 run reads the audience it began with, never a re-evaluation (contacts who joined the segment
@@ -34,11 +38,15 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef
 
 SNAPSHOT_PREFIX: Final = "campaigns"
-CONTENT_TYPE: Final = "application/x-ndjson"
+CONTENT_TYPE: Final = "application/json"
+# Contacts per batch task: 100 ids are about 3 KB (a Map item may be 256 KB), and a batch of
+# 100 sends fits a Lambda invocation with room to pace.
+BATCH_SIZE: Final = 100
 # Parallel Scan workers: each reads its own part of the table (DynamoDB's own split).
 SCAN_SEGMENTS: Final = 8
 SCAN_PAGE_SIZE: Final = 1000
 AUDIENCE_METADATA: Final = "audience"  # the object's count of contacts, read back on a retry
+BATCHES_METADATA: Final = "batches"
 
 
 class S3Objects(Protocol):
@@ -51,7 +59,7 @@ class S3Objects(Protocol):
 
 def snapshot_key(run_id: str) -> str:
     """Where the run's audience lives in the campaigns bucket."""
-    return f"{SNAPSHOT_PREFIX}/{run_id}/audience.jsonl"
+    return f"{SNAPSHOT_PREFIX}/{run_id}/audience.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class Snapshot:
     bucket: str
     key: str
     audience: int  # contacts in the snapshot
+    batches: int  # items of the snapshot, one per batch task
     scanned: int  # contacts this call read (0: the snapshot was taken before)
     created: bool  # this call wrote it
 
@@ -79,9 +88,13 @@ class AudienceSnapshots:
         s3: S3Objects,
         segments: int = SCAN_SEGMENTS,
         page_size: int = SCAN_PAGE_SIZE,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         if segments < 1:
             raise ValueError("a parallel scan needs at least one segment")
+        if batch_size < 1:
+            raise ValueError("a batch holds at least one contact")
+        self._batch_size = batch_size
         self._bucket = bucket
         self._table = contacts_table
         self._dynamodb = dynamodb
@@ -102,14 +115,18 @@ class AudienceSnapshots:
         with ThreadPoolExecutor(max_workers=self._segments, thread_name_prefix="audience-scan") as pool:
             parts = list(pool.map(lambda number: self._scan(number, matches), range(self._segments)))
         contact_ids = sorted(contact_id for part in parts for contact_id in part.matched)
-        body = "".join(json.dumps({"contact_id": contact_id}) + "\n" for contact_id in contact_ids)
+        batches = [
+            {"batch": number, "contacts": contact_ids[start : start + self._batch_size]}
+            for number, start in enumerate(range(0, len(contact_ids), self._batch_size))
+        ]
+        body = json.dumps(batches, separators=(",", ":"))
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=body.encode(),
                 ContentType=CONTENT_TYPE,
-                Metadata={AUDIENCE_METADATA: str(len(contact_ids))},
+                Metadata={AUDIENCE_METADATA: str(len(contact_ids)), BATCHES_METADATA: str(len(batches))},
                 IfNoneMatch="*",
             )
         except ClientError as exc:
@@ -124,15 +141,19 @@ class AudienceSnapshots:
                 raise
             return written
         return Snapshot(
-            self._bucket, key, len(contact_ids), sum(part.scanned for part in parts), created=True
+            self._bucket,
+            key,
+            len(contact_ids),
+            len(batches),
+            sum(part.scanned for part in parts),
+            created=True,
         )
 
     def contact_ids(self, key: str) -> Iterator[str]:
-        """The snapshot's contacts in order, read line by line."""
-        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
-        for line in body.iter_lines():
-            if line.strip():
-                yield str(json.loads(line)["contact_id"])
+        """The snapshot's contacts in order, batch after batch."""
+        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        for batch in json.loads(body):
+            yield from (str(contact_id) for contact_id in batch["contacts"])
 
     def _existing(self, key: str) -> Snapshot | None:
         try:
@@ -141,8 +162,10 @@ class AudienceSnapshots:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        audience = int(head.get("Metadata", {}).get(AUDIENCE_METADATA, "0"))
-        return Snapshot(self._bucket, key, audience, scanned=0, created=False)
+        metadata = head.get("Metadata", {})
+        audience = int(metadata.get(AUDIENCE_METADATA, "0"))
+        batches = int(metadata.get(BATCHES_METADATA, "0"))
+        return Snapshot(self._bucket, key, audience, batches, scanned=0, created=False)
 
     def _scan(self, number: int, matches: Callable[[Mapping[str, Any]], bool]) -> _Part:
         request: ScanInputTypeDef = {

@@ -7,8 +7,10 @@ version read, so two concurrent upserts cannot silently overwrite each other.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -24,6 +26,12 @@ if TYPE_CHECKING:
 EMAIL_INDEX = "by_email"
 PHONE_INDEX = "by_phone"
 PENDING_PHONE_INDEX = "by_pending_phone"
+BATCH_GET_KEYS: Final = 100  # BatchGetItem's most keys a request
+_UNPROCESSED_ATTEMPTS: Final = 8
+
+
+class UnprocessedReads(Exception):
+    """DynamoDB kept leaving part of a batch read unprocessed (throttling) after every retry."""
 
 
 class ContactRepository(ABC):
@@ -50,6 +58,11 @@ class ContactRepository(ABC):
     @abstractmethod
     def delete(self, contact_id: str) -> bool:
         """Remove the contact item; True when there was one."""
+
+    @abstractmethod
+    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        """The generation of each contact that exists (absent: erased or never made), read
+        strongly consistent in as few requests as the batch read allows."""
 
 
 class DynamoContactRepository(ContactRepository):
@@ -96,6 +109,34 @@ class DynamoContactRepository(ContactRepository):
         )
         return bool(response.get("Attributes"))
 
+    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        unique = sorted(set(contact_ids))
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            keys: list[Any] = [
+                {"contact_id": to_value(cid)} for cid in unique[start : start + BATCH_GET_KEYS]
+            ]
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": keys,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "contact_id, generation",
+                }
+            }
+            for attempt in range(_UNPROCESSED_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    values = from_item(item)
+                    generation = values.get("generation")
+                    found[str(values["contact_id"])] = str(generation) if generation else None
+                request = dict(response.get("UnprocessedKeys") or {})
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))  # DynamoDB asked to slow down
+            else:
+                raise UnprocessedReads(f"{self._table}: keys left unread after {_UNPROCESSED_ATTEMPTS} tries")
+        return found
+
     def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
         # The index gives ids only (whatever its projection); each contact is then read
         # strongly consistent, so a caller never acts on a stale profile.
@@ -140,3 +181,6 @@ class InMemoryContactRepository(ContactRepository):
 
     def delete(self, contact_id: str) -> bool:
         return self._records.pop(contact_id, None) is not None
+
+    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        return {cid: self._records[cid].generation for cid in contact_ids if cid in self._records}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from baton.clock import Clock
@@ -165,6 +165,11 @@ class ContactService:
     def generation(self, contact_id: str) -> str | None:
         """The nonce signed links of this contact carry; raises `ContactNotFound`."""
         return self._record(contact_id).generation
+
+    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        """Each existing contact's generation, in batch reads (a campaign batch names its
+        executions with them); an erased contact is absent."""
+        return self._repository.generations(contact_ids)
 
     def link_holder(self, contact_id: str, generation: str | None) -> Contact | None:
         """The contact a signed link was made for; None once it is erased, even when a later

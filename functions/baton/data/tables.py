@@ -177,6 +177,20 @@ DO_NOT_CONTACT = TableSpec(
     ),
 )
 
+# Campaign runs (`baton.campaigns.runs`): counts and outcomes by position, never a contact.
+CAMPAIGNS = TableSpec(
+    id="campaigns",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    description=(
+        "Campaign runs: pk = run id; sk `run` (journey, segment, status, audience and counts by"
+        " outcome and reason), sk `batch#<n>` (batch n's outcomes by position in the audience"
+        " snapshot, and whether its counts are in the run), sk `minute#<time>` (contacts done in"
+        " that minute). No contact id or address; expires (TTL) 90 days after the run."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -191,4 +205,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     SUBJECTS,
     PACING,
     DO_NOT_CONTACT,
+    CAMPAIGNS,
 )

@@ -12,6 +12,12 @@ raises `ThroughputReached` (throttled, so Step Functions retries it later with b
 When the first room is in the next window, at most `max_wait` away, the sender waits for it
 (on the injected `pause`, so tests move a fake clock instead of sleeping).
 
+Traffic that must not take the whole rate (a campaign's, so that transactional sends never queue
+behind it) reserves with a `share` below 1: its sends fill each window only up to that share of
+the rate, in the same windows as everyone's, while a send of share 1 may fill the window whole.
+So whatever a campaign sends, the rest of every window is free for the others. (A window that
+holds a single unit, a 1-part-per-second number, cannot be split: there the share takes it all.)
+
 A reservation is never given back: a send that then fails, or a message whose later windows
 could not all be taken, keeps what it took. That only slows later sends (the windows pass within
 seconds); giving back could let two sends count the same room.
@@ -100,11 +106,15 @@ class Pacer:
         *,
         pause: Callable[[float], None] = time.sleep,
         max_wait: timedelta = MAX_WAIT,
+        share: float = 1.0,
     ) -> None:
+        if not 0 < share <= 1:
+            raise ValueError(f"a pacing share is above 0 and at most 1, not {share}")
         self._ledger = ledger
         self._clock = clock
         self._pause = pause
         self._max_wait = max_wait
+        self._share = share
 
     def reserve(self, provider: str, identity: str, units: int, rate: Rate) -> None:
         """Take `units` (one message's parts, or a batch's: one write per window it spans, so a
@@ -114,6 +124,7 @@ class Pacer:
         count cannot be read or written: either way the provider must not be called."""
         if units <= 0:
             return
+        rate = rate.share(self._share)
         lane = f"{provider}#{identity}"
         now = self._clock.now()
         try:

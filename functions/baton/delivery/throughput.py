@@ -81,6 +81,13 @@ class Rate:
             return cls(capacity=math.floor(value))
         return cls(capacity=1, window_seconds=math.ceil(1 / value))
 
+    def share(self, fraction: float) -> Rate:
+        """The same windows holding `fraction` of the units (at least one): what a sender that
+        must leave the rest free may fill them to."""
+        if fraction >= 1:
+            return self
+        return Rate(capacity=max(1, math.floor(self.capacity * fraction)), window_seconds=self.window_seconds)
+
     @property
     def per_second_value(self) -> float:
         return self.capacity / self.window_seconds

@@ -69,17 +69,19 @@ TaskFailed.__name__ = TaskFailed.__qualname__ = "Baton.TaskFailed"
 
 
 @contextmanager
-def reported_by_type() -> Iterator[None]:
+def reported_by_type(keep: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """Let Baton's own errors through (their messages name journeys, steps, channels and
     provider codes only); turn an AWS call that throttled or failed on the service's side into
     `AwsUnavailable` (retried), and any other error (a programming error, a refused request)
     into `TaskFailed`; both name the error's type, never its message or its chained causes.
 
     This is the one place the send task's own reads and writes become retryable: a send whose
-    provider was already called is settled by its ledger on the retry, never sent twice."""
+    provider was already called is settled by its ledger on the retry, never sent twice.
+    `keep`: other errors whose type the state machine retries on, let through as they are."""
+    passes: tuple[type[Exception], ...] = (RunnerError, *keep)
     try:
         yield
-    except RunnerError:
+    except passes:
         raise
     except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1:]
