@@ -1,6 +1,7 @@
 """`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped;
 `baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors;
 `baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1);
+`baton campaign start|status|pause|resume|cancel` starts a campaign run and follows it;
 `baton rules` lists the rulebook's rules with where they are enforced and their tests."""
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pydantic import ValidationError
 from baton import logs
 from baton.do_not_contact.models import BR_NAO_ME_PERTURBE, MAX_NUMBERS
 from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
+from baton.journeys.paths import journey_path
 from baton.journeys.schema import write_schemas
-from infra import dnc
+from infra import campaign, dnc
 from infra.config import CONTEXT_KEY, BatonConfig
 from infra.http_client import LocalClient
 
@@ -146,6 +148,12 @@ def format_report(report: CatalogReport, *, sms_max_parts: int, settings: Sequen
         f"{_count(len(catalog.journeys), 'journey')}, {_count(len(catalog.templates), 'template')}, "
         f"{_count(len(catalog.segments), 'segment')} valid in {catalog.root}"
     )
+    if catalog.journeys:
+        lines.append("Runs over an audience (a campaign or a schedule):")
+        lines.extend(
+            f"  {journey_id}: {journey_path(journey).why}"
+            for journey_id, journey in sorted(catalog.journeys.items())
+        )
     if report.sms:
         lines.append(f"SMS (R-SMS-1, limit {sms_max_parts} parts; variables at typical lengths):")
         lines.extend(f"  {estimate}" for estimate in report.sms)
@@ -197,6 +205,51 @@ def _add_dnc(commands: Any) -> None:
             "--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)"
         )
     parser.set_defaults(run=_dnc)
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    if args.action == "start":
+        run_id = campaign.start(client, args.journey, args.segment, args.at)
+        if run_id is None:
+            return 1
+        if not args.follow:
+            return 0
+        return campaign.follow(client, run_id, tty=sys.stdout.isatty(), write=write)
+    if args.action == "status":
+        return campaign.follow(client, args.run_id, tty=sys.stdout.isatty(), write=write, once=args.once)
+    return campaign.steer(client, args.run_id, args.action)
+
+
+def _add_campaign(commands: Any) -> None:
+    parser = commands.add_parser(
+        "campaign",
+        help="start a campaign run (a journey sent to a segment) and follow it, pause, resume or cancel it",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    start = actions.add_parser("start", help="start JOURNEY for the contacts of --segment, now or --at")
+    start.add_argument("journey", help="the journey id")
+    start.add_argument("--segment", required=True, help="the segment id")
+    start.add_argument("--at", help="when to take the audience (ISO 8601, e.g. 2027-01-04T09:00:00Z)")
+    start.add_argument("--follow", action="store_true", help="then follow the run until it ends")
+    status = actions.add_parser("status", help="the run's figures, updated until it ends")
+    status.add_argument("--once", action="store_true", help="print the figures once and return")
+    commands_with_run = [status]
+    for action in ("pause", "resume", "cancel"):
+        commands_with_run.append(actions.add_parser(action, help=f"{action} the run"))
+    for action in commands_with_run:
+        action.add_argument("run_id", metavar="RUN", help="the run id `baton campaign start` printed")
+    for action in (start, *commands_with_run):
+        action.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default the local one)")
+        action.add_argument(
+            "--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)"
+        )
+    parser.set_defaults(run=_campaign)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -275,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=_schema)
     _add_dnc(commands)
+    _add_campaign(commands)
     rules = commands.add_parser(
         "rules",
         help="list every rule of the rulebook: where it is enforced, its tests, its status",

@@ -134,6 +134,12 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/events", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys/{journey_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    # Campaign runs: start one, read it while it runs, steer it.
+    Route("POST", "/v1/campaigns", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/campaigns/{run_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/campaigns/{run_id}/pause", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/campaigns/{run_id}/resume", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/campaigns/{run_id}/cancel", PRIVATE_API_FUNCTION, Access.PRIVATE),
     # Hand-offs.
     Route("GET", "/v1/tasks", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/tasks/{task_id}/complete", PRIVATE_API_FUNCTION, Access.PRIVATE),

@@ -117,7 +117,9 @@ class Baton:
         event["requestContext"]["path"] = path
         is_public = not (
             path.startswith("/v1/contacts")
-            or path.startswith(("/v1/events", "/v1/journeys", "/v1/tasks", "/v1/do-not-contact"))
+            or path.startswith(
+                ("/v1/events", "/v1/journeys", "/v1/tasks", "/v1/do-not-contact", "/v1/campaigns")
+            )
         )
         handler = public_api.handler if is_public else private_api.handler
         response = handler(event, _context("PublicApiFunction" if is_public else "PrivateApiFunction"))

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from baton.api.exceptions import ApiError
+from baton.campaigns.exceptions import CampaignConflict, CampaignInvalid, CampaignNotFound
 from baton.consent.exceptions import ConsentConflict, InvalidAddress, ProofMissing
 from baton.contacts.exceptions import ContactConflict, ContactNotFound, InvalidContactField
 from baton.data.once import InProgress
@@ -100,7 +101,13 @@ def _in_progress(exc: InProgress) -> Response[str]:
 
 
 def _not_found(
-    exc: ContactNotFound | JourneyNotFound | TaskNotFound | UnknownList | ListNotLoaded | UnknownLoad,
+    exc: ContactNotFound
+    | JourneyNotFound
+    | TaskNotFound
+    | UnknownList
+    | ListNotLoaded
+    | UnknownLoad
+    | CampaignNotFound,
 ) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
@@ -119,6 +126,14 @@ def _invalid(field: str, message: str) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {field}", details
     )
+
+
+def _campaign_conflict(exc: CampaignConflict) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, f"campaign_{exc.status}", str(exc))
+
+
+def _campaign_invalid(exc: CampaignInvalid) -> Response[str]:
+    return _invalid(exc.field, str(exc))
 
 
 def _invalid_address(exc: InvalidAddress) -> Response[str]:
@@ -182,7 +197,15 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(ValidationError)(_pydantic_validation)
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler(
-        [ContactNotFound, JourneyNotFound, TaskNotFound, UnknownList, ListNotLoaded, UnknownLoad]
+        [
+            ContactNotFound,
+            JourneyNotFound,
+            TaskNotFound,
+            UnknownList,
+            ListNotLoaded,
+            UnknownLoad,
+            CampaignNotFound,
+        ]
     )(_not_found)
     app.exception_handler(InProgress)(_in_progress)
 
@@ -207,6 +230,8 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(LoadCommitted)(_load_committed)
     app.exception_handler(PartConflict)(_part_conflict)
     app.exception_handler(LoadIncomplete)(_load_incomplete)
+    app.exception_handler(CampaignConflict)(_campaign_conflict)
+    app.exception_handler(CampaignInvalid)(_campaign_invalid)
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:

@@ -1,5 +1,6 @@
 """Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents,
-events (journey triggers), the journeys inventory and the operator's do-not-contact lists."""
+events (journey triggers), the journeys inventory, campaign runs and the operator's
+do-not-contact lists."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 from baton import privacy
 from baton.api.resolver import create_resolver
 from baton.bootstrap import services
+from baton.campaigns.models import CampaignIn, RunId
+from baton.campaigns.wiring import campaign_service
 from baton.consent.commands import RecordConsent
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.recording import record_consent
@@ -121,6 +124,33 @@ def list_tasks(queue: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
 def complete_task(task_id: TaskId, completion: Completion) -> Response[str]:
     task = handoff_service(services()).complete(task_id, completion.outcome, completion.note)
     return _json(HTTPStatus.OK, TaskView.of(task))
+
+
+# Campaigns: a journey sent to a segment's audience, now or at a time; its figures while it runs;
+# pause, resume and cancel.
+@router.post("/v1/campaigns")
+def start_campaign(campaign: CampaignIn) -> Response[str]:
+    return _json(HTTPStatus.ACCEPTED, campaign_service(services()).start(campaign))
+
+
+@router.get("/v1/campaigns/<run_id>")
+def get_campaign(run_id: RunId) -> Response[str]:
+    return _json(HTTPStatus.OK, campaign_service(services()).view(run_id))
+
+
+@router.post("/v1/campaigns/<run_id>/pause")
+def pause_campaign(run_id: RunId) -> Response[str]:
+    return _json(HTTPStatus.OK, campaign_service(services()).pause(run_id))
+
+
+@router.post("/v1/campaigns/<run_id>/resume")
+def resume_campaign(run_id: RunId) -> Response[str]:
+    return _json(HTTPStatus.OK, campaign_service(services()).resume(run_id))
+
+
+@router.post("/v1/campaigns/<run_id>/cancel")
+def cancel_campaign(run_id: RunId) -> Response[str]:
+    return _json(HTTPStatus.OK, campaign_service(services()).cancel(run_id))
 
 
 # R-BR-1: an operator loads a do-not-contact list whole (at most MAX_NUMBERS numbers) or in parts

@@ -1,5 +1,5 @@
 """The journeys inventory (`GET /v1/journeys`): who owns what, what triggers it, what it sends,
-and whether its review date has passed."""
+how a run over an audience reaches its contacts, and whether its review date has passed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, EmailStr
 from baton.clock import Clock
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey, Purpose, StepKind
+from baton.journeys.paths import Path, journey_path
 from baton.triggers.exceptions import JourneyNotFound
 
 
@@ -32,6 +33,10 @@ class JourneyInfo(BaseModel):
     templates: list[str]
     review_by: date
     review_overdue: bool  # review_by is before today (UTC)
+    # A campaign or schedule over an audience: a batch task per 100 contacts, or an execution
+    # per contact (`baton.journeys.paths`), and why.
+    audience_path: Path
+    audience_path_why: str
 
 
 class JourneyList(BaseModel):
@@ -62,6 +67,8 @@ def describe(journey: Journey, today: date) -> JourneyInfo:
         templates=journey.templates,
         review_by=journey.review_by,
         review_overdue=journey.review_by < today,
+        audience_path=(path := journey_path(journey)).path,
+        audience_path_why=path.why,
     )
 
 
