@@ -122,8 +122,10 @@ PERSON = st.tuples(st.sampled_from(ZONES), st.booleans(), st.sets(CHANNELS))  # 
 def _change(s: bootstrap.Services, person: Person, operation: str, channel: Channel) -> None:
     address = person.phone if channel == Channel.SMS else person.email
     if operation == "grant":
+        # The person's own opt-in (a reply, a link): after a revocation only that re-subscribes.
+        source = Source.KEYWORD if channel == Channel.SMS else Source.LINK
         s.consent.grant(
-            person.contact_id, channel, "news", source=Source.IMPORT, basis=Basis.EXPRESS, address=address
+            person.contact_id, channel, "news", source=source, basis=Basis.EXPRESS, address=address
         )
         person.consent[channel] = ConsentStatus.GRANTED
     elif operation == "revoke":

@@ -1,18 +1,21 @@
 """One batch of a campaign run: the contacts of one item of the audience snapshot.
 
-Each contact's run is recorded as an event's start would record it (`JourneyStarter`: the
-subject, the run, `journey.started` once), under the name an event's start would give it, keyed
-`campaign:<run id>`: so the run is idempotent per (journey, run, contact) however often the batch
-is retried or redriven, and erasure, export and exit_on find it like any other run. Then:
+Each contact's run is named as an event's start would name it (keyed `campaign:<run id>`), so
+it is idempotent per (journey, run, contact) however often the batch is retried or redriven:
+the send ledger is keyed by that name.
 
 - batch path (`baton.journeys.paths`): the journey runs here, step by step, through the journey
   tasks themselves: the send task (the gate at send time, failover, the timeline, the send
-  ledger: exactly once), the branch task, the finish. Its "execution" is the ARN its execution
-  would have had; none is started. A send the gate holds (quiet hours, a window), or that a
-  provider still throttles after the batch's retries, hands the contact on to a real execution
-  of the journey's state machine at that send's hold (`Continuations`: the same hand-over as a
-  long run's), which waits and asks again; the batch is then done with that contact.
-- executions path: the run's execution is started (the journey's own state machine).
+  ledger: exactly once), the branch task, the finish, with the timeline entries an execution's
+  tasks write (`journey.started` first). Nothing waits, so no execution is started and no
+  subject or run is stored for it: the timeline and the send ledger are its record. A send the
+  gate holds (quiet hours, a window), or that a provider still throttles after the batch's
+  retries, hands the contact on to a real execution of the journey's state machine at that
+  send's hold: its subject and run are stored then, and `Continuations` starts the execution
+  (the same hand-over as a long run's), which waits and asks again. A contact handed on before
+  (an invocation that ended before it kept its progress) is found by its runs and not walked
+  again.
+- executions path: the run's execution is started (`JourneyStarter`, as an event would).
 
 Before each contact the run's status is read (strongly consistent): cancelled, nothing more is
 sent (the rest of the batch is counted as cancelled); paused, the batch keeps what it did and
@@ -33,6 +36,7 @@ from baton.campaigns.exceptions import BatchUnfinished, CampaignPaused
 from baton.campaigns.models import BatchProgress, CampaignRun, CampaignStatus, ContactOutcome, outcome_label
 from baton.campaigns.runs import CampaignRuns
 from baton.clock import Clock
+from baton.contacts.models import Contact
 from baton.contacts.service import ContactService
 from baton.delivery.service import Dispatcher
 from baton.journeys.catalog import Catalog
@@ -47,9 +51,10 @@ from baton.timeline.service import TimelineService
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import Executions, execution_arn
 from baton.triggers.models import EventIn, Run
+from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
-from baton.triggers.service import JourneyStarter
-from baton.triggers.subjects import SubjectRepository
+from baton.triggers.service import JOURNEY_STARTED, JourneyStarter
+from baton.triggers.subjects import LIFETIME, Subject, SubjectRepository
 
 logger = Logger(child=True)
 
@@ -61,24 +66,37 @@ TIME_MARGIN_S: Final = 20.0
 # contacts on to their own executions (which hold and ask again every five minutes).
 THROTTLED_STOPS: Final = 5
 HOLD_LABEL: Final = "Hold {step}"  # the resume label of a send's hold (infra.journeys.compiler)
+BRANCH_ENDED: Final = "branch_ended"  # a branch chose the end before any send
 
 
 def idempotency_key(run_id: str) -> str:
     return f"{CAMPAIGN_EVENT}:{run_id}"
 
 
-class BatchExecutions(Executions):
-    """A batch runs the journey itself: a run's execution is only named, never started (its ARN
-    is what the journey's execution would be called, so every record of the run reads alike)."""
+class ContactMemo:
+    """The contact as read once (strongly consistent) at the start of its walk through the
+    journey, and its generation from the batch's read: the send, its links and the finish all
+    use them. The gate's own facts (consent, suppression, caps, lists) are still read at the
+    moment of each send."""
 
-    def start(self, state_machine_arn: str, name: str, input_json: str) -> str:
-        return execution_arn(state_machine_arn, name)
+    def __init__(self, contacts: ContactService) -> None:
+        self._contacts = contacts
+        self._current: Contact | None = None
+        self._generation: tuple[str, str | None] | None = None
 
-    def status(self, execution_arn: str) -> None:
-        return None  # no execution: an exit_on event marks the run ended, as for an ended one
+    def begin(self, contact_id: str, generation: str | None) -> None:
+        self._current = None
+        self._generation = (contact_id, generation)
 
-    def stop(self, execution_arn: str, *, error: str, cause: str) -> None:
-        return None
+    def get(self, contact_id: str) -> Contact:
+        if self._current is None or self._current.contact_id != contact_id:
+            self._current = self._contacts.get(contact_id)  # ContactNotFound when erased
+        return self._current
+
+    def generation(self, contact_id: str) -> str | None:
+        if self._generation is not None and self._generation[0] == contact_id:
+            return self._generation[1]
+        return self._contacts.generation(contact_id)
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class CampaignBatch:
         naming_key: Callable[[], bytes],
         state_machine_arn_prefix: str,
         clock: Clock,
+        memo: ContactMemo,
         time_left_s: Callable[[], float] = lambda: float("inf"),
     ) -> None:
         self._runs = runs
@@ -122,12 +141,15 @@ class CampaignBatch:
         self._branch = BranchTask(context)
         self._finish = FinishTask(context)
         self._contacts = contacts
+        self._timeline = timeline
         self._run_records = run_records
+        self._subjects = subjects
         self._continuations = continuations
+        self._naming_key = naming_key
         self._prefix = state_machine_arn_prefix
         self._clock = clock
+        self._memo = memo
         self._time_left_s = time_left_s
-        self._in_batch = JourneyStarter(run_records, subjects, BatchExecutions(), timeline, clock, naming_key)
         self._started = JourneyStarter(run_records, subjects, executions, timeline, clock, naming_key)
 
     def run(self, request: BatchRequest) -> BatchResult:
@@ -198,26 +220,67 @@ class CampaignBatch:
         if campaign.path is Path.EXECUTIONS:
             self._started.start(machine, journey.journey, event, generation)
             return outcome_label(ContactOutcome.HANDED_ON)
-        run, _ = self._in_batch.start(machine, journey.journey, event, generation)
-        if self._handed_on(run):
+        name = execution_name(
+            journey.journey, contact_id, event.idempotency_key, key=self._naming_key(), generation=generation
+        )
+        if self._handed_on(contact_id, journey.journey, name):
             return outcome_label(ContactOutcome.HANDED_ON)
-        return self._walk(journey, run, last=last)
+        subject = Subject(
+            execution_name=name,
+            contact_id=contact_id,
+            journey=journey.journey,
+            event_type=event.type,
+            data=event.data,
+            expires_at=int((self._clock.now() + LIFETIME).timestamp()),
+        )
+        self._timeline.record(
+            contact_id,
+            JOURNEY_STARTED,
+            {
+                "journey": journey.journey,
+                "execution": name,
+                "event": event.type,
+                "idempotency_key": event.idempotency_key,
+            },
+        )
+        self._memo.begin(contact_id, generation)
+        return self._walk(journey, execution_arn(machine, name), subject, last=last)
 
-    def _handed_on(self, run: Run) -> bool:
-        """Whether an earlier try of this batch handed the contact on to an execution: the new
-        run is recorded before that execution starts, so this never misses one. (The run found
-        by the campaign's key may be that new run itself: it carries the same key.)"""
-        if run.continues is not None or run.continued_as is not None:
-            return True
+    def _handed_on(self, contact_id: str, journey_id: str, name: str) -> bool:
+        """Whether an earlier try of this batch handed the contact on to an execution: its run
+        is recorded before that execution starts, so this never misses one."""
         return any(
-            other.continues == run.execution_name
-            for other in self._run_records.of_journey(run.contact_id, run.journey)
+            run.continues == name or (run.execution_name == name and run.continued_as is not None)
+            for run in self._run_records.of_journey(contact_id, journey_id)
         )
 
-    def _walk(self, journey: Journey, run: Run, *, last: bool) -> str:
-        subject = self._ctx.subjects.get(run.execution_name)
-        if subject is None:
-            return outcome_label(ContactOutcome.SKIPPED, NO_CONTACT)  # erased meanwhile
+    def _hand_on(
+        self, execution: str, subject: Subject, step_id: str, steps: dict[str, dict[str, object]]
+    ) -> str:
+        """The send holds: the contact goes on in an execution of the journey's state machine,
+        at that send's hold, with the subject and run an execution's start stores."""
+        self._subjects.add(subject)
+        self._run_records.add(
+            Run(
+                contact_id=subject.contact_id,
+                journey=subject.journey,
+                execution_name=subject.execution_name,
+                execution_arn=execution,
+                started_at=self._clock.now(),
+                event_type=subject.event_type,
+                idempotency_key=idempotency_key(str(subject.data["run_id"])),
+            )
+        )
+        self._continuations.continue_run(
+            execution,
+            subject,
+            resume=HOLD_LABEL.format(step=step_id),
+            steps=steps,  # type: ignore[arg-type]
+            passes=None,
+        )
+        return outcome_label(ContactOutcome.HANDED_ON)
+
+    def _walk(self, journey: Journey, execution: str, subject: Subject, *, last: bool) -> str:
         steps: dict[str, dict[str, object]] = {}
         step_id = journey.steps[0].id
         while step_id != END:
@@ -225,24 +288,17 @@ class CampaignBatch:
             step = journey.steps[index]
             after = journey.next_of(index)
             if step.branch is not None:
-                request = self._request(Action.BRANCH, journey, run, step_id, steps, last=last).about(subject)
-                branched = self._branch.run(request)
+                request = self._request(Action.BRANCH, journey, execution, step_id, steps, last=last)
+                branched = self._branch.run(request.about(subject))
                 steps[step_id] = dump(branched)
                 step_id = branched.next
                 continue
             ends = after == END
-            request = self._request(Action.SEND, journey, run, step_id, steps, last=last, ends=ends)
+            request = self._request(Action.SEND, journey, execution, step_id, steps, last=last, ends=ends)
             result: SendResult = self._send.run(request.about(subject))
             steps[step_id] = dump(result)
             if result.outcome == "held":
-                self._continuations.continue_run(
-                    run.execution_arn,
-                    subject,
-                    resume=HOLD_LABEL.format(step=step_id),
-                    steps=steps,  # type: ignore[arg-type]
-                    passes=None,
-                )
-                return outcome_label(ContactOutcome.HANDED_ON)
+                return self._hand_on(execution, subject, step_id, steps)
             if result.outcome != "sent":
                 kind = ContactOutcome.FAILED if result.outcome == "failed" else ContactOutcome.SKIPPED
                 return outcome_label(kind, result.reason)
@@ -250,17 +306,20 @@ class CampaignBatch:
                 return outcome_label(ContactOutcome.SENT)  # the send task completed the journey
             step_id = after
         # A branch chose the end: the journey completes as its Finish task would complete it.
-        self._finish.run(self._request(Action.FINISH, journey, run, None, steps, last=last).about(subject))
+        finish = self._request(Action.FINISH, journey, execution, None, steps, last=last)
+        self._finish.run(finish.about(subject))
         sent = any(result.get("outcome") == "sent" for result in steps.values())
-        return outcome_label(
-            ContactOutcome.SENT if sent else ContactOutcome.SKIPPED, None if sent else "no_send"
+        return (
+            outcome_label(ContactOutcome.SENT)
+            if sent
+            else outcome_label(ContactOutcome.SKIPPED, BRANCH_ENDED)
         )
 
     @staticmethod
     def _request(
         action: Action,
         journey: Journey,
-        run: Run,
+        execution: str,
         step_id: str | None,
         steps: dict[str, dict[str, object]],
         *,
@@ -272,7 +331,7 @@ class CampaignBatch:
                 "action": action,
                 "journey": journey.journey,
                 "step": step_id,
-                "execution": run.execution_arn,
+                "execution": execution,
                 "steps": steps,
                 "ends": ends,
                 # On the batch's last try a throttled send holds (R-REL-4) instead of raising.

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from baton import aws, secrets
 from baton.bootstrap import Services
 from baton.campaigns.audience import AudienceSnapshots
-from baton.campaigns.batch import CampaignBatch
+from baton.campaigns.batch import CampaignBatch, ContactMemo
 from baton.campaigns.runs import DynamoCampaignRuns
 from baton.campaigns.service import CampaignService
 from baton.runner.wiring import runner
+from baton.subscriptions.links import Links
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.runs import DynamoRunRepository
@@ -41,8 +43,19 @@ def campaign_service(s: Services) -> CampaignService:
 
 def campaign_batch(s: Services, time_left_s: Callable[[], float]) -> CampaignBatch:
     journey_runner, _ = runner()
-    context = journey_runner.context
     settings = s.settings
+    memo = ContactMemo(s.contacts)
+    # The journey tasks' context, but: the contact read once per walk, no run to close (a batch
+    # stores none unless it hands the contact on), no step records (the journals suffice).
+    context = replace(
+        journey_runner.context,
+        contacts=memo,
+        runs=None,
+        step_records=False,
+        links=lambda: Links(
+            settings, s.signing_key(), s.clock.now(), memo.generation, address_key=s.link_address_key()
+        ),
+    )
     subjects = DynamoSubjectRepository(settings.subjects_table)
     runs = DynamoRunRepository(settings.runs_table)
     executions = StepFunctionsExecutions()
@@ -60,5 +73,6 @@ def campaign_batch(s: Services, time_left_s: Callable[[], float]) -> CampaignBat
         naming_key=lambda: secrets.execution_name_key(settings),
         state_machine_arn_prefix=settings.state_machine_arn_prefix,
         clock=s.clock,
+        memo=memo,
         time_left_s=time_left_s,
     )

@@ -120,7 +120,10 @@ class SendTask:
         # Once a pass has sent on any channel, running it again (a task retried after a lost
         # answer, a redrive) returns that result: no second message on another channel either.
         try:
-            stored = self._ctx.once.steps.run(_pass_key(request, step.step_id), deliver_step)
+            if self._ctx.step_records:
+                stored = self._ctx.once.steps.run(_pass_key(request, step.step_id), deliver_step)
+            else:
+                stored = deliver_step()
         except _StepNotSent as exc:
             result = exc.result
         except OnceError as exc:
