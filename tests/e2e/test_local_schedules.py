@@ -1,7 +1,7 @@
 """Schedule triggers end to end on the session's local stack: the sample
 `gold-monthly` (cron(0 9 1 * ? *), segment gold-customers) fires when the virtual clock passes
-09:00 UTC on the first of a month, through HTTP, and starts the journey for gold buyers only,
-once per schedule time."""
+09:00 UTC on the first of a month, through HTTP, and runs as a campaign over its segment: the
+journey for gold buyers only, once per schedule time."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from baton.campaigns.service import schedule_run_id
 from baton.clock import to_iso
 from baton.schedules.expressions import next_fire_times
 from infra.http_client import LocalClient
@@ -68,7 +69,7 @@ def test_the_clock_fires_the_monthly_schedule_for_the_segment_once(
     assert _started(api, "sched-gold-ana") == []
 
     _move(api, {"to": to_iso(fire)})
-    key = f"schedule:gold-monthly:{fire.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    key = f"campaign:{schedule_run_id('gold-monthly', fire)}"
     assert [(s["journey"], s["idempotency_key"]) for s in _started(api, "sched-gold-ana")] == [
         ("gold-monthly", key)
     ]

@@ -33,6 +33,7 @@ from baton.clock import Clock, as_utc, to_iso
 from baton.ids import new_id
 from baton.journeys.catalog import Catalog
 from baton.journeys.paths import journey_path
+from baton.triggers.exceptions import JourneyNotFound
 from baton.triggers.executions import execution_arn
 
 SCHEDULE_TRIGGER: Final = "schedule"
@@ -103,6 +104,19 @@ class CampaignService:
             run = self._runs.get(run.run_id)  # this run was started before: the same answer
         self._execute(run)
         return CampaignAccepted(run_id=run.run_id, status=run.status, path=run.path)
+
+    def start_scheduled(self, journey_id: str, scheduled_time: datetime) -> CampaignAccepted:
+        """One firing of a journey's schedule: a run over its trigger's segment, the same run
+        however often the firing is retried (its id is derived from the journey and the time)."""
+        journey = self._catalog().journeys.get(journey_id)
+        if journey is None:
+            raise JourneyNotFound(journey_id)
+        if journey.trigger.schedule is None or journey.trigger.segment is None:
+            raise CampaignInvalid("journey", f"Journey {journey_id!r} is not triggered by a schedule.")
+        request = CampaignIn(journey=journey_id, segment=journey.trigger.segment, at=scheduled_time)
+        return self.start(
+            request, trigger=SCHEDULE_TRIGGER, run_id=schedule_run_id(journey_id, scheduled_time)
+        )
 
     def _execute(self, run: CampaignRun) -> None:
         document = {"run_id": run.run_id, "at": to_iso(run.at)}

@@ -1,9 +1,12 @@
-"""Lambda for EventBridge Scheduler: start a scheduled journey for its segment.
+"""Lambda for EventBridge Scheduler: one firing of a journey's schedule starts a campaign run
+over its segment (`baton.campaigns`): the audience is taken in parallel into a snapshot and sent
+in batches by the campaign state machine, however large the segment.
 
 The schedule's target input is `{"journey": ID, "scheduled_time": "<aws.scheduler.scheduled-time>"}`;
-Scheduler fills in the time it was due to fire (not the time it ran), so a retried or late run
-has the same idempotency key. An error fails the invocation: Scheduler retries it (the run is
-idempotent per contact and schedule time) and then sends the event to the schedule's DLQ.
+Scheduler fills in the time it was due to fire (not the time it ran), so a retried or late
+firing names the same run (its id is derived from the journey and that time) and starts it
+once. An error fails the invocation: Scheduler retries it and then sends the event to the
+schedule's DLQ.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from pydantic import BaseModel, ConfigDict
 
 from baton import logs
 from baton.bootstrap import metrics, services
-from baton.schedules.runner import parse_schedule_time
-from baton.schedules.wiring import segment_run
+from baton.campaigns.wiring import campaign_service
+from baton.schedules.expressions import parse_schedule_time
 
 logger = logs.service_logger()
 tracer = Tracer()
@@ -37,6 +40,9 @@ class ScheduleEvent(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ScheduleEvent.model_validate(event)
     logger.append_keys(journey=request.journey, scheduled_time=request.scheduled_time)
-    result = segment_run(services()).run(request.journey, parse_schedule_time(request.scheduled_time))
-    metrics.add_metric(name="ScheduledJourneysStarted", unit=MetricUnit.Count, value=result.started)
-    return result.model_dump()
+    accepted = campaign_service(services()).start_scheduled(
+        request.journey, parse_schedule_time(request.scheduled_time)
+    )
+    logger.info("Scheduled campaign run", extra={"run_id": accepted.run_id, "path": str(accepted.path)})
+    metrics.add_metric(name="ScheduledCampaignRuns", unit=MetricUnit.Count, value=1)
+    return accepted.model_dump(mode="json")

@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from baton.clock import as_utc
+
 MONTHS: Final = {name.upper(): i for i, name in enumerate(calendar.month_abbr) if name}  # JAN -> 1
 DAYS: Final = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 MIN_YEAR: Final = 1970
@@ -333,3 +335,8 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("naive datetime: schedules only handle timezone-aware times")
     return moment.astimezone(UTC)
+
+
+def parse_schedule_time(text: str) -> datetime:
+    """`2026-01-01T09:00:00Z` (what `<aws.scheduler.scheduled-time>` gives) -> an aware datetime."""
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
