@@ -971,8 +971,8 @@ RULES: tuple[Rule, ...] = (
         (
             Break(
                 "infra/constructs/journeys.py",
-                "            state_machine_type=sfn.StateMachineType.STANDARD,\n",
-                "            state_machine_type=sfn.StateMachineType.EXPRESS,\n",
+                "        state_machine_type=sfn.StateMachineType.STANDARD,\n",
+                "        state_machine_type=sfn.StateMachineType.EXPRESS,\n",
             ),
             Break(
                 "functions/baton/journeys/durations.py",

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     pacing_table: str = "baton-pacing"  # sends per origination identity and second (R-EUM-1, R-SES-1)
     do_not_contact_table: str = "baton-do-not-contact"  # operator-loaded lists (R-BR-1)
 
+    # Campaigns: run counts and per-batch outcomes, the bucket of audience snapshots, and the
+    # state machine a campaign run executes (empty: the stack has none).
+    campaigns_table: str = "baton-campaigns"
+    campaigns_bucket: str = ""
+    campaign_state_machine_arn: str = ""
+
     # The dead-letter queues AWS writes failed deliveries into, whole: erasure deletes what they
     # hold about the person (R-GDPR-5). Only the function that erases is given their URLs;
     # empty: no such queue (nothing to read).

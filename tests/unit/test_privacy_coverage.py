@@ -21,8 +21,9 @@ def test_r_gdpr_5_every_table_a_deployment_names_has_an_export_and_erasure_entry
         if coverage.erased_as is not None:
             assert coverage.erased_as in erasure_fields, field
     kept = {field for field, coverage in privacy.TABLE_COVERAGE.items() if coverage.erased_as is None}
-    # Only salted hashes survive erasure (R-GDPR-5), and the table that holds nothing personal.
-    assert kept == {"suppression_table", "pacing_table", "do_not_contact_table"}
+    # Only salted hashes survive erasure (R-GDPR-5), and the tables that hold nothing personal
+    # (counts; campaign outcomes by batch position, never a contact id).
+    assert kept == {"suppression_table", "pacing_table", "do_not_contact_table", "campaigns_table"}
 
 
 def test_r_gdpr_5_the_settings_name_every_table_the_stack_creates() -> None:

@@ -177,6 +177,20 @@ DO_NOT_CONTACT = TableSpec(
     ),
 )
 
+# Campaign runs: what a run has done so far, counted by batch position. The audience itself lives
+# in the run's S3 snapshot; this table never names a contact.
+CAMPAIGNS = TableSpec(
+    id="campaigns",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    description=(
+        "Campaign runs: pk `RUN#<run id>` holds the run's status and counts (audience, sent,"
+        " skipped, failed) and one item per batch with its outcomes listed by position in the"
+        " batch (never contact ids). Expires (TTL) once the run's report is no longer kept."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -191,4 +205,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     SUBJECTS,
     PACING,
     DO_NOT_CONTACT,
+    CAMPAIGNS,
 )
