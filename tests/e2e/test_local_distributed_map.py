@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from baton.clock import from_iso
@@ -190,3 +191,20 @@ def test_stopping_a_run_ends_its_sleeping_batches_and_starts_no_more(
     _advance(client, "2m")
     assert len(_batches("map-stopped")) == MAX_CONCURRENCY
     assert calls("finish", "map-stopped") == []
+
+
+def test_the_session_stack_deploys_the_campaign_state_machine_and_its_snapshot_bucket(
+    local_stack: LocalStack,
+) -> None:
+    # the whole synthesized template: the bucket CampaignFunction is told exists in S3
+    function = local_stack.deployment.function("CampaignFunction")
+    bucket = function.environment["BATON_CAMPAIGNS_BUCKET"]
+    machine = local_stack.deployment.state_machine("CampaignStateMachine")
+
+    assert bucket in {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+    assert function.environment["BATON_CAMPAIGN_STATE_MACHINE_ARN"] == machine.arn
+    assert function.timeout_s == 300
+    assert json.loads(machine.definition)["States"]["Batches"]["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
