@@ -49,8 +49,8 @@ against moto 5.2.5's parser (`install` checks that every patched attribute still
   sleeper: several items of one map may sleep at once and wake in due-time order. An item's
   history is dropped when it ends; more failed items than ToleratedFailureCount (default 0)
   fail the map with `States.ExceedToleratedFailureThreshold` (moto alone never fails it).
-  Child executions are not listed or described by the Step Functions API; a callback task
-  inside an item is not woken early by its answer (its timeout still runs).
+  A callback task inside an item waits as that item; an answer to its token wakes that item.
+  Child executions are not listed or described by the Step Functions API.
 
 Not emulated: Wait or Retry or callback waits in two branches of a Parallel or an inline Map at
 once fail the execution (UnsupportedConcurrency); TimeoutSeconds on a state that is not a callback
@@ -240,6 +240,8 @@ _TASK_TIMED_OUT: Final = "TaskTimedOut"
 _INVALID_OUTPUT: Final = "InvalidOutput"
 # Held while a token is checked and answered, so it is answered once.
 _ANSWERING: Final = threading.Lock()
+# Callback id -> (scheduler key, environment) of the callback task waiting on it now.
+_WAITING: Final[dict[str, tuple[str, Environment]]] = {}
 
 
 def _heartbeat_pending(heartbeat: HeartbeatEndpoint | None) -> bool:
@@ -307,7 +309,9 @@ def _local_callback(backend: StepFunctionsParserBackend, token: str) -> _Callbac
             continue
         endpoint = env.callback_pool_manager.get(token)
         if endpoint is not None:
-            return _Callback(scheduler, str(execution.exec_arn), env, endpoint)
+            # A Distributed Map's item waits as a unit of its own, on a frame of its own.
+            key, waiting_env = _WAITING.get(token, (str(execution.exec_arn), env))
+            return _Callback(scheduler, key, waiting_env, endpoint)
     return None
 
 
@@ -446,7 +450,11 @@ def _callback_wait(
     scheduler = _REGISTRY.scheduler_of_execution(key)
     if scheduler is None or key is None:
         return _ORIGINAL["callback_wait"](self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
-    return await_callback(scheduler, key, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    _WAITING[callback_endpoint.callback_id] = (key, env)
+    try:
+        return await_callback(scheduler, key, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    finally:
+        _WAITING.pop(callback_endpoint.callback_id, None)
 
 
 def _evaluate_with_timeout(self: ExecutionState, env: Environment) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from baton.clock import from_iso
 from infra.bench.distributed_map import campaign_template
 from infra.http_client import LocalClient
 from infra.local import LocalStack
+from tests.e2e.local_stack_fixture.callback_handlers import token_of
 from tests.e2e.local_stack_fixture.campaign_handlers import BATCH_SIZE, CALLS, HANDLER, PLANS, Plan, calls
 
 pytestmark = pytest.mark.e2e
@@ -208,3 +210,84 @@ def test_the_session_stack_deploys_the_campaign_state_machine_and_its_snapshot_b
         "Mode": "DISTRIBUTED",
         "ExecutionType": "STANDARD",
     }
+
+
+# Callback tasks inside a Distributed Map's items -------------------------------------------
+
+CALLBACK_TEMPLATE = Path(__file__).parent / "local_stack_fixture" / "callback_template.json"
+CALLBACK_FUNCTION = "CallbackStepFunction6E7F8091"
+MAP_AWAIT = "MapAwait"
+# Each item waits (an hour at most) for its token: `await` stores it under $$.Execution.Id.
+MAP_AWAIT_DEFINITION = {
+    "StartAt": "Items",
+    "States": {
+        "Items": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "Label": "Items",
+            "MaxConcurrency": 5,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Await",
+                "States": {
+                    "Await": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "Parameters": {
+                            "FunctionName": "__FUNCTION__",
+                            "Payload": {
+                                "action": "await",
+                                "execution.$": "$$.Execution.Id",
+                                "token.$": "$$.Task.Token",
+                            },
+                        },
+                        "TimeoutSeconds": 3600,
+                        "End": True,
+                    }
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def callback_stack() -> Iterator[LocalStack]:
+    template = json.loads(CALLBACK_TEMPLATE.read_text())
+    head, tail = json.dumps(MAP_AWAIT_DEFINITION).split("__FUNCTION__")
+    resources = {
+        lid: r for lid, r in template["Resources"].items() if r["Type"] != "AWS::StepFunctions::StateMachine"
+    }
+    resources["MapAwaitMachine1A2B3C4D"] = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": MAP_AWAIT,
+            "DefinitionString": {"Fn::Join": ["", [head, {"Fn::GetAtt": [CALLBACK_FUNCTION, "Arn"]}, tail]]},
+        },
+    }
+    with LocalStack({**template, "Resources": resources}, prefix="map-callbacks") as started:
+        yield started
+
+
+def test_an_answer_to_one_items_token_wakes_that_item_alone_before_the_call_returns(
+    callback_stack: LocalStack, sfn: Any
+) -> None:
+    arn = callback_stack.deployment.state_machine(MAP_AWAIT).arn
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name="map-await", input=json.dumps({"items": ["a", "b", "c"]})
+    )["executionArn"]
+    children = sorted(s.key for s in callback_stack.scheduler.sleepers())
+    assert len(children) == 3  # each item waits for its own token, as its own sleeper
+
+    sfn.send_task_success(taskToken=token_of(children[1]), output=json.dumps({"answered": "b"}))
+
+    assert sorted(s.key for s in callback_stack.scheduler.sleepers()) == [children[0], children[2]]
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+
+    for child in (children[0], children[2]):
+        sfn.send_task_success(taskToken=token_of(child), output=json.dumps({"answered": child[-1]}))
+
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"answered": "0"}, {"answered": "b"}, {"answered": "2"}]
