@@ -195,7 +195,7 @@ def test_a_batch_is_one_task_with_the_batch_payload(template_json: dict[str, Any
     }
 
 
-def test_a_batch_retries_paused_every_minute_unfinished_at_once_and_throttled_with_backoff(
+def test_r_rel_4_a_batch_retries_paused_every_minute_unfinished_at_once_and_throttled_with_backoff(
     template_json: dict[str, Any],
 ) -> None:
     send = _asl(template_json)["States"]["Batches"]["ItemProcessor"]["States"]["Send batch"]
@@ -250,7 +250,9 @@ def test_the_run_level_tasks_back_off_like_a_journeys_tasks(template_json: dict[
         assert retry["JitterStrategy"] == "FULL"
 
 
-def test_a_failed_run_raises_an_alarm(template: assertions.Template, template_json: dict[str, Any]) -> None:
+def test_r_rel_5_a_failed_campaign_run_raises_an_alarm(
+    template: assertions.Template, template_json: dict[str, Any]
+) -> None:
     machine_id, _ = _campaign_machine(template_json)
 
     template.has_resource_properties(
