@@ -78,6 +78,19 @@ class QueueConfig(_Model):
     email: EmailStr | None = None
 
 
+class CampaignsConfig(_Model):
+    """Campaign runs: how a run fans out over its audience snapshot, and how long snapshots stay."""
+
+    # Batches (child executions of the Distributed Map) in flight at once: Step Functions takes
+    # 1..10,000; Baton stops at 1,000 so one run cannot take every Lambda of the account.
+    max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 10
+    # A batch paces its sends (R-EUM-1, R-SES-1), so it needs more than an API function's 29 s;
+    # Lambda's own ceiling is 900 s. A batch out of time goes on where it stopped.
+    batch_timeout_seconds: Annotated[int, Field(ge=1, le=900)] = 300
+    # Snapshots hold contact ids: S3 expires them (`campaigns/` objects) after this many days.
+    snapshot_retention_days: Annotated[int, Field(ge=1)] = 30
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -123,6 +136,7 @@ class BatonConfig(_Model):
     # Hand-off queues: `{<queue>: {email: agents@example.com}}`. Every queue a journey
     # names gets an SNS topic; a queue listed here also gets an email about each new task.
     queues: dict[Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)], QueueConfig] = Field(default_factory=dict)
+    campaigns: CampaignsConfig = CampaignsConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -207,6 +221,9 @@ STACK_SETTINGS = frozenset(
         "subjects_table",
         "pacing_table",
         "do_not_contact_table",
+        "campaigns_table",
+        "campaigns_bucket",
+        "campaign_state_machine_arn",
         # Only the function that erases gets these (`infra.stack.grant_dead_letter_erasure`).
         "sms_inbound_dead_letter_queue",
         "feedback_dead_letter_queue",

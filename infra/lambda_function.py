@@ -62,6 +62,8 @@ def function_environment(
     }
     # Empty here: the stack gives the queue URLs to the function that erases alone (R-GDPR-5).
     environment |= {names.settings_env(field): "" for field in dead_letter_queue_fields()}
+    # Empty here: `Campaigns` names its bucket and state machine to the functions it grants them.
+    environment |= {names.ENV_CAMPAIGNS_BUCKET: "", names.ENV_CAMPAIGN_STATE_MACHINE_ARN: ""}
     # Channels and the gate: cdk.json's `delivery`, else the defaults, written out so the
     # deployed values are visible in the function's configuration.
     environment |= {
@@ -84,8 +86,10 @@ def baton_function(
     config: BatonConfig,
     description: str,
     dead_letter_queue: sqs.IQueue | None = None,
+    timeout: Duration | None = None,
 ) -> lambda_.Function:
-    """A function named in `names.HANDLERS`, with its own role, log group and X-Ray tracing."""
+    """A function named in `names.HANDLERS`, with its own role, log group and X-Ray tracing.
+    `timeout` (default: the API's `timeoutSeconds`) is for functions no API request waits for."""
     log_group = logs.LogGroup(scope, f"{function_id}Logs", retention=config.log_retention)
     # An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
     role = iam.Role(
@@ -105,7 +109,7 @@ def baton_function(
         code=code,
         role=role,
         memory_size=config.memory_mb,
-        timeout=Duration.seconds(config.timeout_seconds),
+        timeout=timeout or Duration.seconds(config.timeout_seconds),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,
         environment=dict(environment),

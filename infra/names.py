@@ -19,6 +19,7 @@ HANDOFFS: Final = "Handoffs"  # the hand-off queues' topics
 SCHEDULES: Final = "Schedules"  # EventBridge Scheduler schedules of scheduled journeys
 EVENTS: Final = "Events"  # the Baton event bus and its rule
 FEEDBACK: Final = "Feedback"  # delivery receipts, bounces and complaints
+CAMPAIGNS: Final = "Campaigns"  # the campaign state machine, its function and snapshot bucket
 
 # The Lambda functions: construct id -> handler.
 PUBLIC_API_FUNCTION: Final = "PublicApiFunction"
@@ -32,6 +33,8 @@ SCHEDULE_FUNCTION: Final = "ScheduleFunction"
 EVENTS_FUNCTION: Final = "EventsFunction"
 # SES, End User Messaging and SNS delivery feedback (receipts, bounces, complaints).
 FEEDBACK_FUNCTION: Final = "FeedbackFunction"
+# Every task of the campaign state machine: snapshot the audience, send a batch, finish, fail.
+CAMPAIGN_FUNCTION: Final = "CampaignFunction"
 HANDLERS: Final[dict[str, str]] = {
     PUBLIC_API_FUNCTION: "baton.handlers.public_api.handler",
     PRIVATE_API_FUNCTION: "baton.handlers.private_api.handler",
@@ -40,6 +43,7 @@ HANDLERS: Final[dict[str, str]] = {
     SCHEDULE_FUNCTION: "baton.handlers.schedule.handler",
     EVENTS_FUNCTION: "baton.handlers.bus_events.handler",
     FEEDBACK_FUNCTION: "baton.handlers.feedback.handler",
+    CAMPAIGN_FUNCTION: "baton.handlers.campaign.handler",
 }
 
 # Secrets (construct ids under `Secrets`).
@@ -82,6 +86,8 @@ ENV_ALLOWED_ORIGINS: Final = settings_env("allowed_origins")
 ENV_JOURNEYS_DIR: Final = settings_env("journeys_dir")
 ENV_STATE_MACHINE_ARN_PREFIX: Final = settings_env("state_machine_arn_prefix")
 ENV_SMS_MAX_PARTS: Final = settings_env("sms_max_parts")
+ENV_CAMPAIGNS_BUCKET: Final = settings_env("campaigns_bucket")
+ENV_CAMPAIGN_STATE_MACHINE_ARN: Final = settings_env("campaign_state_machine_arn")
 
 # The catalog folder inside the Lambda asset, next to `baton/` (relative to the task root).
 ASSET_JOURNEYS_DIR: Final = "journeys"
@@ -91,6 +97,12 @@ def state_machine_name(stack_name: str, journey_id: str) -> str:
     """A journey's state machine: `<stackName>-<journey id>` (the triggers add the journey id to
     BATON_STATE_MACHINE_ARN_PREFIX, which ends in `<stackName>-`)."""
     return f"{stack_name}-{journey_id}"
+
+
+def campaign_state_machine_name(stack_name: str) -> str:
+    """The stack's one campaign state machine: `<stackName>-Campaigns`. The capital letter keeps
+    it apart from every journey's `<stackName>-<journey id>` (journey ids are lowercase)."""
+    return f"{stack_name}-Campaigns"
 
 
 def event_bus_name(stack_name: str) -> str:

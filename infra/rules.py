@@ -971,8 +971,8 @@ RULES: tuple[Rule, ...] = (
         (
             Break(
                 "infra/constructs/journeys.py",
-                "            state_machine_type=sfn.StateMachineType.STANDARD,\n",
-                "            state_machine_type=sfn.StateMachineType.EXPRESS,\n",
+                "        state_machine_type=sfn.StateMachineType.STANDARD,\n",
+                "        state_machine_type=sfn.StateMachineType.EXPRESS,\n",
             ),
             Break(
                 "functions/baton/journeys/durations.py",
@@ -1057,6 +1057,7 @@ RULES: tuple[Rule, ...] = (
             "infra/journeys/compiler.py (_retry)",
             "functions/baton/aws.py (single-attempt clients)",
             "functions/baton/runner/send.py (held after the last retry)",
+            "infra/constructs/campaigns.py (a campaign batch's retries)",
         ),
         (
             "tests/infra/test_cdk_journeys.py::test_r_rel_4_tasks_retry_with_full_jitter_and_catch_into_the_fail_task",
@@ -1064,6 +1065,7 @@ RULES: tuple[Rule, ...] = (
             "tests/unit/test_runner_tasks.py::test_r_rel_4_unavailable_or_throttled_provider_raises_the_error_step_functions_retries",
             "tests/unit/test_runner_tasks.py::test_r_rel_4_on_its_last_retry_a_send_the_provider_still_refuses_holds_and_asks_again_later",
             "tests/integration/test_send_exactly_once.py::test_r_rel_4_a_send_throttled_past_its_retries_is_held_and_goes_out_later_once_never_failed",
+            "tests/infra/test_cdk_campaigns.py::test_r_rel_4_a_batch_retries_paused_every_minute_unfinished_at_once_and_throttled_with_backoff",
         ),
         (
             Break("infra/journeys/compiler.py", "        jitter_strategy=sfn.JitterType.FULL,\n", ""),
@@ -1085,10 +1087,12 @@ RULES: tuple[Rule, ...] = (
             "infra/constructs/feedback.py",
             "infra/constructs/schedules.py",
             "infra/constructs/journeys.py",
+            "infra/constructs/campaigns.py",
         ),
         (
             "tests/infra/test_cdk_observability.py::test_r_rel_5_every_asynchronous_consumer_has_a_dead_letter_queue_with_a_depth_alarm",
             "tests/infra/test_cdk_journeys.py::test_r_rel_5_a_failed_execution_raises_an_alarm",
+            "tests/infra/test_cdk_campaigns.py::test_r_rel_5_a_failed_campaign_run_raises_an_alarm",
         ),
         (
             Break(

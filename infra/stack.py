@@ -14,6 +14,7 @@ from constructs import Construct
 from infra import names
 from infra.config import BatonConfig
 from infra.constructs.api import Api
+from infra.constructs.campaigns import Campaigns
 from infra.constructs.data_plane import DataPlane
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events, grant_resume
@@ -134,6 +135,15 @@ class BatonStack(Stack):
             secrets=self.secrets,
             delivery=self.delivery,
         )
+        # Campaign runs: snapshot a segment's audience, fan out over it in batches, finish.
+        self.campaigns = Campaigns(
+            self,
+            names.CAMPAIGNS,
+            config=config,
+            journeys=self.journeys,
+            code=code,
+            environment=environment,
+        )
         # R-GDPR-5: erasure (the private API's DELETE) reads the queues AWS writes whole bodies into.
         self.erased_dead_letter_queues = {
             "sms_inbound_dead_letter_queue": self.delivery.dead_letter_queue,
@@ -149,6 +159,7 @@ class BatonStack(Stack):
             functions={
                 **self.functions,
                 names.JOURNEY_STEP_FUNCTION: self.journeys.function,
+                names.CAMPAIGN_FUNCTION: self.campaigns.function,
                 # ScheduleFunction exists when a journey has a schedule trigger.
                 **({names.SCHEDULE_FUNCTION: self.schedules.function} if self.schedules.function else {}),
             },

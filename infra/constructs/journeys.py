@@ -36,6 +36,56 @@ from infra.nag import logical_id
 _MAX_STATE_MACHINE_NAME = 80
 
 
+def standard_state_machine(
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    comment: str,
+    definition: sfn.IChainable,
+    function: lambda_.Function,
+    log_group: logs.ILogGroup,
+    failed: str,
+) -> sfn.StateMachine:
+    """A Standard state machine whose tasks invoke `function`, as Baton runs them all: JSONPath,
+    every state logged without execution data (it holds contact ids), traced, and an alarm
+    (described by `failed`) when an execution fails (R-REL-5)."""
+    state_machine = sfn.StateMachine(
+        scope,
+        construct_id,
+        state_machine_name=name,
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        comment=comment,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        query_language=sfn.QueryLanguage.JSON_PATH,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        tracing_enabled=True,
+    )
+    role = state_machine.role
+    nag.acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
+        "CDK's Lambda task grant: the function's versions and aliases (`<arn>:*`) besides $LATEST.",
+    )
+    nag.acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray"
+        " (PutTraceSegments) have no resource-level permissions.",
+    )
+    cloudwatch.Alarm(
+        scope,
+        "ExecutionsFailed",
+        alarm_description=failed,
+        metric=state_machine.metric_failed(period=Duration.minutes(5)),
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    return state_machine
+
+
 def state_machine_arn_prefix(scope: Construct) -> str:
     """`arn:aws:states:<region>:<account>:stateMachine:<stackName>-`: a journey's state machine
     ARN without the journey id. Built from names, so whoever gets it needs no reference to the
@@ -67,10 +117,11 @@ class Journeys(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack_name = Stack.of(self).stack_name
+        self._config, self._data, self._secrets, self._delivery = config, data, secrets, delivery
         # Raises CatalogError (every issue as `file:line: key: message`): synth fails with it.
         catalog = load_catalog(journeys_dir, sms_max_parts=config.sms_max_parts, locales=config.locales)
         self.journeys = sorted(catalog.journeys.values(), key=lambda journey: journey.journey)
-        self.function = self._build_function(config, code, environment, data, secrets, delivery)
+        self.function = self._build_function(config, code, environment)
         self.log_group = logs.LogGroup(self, "StateMachineLogs", retention=config.log_retention)
         self.state_machines: dict[str, sfn.StateMachine] = {
             journey.journey: self._build_state_machine(journey) for journey in self.journeys
@@ -80,13 +131,7 @@ class Journeys(Construct):
         self.grant_executions(self.function)
 
     def _build_function(
-        self,
-        config: BatonConfig,
-        code: lambda_.Code,
-        environment: Mapping[str, str],
-        data: DataPlane,
-        secrets: Secrets,
-        delivery: Delivery,
+        self, config: BatonConfig, code: lambda_.Code, environment: Mapping[str, str]
     ) -> lambda_.Function:
         function = baton_function(
             self,
@@ -96,16 +141,22 @@ class Journeys(Construct):
             config=config,
             description="Baton journeys: every task of every journey (send through the gate, branch, end).",
         )
-        data.grant_read_write(function)
-        secrets.grant_read(function)
-        delivery.grant_send(function)
-        webhook_secret_arn = config.delivery.get("webhook_secret_arn")
+        self.grant_sending(function)
+        return function
+
+    def grant_sending(self, function: lambda_.Function) -> None:
+        """What a send through the gate needs, for the journey function and any other function
+        that sends as it does (a campaign's batches): every table, the secrets, every channel,
+        and the operator's webhook secret when one is configured."""
+        self._data.grant_read_write(function)
+        self._secrets.grant_read(function)
+        self._delivery.grant_send(function)
+        webhook_secret_arn = self._config.delivery.get("webhook_secret_arn")
         if webhook_secret_arn:
             # The operator's own secret for webhook signatures (else one derived from the token key).
             secretsmanager.Secret.from_secret_complete_arn(
-                self, "WebhookSecret", webhook_secret_arn
+                self, f"{function.node.id}WebhookSecret", webhook_secret_arn
             ).grant_read(function)
-        return function
 
     def _build_state_machine(self, journey: Journey) -> sfn.StateMachine:
         name = names.state_machine_name(self._stack_name, journey.journey)
@@ -116,49 +167,18 @@ class Journeys(Construct):
             )
         # One scope per journey: state names are construct ids and repeat across journeys.
         scope = Construct(self, journey.journey)
-        state_machine = sfn.StateMachine(
+        return standard_state_machine(
             scope,
             "StateMachine",
-            state_machine_name=name,
-            state_machine_type=sfn.StateMachineType.STANDARD,
+            name=name,
             comment=f"Journey {journey.journey} ({journey.purpose.value}), owned by {journey.owner}",
-            definition_body=sfn.DefinitionBody.from_chainable(
-                compile_journey(scope, journey, function=self.function)
-            ),
-            query_language=sfn.QueryLanguage.JSON_PATH,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
-            tracing_enabled=True,
-        )
-        self._acknowledge_state_machine_role(state_machine)
-        cloudwatch.Alarm(
-            scope,
-            "ExecutionsFailed",
-            alarm_description=(
+            definition=compile_journey(scope, journey, function=self.function),
+            function=self.function,
+            log_group=self.log_group,
+            failed=(
                 f"R-REL-5: an execution of journey {journey.journey} failed (a task error, not a"
                 " skipped send): read its history, fix, and redrive it within 14 days."
             ),
-            metric=state_machine.metric_failed(period=Duration.minutes(5)),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        return state_machine
-
-    def _acknowledge_state_machine_role(self, state_machine: sfn.StateMachine) -> None:
-        role = state_machine.role
-        nag.acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::<{logical_id(self.function)}.Arn>:*]",
-            "CDK's Lambda task grant: the function's versions and aliases (`<arn>:*`) besides $LATEST.",
-        )
-        nag.acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray"
-            " (PutTraceSegments) have no resource-level permissions.",
         )
 
     def grant_executions(self, function: lambda_.Function) -> None:

@@ -1,5 +1,5 @@
 """Deploy a synthesized CloudFormation template into moto: the resources Baton's code talks to
-(tables, secrets, topics, dead-letter queues, SES identities, state machines) are created through
+(tables, secrets, topics, dead-letter queues, buckets, SES identities, state machines) are created through
 the AWS APIs; Lambda functions and the REST API are read from the template and run in-process
 (`runtime`, `server`, `stepfunctions`).
 
@@ -163,8 +163,9 @@ class Deployer:
         self._dynamodb: DynamoDBClient = session.client("dynamodb")
         self._secrets: SecretsManagerClient = session.client("secretsmanager")
         self._sns: SNSClient = session.client("sns")
-        # Any: the dev dependencies carry no SQS stubs.
+        # Any: the dev dependencies carry no SQS or S3 stubs.
         self._sqs: Any = session.client("sqs")
+        self._s3: Any = session.client("s3")
         self._ses: SESV2Client = session.client("sesv2")
         # Any: the dev dependencies carry no Step Functions stubs.
         self._sfn: Any = session.client("stepfunctions")
@@ -184,6 +185,7 @@ class Deployer:
             ("AWS::SecretsManager::Secret", self._secret),
             ("AWS::SNS::Topic", self._topic),
             ("AWS::SQS::Queue", self._queue),
+            ("AWS::S3::Bucket", self._bucket),
             ("AWS::ApiGateway::RestApi", self._rest_api),
             ("AWS::ApiGateway::Resource", self._api_resource),
             ("AWS::ApiGateway::Deployment", self._api_deployment),
@@ -327,6 +329,30 @@ class Deployer:
         self._undo(lambda: self._sqs.delete_queue(QueueUrl=url))
         arn = f"arn:aws:sqs:{self.deployment.region}:{self.deployment.account_id}:{name}"
         return Physical(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _bucket(self, lid: str, props: Mapping[str, Any]) -> Physical:
+        """An empty bucket (S3 names are lowercase). Encryption, public access, lifecycle and
+        logging are AWS's to enforce: moto stores them but expires and logs nothing."""
+        name = self._name(lid, props, "BucketName").lower()
+        self._s3.create_bucket(Bucket=name)
+
+        def delete() -> None:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+                for found in page.get("Contents", []):
+                    self._s3.delete_object(Bucket=name, Key=found["Key"])
+            self._s3.delete_bucket(Bucket=name)
+
+        self._undo(delete)
+        arn = f"arn:aws:s3:::{name}"
+        region = self.deployment.region
+        return Physical(
+            name,
+            {
+                "Arn": arn,
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com",
+            },
+        )
 
     def _configuration_set(self, lid: str, props: Mapping[str, Any]) -> Physical:
         name = self._name(lid, props, "Name")

@@ -16,6 +16,11 @@ at a time, in an order that depends only on what happened, never on thread timin
   "now" = the wait's end, and three days of a journey run in one call, in order.
 - A sleeper whose execution is stopped (StopExecution), or whose callback task is answered, is
   queued at once, so it can go on (or end).
+- A unit may have units of its own: a Distributed Map's execution admits its items (each a
+  unit keyed by its child execution ARN), gives the turn back with `block`, and the last item
+  to end queues it again with `unblock`. A blocked unit is not a sleeper: the clock never wakes
+  it. The settle timeout counts from the latest hand-over, so a settle may take as many turns
+  as a map has items; only one turn that never ends trips it.
 """
 
 from __future__ import annotations
@@ -43,13 +48,15 @@ class SettleTimeout(LocalStackError):
 
 
 class UnsupportedConcurrency(LocalStackError):
-    """Two threads of one execution (a Parallel or Map state) waited at once."""
+    """Two threads of one unit waited at once (two branches of a Parallel or an inline Map;
+    a Distributed Map's items are units of their own)."""
 
 
 class _State(enum.Enum):
     READY = "ready"  # queued for the turn
     RUNNING = "running"  # holds the turn
     WAITING = "waiting"  # asleep until `due`
+    BLOCKED = "blocked"  # waits for its own units (a Distributed Map's iterations) to end
 
 
 @dataclass(eq=False)
@@ -108,13 +115,35 @@ class Scheduler:
             if unit.state is not _State.RUNNING:
                 raise UnsupportedConcurrency(
                     f"{key}: two branches of one execution waited at once; the local stack runs "
-                    "Wait and Retry inside Parallel or Map states only one branch at a time"
+                    "Wait and Retry inside Parallel or inline Map states only one branch at a time"
                 )
             unit.state, unit.due, unit.order = _State.WAITING, due, next(self._order)
             unit.still_running = still_running
             self._release(unit)
             while unit.state is not _State.RUNNING:
                 self._cond.wait()
+
+    def block(self, key: str) -> None:
+        """On the unit's thread: give the turn back until `unblock(key)` queues it again (a
+        Distributed Map waits so for its iterations, each a unit of its own). Not a sleeper:
+        no clock move wakes it."""
+        with self._cond:
+            unit = self._units.get(key)
+            if unit is None:
+                return
+            if unit.state is not _State.RUNNING:
+                raise UnsupportedConcurrency(f"{key}: blocked while it did not hold the turn")
+            unit.state, unit.due = _State.BLOCKED, None
+            self._release(unit)
+            while unit.state is not _State.RUNNING:
+                self._cond.wait()
+
+    def unblock(self, key: str) -> None:
+        """Queue a blocked unit: it goes on when its turn comes."""
+        with self._cond:
+            unit = self._units.get(key)
+            if unit is not None and unit.state is _State.BLOCKED:
+                self._queue(unit)
 
     def finish(self, key: str) -> None:
         """The execution's thread is done (whatever the outcome)."""
@@ -137,7 +166,9 @@ class Scheduler:
     # Called by the stack -----------------------------------------------------------------
 
     def settle(self) -> None:
-        """Run queued executions one at a time until none is queued or running."""
+        """Run queued executions one at a time until none is queued or running. The timeout
+        counts from the latest hand-over: one turn may not take longer, however many turns
+        a settle takes (a Distributed Map's thousand iterations are a thousand turns)."""
         deadline = time.monotonic() + self._settle_timeout_s
         with self._cond:
             while True:
@@ -147,12 +178,13 @@ class Scheduler:
                     unit = self._ready.popleft()
                     unit.state = _State.RUNNING
                     self._running = unit
+                    deadline = time.monotonic() + self._settle_timeout_s
                     self._cond.notify_all()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     running = self._running.key if self._running else "none"
                     raise SettleTimeout(
-                        f"executions still running after {self._settle_timeout_s:.0f} s "
+                        f"an execution kept its turn for {self._settle_timeout_s:.0f} s "
                         f"(now: {running}; queued: {len(self._ready)})"
                     )
                 self._cond.wait(remaining)

@@ -42,8 +42,18 @@ against moto 5.2.5's parser (`install` checks that every patched attribute still
   The per-state real-time TimeoutSeconds wait of moto's interpreter is replaced by an unbounded
   one for local executions: a state's timeout is counted only on the virtual clock.
 
-Not emulated: Wait or Retry or callback waits in two branches of a Parallel or Map at once
-fail the execution (UnsupportedConcurrency); TimeoutSeconds on a state that is not a callback
+- Distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`; map_runs.py): each item is a child
+  execution of its own for the scheduler, keyed by its ARN (also its `$$.Execution.Id`),
+  admitted in index order, at most MaxConcurrency in flight, run one at a time while the map's
+  execution gives the turn back. A Wait or Retry backoff inside an item is that item's own
+  sleeper: several items of one map may sleep at once and wake in due-time order. An item's
+  history is dropped when it ends; more failed items than ToleratedFailureCount (default 0)
+  fail the map with `States.ExceedToleratedFailureThreshold` (moto alone never fails it).
+  A callback task inside an item waits as that item; an answer to its token wakes that item.
+  Child executions are not listed or described by the Step Functions API.
+
+Not emulated: Wait or Retry or callback waits in two branches of a Parallel or an inline Map at
+once fail the execution (UnsupportedConcurrency); TimeoutSeconds on a state that is not a callback
 task never fires (virtual time does not move while it runs); a missed heartbeat reports
 `States.Timeout` (AWS: `States.HeartbeatTimeout`), as moto does; Lambda timeouts are only
 logged, and Lambda service errors (`Lambda.ServiceException`, ...) never happen; execution logs
@@ -73,6 +83,10 @@ from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl impo
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+    DistributedIterationComponent,
+    DistributedIterationComponentEvalInput,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback as callback_task,
 )
@@ -99,6 +113,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from baton.clock import process_clock
 from infra.local.exceptions import InvocationError, LocalStackError
+from infra.local.map_runs import MapRun
 from infra.local.runtime import invoking
 from infra.local.scheduler import Scheduler
 
@@ -225,6 +240,8 @@ _TASK_TIMED_OUT: Final = "TaskTimedOut"
 _INVALID_OUTPUT: Final = "InvalidOutput"
 # Held while a token is checked and answered, so it is answered once.
 _ANSWERING: Final = threading.Lock()
+# Callback id -> (scheduler key, environment) of the callback task waiting on it now.
+_WAITING: Final[dict[str, tuple[str, Environment]]] = {}
 
 
 def _heartbeat_pending(heartbeat: HeartbeatEndpoint | None) -> bool:
@@ -292,7 +309,9 @@ def _local_callback(backend: StepFunctionsParserBackend, token: str) -> _Callbac
             continue
         endpoint = env.callback_pool_manager.get(token)
         if endpoint is not None:
-            return _Callback(scheduler, str(execution.exec_arn), env, endpoint)
+            # A Distributed Map's item waits as a unit of its own, on a frame of its own.
+            key, waiting_env = _WAITING.get(token, (str(execution.exec_arn), env))
+            return _Callback(scheduler, key, waiting_env, endpoint)
     return None
 
 
@@ -431,7 +450,11 @@ def _callback_wait(
     scheduler = _REGISTRY.scheduler_of_execution(key)
     if scheduler is None or key is None:
         return _ORIGINAL["callback_wait"](self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
-    return await_callback(scheduler, key, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    _WAITING[callback_endpoint.callback_id] = (key, env)
+    try:
+        return await_callback(scheduler, key, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    finally:
+        _WAITING.pop(callback_endpoint.callback_id, None)
 
 
 def _evaluate_with_timeout(self: ExecutionState, env: Environment) -> None:
@@ -478,6 +501,29 @@ def _evaluate_with_timeout(self: ExecutionState, env: Environment) -> None:
         self.result_path.eval(env)
     else:
         env.states.reset(input_value=env.stack.pop())
+
+
+def _map_run(
+    self: DistributedIterationComponent, env: Environment, eval_input: DistributedIterationComponentEvalInput
+) -> None:
+    """A Distributed Map's items, each a unit of the scheduler (see map_runs.py)."""
+    key = execution_id(env)
+    scheduler = _REGISTRY.scheduler_of_execution(key)
+    if scheduler is None or key is None:
+        _ORIGINAL["map_run"](self, env, eval_input)
+        return
+    items = env.stack.pop()
+
+    def register(child: str) -> None:
+        with _REGISTRY.lock:
+            _REGISTRY.executions[child] = scheduler
+
+    def forget(child: str) -> None:
+        with _REGISTRY.lock:
+            _REGISTRY.executions.pop(child, None)
+
+    run = MapRun(self, env, eval_input, items, scheduler=scheduler, key=key, register=register, forget=forget)
+    env.stack.append(run.evaluate())
 
 
 def _send_task_success(self: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
@@ -575,6 +621,7 @@ _PATCHES: Final[dict[str, tuple[type, str, Any]]] = {
     "invoke": (LambdaSimpleBackend, "invoke", _lambda_invoke),
     "callback_wait": (callback_task.StateTaskServiceCallback, "_eval_wait_for_task_token", _callback_wait),
     "evaluate_with_timeout": (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
+    "map_run": (DistributedIterationComponent, "_map_run", _map_run),
     "send_task_success": (StepFunctionsParserBackend, "send_task_success", _send_task_success),
     "send_task_failure": (StepFunctionsParserBackend, "send_task_failure", _send_task_failure),
     "send_task_heartbeat": (StepFunctionsParserBackend, "send_task_heartbeat", _send_task_heartbeat),

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.http_client import LocalClient
@@ -59,6 +60,12 @@ def local_stack(synthesized_template: dict[str, Any]) -> Iterator[LocalStack]:
 def api(local_stack: LocalStack) -> LocalClient:
     """An HTTP client for the session's local stack, sending its bearer token by default."""
     return LocalClient(local_stack.base_url, local_stack.token)
+
+
+@pytest.fixture
+def sfn() -> Any:
+    """A Step Functions client for the local stacks (moto, in this process)."""
+    return boto3.client("stepfunctions", region_name="us-east-1")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from baton.clock import from_iso, to_iso
@@ -34,11 +33,6 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def client(stack: LocalStack) -> LocalClient:
     return LocalClient(stack.base_url, stack.token)
-
-
-@pytest.fixture
-def sfn() -> Any:
-    return boto3.client("stepfunctions", region_name="us-east-1")
 
 
 def _start(stack: LocalStack, sfn: Any, machine: str, name: str, contact_id: str) -> str:

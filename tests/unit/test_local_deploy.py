@@ -146,3 +146,26 @@ def test_r_gdpr_5_a_dead_letter_queue_is_created_and_its_url_reaches_the_functio
     assert url.endswith("/unit-EventsDeadLetterQueueC3DB07E1")
     deployment.teardown()
     assert sqs.list_queues().get("QueueUrls", []) == []
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_bucket_of_the_template_is_created_and_its_name_reaches_the_functions(
+    template: dict[str, Any],
+) -> None:
+    # given a CDK bucket (no BucketName) that a function's environment names by Ref
+    template["Resources"]["SnapshotBucket9C21B30F"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    echo = template["Resources"]["EchoFunction0A1B2C3D"]["Properties"]
+    echo["Environment"]["Variables"]["BATON_CAMPAIGNS_BUCKET"] = {"Ref": "SnapshotBucket9C21B30F"}
+
+    deployment = _deploy(template)
+
+    # then the bucket exists under a lowercase S3 name, and the function is told that name
+    name = deployment.function("EchoFunction0A1B2C3D").environment["BATON_CAMPAIGNS_BUCKET"]
+    assert name == "unit-snapshotbucket9c21b30f"
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=name, Key="campaigns/run-1/batches.json", Body=b"[]")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [name]
+
+    # and taking the stack down deletes it, objects and all
+    deployment.teardown()
+    assert s3.list_buckets()["Buckets"] == []

@@ -28,6 +28,7 @@ class FakeExecution:
     plan: list[tuple[str, object]]
     log: list[tuple[str, datetime]]
     stopped: bool = False
+    pause_s: float = 0.005
     thread: threading.Thread = field(init=False)
 
     def start(self) -> FakeExecution:
@@ -46,7 +47,7 @@ class FakeExecution:
                     return
                 if kind == "run":
                     self.log.append((f"{self.key} {value} begins", clock.now()))
-                    time.sleep(0.005)  # invite another thread to interleave, if it could
+                    time.sleep(self.pause_s)  # invite another thread to interleave, if it could
                     self.log.append((f"{self.key} {value} ends", clock.now()))
                 else:
                     assert isinstance(value, timedelta)
@@ -206,3 +207,74 @@ def test_an_execution_that_never_gives_back_the_turn_times_out_the_settle(releas
 
     with pytest.raises(SettleTimeout, match="held"):
         scheduler.settle()
+
+
+def test_a_blocked_execution_gives_the_turn_to_its_own_units_and_goes_on_after_the_last(
+    scheduler: Scheduler, log: list[tuple[str, datetime]]
+) -> None:
+    # given a map that admits two items and blocks until the last one unblocks it
+    items = [
+        FakeExecution(scheduler, f"map/{n}", [("run", "item"), ("sleep", HOUR), ("run", "again")], log)
+        for n in range(2)
+    ]
+
+    def run_map() -> None:
+        scheduler.begin("map")
+        log.append(("map begins", scheduler.clock.now()))
+        for item in items:
+            item.start()
+        scheduler.block("map")
+        log.append(("map goes on", scheduler.clock.now()))
+        scheduler.finish("map")
+
+    def unblock_after_the_items() -> None:
+        for item in items:
+            item.thread.join()
+        # the last item's own thread does this in the local stack, holding its turn
+        scheduler.unblock("map")
+
+    scheduler.admit("map")
+    threading.Thread(target=run_map, daemon=True).start()
+
+    # when settled, the items run to their waits (each a sleeper of its own) and the map waits
+    scheduler.settle()
+    assert _labels(log) == [
+        "map begins",
+        "map/0 item begins",
+        "map/0 item ends",
+        "map/1 item begins",
+        "map/1 item ends",
+    ]
+    assert [s.key for s in scheduler.sleepers()] == ["map/0", "map/1"]  # blocked is not asleep
+
+    # when the clock passes their due time, both go on, then the map
+    watcher = threading.Thread(target=unblock_after_the_items, daemon=True)
+    watcher.start()
+    scheduler.advance_to(START + HOUR)
+    watcher.join(5)
+    scheduler.settle()
+    assert _labels(log)[5:] == [
+        "map/0 again begins",
+        "map/0 again ends",
+        "map/1 again begins",
+        "map/1 again ends",
+        "map goes on",
+    ]
+    assert scheduler.sleepers() == []
+
+
+def test_the_settle_timeout_counts_from_the_latest_hand_over_not_from_the_first(
+    log: list[tuple[str, datetime]],
+) -> None:
+    # given many short turns that together take longer than the timeout
+    scheduler = Scheduler(VirtualClock(START), settle_timeout_s=0.2)
+    for n in range(8):
+        plan: list[tuple[str, object]] = [("run", "slow")] * 3
+        FakeExecution(scheduler, f"e{n}", plan, log, pause_s=0.01).start()
+
+    began = time.monotonic()
+    scheduler.settle()
+
+    # then every turn ran, though the settle outlasted one timeout
+    assert len(log) == 8 * 6
+    assert time.monotonic() - began > 0.2
