@@ -83,12 +83,20 @@ class CampaignsConfig(_Model):
 
     # Batches (child executions of the Distributed Map) in flight at once: Step Functions takes
     # 1..10,000; Baton stops at 1,000 so one run cannot take every Lambda of the account.
-    max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 10
+    # 200: at about 7 messages a second per batch (a send's calls in the region), enough to
+    # keep a 1,000 emails/s account at its rate (`make bench` simulates it).
+    max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 200
     # A batch paces its sends (R-EUM-1, R-SES-1), so it needs more than an API function's 29 s;
     # Lambda's own ceiling is 900 s. A batch out of time goes on where it stopped.
     batch_timeout_seconds: Annotated[int, Field(ge=1, le=900)] = 300
     # Snapshots hold contact ids: S3 expires them (`campaigns/` objects) after this many days.
     snapshot_retention_days: Annotated[int, Field(ge=1)] = 30
+    # The share of each origination identity's rate (and SES's) a campaign may take in any
+    # second; the rest stays free for transactional sends, which never queue behind a campaign.
+    rate_share: Annotated[float, Field(gt=0, le=1)] = 0.95
+    # How long a campaign send waits for the next second with room before its batch stops and
+    # is retried (a journey task waits at most 1 s).
+    pacing_wait_seconds: Annotated[float, Field(ge=0, le=10)] = 5.0
 
 
 class BatonConfig(_Model):
@@ -224,6 +232,9 @@ STACK_SETTINGS = frozenset(
         "campaigns_table",
         "campaigns_bucket",
         "campaign_state_machine_arn",
+        # The campaign function's share of each second's sends (`campaigns.rateShare`).
+        "pacing_share",
+        "pacing_max_wait_seconds",
         # Only the function that erases gets these (`infra.stack.grant_dead_letter_erasure`).
         "sms_inbound_dead_letter_queue",
         "feedback_dead_letter_queue",

@@ -144,6 +144,11 @@ class BatonStack(Stack):
             code=code,
             environment=environment,
         )
+        # Runs are started by the API (and cancelled there) and by schedule firings.
+        self.campaigns.grant_start(self.functions[names.PRIVATE_API_FUNCTION])
+        self.campaigns.grant_stop(self.functions[names.PRIVATE_API_FUNCTION])
+        if self.schedules.function is not None:
+            self.campaigns.grant_start(self.schedules.function)
         # R-GDPR-5: erasure (the private API's DELETE) reads the queues AWS writes whole bodies into.
         self.erased_dead_letter_queues = {
             "sms_inbound_dead_letter_queue": self.delivery.dead_letter_queue,

@@ -99,12 +99,6 @@ TABLE_COVERAGE: Final[Mapping[str, TableCoverage]] = {
         "the operator's do-not-contact lists (R-BR-1): salted hashes of numbers tied to no contact,"
         " replaced whole by the operator's next load",
     ),
-    "campaigns_table": TableCoverage(
-        None,
-        None,
-        "campaign runs: counts and per-batch outcomes by position in the batch, never contact ids"
-        " (the audience is the run's S3 snapshot of ids, expired with the bucket's lifecycle)",
-    ),
 }
 
 

@@ -75,12 +75,6 @@ class Settings(BaseSettings):
     # campaign batch, which sends one message after another, waits longer than a journey task.
     pacing_max_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
-    # Campaigns: run counts and per-batch outcomes, the bucket of audience snapshots, and the
-    # state machine a campaign run executes (empty: the stack has none).
-    campaigns_table: str = "baton-campaigns"
-    campaigns_bucket: str = ""
-    campaign_state_machine_arn: str = ""
-
     # The dead-letter queues AWS writes failed deliveries into, whole: erasure deletes what they
     # hold about the person (R-GDPR-5). Only the function that erases is given their URLs;
     # empty: no such queue (nothing to read).

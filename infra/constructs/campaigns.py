@@ -32,7 +32,7 @@ from baton.campaigns.audience import SNAPSHOT_PREFIX
 from infra import nag, names
 from infra.config import BatonConfig
 from infra.constructs.journeys import Journeys, standard_state_machine
-from infra.journeys.compiler import LAMBDA_SERVICE_ERRORS, add_retry
+from infra.journeys.compiler import RETRY_ERRORS, add_retry
 from infra.lambda_function import baton_function
 from infra.nag import logical_id
 
@@ -46,8 +46,9 @@ PAUSED_MAX_ATTEMPTS: Final = 99_999_999
 # A batch that ran out of Lambda time goes on from where it stopped: at once, many times over.
 UNFINISHED_INTERVAL: Final = Duration.seconds(1)
 UNFINISHED_MAX_ATTEMPTS: Final = 1000
-# Throttling and unavailable providers, and Lambda's own errors: the journeys' backoff.
-BACKOFF_ERRORS: Final = ("Baton.Throttled", "Baton.ProviderUnavailable", *LAMBDA_SERVICE_ERRORS)
+# Throttling and unavailable providers, Baton's own AWS calls failing for a while, and Lambda's
+# own errors: the journeys' backoff (a batch keeps its progress before it raises them).
+BACKOFF_ERRORS: Final = RETRY_ERRORS
 MAP_LABEL: Final = "Batches"
 
 
@@ -84,6 +85,11 @@ class Campaigns(Construct):
             config=config,
             description="Baton campaigns: snapshot a segment's audience, send its batches, finish a run.",
             timeout=Duration.seconds(config.campaigns.batch_timeout_seconds),
+        )
+        # Its sends take at most their share of each second, waiting a little longer for room.
+        self.function.add_environment(names.settings_env("pacing_share"), str(config.campaigns.rate_share))
+        self.function.add_environment(
+            names.settings_env("pacing_max_wait_seconds"), str(config.campaigns.pacing_wait_seconds)
         )
         # A batch sends as a journey step does; a contact held (quiet hours, a window) goes on in
         # its journey's own execution.
@@ -167,7 +173,11 @@ class Campaigns(Construct):
         )
         for state in (snapshot, batches, finish):
             state.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
-        definition = snapshot.next(batches).next(finish).next(sfn.Succeed(self, "Campaign finished"))
+        # A run started for later (`at`) waits for its time; one started now passes at once.
+        wait = sfn.Wait(self, "Wait for its time", time=sfn.WaitTime.timestamp_path("$.at"))
+        definition = (
+            wait.next(snapshot).next(batches).next(finish).next(sfn.Succeed(self, "Campaign finished"))
+        )
 
         state_machine = standard_state_machine(
             self,
@@ -302,6 +312,28 @@ class Campaigns(Construct):
             role,
             f"AwsSolutions-IAM5[Resource::<{logical_id(self.bucket)}.Arn>/{SNAPSHOT_PREFIX}/*]",
             "One snapshot per run, keyed by the run id: the grant covers the snapshot prefix.",
+        )
+
+    def grant_stop(self, function: lambda_.Function) -> None:
+        """Stop a run's execution (a cancel): StopExecution on the campaign machine's executions."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StopExecution"], resources=[self._executions_arn()])
+        )
+        role = function.role
+        assert role is not None
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:{self.state_machine_name}:*]",
+            "A cancel stops the run's execution, named by its run id when the run starts.",
+        )
+
+    def _executions_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
     def grant_start(self, function: lambda_.Function) -> None:

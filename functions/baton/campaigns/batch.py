@@ -32,6 +32,7 @@ from typing import Final
 
 from aws_lambda_powertools import Logger
 
+from baton.aws import is_retryable_aws_error
 from baton.campaigns.exceptions import BatchUnfinished, CampaignPaused
 from baton.campaigns.models import BatchProgress, CampaignRun, CampaignStatus, ContactOutcome, outcome_label
 from baton.campaigns.runs import CampaignRuns
@@ -43,10 +44,10 @@ from baton.journeys.catalog import Catalog
 from baton.journeys.models import END, Journey
 from baton.journeys.paths import Path
 from baton.runner.context import RunnerContext
-from baton.runner.exceptions import ProviderUnavailable, Throttled
+from baton.runner.exceptions import ProviderUnavailable, RetryLater, Throttled
 from baton.runner.models import Action, SendResult, StepRequest, dump
 from baton.runner.send import NO_CONTACT, SendTask
-from baton.runner.steps import BranchTask, FinishTask
+from baton.runner.steps import JOURNEY_FAILED, METRIC_ERRORS, BranchTask, FinishTask
 from baton.timeline.service import TimelineService
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import Executions, execution_arn
@@ -63,8 +64,10 @@ CAMPAIGN_EVENT: Final = "campaign"  # the event type a campaign's runs carry (`$
 # its recording take well under it.
 TIME_MARGIN_S: Final = 20.0
 # A batch stopped this often by a provider that keeps throttling hands its next throttled
-# contacts on to their own executions (which hold and ask again every five minutes).
-THROTTLED_STOPS: Final = 5
+# contacts on to their own executions (which hold and ask again every five minutes): fewer than
+# the 4 retries the campaign state machine's backoff allows a batch (`RETRY_MAX_ATTEMPTS`).
+THROTTLED_STOPS: Final = 3
+TASK_ERROR: Final = "task_error"  # a contact's run broke on an error of Baton's own
 HOLD_LABEL: Final = "Hold {step}"  # the resume label of a send's hold (infra.journeys.compiler)
 BRANCH_ENDED: Final = "branch_ended"  # a branch chose the end before any send
 
@@ -192,16 +195,26 @@ class CampaignBatch:
                 outcomes[position] = self._contact(
                     campaign, journey, contact_id, generations[contact_id], last=throttled >= THROTTLED_STOPS
                 )
-            except (Throttled, ProviderUnavailable):
-                # The provider asks to slow down: keep what is done, and let Step Functions retry
-                # the batch later with backoff; after a few such stops, a throttled send holds
-                # instead (its contact goes on in an execution of its own), so nothing is dropped.
-                self._runs.save_progress(
-                    request.run_id,
-                    request.batch,
-                    BatchProgress(outcomes=outcomes, throttled=throttled + 1),
-                    self._clock.now(),
-                )
+            except Exception as exc:
+                if not (isinstance(exc, RetryLater) or is_retryable_aws_error(exc)):
+                    # This contact's run broke (not the provider, not AWS): it is recorded as a
+                    # journey's failure would be, counted, and the batch goes on.
+                    outcomes[position] = self._failed(campaign, journey, contact_id, exc)
+                    continue
+                # The provider asks to slow down, or AWS could not be reached: keep what is done,
+                # and let Step Functions retry the batch later with backoff. After a few stops
+                # for the provider, a throttled send holds instead (its contact goes on in an
+                # execution of its own), before the batch's retries run out: nothing is dropped.
+                stopped = throttled + (1 if isinstance(exc, (Throttled, ProviderUnavailable)) else 0)
+                try:
+                    self._runs.save_progress(
+                        request.run_id,
+                        request.batch,
+                        BatchProgress(outcomes=outcomes, throttled=stopped),
+                        self._clock.now(),
+                    )
+                except Exception:  # the retry walks these contacts again: their ledger holds
+                    logger.warning("Batch progress not kept", extra={"run_id": request.run_id})
                 raise
         done = BatchProgress(outcomes=outcomes, throttled=throttled, done=True)
         counted = self._runs.finish_batch(request.run_id, request.batch, done, self._clock.now())
@@ -245,6 +258,20 @@ class CampaignBatch:
         )
         self._memo.begin(contact_id, generation)
         return self._walk(journey, execution_arn(machine, name), subject, last=last)
+
+    def _failed(self, campaign: CampaignRun, journey: Journey, contact_id: str, cause: Exception) -> str:
+        # The error's type only: its text can quote the contact's data.
+        logger.error(
+            "Campaign contact failed",
+            extra={"run_id": campaign.run_id, "journey": journey.journey, "error_type": type(cause).__name__},
+        )
+        self._ctx.count(METRIC_ERRORS)
+        self._timeline.record(
+            contact_id,
+            JOURNEY_FAILED,
+            {"journey": journey.journey, "run_id": campaign.run_id, "error": type(cause).__name__},
+        )
+        return outcome_label(ContactOutcome.FAILED, TASK_ERROR)
 
     def _handed_on(self, contact_id: str, journey_id: str, name: str) -> bool:
         """Whether an earlier try of this batch handed the contact on to an execution: its run
