@@ -189,7 +189,8 @@ class Campaigns(Construct):
             log_group=self.log_group,
             failed=(
                 "R-REL-5: a campaign run failed (its status and error are in the campaigns table):"
-                " read its history, fix, and redrive it within 14 days; sent batches are not sent again."
+                " read its history, fix, and redrive it within 14 days (a redrive runs again only the"
+                " batches that did not succeed)."
             ),
         )
         # ItemReader: the Map reads the run's snapshot itself (the bucket and key come from the
