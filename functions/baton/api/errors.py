@@ -30,6 +30,7 @@ from baton.do_not_contact.exceptions import (
     UnknownLoad,
 )
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound
+from baton.imports.exceptions import InvalidRows, TooManyRows, UnsupportedFormat
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -160,6 +161,33 @@ def _load_incomplete(exc: LoadIncomplete) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, "load_incomplete", message, details)
 
 
+def _invalid_rows(exc: InvalidRows) -> Response[str]:
+    """Each refused value of an import by the line of the file and its field (column or key)."""
+    details = [
+        {"line": error.line, "field": error.field, "message": error.message, "type": error.type}
+        for error in exc.reported
+    ]
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", str(exc), details)
+
+
+def _too_many_rows(exc: TooManyRows) -> Response[str]:
+    return error_response(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "payload_too_large",
+        str(exc),
+        [{"field": "body", "message": str(exc)}],
+    )
+
+
+def _unsupported_format(exc: UnsupportedFormat) -> Response[str]:
+    return error_response(
+        HTTPStatus.BAD_REQUEST,
+        "unsupported_media_type",
+        str(exc),
+        [{"field": "Content-Type", "message": str(exc)}],
+    )
+
+
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -207,6 +235,9 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(LoadCommitted)(_load_committed)
     app.exception_handler(PartConflict)(_part_conflict)
     app.exception_handler(LoadIncomplete)(_load_incomplete)
+    app.exception_handler(InvalidRows)(_invalid_rows)
+    app.exception_handler(TooManyRows)(_too_many_rows)
+    app.exception_handler(UnsupportedFormat)(_unsupported_format)
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from baton.consent.commands import RecordConsent
 from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing
-from baton.consent.models import ConsentChange, ConsentProof
+from baton.consent.models import ConsentChange, ConsentProof, ConsentState
+from baton.consent.transitions import transition
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.messages import texts
@@ -23,11 +24,7 @@ def record_consent(
     `InvalidAddress`, `TransitionNotAllowed` (e.g. a grant over the person's own opt-out)."""
     contact = services.contacts.get(contact_id)
     address = command.address or (contact.email if command.channel == Channel.EMAIL else contact.phone)
-    proof = command.proof
-    if actor and proof.actor is None:
-        proof = proof.model_copy(update={"actor": actor})
-    if command.status == ConsentStatus.GRANTED:
-        _require_proof(command, proof, services.clock.now())
+    proof = checked_proof(command, actor, services.clock.now())
     if command.status == ConsentStatus.REVOKED:
         change = services.consent.revoke(
             contact_id, command.channel, command.topic, source=command.source, proof=proof, address=address
@@ -36,11 +33,7 @@ def record_consent(
             # R-TCPA-6: "stop" to one programme stops all marketing on the channel by default.
             services.consent.revoke_all(contact_id, command.channel, command.source, proof)
         return change
-    if address is None:
-        raise InvalidAddress(f"The contact has no address for {command.channel.value}.")
-    suppressed = services.suppression.check(command.channel, address)
-    if suppressed is not None:
-        raise AddressSuppressed(command.channel.value, str(suppressed.reason))
+    address = check_grant(services, contact_id, command, address)
     # The number's opt-in to texts is confirmed once, not once more per topic added to it.
     opted_in = command.channel == Channel.SMS and any(
         state.channel == Channel.SMS and state.is_granted and state.address == address
@@ -58,6 +51,47 @@ def record_consent(
     if command.channel == Channel.SMS and change.entry is not None and not opted_in:
         _confirm_sms_opt_in(services, contact_id, address, contact.locale)
     return change
+
+
+def checked_proof(command: RecordConsent, actor: str | None, now: datetime) -> ConsentProof:
+    """The proof a command records: the authenticated caller as its `actor` unless the command
+    names one. A grant's is checked (`ProofMissing`, naming the field) before anything is read
+    or written; needs no AWS, so a bulk import checks every row's before writing any."""
+    proof = command.proof
+    if actor and proof.actor is None:
+        proof = proof.model_copy(update={"actor": actor})
+    if command.status == ConsentStatus.GRANTED:
+        _require_proof(command, proof, now)
+    return proof
+
+
+def check_grant(services: Services, contact_id: str, command: RecordConsent, address: str | None) -> str:
+    """The address a back-office grant covers, if the grant may be recorded from what is stored
+    now: raises `InvalidAddress` (none), `AddressSuppressed`, `TransitionNotAllowed` (e.g. over
+    the person's own opt-out, R-CTIA-4). Reads only."""
+    if address is None:
+        raise InvalidAddress(f"The contact has no address for {command.channel.value}.")
+    suppressed = services.suppression.check(command.channel, address)
+    if suppressed is not None:
+        raise AddressSuppressed(command.channel.value, str(suppressed.reason))
+    current = services.consent.state(contact_id, command.channel, command.topic)
+    transition(current.status if current else None, ConsentStatus.GRANTED, command.source)
+    return address
+
+
+def grant_in_force(state: ConsentState | None, command: RecordConsent, address: str) -> bool:
+    """True when the ledger already holds this very grant in force: same address, basis and day
+    the person agreed (`proof.obtained_at`). Recording it again would add an entry saying
+    nothing new, so an import sent twice records its consents once; a later `obtained_at` (a
+    new purchase, R-CASL-1) is a renewal and is recorded."""
+    return (
+        state is not None
+        and state.is_granted
+        and state.address == address
+        and state.granted_basis == command.basis
+        and command.proof.obtained_at is not None
+        and state.granted_at == command.proof.obtained_at
+    )
 
 
 def _confirm_sms_opt_in(services: Services, contact_id: str, number: str, locale: str | None) -> None:

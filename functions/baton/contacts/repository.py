@@ -8,6 +8,7 @@ version read, so two concurrent upserts cannot silently overwrite each other.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError
 from baton import aws
 from baton.contacts.exceptions import StaleContact
 from baton.contacts.models import ContactRecord
-from baton.data.items import from_item, query_items, to_item, to_value
+from baton.data.items import from_item, get_items, put_items, query_items, to_item, to_value
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,6 +51,18 @@ class ContactRepository(ABC):
     @abstractmethod
     def delete(self, contact_id: str) -> bool:
         """Remove the contact item; True when there was one."""
+
+    @abstractmethod
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        """The stored contacts among `contact_ids`, read strongly consistent, by id."""
+
+    @abstractmethod
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        """Store every record, unconditionally (a bulk write has no per-item condition)."""
+
+    @abstractmethod
+    def email_owners(self, email: str) -> set[str]:
+        """The ids of the contacts the `by_email` index holds under `email` (it may lag)."""
 
 
 class DynamoContactRepository(ContactRepository):
@@ -96,9 +109,21 @@ class DynamoContactRepository(ContactRepository):
         )
         return bool(response.get("Attributes"))
 
-    def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
-        # The index gives ids only (whatever its projection); each contact is then read
-        # strongly consistent, so a caller never acts on a stale profile.
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        keys = [{"contact_id": to_value(contact_id)} for contact_id in dict.fromkeys(contact_ids)]
+        records = (
+            ContactRecord.model_validate(from_item(item))
+            for item in get_items(self._client, self._table, keys)
+        )
+        return {record.contact_id: record for record in records}
+
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        put_items(self._client, self._table, [to_item(record.model_dump(mode="json")) for record in records])
+
+    def email_owners(self, email: str) -> set[str]:
+        return set(self._ids(EMAIL_INDEX, "email", email))
+
+    def _ids(self, index: str, attribute: str, value: str) -> list[str]:
         request: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": index,
@@ -107,8 +132,12 @@ class DynamoContactRepository(ContactRepository):
             "ExpressionAttributeValues": {":v": to_value(value)},
             "ProjectionExpression": "contact_id",
         }
-        ids = [str(from_item(item)["contact_id"]) for item in query_items(self._client, request)]
-        records = (self.get(contact_id) for contact_id in sorted(set(ids)))
+        return [str(from_item(item)["contact_id"]) for item in query_items(self._client, request)]
+
+    def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
+        # The index gives ids only (whatever its projection); each contact is then read
+        # strongly consistent, so a caller never acts on a stale profile.
+        records = (self.get(contact_id) for contact_id in sorted(set(self._ids(index, attribute, value))))
         # Re-checked: the index lags the table, so a just-changed address may still point here.
         return [record for record in records if record and getattr(record, attribute) == value]
 
@@ -140,3 +169,12 @@ class InMemoryContactRepository(ContactRepository):
 
     def delete(self, contact_id: str) -> bool:
         return self._records.pop(contact_id, None) is not None
+
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        return {cid: self._records[cid] for cid in contact_ids if cid in self._records}
+
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        self._records.update((record.contact_id, record) for record in records)
+
+    def email_owners(self, email: str) -> set[str]:
+        return {record.contact_id for record in self._records.values() if record.email == email}
