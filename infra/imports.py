@@ -1,5 +1,6 @@
 """`baton import FILE`: import a file of contacts into a running Baton through `POST
-/v1/contacts:import`, in parts of at most MAX_ROWS rows and MAX_IMPORT_BYTES bytes.
+/v1/contacts:import`, in parts of at most MAX_ROWS rows, MAX_IMPORT_BYTES bytes and
+MAX_CONSENTS consents.
 
 Each part is imported whole or not at all. A CSV part repeats the header row; a row never
 splits across parts (a quoted cell may span lines). Progress (rows done of the total, rows per
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from baton.imports.models import MAX_IMPORT_BYTES, MAX_ROWS, ImportFormat
+from baton.imports.models import MAX_CONSENTS, MAX_IMPORT_BYTES, MAX_ROWS, ImportFormat, consent_count
 
 IMPORT_PATH = "/v1/contacts:import"
 CONTENT_TYPES = {ImportFormat.CSV: "text/csv; charset=utf-8", ImportFormat.JSONL: "application/x-ndjson"}
@@ -44,6 +46,7 @@ class Part:
     lines: list[int] = field(default_factory=list)  # part line n (1-based) was file line lines[n-1]
     rows: int = 0
     size: int = 0
+    consents: int = 0
 
     def add(self, lines: list[str], first_line: int) -> None:
         for offset, line in enumerate(lines):
@@ -68,23 +71,50 @@ def file_format(path: Path, given: str | None) -> ImportFormat:
 
 
 def parts_of(
-    text: str, fmt: ImportFormat, max_rows: int = MAX_ROWS, max_bytes: int = MAX_IMPORT_BYTES
+    text: str,
+    fmt: ImportFormat,
+    max_rows: int = MAX_ROWS,
+    max_bytes: int = MAX_IMPORT_BYTES,
+    max_consents: int = MAX_CONSENTS,
 ) -> list[Part]:
-    """The file cut into parts of at most `max_rows` rows and `max_bytes` bytes."""
+    """The file cut into parts of at most `max_rows` rows, `max_bytes` bytes and `max_consents`
+    consents (a row's channels times its topics)."""
     records = _csv_records(text) if fmt == ImportFormat.CSV else _jsonl_records(text)
     header: tuple[int, list[str]] | None = next(records, None) if fmt == ImportFormat.CSV else None
+    columns = next(csv.reader(header[1]), []) if header is not None else []
     parts: list[Part] = []
     part = _new_part(header)
     for line, record in records:
         size = sum(len(piece.encode()) + 1 for piece in record)
-        if part.rows and (part.rows >= max_rows or part.size + size > max_bytes):
+        consents = consent_count(_values(record, columns))
+        full = (
+            part.rows >= max_rows or part.size + size > max_bytes or part.consents + consents > max_consents
+        )
+        if part.rows and full:
             parts.append(part)
             part = _new_part(header)
         part.add(record, line)
         part.rows += 1
+        part.consents += consents
     if part.rows:
         parts.append(part)
     return parts
+
+
+def _values(record: list[str], columns: list[str]) -> dict[str, Any]:
+    """A record's values by field, as far as counting its consents needs; {} when unreadable
+    (the route then names what is wrong with it)."""
+    if not columns:
+        try:
+            document = json.loads(record[0])
+        except ValueError:
+            return {}
+        return document if isinstance(document, dict) else {}
+    try:
+        cells = next(csv.reader(record), [])
+    except csv.Error:
+        return {}
+    return {column.strip(): cell for column, cell in zip(columns, cells, strict=False) if cell.strip()}
 
 
 def _new_part(header: tuple[int, list[str]] | None) -> Part:

@@ -13,10 +13,11 @@ import pytest
 
 from baton import bootstrap
 from baton.consent.vocabulary import Channel, ConsentStatus, Source
+from baton.contacts import repository
 from baton.contacts.models import ContactRecord
 from baton.contacts.repository import DynamoContactRepository
 from baton.data import items
-from baton.imports.models import MAX_IMPORT_BYTES, MAX_ROWS
+from baton.imports.models import MAX_CONSENTS, MAX_IMPORT_BYTES, MAX_ROWS
 from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from tests.integration import handler_calls
@@ -228,6 +229,23 @@ def test_more_rows_than_one_request_takes_is_a_413_naming_the_limit(baton: Baton
     assert f"{MAX_ROWS} rows per request" in answer.body["error"]["message"]
 
 
+def test_more_consents_than_one_request_records_is_a_413_naming_the_limit_and_writes_nothing(
+    baton: Baton,
+) -> None:
+    before = baton.snapshot()
+    topics = " ".join(f"t{n}" for n in range(20))  # the most one row names
+    rows = [
+        f"c-{n},,,,,,,email,{topics},Yes,crm:maria,2026-01-05T10:00:00Z"
+        for n in range(MAX_CONSENTS // 20 + 1)
+    ]
+
+    answer = _import(baton, "\n".join([HEADER, *rows]) + "\n")
+
+    assert answer.status == 413
+    assert f"limit is {MAX_CONSENTS} consents per request" in answer.body["error"]["message"]
+    assert baton.snapshot() == before
+
+
 def test_a_body_over_the_size_limit_is_a_413_naming_it(baton: Baton) -> None:
     answer = _import(baton, "contact_id,note\n" + "c-1," + "x" * MAX_IMPORT_BYTES + "\n")
 
@@ -313,3 +331,17 @@ def test_writes_still_unprocessed_after_every_attempt_fail_loudly(
 
     with pytest.raises(items.UnprocessedWrites, match="1 puts unprocessed"):
         items.put_items(client, aws.contacts_table, [items.to_item({"contact_id": "c-1"})])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("per_email", [0, 10**9], ids=["queried per email", "index read whole"])
+def test_an_email_in_use_is_found_whether_the_index_is_queried_or_read_whole(
+    baton: Baton, monkeypatch: pytest.MonkeyPatch, per_email: int
+) -> None:
+    # a few emails against a large table are queried one by one, many against a small one read
+    # the index once: either way the same contacts are found
+    monkeypatch.setattr(repository, "SCAN_CONTACTS_PER_EMAIL", per_email)
+    _import(baton, FILE)
+
+    answer = _import(baton, f"{HEADER}\nc-new,BO@example.com,,,,,,,,,,\nc-free,free@example.com,,,,,,,,,,\n")
+
+    assert [(d["line"], d["field"]) for d in answer.body["error"]["details"]] == [(2, "email")]

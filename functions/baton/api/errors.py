@@ -30,7 +30,7 @@ from baton.do_not_contact.exceptions import (
     UnknownLoad,
 )
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound
-from baton.imports.exceptions import InvalidRows, TooManyRows, UnsupportedFormat
+from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, UnsupportedFormat
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -170,7 +170,7 @@ def _invalid_rows(exc: InvalidRows) -> Response[str]:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", str(exc), details)
 
 
-def _too_many_rows(exc: TooManyRows) -> Response[str]:
+def _too_many_rows(exc: TooManyRows | TooManyConsents) -> Response[str]:
     return error_response(
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         "payload_too_large",
@@ -236,7 +236,7 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(PartConflict)(_part_conflict)
     app.exception_handler(LoadIncomplete)(_load_incomplete)
     app.exception_handler(InvalidRows)(_invalid_rows)
-    app.exception_handler(TooManyRows)(_too_many_rows)
+    app.exception_handler([TooManyRows, TooManyConsents])(_too_many_rows)
     app.exception_handler(UnsupportedFormat)(_unsupported_format)
 
     @app.not_found

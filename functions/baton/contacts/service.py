@@ -107,17 +107,26 @@ class ContactService:
 
     def emails_in_use(self, planned: Sequence[PlannedUpsert]) -> list[int]:
         """The positions in `planned` whose new email already belongs to another stored contact
-        (one email is one contact, as `upsert` checks with `AddressInUse`)."""
-        taken = []
-        for position, plan in enumerate(planned):
-            record = plan.record
-            if record is None or record.email is None:
-                continue
-            if plan.current is not None and plan.current.email == record.email:
-                continue
-            if self._email_taken(record.email, plan.contact_id):
-                taken.append(position)
-        return taken
+        (one email is one contact, as `upsert` checks with `AddressInUse`): every new email
+        looked up at once, and a contact the index names re-read, as the index may lag."""
+        asked = {
+            position: plan.record.email
+            for position, plan in enumerate(planned)
+            if plan.record is not None
+            and plan.record.email is not None
+            and (plan.current is None or plan.current.email != plan.record.email)
+        }
+        owners = self._repository.email_owners(set(asked.values()))
+        others = {
+            position: owners.get(email, set()) - {planned[position].contact_id}
+            for position, email in asked.items()
+        }
+        stored = self._repository.get_many(sorted(set().union(*others.values())))
+        return [
+            position
+            for position, ids in others.items()
+            if any(stored[other].email == asked[position] for other in ids if other in stored)
+        ]
 
     def store_many(self, planned: Sequence[PlannedUpsert]) -> None:
         """Write every planned change in bulk, each with its `contact.created`/`contact.updated`

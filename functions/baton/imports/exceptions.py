@@ -47,6 +47,17 @@ class TooManyRows(ContactImportError):
         self.limit = limit
 
 
+class TooManyConsents(ContactImportError):
+    """More consents than one request records: the file goes in smaller parts."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"The file carries {count} consents (channels times topics of each row); the limit is"
+            f" {limit} consents per request: send it in parts."
+        )
+        self.limit = limit
+
+
 class UnsupportedFormat(ContactImportError, ValueError):
     """The body's Content-Type is neither CSV nor JSON lines."""
 

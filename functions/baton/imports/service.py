@@ -6,9 +6,10 @@
 2. Plan every upsert from one bulk read (`ContactService.plan_many`, the merge rule of `upsert`)
    and check what the stored data decides: an email that is another contact's, a grant over a
    suppression or the person's own opt-out (`recording.check_grant`).
-3. Only when no row was refused: the contacts and their timeline entries in bulk
-   (`ContactService.store_many`), then each consent through `recording.record_consent`, as
-   the consent route records it (the SMS opt-in's one confirmation text included, R-CTIA-3).
+3. Only when no row was refused, and the consents are within MAX_CONSENTS: the contacts and
+   their timeline entries in bulk (`ContactService.store_many`), then each consent through
+   `recording.record_consent`, as the consent route records it (the SMS opt-in's one
+   confirmation text included, R-CTIA-3).
 
 Idempotent: a file imported again plans no change, and a grant already in force with the same
 proof (`recording.grant_in_force`) or a revocation already on record writes no entry.
@@ -29,10 +30,11 @@ from baton.consent.models import ConsentProof
 from baton.consent.recording import check_grant, checked_proof, grant_in_force, record_consent
 from baton.consent.vocabulary import Channel, ConsentStatus, Source
 from baton.contacts.models import ContactInput, PlannedUpsert
-from baton.imports.exceptions import InvalidRows, RowError, UnsupportedFormat
+from baton.imports.exceptions import InvalidRows, RowError, TooManyConsents, UnsupportedFormat
 from baton.imports.models import (
     CONSENT_FIELDS,
     CONTACT_FIELDS,
+    MAX_CONSENTS,
     MEDIA_TYPES,
     PROOF_FIELDS,
     ImportFormat,
@@ -70,8 +72,8 @@ def import_format(media_type: str | None) -> ImportFormat:
 
 def import_contacts(services: Services, body: str, fmt: ImportFormat, actor: str | None) -> ImportResult:
     """Import every row of `body`, or none: `InvalidRows` names each refused value by line and
-    field, `TooManyRows` a body over the row limit. `actor` (the authenticated caller) is who
-    recorded a row's consent unless the row names its own `actor`."""
+    field, `TooManyRows` / `TooManyConsents` a body over a limit. `actor` (the authenticated
+    caller) is who recorded a row's consent unless the row names its own `actor`."""
     now = services.clock.now()
     errors: list[RowError] = []
     valid: list[ValidRow] = []
@@ -83,6 +85,9 @@ def import_contacts(services: Services, body: str, fmt: ImportFormat, actor: str
     errors += _repeated(valid)
     if errors:
         raise InvalidRows(errors)
+    consents = sum(len(row.consents) for row in valid)
+    if consents > MAX_CONSENTS:
+        raise TooManyConsents(consents, MAX_CONSENTS)
 
     planned = services.contacts.plan_many([(row.contact_id, row.contact) for row in valid])
     errors += [
