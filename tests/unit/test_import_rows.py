@@ -235,3 +235,15 @@ def test_proof_without_a_channel_and_topic_is_refused_naming_them() -> None:
     errors = _refused({"contact_id": "c-1", **PROOF})
 
     assert sorted(error.field for error in errors) == ["consent_channels", "consent_topics"]
+
+
+def test_a_refusal_names_its_first_values_in_order_of_line_and_lists_at_most_a_hundred() -> None:
+    errors = [RowError(line, "email", "not an email") for line in range(151, 1, -1)]
+
+    refused = InvalidRows(errors)
+
+    assert str(refused) == (
+        "150 value(s) refused: line 2 email, line 3 email, line 4 email, line 5 email, line 6 email"
+        " and 145 more. Nothing was imported."
+    )
+    assert [error.line for error in refused.reported] == list(range(2, 102))

@@ -99,10 +99,12 @@ def import_contacts(services: Services, body: str, fmt: ImportFormat, actor: str
     to_record: list[tuple[str, RecordConsent]] = []
     for row, plan in zip(valid, planned, strict=True):
         for command in row.consents:
-            problem = _consent_problem(services, row, plan, command)
-            if isinstance(problem, RowError):
+            if _in_force(services, row, plan, command):
+                continue
+            problem = _refusal(services, row, plan, command)
+            if problem is not None:
                 errors.append(problem)
-            elif problem:
+            else:
                 to_record.append((row.contact_id, command))
     if errors:
         raise InvalidRows(errors)
@@ -210,27 +212,35 @@ def _repeated(rows: list[ValidRow]) -> list[RowError]:
     return errors
 
 
-def _consent_problem(
+def _address(plan: PlannedUpsert, command: RecordConsent) -> str | None:
+    """The address a consent covers: the contact's own, as `record_consent` takes it."""
+    return plan.profile.email if command.channel == Channel.EMAIL else plan.profile.phone
+
+
+def _in_force(services: Services, row: ValidRow, plan: PlannedUpsert, command: RecordConsent) -> bool:
+    """A grant the ledger already holds with this proof: recording it again would say nothing new."""
+    address = _address(plan, command)
+    if command.status != ConsentStatus.GRANTED or address is None or plan.current is None:
+        return False  # a new contact has no consent on record yet
+    state = services.consent.state(row.contact_id, command.channel, command.topic)
+    return grant_in_force(state, command, address)
+
+
+def _refusal(
     services: Services, row: ValidRow, plan: PlannedUpsert, command: RecordConsent
-) -> RowError | bool:
-    """Whether to record a row's consent (True), skip it as already in force (False), or why not."""
+) -> RowError | None:
+    """Why the stored data forbids recording a row's consent, as the row's field; None: it may be.
+    A revocation is always allowed (R-TCPA-3); one already on record writes nothing."""
     if command.status == ConsentStatus.REVOKED:
-        return True  # always allowed (R-TCPA-3); one already on record writes nothing
-    profile = plan.profile
-    address = profile.email if command.channel == Channel.EMAIL else profile.phone
-    if address is not None and plan.current is not None:
-        state = services.consent.state(row.contact_id, command.channel, command.topic)
-        if grant_in_force(state, command, address):
-            return False
+        return None
     try:
-        check_grant(services, row.contact_id, command, address)
+        check_grant(services, row.contact_id, command, _address(plan, command))
     except InvalidAddress:
         field = "email" if command.channel == Channel.EMAIL else "phone"
-        return RowError(
-            row.line, field, f"a consent on {command.channel.value} needs the contact's {field}", "missing"
-        )
+        message = f"a consent on {command.channel.value} needs the contact's {field}"
+        return RowError(row.line, field, message, "missing")
     except AddressSuppressed as exc:
         return RowError(row.line, "consent_channels", str(exc), "address_suppressed")
     except TransitionNotAllowed as exc:
         return RowError(row.line, "consent_status", str(exc), "consent_transition_not_allowed")
-    return True
+    return None
