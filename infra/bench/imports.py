@@ -18,8 +18,8 @@ from infra.imports import CONTENT_TYPES, IMPORT_PATH, parts_of
 from infra.local.stack import LocalStack
 
 SIZES = (1_000, 10_000)
-# Each consent is one TransactWriteItems, and moto deep-copies the consent table twice for
-# each (its rollback backup): the rate falls as the ledger grows, so a few hundred show it.
+# moto deep-copies the consent table once per action of a TransactWriteItems (its rollback
+# backup), two per consent: the rate falls as the ledger grows, so a few hundred show it.
 CONSENTED = 500
 ONE_BY_ONE = 200
 PROOF = {"consent_channels": "email", "consent_topics": "news", "text_version": "news-2026-01"}

@@ -210,6 +210,27 @@ def test_r_ctia_4_an_import_cannot_grant_over_a_suppression_or_the_persons_own_o
     assert baton.snapshot() == before
 
 
+def test_r_gdpr_2_grants_beyond_one_transaction_are_each_recorded_with_their_entry_and_timeline(
+    baton: Baton,
+) -> None:
+    rows = [f"c-{n},c{n}@example.com,,,,,,email,news,Yes,crm:maria,2026-01-05T10:00:00Z" for n in range(60)]
+
+    answer = _import(baton, "\n".join([HEADER, *rows]) + "\n")
+
+    assert answer.body["consents_recorded"] == 60
+    consent = bootstrap.services().consent
+    for n in (0, 49, 50, 59):
+        (entry,) = consent.entries(f"c-{n}")
+        state = consent.state(f"c-{n}", Channel.EMAIL, "news")
+        assert state is not None
+        assert (state.entry_id, state.address, state.status) == (
+            entry.entry_id,
+            f"c{n}@example.com",
+            "granted",
+        )
+        assert _timeline_kinds(baton, f"c-{n}") == ["consent.changed", "contact.created"]
+
+
 def test_r_ctia_3_an_imported_sms_opt_in_gets_its_one_confirmation_text(baton: Baton) -> None:
     row = ANA.replace(",email,news,", ",sms,news offers,")
 

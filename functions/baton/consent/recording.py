@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from baton.consent.commands import RecordConsent
 from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing
 from baton.consent.models import ConsentChange, ConsentProof, ConsentState
+from baton.consent.service import Grant
 from baton.consent.transitions import transition
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.delivery.message import OutboundMessage, Purpose
@@ -34,23 +37,55 @@ def record_consent(
             services.consent.revoke_all(contact_id, command.channel, command.source, proof)
         return change
     address = check_grant(services, contact_id, command, address)
-    # The number's opt-in to texts is confirmed once, not once more per topic added to it.
-    opted_in = command.channel == Channel.SMS and any(
-        state.channel == Channel.SMS and state.is_granted and state.address == address
-        for state in services.consent.states(contact_id)
-    )
-    change = services.consent.grant(
-        contact_id,
-        command.channel,
-        command.topic,
-        source=command.source,
-        basis=command.basis,
-        address=address,
-        proof=proof,
-    )
-    if command.channel == Channel.SMS and change.entry is not None and not opted_in:
-        _confirm_sms_opt_in(services, contact_id, address, contact.locale)
+    grant = CheckedGrant(contact_id, command.model_copy(update={"proof": proof}), address, contact.locale)
+    (change,) = record_grants(services, [grant])
     return change
+
+
+@dataclass(frozen=True)
+class CheckedGrant:
+    """A back-office grant that passed `checked_proof` (its `command.proof` is the checked one)
+    and `check_grant` (which gave its `address`); `locale` is the contact's, for the SMS
+    confirmation. `known` False: a contact made by this very request, with no consent on record."""
+
+    contact_id: str
+    command: RecordConsent
+    address: str
+    locale: str | None
+    known: bool = True
+
+
+def record_grants(services: Services, grants: Sequence[CheckedGrant]) -> list[ConsentChange]:
+    """Record checked grants, in bulk (`ConsentService.grant_many`), and send each number newly
+    opted in to texts its one confirmation (R-CTIA-3); the changes in the order given."""
+    # The number's opt-in to texts is confirmed once, not once more per topic added to it.
+    opted_in = {
+        (grant.contact_id, state.address)
+        for grant in grants
+        if grant.command.channel == Channel.SMS and grant.known
+        for state in services.consent.states(grant.contact_id)
+        if state.channel == Channel.SMS and state.is_granted
+    }
+    changes = services.consent.grant_many(
+        [
+            Grant(
+                contact_id=grant.contact_id,
+                channel=grant.command.channel,
+                topic=grant.command.topic,
+                source=grant.command.source,
+                basis=grant.command.basis,
+                address=grant.address,
+                proof=grant.command.proof,
+            )
+            for grant in grants
+        ]
+    )
+    for grant, change in zip(grants, changes, strict=True):
+        number = (grant.contact_id, grant.address)
+        if grant.command.channel == Channel.SMS and change.entry is not None and number not in opted_in:
+            opted_in.add(number)
+            _confirm_sms_opt_in(services, grant.contact_id, grant.address, grant.locale)
+    return changes
 
 
 def checked_proof(command: RecordConsent, actor: str | None, now: datetime) -> ConsentProof:

@@ -7,9 +7,9 @@
    and check what the stored data decides: an email that is another contact's, a grant over a
    suppression or the person's own opt-out (`recording.check_grant`).
 3. Only when no row was refused, and the consents are within MAX_CONSENTS: the contacts and
-   their timeline entries in bulk (`ContactService.store_many`), then each consent through
-   `recording.record_consent`, as the consent route records it (the SMS opt-in's one
-   confirmation text included, R-CTIA-3).
+   their timeline entries in bulk (`ContactService.store_many`), then the grants in bulk through
+   `recording.record_grants`, the consent route's own recording (the SMS opt-in's one
+   confirmation text included, R-CTIA-3), and each revocation through `record_consent`.
 
 Idempotent: a file imported again plans no change, and a grant already in force with the same
 proof (`recording.grant_in_force`) or a revocation already on record writes no entry.
@@ -27,7 +27,14 @@ from pydantic import BaseModel, ValidationError
 from baton.consent.commands import RecordConsent
 from baton.consent.exceptions import AddressSuppressed, InvalidAddress, ProofMissing, TransitionNotAllowed
 from baton.consent.models import ConsentProof
-from baton.consent.recording import check_grant, checked_proof, grant_in_force, record_consent
+from baton.consent.recording import (
+    CheckedGrant,
+    check_grant,
+    checked_proof,
+    grant_in_force,
+    record_consent,
+    record_grants,
+)
 from baton.consent.vocabulary import Channel, ConsentStatus, Source
 from baton.contacts.models import ContactInput, PlannedUpsert
 from baton.imports.exceptions import InvalidRows, RowError, TooManyConsents, UnsupportedFormat
@@ -96,23 +103,28 @@ def import_contacts(services: Services, body: str, fmt: ImportFormat, actor: str
         )
         for position in services.contacts.emails_in_use(planned)
     ]
-    to_record: list[tuple[str, RecordConsent]] = []
+    grants: list[CheckedGrant] = []
+    revocations: list[tuple[str, RecordConsent]] = []
     for row, plan in zip(valid, planned, strict=True):
         for command in row.consents:
-            if _in_force(services, row, plan, command):
-                continue
-            problem = _refusal(services, row, plan, command)
-            if problem is not None:
-                errors.append(problem)
-            else:
-                to_record.append((row.contact_id, command))
+            if command.status == ConsentStatus.REVOKED:
+                revocations.append((row.contact_id, command))  # always allowed (R-TCPA-3)
+            elif not _in_force(services, row, plan, command):
+                checked = _checked_grant(services, row, plan, command)
+                if isinstance(checked, RowError):
+                    errors.append(checked)
+                else:
+                    grants.append(checked)
     if errors:
         raise InvalidRows(errors)
 
     services.contacts.store_many(planned)
-    recorded = sum(
+    recorded = sum(change.entry is not None for change in record_grants(services, grants))
+    # One by one, as the consent route records them: a revocation's scope (R-TCPA-6) is the
+    # channel's every topic, which only the contact's whole consent shows.
+    recorded += sum(
         record_consent(services, contact_id, command, actor).entry is not None
-        for contact_id, command in to_record
+        for contact_id, command in revocations
     )
     outcomes = [plan.outcome for plan in planned]
     return ImportResult(
@@ -226,15 +238,12 @@ def _in_force(services: Services, row: ValidRow, plan: PlannedUpsert, command: R
     return grant_in_force(state, command, address)
 
 
-def _refusal(
+def _checked_grant(
     services: Services, row: ValidRow, plan: PlannedUpsert, command: RecordConsent
-) -> RowError | None:
-    """Why the stored data forbids recording a row's consent, as the row's field; None: it may be.
-    A revocation is always allowed (R-TCPA-3); one already on record writes nothing."""
-    if command.status == ConsentStatus.REVOKED:
-        return None
+) -> CheckedGrant | RowError:
+    """The grant as `record_grants` takes it, or why the stored data forbids it, as the row's field."""
     try:
-        check_grant(services, row.contact_id, command, _address(plan, command))
+        address = check_grant(services, row.contact_id, command, _address(plan, command))
     except InvalidAddress:
         field = "email" if command.channel == Channel.EMAIL else "phone"
         message = f"a consent on {command.channel.value} needs the contact's {field}"
@@ -243,4 +252,4 @@ def _refusal(
         return RowError(row.line, "consent_channels", str(exc), "address_suppressed")
     except TransitionNotAllowed as exc:
         return RowError(row.line, "consent_status", str(exc), "consent_transition_not_allowed")
-    return None
+    return CheckedGrant(row.contact_id, command, address, plan.profile.locale, known=plan.current is not None)
