@@ -32,7 +32,7 @@ help:
 	@echo "make local  serve the API on http://127.0.0.1:3000 over the embedded AWS"
 	@echo "make synth  synthesize the CloudFormation template into cdk.out/"
 	@echo "make rules-check  break each rule of the rulebook on purpose and check its tests fail"
-	@echo "make bench  print start-up figures, exactly-once figures under injected faults, 5,200 generated API requests, campaign cost and a 1M drain"
+	@echo "make bench  print start-up figures, exactly-once figures under injected faults, contact import rates, 5,200 generated API requests, campaign cost and a 1M drain"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -101,6 +101,7 @@ bench: setup
 	python -m infra.bench.audience
 	python -m infra.bench.campaigns
 	python -m infra.bench.distributed_map
+	python -m infra.bench.imports
 	BATON_GENERATED_REQUESTS=5200 python -m pytest -p no:cacheprovider -q -s tests/integration/test_api_generated_inputs.py
 
 # Regenerate the lock files after changing pyproject.toml.

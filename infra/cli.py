@@ -2,6 +2,7 @@
 `baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors;
 `baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1);
 `baton campaign start|status|pause|resume|cancel` starts a campaign run and follows it;
+`baton import FILE` imports a CSV or JSON-lines file of contacts into a running `baton local`;
 `baton rules` lists the rulebook's rules with where they are enforced and their tests."""
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from pydantic import ValidationError
 
 from baton import logs
 from baton.do_not_contact.models import BR_NAO_ME_PERTURBE, MAX_NUMBERS
+from baton.imports.models import MAX_ROWS, ImportFormat
 from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
 from baton.journeys.paths import journey_path
 from baton.journeys.schema import write_schemas
-from infra import campaign, dnc
+from infra import campaign, dnc, imports
 from infra.config import CONTEXT_KEY, BatonConfig
 from infra.http_client import LocalClient
 
@@ -252,6 +254,37 @@ def _add_campaign(commands: Any) -> None:
     parser.set_defaults(run=_campaign)
 
 
+def _import(args: argparse.Namespace) -> int:
+    client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
+    return imports.import_file(client, args.file, args.format, terminal=sys.stderr)
+
+
+def _add_import(commands: Any) -> None:
+    parser = commands.add_parser(
+        "import",
+        help="import a CSV or JSON-lines file of contacts (with their consent) into a running `baton local`",
+        description=(
+            f"Import contacts through POST {imports.IMPORT_PATH}: the file is sent in parts of at most"
+            f" {MAX_ROWS:,} rows, each imported whole or not at all. A refused value is shown by its"
+            " line in the file and its field, and the import stops (exit 1) with nothing of that part"
+            " written."
+        ),
+    )
+    parser.add_argument("file", type=Path, help="the file (UTF-8): a CSV with a header row, or JSON lines")
+    parser.add_argument(
+        "--format",
+        choices=[kind.value for kind in ImportFormat],
+        help="default: from the name (.csv, .jsonl)",
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("BATON_API_URL", "http://127.0.0.1:3000"),
+        help="the API (default $BATON_API_URL, else the local one)",
+    )
+    parser.add_argument("--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)")
+    parser.set_defaults(run=_import)
+
+
 def _rules(args: argparse.Namespace) -> int:
     from infra import rules
 
@@ -329,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
     _add_dnc(commands)
     _add_campaign(commands)
+    _add_import(commands)
     rules = commands.add_parser(
         "rules",
         help="list every rule of the rulebook: where it is enforced, its tests, its status",

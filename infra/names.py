@@ -138,6 +138,8 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", "/v1/unsubscribe/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("POST", "/v1/unsubscribe/{token}", PUBLIC_API_FUNCTION, Access.PUBLIC),
     Route("PUT", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    # A file of contacts (CSV or JSON lines), imported whole or not at all.
+    Route("POST", "/v1/contacts:import", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("DELETE", "/v1/contacts/{contact_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/contacts/{contact_id}/export", PRIVATE_API_FUNCTION, Access.PRIVATE),

@@ -259,14 +259,15 @@ RULES: tuple[Rule, ...] = (
         ),
         (
             "tests/integration/test_agent_consent.py::test_r_ctia_3_an_sms_opt_in_an_agent_records_gets_one_confirmation",
+            "tests/integration/test_contact_import.py::test_r_ctia_3_an_imported_sms_opt_in_gets_its_one_confirmation_text",
             "tests/unit/test_messages.py::test_r_ctia_3_sms_confirmation_request_names_brand_frequency_rates_yes_stop_help",
             "tests/integration/test_subscription_flows.py::test_r_ctia_3_sms_consent_is_granted_only_after_yes_and_a_confirmation_follows",
         ),
         (
             Break(
                 _RECORDING,
-                "        _confirm_sms_opt_in(services, contact_id, address, contact.locale)\n",
-                "        pass\n",
+                "            _confirm_sms_opt_in(services, grant.contact_id, grant.address, grant.locale)\n",
+                "            pass\n",
             ),
         ),
         operator=(

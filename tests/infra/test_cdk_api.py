@@ -190,3 +190,14 @@ def test_r_br_1_the_do_not_contact_list_routes_are_private_and_reach_the_private
 
     assert method["AuthorizationType"] == "AWS_IAM"
     assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]
+
+
+def test_the_contact_import_route_is_private_and_reaches_the_private_function(
+    template_json: dict[str, Any],
+) -> None:
+    # a file of contacts with their consent: only the back office, signed with IAM, may send one
+    method = _methods(template_json)[("POST", "/v1/contacts:import")]
+
+    assert method["AuthorizationType"] == "AWS_IAM"
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]

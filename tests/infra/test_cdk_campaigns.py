@@ -24,7 +24,13 @@ STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 FUNCTION = "AWS::Lambda::Function"
 BUCKET = "AWS::S3::Bucket"
 FUNCTION_ARN = "<CampaignFunction>"
-BACKOFF_ERRORS = ["Baton.Throttled", "Baton.ProviderUnavailable", *LAMBDA_SERVICE_ERRORS]
+BACKOFF_ERRORS = [
+    *LAMBDA_SERVICE_ERRORS,
+    "Baton.ProviderUnavailable",
+    "Baton.Throttled",
+    "Baton.RecordingUnfinished",
+    "Baton.AwsUnavailable",
+]
 
 
 def _campaign_machine(template_json: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -116,11 +122,14 @@ def test_the_stack_has_one_standard_campaign_state_machine_logged_and_traced(
     assert logging["IncludeExecutionData"] is False  # a batch's input holds contact ids
 
 
-def test_a_run_snapshots_then_sends_its_batches_then_finishes(template_json: dict[str, Any]) -> None:
+def test_a_run_waits_for_its_time_snapshots_then_sends_its_batches_then_finishes(
+    template_json: dict[str, Any],
+) -> None:
     asl = _asl(template_json)
     states = asl["States"]
 
-    assert asl["StartAt"] == "Snapshot"
+    assert asl["StartAt"] == "Wait for its time"
+    assert states["Wait for its time"] == {"Type": "Wait", "TimestampPath": "$.at", "Next": "Snapshot"}
     assert states["Snapshot"]["Next"] == "Batches"
     assert states["Batches"]["Next"] == "Finish"
     assert states["Finish"]["Next"] == "Campaign finished"
@@ -156,7 +165,7 @@ def test_batches_is_a_distributed_map_reading_the_snapshot_object_from_s3(
     }
     assert batches["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     assert batches["Label"] == "Batches"
-    assert batches["MaxConcurrency"] == 10  # cdk.json sets none: the default
+    assert batches["MaxConcurrency"] == 200  # cdk.json sets none: the default
 
 
 def test_batches_discard_their_results_so_a_run_never_holds_thousands_of_answers(

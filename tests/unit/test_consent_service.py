@@ -14,8 +14,8 @@ from baton.consent.exceptions import (
     TransitionNotAllowed,
 )
 from baton.consent.models import ConsentProof
-from baton.consent.repository import InMemoryConsentRepository, LedgerWrite
-from baton.consent.service import ConsentService
+from baton.consent.repository import MAX_WRITES_PER_TRANSACTION, InMemoryConsentRepository, LedgerWrite
+from baton.consent.service import ConsentService, Grant
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
@@ -277,3 +277,55 @@ def test_a_request_is_marked_asked_only_while_it_is_the_pending_one_and_keeps_it
     assert (state.status, state.asked_at) == (ConsentStatus.GRANTED, T0 + timedelta(minutes=1))
     consent.request("c-1", Channel.SMS, "offers", number, proof=PROOF, request_id="r-3")
     assert consent.mark_asked("c-1", Channel.SMS, ["offers", "news"], "r-3") == 1  # news is answered
+
+
+def _grant(contact_id: str, topic: str = "news") -> Grant:
+    return Grant(
+        contact_id=contact_id,
+        channel=Channel.EMAIL,
+        topic=topic,
+        source=Source.IMPORT,
+        basis=Basis.EXPRESS,
+        address=f"{contact_id}@example.com",
+        proof=PROOF,
+    )
+
+
+def test_many_grants_are_each_recorded_as_one_grant_is_across_transactions(
+    consent: ConsentService, timeline: TimelineService
+) -> None:
+    grants = [_grant(f"c{n}") for n in range(MAX_WRITES_PER_TRANSACTION + 1)]
+
+    changes = consent.grant_many(grants)
+
+    assert [change.state.contact_id for change in changes] == [grant.contact_id for grant in grants]
+    for grant in (grants[0], grants[-1]):
+        (entry,) = consent.entries(grant.contact_id)
+        assert (entry.status, entry.source, entry.address, entry.proof) == (
+            ConsentStatus.GRANTED,
+            Source.IMPORT,
+            grant.address,
+            PROOF,
+        )
+        (event,) = timeline.all(grant.contact_id)
+        assert event.detail["entry_id"] == entry.entry_id
+
+
+def test_a_grant_over_the_persons_own_opt_out_refuses_its_whole_transaction(consent: ConsentService) -> None:
+    consent.revoke("c1", Channel.EMAIL, "news", source=Source.LINK)
+
+    with pytest.raises(TransitionNotAllowed):
+        consent.grant_many([_grant("c0"), _grant("c1")])
+
+    assert consent.entries("c0") == []
+
+
+def test_given_a_concurrent_writer_many_grants_are_recomputed_and_applied(
+    clock: FixedClock, timeline: TimelineService
+) -> None:
+    consent = ConsentService(_RacingRepository(races=1), timeline, clock)
+
+    changes = consent.grant_many([_grant("c0"), _grant("c1")])
+
+    assert [change.state.status for change in changes] == [ConsentStatus.GRANTED] * 2
+    assert len(consent.entries("c1")) == 1

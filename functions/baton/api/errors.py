@@ -31,6 +31,7 @@ from baton.do_not_contact.exceptions import (
     UnknownLoad,
 )
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound
+from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, UnsupportedFormat
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -175,6 +176,33 @@ def _load_incomplete(exc: LoadIncomplete) -> Response[str]:
     return error_response(HTTPStatus.CONFLICT, "load_incomplete", message, details)
 
 
+def _invalid_rows(exc: InvalidRows) -> Response[str]:
+    """Each refused value of an import by the line of the file and its field (column or key)."""
+    details = [
+        {"line": error.line, "field": error.field, "message": error.message, "type": error.type}
+        for error in exc.reported
+    ]
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", str(exc), details)
+
+
+def _too_many_rows(exc: TooManyRows | TooManyConsents) -> Response[str]:
+    return error_response(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "payload_too_large",
+        str(exc),
+        [{"field": "body", "message": str(exc)}],
+    )
+
+
+def _unsupported_format(exc: UnsupportedFormat) -> Response[str]:
+    return error_response(
+        HTTPStatus.BAD_REQUEST,
+        "unsupported_media_type",
+        str(exc),
+        [{"field": "Content-Type", "message": str(exc)}],
+    )
+
+
 def _invalid_cursor(exc: InvalidCursor) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -232,6 +260,9 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(LoadIncomplete)(_load_incomplete)
     app.exception_handler(CampaignConflict)(_campaign_conflict)
     app.exception_handler(CampaignInvalid)(_campaign_invalid)
+    app.exception_handler(InvalidRows)(_invalid_rows)
+    app.exception_handler([TooManyRows, TooManyConsents])(_too_many_rows)
+    app.exception_handler(UnsupportedFormat)(_unsupported_format)
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:

@@ -1,6 +1,6 @@
-"""Private routes (CRM and back office; IAM auth in AWS): contacts, export, timeline, consents,
-events (journey triggers), the journeys inventory, campaign runs and the operator's
-do-not-contact lists."""
+"""Private routes (CRM and back office; IAM auth in AWS): contacts (one at a time or a file of
+them), export, timeline, consents, events (journey triggers), the journeys inventory, campaign
+runs and the operator's do-not-contact lists."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ from baton.do_not_contact.models import (
 )
 from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
+from baton.imports.models import MAX_IMPORT_BYTES
+from baton.imports.service import import_contacts, import_format
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
 
@@ -62,6 +64,17 @@ def _actor() -> str | None:
 def upsert_contact(contact_id: ContactId, contact: ContactInput) -> Response[str]:
     result = services().contacts.upsert(contact_id, contact)
     return _json(HTTPStatus.CREATED if result.created else HTTPStatus.OK, result.contact)
+
+
+_IMPORT_PATH = "/v1/contacts:import"
+
+
+@router.post(_IMPORT_PATH)
+def import_file() -> Response[str]:
+    """A CSV (`text/csv`) or JSON-lines (`application/x-ndjson`) file of contacts, all or none."""
+    event = router.current_event
+    fmt = import_format(event.headers.get("content-type"))
+    return _json(HTTPStatus.OK, import_contacts(services(), event.body or "", fmt, _actor()))
 
 
 @router.get("/v1/contacts/<contact_id>")
@@ -188,10 +201,13 @@ def list_status(list_name: ListName) -> Response[str]:
 
 
 def body_limit(event: dict[str, Any], default: int) -> int:
-    """The body size a request may have: a list load carries a whole list, others `default`."""
+    """The body size a request may have: a list load carries a whole list, an import a part of a
+    file, others `default`."""
     path = str(event.get("path") or "")
     if event.get("httpMethod") == "PUT" and path.startswith(_LIST_PATH):
         return max(default, MAX_LOAD_BYTES)
+    if event.get("httpMethod") == "POST" and path == _IMPORT_PATH:
+        return max(default, MAX_IMPORT_BYTES)
     return default
 
 

@@ -23,7 +23,16 @@ from baton.clock import to_iso
 from baton.consent.exceptions import LedgerWriteConflict
 from baton.consent.models import ConsentEntry, ConsentState
 from baton.consent.vocabulary import Channel, ConsentStatus
-from baton.data.items import delete_keys, from_item, partition_keys, query_items, to_item, to_value, update_if
+from baton.data.items import (
+    delete_keys,
+    from_item,
+    get_items,
+    partition_keys,
+    query_items,
+    to_item,
+    to_value,
+    update_if,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -74,6 +83,13 @@ class ConsentRepository(ABC):
     @abstractmethod
     def get_state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         """The current state, read strongly consistent (R-TCPA-4: a revocation counts at once)."""
+
+    @abstractmethod
+    def get_states(
+        self, keys: Sequence[tuple[str, Channel, str]]
+    ) -> dict[tuple[str, Channel, str], ConsentState]:
+        """The current states of these (contact_id, channel, topic), read strongly consistent in
+        bulk; a key with no state is left out."""
 
     @abstractmethod
     def list_states(self, contact_id: str) -> list[ConsentState]:
@@ -134,6 +150,16 @@ class DynamoConsentRepository(ConsentRepository):
         )
         item = response.get("Item")
         return _state(from_item(item)) if item else None
+
+    def get_states(
+        self, keys: Sequence[tuple[str, Channel, str]]
+    ) -> dict[tuple[str, Channel, str], ConsentState]:
+        requested = [
+            {"contact_id": to_value(contact_id), "sk": to_value(state_key(channel, topic))}
+            for contact_id, channel, topic in dict.fromkeys(keys)
+        ]
+        states = (_state(from_item(item)) for item in get_items(self._client, self._table, requested))
+        return {(state.contact_id, state.channel, state.topic): state for state in states}
 
     def list_states(self, contact_id: str) -> list[ConsentState]:
         return [_state(item) for item in self._query(contact_id, STATE_PREFIX)]
@@ -205,6 +231,12 @@ class InMemoryConsentRepository(ConsentRepository):
 
     def get_state(self, contact_id: str, channel: Channel, topic: str) -> ConsentState | None:
         return self._states.get((contact_id, state_key(channel, topic)))
+
+    def get_states(
+        self, keys: Sequence[tuple[str, Channel, str]]
+    ) -> dict[tuple[str, Channel, str], ConsentState]:
+        found = {key: self.get_state(*key) for key in keys}
+        return {key: state for key, state in found.items() if state is not None}
 
     def list_states(self, contact_id: str) -> list[ConsentState]:
         return [state for (owner, _), state in sorted(self._states.items()) if owner == contact_id]

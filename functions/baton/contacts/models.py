@@ -185,6 +185,30 @@ class UpsertResult:
     created: bool
 
 
+@dataclass(frozen=True)
+class PlannedUpsert:
+    """One contact of a bulk upsert, decided before anything is written: the stored record
+    (`current`), the record to store (`record`, None when nothing changes) and what changes."""
+
+    contact_id: str
+    current: ContactRecord | None
+    record: ContactRecord | None
+    changed: list[str]
+
+    @property
+    def outcome(self) -> Literal["created", "updated", "unchanged"]:
+        if self.record is None:
+            return "unchanged"
+        return "created" if self.current is None else "updated"
+
+    @property
+    def profile(self) -> ContactRecord:
+        """The contact as it will be once stored."""
+        record = self.record or self.current
+        assert record is not None  # a plan has one or the other
+        return record
+
+
 class ConsentExport(BaseModel):
     states: list[ConsentState]
     entries: list[ConsentEntry]

@@ -7,31 +7,32 @@ version read, so two concurrent upserts cannot silently overwrite each other.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from baton import aws
 from baton.contacts.exceptions import StaleContact
 from baton.contacts.models import ContactRecord
-from baton.data.items import from_item, query_items, to_item, to_value
+from baton.data.items import from_item, get_items, put_items, query_items, to_item, to_value
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import PutItemInputTypeDef, QueryInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import PutItemInputTypeDef, QueryInputTypeDef, ScanInputTypeDef
 
 EMAIL_INDEX = "by_email"
+# Checking many emails: one query each costs a round trip per email, reading the email index
+# whole costs a read per contact. The index is read whole when the table holds fewer than this
+# many contacts per email asked about (DescribeTable's ItemCount, refreshed about every six
+# hours, is estimate enough); a query takes ~5 ms, a 1 MB page of the index ~15,000 contacts.
+SCAN_CONTACTS_PER_EMAIL = 200
+# Queries in flight at once: within the client's 10 pooled connections.
+_QUERY_WORKERS = 8
 PHONE_INDEX = "by_phone"
 PENDING_PHONE_INDEX = "by_pending_phone"
-BATCH_GET_KEYS: Final = 100  # BatchGetItem's most keys a request
-_UNPROCESSED_ATTEMPTS: Final = 8
-
-
-class UnprocessedReads(Exception):
-    """DynamoDB kept leaving part of a batch read unprocessed (throttling) after every retry."""
 
 
 class ContactRepository(ABC):
@@ -60,9 +61,17 @@ class ContactRepository(ABC):
         """Remove the contact item; True when there was one."""
 
     @abstractmethod
-    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
-        """The generation of each contact that exists (absent: erased or never made), read
-        strongly consistent in as few requests as the batch read allows."""
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        """The stored contacts among `contact_ids`, read strongly consistent, by id."""
+
+    @abstractmethod
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        """Store every record, unconditionally (a bulk write has no per-item condition)."""
+
+    @abstractmethod
+    def email_owners(self, emails: Collection[str]) -> dict[str, set[str]]:
+        """For each of `emails` some contact has, the ids the `by_email` index holds under it
+        (the index may lag the table: a caller re-reads the contacts it acts on)."""
 
 
 class DynamoContactRepository(ContactRepository):
@@ -109,37 +118,48 @@ class DynamoContactRepository(ContactRepository):
         )
         return bool(response.get("Attributes"))
 
-    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
-        unique = sorted(set(contact_ids))
-        for start in range(0, len(unique), BATCH_GET_KEYS):
-            keys: list[Any] = [
-                {"contact_id": to_value(cid)} for cid in unique[start : start + BATCH_GET_KEYS]
-            ]
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": keys,
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "contact_id, generation",
-                }
-            }
-            for attempt in range(_UNPROCESSED_ATTEMPTS):
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    values = from_item(item)
-                    generation = values.get("generation")
-                    found[str(values["contact_id"])] = str(generation) if generation else None
-                request = dict(response.get("UnprocessedKeys") or {})
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))  # DynamoDB asked to slow down
-            else:
-                raise UnprocessedReads(f"{self._table}: keys left unread after {_UNPROCESSED_ATTEMPTS} tries")
-        return found
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        keys = [{"contact_id": to_value(contact_id)} for contact_id in dict.fromkeys(contact_ids)]
+        records = (
+            ContactRecord.model_validate(from_item(item))
+            for item in get_items(self._client, self._table, keys)
+        )
+        return {record.contact_id: record for record in records}
 
-    def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
-        # The index gives ids only (whatever its projection); each contact is then read
-        # strongly consistent, so a caller never acts on a stale profile.
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        put_items(self._client, self._table, [to_item(record.model_dump(mode="json")) for record in records])
+
+    def email_owners(self, emails: Collection[str]) -> dict[str, set[str]]:
+        wanted = set(emails)
+        if not wanted:
+            return {}
+        contacts = self._client.describe_table(TableName=self._table)["Table"].get("ItemCount", 0)
+        if contacts <= SCAN_CONTACTS_PER_EMAIL * len(wanted):
+            return self._scan_emails(wanted)
+        with ThreadPoolExecutor(max_workers=_QUERY_WORKERS) as pool:
+            found = zip(
+                wanted, pool.map(lambda email: self._ids(EMAIL_INDEX, "email", email), wanted), strict=True
+            )
+            return {email: set(ids) for email, ids in found if ids}
+
+    def _scan_emails(self, wanted: set[str]) -> dict[str, set[str]]:
+        owners: dict[str, set[str]] = {}
+        request: ScanInputTypeDef = {
+            "TableName": self._table,
+            "IndexName": EMAIL_INDEX,
+            "ProjectionExpression": "contact_id, email",
+        }
+        while True:
+            page = self._client.scan(**request)
+            for item in page.get("Items", []):
+                values = from_item(item)
+                if values.get("email") in wanted:
+                    owners.setdefault(str(values["email"]), set()).add(str(values["contact_id"]))
+            if "LastEvaluatedKey" not in page:
+                return owners
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _ids(self, index: str, attribute: str, value: str) -> list[str]:
         request: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": index,
@@ -148,8 +168,12 @@ class DynamoContactRepository(ContactRepository):
             "ExpressionAttributeValues": {":v": to_value(value)},
             "ProjectionExpression": "contact_id",
         }
-        ids = [str(from_item(item)["contact_id"]) for item in query_items(self._client, request)]
-        records = (self.get(contact_id) for contact_id in sorted(set(ids)))
+        return [str(from_item(item)["contact_id"]) for item in query_items(self._client, request)]
+
+    def _find(self, index: str, attribute: str, value: str) -> list[ContactRecord]:
+        # The index gives ids only (whatever its projection); each contact is then read
+        # strongly consistent, so a caller never acts on a stale profile.
+        records = (self.get(contact_id) for contact_id in sorted(set(self._ids(index, attribute, value))))
         # Re-checked: the index lags the table, so a just-changed address may still point here.
         return [record for record in records if record and getattr(record, attribute) == value]
 
@@ -182,5 +206,15 @@ class InMemoryContactRepository(ContactRepository):
     def delete(self, contact_id: str) -> bool:
         return self._records.pop(contact_id, None) is not None
 
-    def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
-        return {cid: self._records[cid].generation for cid in contact_ids if cid in self._records}
+    def get_many(self, contact_ids: Sequence[str]) -> dict[str, ContactRecord]:
+        return {cid: self._records[cid] for cid in contact_ids if cid in self._records}
+
+    def put_many(self, records: Sequence[ContactRecord]) -> None:
+        self._records.update((record.contact_id, record) for record in records)
+
+    def email_owners(self, emails: Collection[str]) -> dict[str, set[str]]:
+        owners: dict[str, set[str]] = {}
+        for record in self._records.values():
+            if record.email is not None and record.email in emails:
+                owners.setdefault(record.email, set()).add(record.contact_id)
+        return owners

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from baton.clock import Clock
@@ -24,6 +25,7 @@ from baton.contacts.models import (
     ContactInput,
     ContactRecord,
     ErasureReport,
+    PlannedUpsert,
     Sales,
     UpsertResult,
 )
@@ -71,30 +73,14 @@ class ContactService:
         if data.contact_id and contact_id and data.contact_id != contact_id:
             raise ContactIdMismatch()
         target = contact_id or data.contact_id or new_id(self._clock.now())
-        given = {name: _cleared(name, getattr(data, name)) for name in data.model_fields_set - {"contact_id"}}
         for _ in range(_ATTEMPTS):
-            now = self._clock.now()
             current = self._repository.get(target)
-            if current is None:
-                record = ContactRecord.model_validate(
-                    {
-                        "contact_id": target,
-                        **given,
-                        "created_at": now,
-                        "updated_at": now,
-                        "version": 1,
-                        "generation": _new_generation(),
-                    }
-                )
-                changed = sorted(given)
-            else:
-                changed = sorted(name for name, value in given.items() if getattr(current, name) != value)
-                if not changed:
-                    return UpsertResult(contact=current.to_contact(), created=False)
-                update = {name: given[name] for name in changed}
-                record = current.model_copy(
-                    update={**update, "updated_at": now, "version": current.version + 1}
-                )
+            planned = plan_upsert(target, data, current, self._clock.now())
+            if planned is None:
+                assert current is not None  # only a stored contact can be left as it is
+                return UpsertResult(contact=current.to_contact(), created=False)
+            record, changed = planned
+            now = record.updated_at
             self._check_email_is_free(record, current)
             try:
                 self._repository.put(record, current.version if current else None)
@@ -105,6 +91,62 @@ class ContactService:
             self._timeline.record(target, kind, {"fields": list(changed)}, at=now)
             return UpsertResult(contact=record.to_contact(), created=current is None)
         raise ConcurrentContactUpdate(target)
+
+    def plan_many(self, items: Sequence[tuple[str, ContactInput]]) -> list[PlannedUpsert]:
+        """What `upsert` would do to each (contact_id, data), decided from one bulk read of the
+        stored contacts; nothing is written. Ids must be distinct. See `emails_in_use`."""
+        now = self._clock.now()
+        stored = self._repository.get_many([contact_id for contact_id, _ in items])
+        planned = []
+        for contact_id, data in items:
+            current = stored.get(contact_id)
+            change = plan_upsert(contact_id, data, current, now)
+            record, changed = change if change is not None else (None, [])
+            planned.append(PlannedUpsert(contact_id, current, record, changed))
+        return planned
+
+    def emails_in_use(self, planned: Sequence[PlannedUpsert]) -> list[int]:
+        """The positions in `planned` whose new email already belongs to another stored contact
+        (one email is one contact, as `upsert` checks with `AddressInUse`): every new email
+        looked up at once, and a contact the index names re-read, as the index may lag."""
+        asked = {
+            position: plan.record.email
+            for position, plan in enumerate(planned)
+            if plan.record is not None
+            and plan.record.email is not None
+            and (plan.current is None or plan.current.email != plan.record.email)
+        }
+        owners = self._repository.email_owners(set(asked.values()))
+        others = {
+            position: owners.get(email, set()) - {planned[position].contact_id}
+            for position, email in asked.items()
+        }
+        stored = self._repository.get_many(sorted(set().union(*others.values())))
+        return [
+            position
+            for position, ids in others.items()
+            if any(stored[other].email == asked[position] for other in ids if other in stored)
+        ]
+
+    def store_many(self, planned: Sequence[PlannedUpsert]) -> None:
+        """Write every planned change in bulk, each with its `contact.created`/`contact.updated`
+        timeline entry naming the fields, as `upsert` records it. Unconditional: a change made
+        to one of these contacts between `plan_many` and this write is overwritten."""
+        changes = [plan for plan in planned if plan.record is not None]
+        if not changes:
+            return
+        self._repository.put_many([plan.profile for plan in changes])
+        self._timeline.record_many(
+            [
+                (
+                    plan.contact_id,
+                    TimelineKind.CONTACT_CREATED if plan.current is None else TimelineKind.CONTACT_UPDATED,
+                    {"fields": list(plan.changed)},
+                )
+                for plan in changes
+            ],
+            at=changes[0].profile.updated_at,
+        )
 
     def create_signup(
         self, contact_id: str, profile: ContactInput, pending: Mapping[Channel, str]
@@ -117,17 +159,7 @@ class ContactService:
         now = self._clock.now()
         fields = {name: getattr(profile, name) for name in profile.model_fields_set - {"contact_id"}}
         pending_fields = {_PENDING_FIELD[channel]: address for channel, address in pending.items()}
-        record = ContactRecord.model_validate(
-            {
-                "contact_id": contact_id,
-                **fields,
-                **pending_fields,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-                "generation": _new_generation(),
-            }
-        )
+        record = _new_record(contact_id, {**fields, **pending_fields}, now)
         self._repository.put(record, None)
         changed = sorted([*fields, *pending_fields])
         self._timeline.record(contact_id, TimelineKind.CONTACT_CREATED, {"fields": changed}, at=now)
@@ -169,7 +201,10 @@ class ContactService:
     def generations(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
         """Each existing contact's generation, in batch reads (a campaign batch names its
         executions with them); an erased contact is absent."""
-        return self._repository.generations(contact_ids)
+        return {
+            contact_id: record.generation
+            for contact_id, record in self._repository.get_many(contact_ids).items()
+        }
 
     def link_holder(self, contact_id: str, generation: str | None) -> Contact | None:
         """The contact a signed link was made for; None once it is erased, even when a later
@@ -345,6 +380,36 @@ class ContactService:
             if state.address:
                 pairs.append((state.channel, state.address))
         return list(dict.fromkeys(pairs))
+
+
+def plan_upsert(
+    contact_id: str, data: ContactInput, current: ContactRecord | None, now: datetime
+) -> tuple[ContactRecord, list[str]] | None:
+    """The record an upsert of `data` over `current` stores, and the fields it changes (sorted);
+    None when it changes nothing. The merge rule of `ContactService.upsert`, shared with the bulk
+    import so that both store the same contact from the same input. Pure."""
+    given = {name: _cleared(name, getattr(data, name)) for name in data.model_fields_set - {"contact_id"}}
+    if current is None:
+        return _new_record(contact_id, given, now), sorted(given)
+    changed = sorted(name for name, value in given.items() if getattr(current, name) != value)
+    if not changed:
+        return None
+    update = {name: given[name] for name in changed}
+    return current.model_copy(update={**update, "updated_at": now, "version": current.version + 1}), changed
+
+
+def _new_record(contact_id: str, fields: Mapping[str, Any], now: datetime) -> ContactRecord:
+    """A contact as first stored: version 1, with a generation of its own."""
+    return ContactRecord.model_validate(
+        {
+            "contact_id": contact_id,
+            **fields,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "generation": _new_generation(),
+        }
+    )
 
 
 def _new_generation() -> str:

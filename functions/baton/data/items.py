@@ -8,6 +8,7 @@ Attributes whose value is None are left out, so a sparse index never sees a NULL
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
         PutItemInputTypeDef,
         QueryInputTypeDef,
         UpdateItemInputTypeDef,
@@ -27,7 +29,12 @@ if TYPE_CHECKING:
     )
 
 _BATCH_WRITE_LIMIT = 25
+_BATCH_GET_LIMIT = 100
 _UNPROCESSED_ATTEMPTS = 8
+_BACKOFF_BASE_S = 0.05
+_BACKOFF_CAP_S = 2.0
+# How a retry waits (R-REL-4: capped exponential backoff, full jitter); tests put a recorder here.
+sleep: Callable[[float], None] = time.sleep
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -161,6 +168,8 @@ def put_items(client: DynamoDBClient, table: str, items: Sequence[Key]) -> None:
 def _batch_write(
     client: DynamoDBClient, table: str, requests: Sequence[WriteRequestTypeDef], what: str
 ) -> None:
+    """Every request written: what DynamoDB leaves unprocessed (throttling, a busy partition)
+    is sent again after a backoff, never dropped; after the last attempt `UnprocessedWrites`."""
     for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
         pending: Sequence[WriteRequestTypeDef] = requests[start : start + _BATCH_WRITE_LIMIT]
         for attempt in range(_UNPROCESSED_ATTEMPTS):
@@ -170,6 +179,33 @@ def _batch_write(
             )
             if not pending:
                 break
-            time.sleep(min(0.05 * 2**attempt, 2.0))
+            sleep(_backoff(attempt))
         else:
             raise UnprocessedWrites(f"DynamoDB left {len(pending)} {what} unprocessed in {table}.")
+
+
+def get_items(client: DynamoDBClient, table: str, keys: Sequence[Key]) -> list[Key]:
+    """The items with these keys that exist, read strongly consistent, 100 keys a call; keys
+    DynamoDB leaves unprocessed are asked again after a backoff (as `_batch_write` does)."""
+    found: list[Key] = []
+    for start in range(0, len(keys), _BATCH_GET_LIMIT):
+        request: KeysAndAttributesTypeDef = {
+            "Keys": list(keys[start : start + _BATCH_GET_LIMIT]),
+            "ConsistentRead": True,
+        }
+        for attempt in range(_UNPROCESSED_ATTEMPTS):
+            response = client.batch_get_item(RequestItems={table: request})
+            found.extend(response.get("Responses", {}).get(table, []))
+            unprocessed = response.get("UnprocessedKeys", {}).get(table)
+            if not unprocessed or not unprocessed.get("Keys"):
+                break
+            request = {"Keys": list(unprocessed["Keys"]), "ConsistentRead": True}
+            sleep(_backoff(attempt))
+        else:
+            raise UnprocessedWrites(f"DynamoDB left {len(request['Keys'])} reads unprocessed in {table}.")
+    return found
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: concurrent writers that were throttled together do not retry together.
+    return random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))  # noqa: S311 (not a secret)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import bisect
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from baton import aws
 from baton.clock import to_iso
-from baton.data.items import delete_keys, from_item, partition_keys, to_item, to_value
+from baton.data.items import delete_keys, from_item, partition_keys, put_items, to_item, to_value
 from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineEvent
 
@@ -31,6 +32,10 @@ class TimelineRepository(ABC):
     @abstractmethod
     def add(self, event: TimelineEvent) -> None:
         """Store a new event; an existing (contact, sk) is never overwritten."""
+
+    @abstractmethod
+    def add_many(self, events: Sequence[TimelineEvent]) -> None:
+        """Store new events in bulk, with fresh ids: no per-item check that one exists."""
 
     @abstractmethod
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
@@ -56,6 +61,10 @@ class DynamoTimelineRepository(TimelineRepository):
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise EventExists(f"Timeline event {event.event_id} already exists.") from exc
             raise
+
+    def add_many(self, events: Sequence[TimelineEvent]) -> None:
+        items = [to_item({**event.model_dump(mode="json"), "sk": sort_key(event)}) for event in events]
+        put_items(self._client, self._table, items)
 
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
         events: list[TimelineEvent] = []
@@ -97,6 +106,10 @@ class InMemoryTimelineRepository(TimelineRepository):
         if index < len(events) and events[index][0] == key:
             raise EventExists(f"Timeline event {event.event_id} already exists.")
         events.insert(index, (key, event))
+
+    def add_many(self, events: Sequence[TimelineEvent]) -> None:
+        for event in events:
+            self.add(event)
 
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
         ordered = reversed(self._events.get(contact_id, []))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from baton.clock import Clock, as_utc
@@ -44,6 +44,21 @@ class TimelineService:
         )
         self._repository.add(event)
         return event
+
+    def record_many(
+        self, contact_events: Sequence[tuple[str, str, Mapping[str, object]]], at: datetime
+    ) -> None:
+        """Append one event per (contact_id, kind, detail), all at `at`, in bulk (a bulk import
+        records each contact's own entry, as `record` would, without a call per contact)."""
+        moment = as_utc(at)
+        self._repository.add_many(
+            [
+                TimelineEvent(
+                    contact_id=contact_id, event_id=new_id(moment), kind=kind, at=moment, detail=dict(detail)
+                )
+                for contact_id, kind, detail in contact_events
+            ]
+        )
 
     def page(
         self, contact_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
