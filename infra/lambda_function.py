@@ -64,6 +64,12 @@ def function_environment(
     environment |= {names.settings_env(field): "" for field in dead_letter_queue_fields()}
     # Empty here: `Campaigns` names its bucket and state machine to the functions it grants them.
     environment |= {names.ENV_CAMPAIGNS_BUCKET: "", names.ENV_CAMPAIGN_STATE_MACHINE_ARN: ""}
+    # Every send may take the whole of each second and waits at most a second for room; the
+    # campaign function is given less (`campaigns.rateShare`) and a longer wait.
+    environment |= {
+        names.settings_env("pacing_share"): "1",
+        names.settings_env("pacing_max_wait_seconds"): "1",
+    }
     # Channels and the gate: cdk.json's `delivery`, else the defaults, written out so the
     # deployed values are visible in the function's configuration.
     environment |= {

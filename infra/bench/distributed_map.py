@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import boto3
 
+from baton.clock import to_iso
 from infra import names
 
 BUCKET_ENV: Final = names.ENV_CAMPAIGNS_BUCKET
@@ -138,7 +139,9 @@ def main() -> None:
             )
             began = time.perf_counter()
             execution = sfn.start_execution(
-                stateMachineArn=machine, name=run_id, input=json.dumps({"run_id": run_id})
+                stateMachineArn=machine,
+                name=run_id,
+                input=json.dumps({"run_id": run_id, "at": to_iso(stack.clock.now())}),
             )["executionArn"]
             seconds = time.perf_counter() - began
             status = sfn.describe_execution(executionArn=execution)["status"]

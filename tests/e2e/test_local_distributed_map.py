@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from baton.clock import from_iso
+from baton.clock import from_iso, to_iso
 from infra.bench.distributed_map import campaign_template
+from infra.config import CampaignsConfig
 from infra.http_client import LocalClient
 from infra.local import LocalStack
 from tests.e2e.local_stack_fixture.callback_handlers import token_of
@@ -25,7 +26,7 @@ from tests.e2e.local_stack_fixture.campaign_handlers import BATCH_SIZE, CALLS, H
 pytestmark = pytest.mark.e2e
 
 MACHINE = "Local-Campaigns"
-MAX_CONCURRENCY = 10  # cdk.json sets none: the default
+MAX_CONCURRENCY = CampaignsConfig().max_concurrency  # cdk.json sets none: the default
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,10 @@ def _start(stack: LocalStack, sfn: Any, run_id: str, plan: Plan) -> str:
     PLANS[run_id] = plan
     arn = stack.deployment.state_machine(MACHINE).arn
     execution: str = sfn.start_execution(
-        stateMachineArn=arn, name=run_id, input=json.dumps({"run_id": run_id})
+        # A run for now: its `Wait for its time` passes at once.
+        stateMachineArn=arn,
+        name=run_id,
+        input=json.dumps({"run_id": run_id, "at": to_iso(stack.clock.now())}),
     )["executionArn"]
     return execution
 
@@ -89,7 +93,7 @@ def test_a_run_sends_each_batch_of_its_s3_snapshot_once_in_order_then_finishes(
     assert {c["contacts"] for c in calls("batch", "map-run-3")} == {BATCH_SIZE}
     # ResultPath null: the run's state holds the snapshot's answer, none of the batches'
     output = json.loads(described["output"])
-    assert set(output) == {"run_id", "snapshot"}
+    assert set(output) == {"run_id", "at", "snapshot"}
     assert output["snapshot"]["batches"] == 3
 
 

@@ -344,16 +344,50 @@ def test_the_campaign_function_knows_its_bucket_table_and_state_machine(
     )
 
 
-def test_only_the_campaign_function_is_told_the_bucket_and_the_state_machine(
+def test_only_the_campaign_function_is_told_the_bucket_and_only_the_starters_the_state_machine(
     template_json: dict[str, Any],
 ) -> None:
     campaign_id = _function_id(template_json)
+    starters = {campaign_id, *(_role_function(template_json, name) for name in STARTERS)}
     for lid, resource in template_json["Resources"].items():
-        if resource["Type"] != FUNCTION or lid == campaign_id:
+        if resource["Type"] != FUNCTION:
             continue
         variables = resource["Properties"].get("Environment", {}).get("Variables", {})
-        assert variables.get(names.ENV_CAMPAIGNS_BUCKET, "") == "", lid
-        assert variables.get(names.ENV_CAMPAIGN_STATE_MACHINE_ARN, "") == "", lid
+        if lid != campaign_id:
+            assert variables.get(names.ENV_CAMPAIGNS_BUCKET, "") == "", lid
+        if lid not in starters:
+            assert variables.get(names.ENV_CAMPAIGN_STATE_MACHINE_ARN, "") == "", lid
+
+
+# The private API starts runs (POST /v1/campaigns) and cancels them; a schedule's firing starts one.
+STARTERS = (names.PRIVATE_API_FUNCTION, names.SCHEDULE_FUNCTION)
+
+
+def _role_function(template_json: dict[str, Any], name: str) -> str:
+    (lid,) = [
+        lid
+        for lid, r in template_json["Resources"].items()
+        if r["Type"] == FUNCTION and name in lid and "Properties" in r
+    ]
+    return lid
+
+
+@pytest.mark.parametrize("name", STARTERS)
+def test_the_api_and_the_schedules_may_start_campaign_runs_and_only_the_api_cancel_them(
+    template_json: dict[str, Any], name: str
+) -> None:
+    function_id = _role_function(template_json, name)
+    role_id = template_json["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    campaign = [s for s in _statements(template_json, role_id) if f"{STACK}-Campaigns" in json.dumps(s)]
+    actions = {action for s in campaign for action in _actions(s)}
+
+    assert actions == (
+        {"states:StartExecution", "states:StopExecution"}
+        if name == names.PRIVATE_API_FUNCTION
+        else {"states:StartExecution"}
+    )
+    variables = template_json["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    assert f"{STACK}-Campaigns" in json.dumps(variables[names.ENV_CAMPAIGN_STATE_MACHINE_ARN])
 
 
 def test_the_campaign_function_sends_with_the_journey_functions_grants(template_json: dict[str, Any]) -> None:

@@ -366,7 +366,8 @@ def test_the_journey_routes_are_private_routes_of_the_private_api_function(metho
 def _states_statements(
     template: assertions.Template, function_id: str = names.PRIVATE_API_FUNCTION
 ) -> dict[str, dict[str, Any]]:
-    statements = _policy_statements(template, function_id)
+    # The campaign state machine's own grants (a run's start and cancel) are tested with it.
+    statements = [s for s in _policy_statements(template, function_id) if "-Campaigns" not in json.dumps(s)]
     return {action: s for s in statements for action in _actions(s) if action.startswith("states:")}
 
 
