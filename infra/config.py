@@ -93,7 +93,8 @@ class CampaignsConfig(_Model):
     snapshot_retention_days: Annotated[int, Field(ge=1)] = 30
     # The share of each origination identity's rate (and SES's) a campaign may take in any
     # second; the rest stays free for transactional sends, which never queue behind a campaign.
-    rate_share: Annotated[float, Field(gt=0, le=1)] = 0.95
+    # 0.97: 30 of every 1,000 units a second stay free for transactional sends.
+    rate_share: Annotated[float, Field(gt=0, le=1)] = 0.97
     # How long a campaign send waits for the next second with room before its batch stops and
     # is retried (a journey task waits at most 1 s).
     pacing_wait_seconds: Annotated[float, Field(ge=0, le=10)] = 5.0

@@ -36,6 +36,8 @@ import boto3
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 
+from infra.config import CampaignsConfig
+
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 CONTACTS: Final = 1_000
@@ -59,8 +61,9 @@ DYNAMODB_MS: Final = 5.0
 SES_MS: Final = 40.0
 CPU_MS: Final = 3.0
 
-# Batch tasks at once (the Distributed Map's MaxConcurrency, cdk.json `campaigns.maxConcurrency`).
-CONCURRENCY: Final = 200
+# Batch tasks at once and the campaign's share of the rate: cdk.json's defaults.
+CONCURRENCY: Final = CampaignsConfig().max_concurrency
+RATE_SHARE: Final = CampaignsConfig().rate_share
 # The campaign state machine's own states per run (Snapshot, Batches, Finish, the end), and per
 # batch (its child execution's one task).
 RUN_TRANSITIONS: Final = 4
@@ -551,7 +554,7 @@ def main() -> None:
         f" ${per_journey.total:.8f}, {per_journey.total / SES_PER_EMAIL:.1%} of SES's price"
     )
     calls = (units.dynamodb_calls + counted.snapshot.dynamodb_calls) / n
-    share = 0.95
+    share = RATE_SHARE
     drain = simulate(1_000_000, rate=1000, share=share, calls_per_message=calls, concurrency=CONCURRENCY)
     print(
         f"1M contacts, simulated: 1,000 emails/s account, campaign share {share:.0%},"
