@@ -231,31 +231,7 @@ def _environment(root: Path) -> None:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for spec in ALL_TABLES:
         name = f"bench-{spec.id}"
-        keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
-        attributes = {key for key, _ in keys}
-        indexes = []
-        for index in spec.indexes:
-            index_keys = [(index.partition_key, "HASH")] + (
-                [(index.sort_key, "RANGE")] if index.sort_key else []
-            )
-            attributes.update(key for key, _ in index_keys)
-            indexes.append(
-                {
-                    "IndexName": index.name,
-                    "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in index_keys],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            )
-        request: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            "AttributeDefinitions": [
-                {"AttributeName": key, "AttributeType": "S"} for key in sorted(attributes)
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
-        }
-        dynamodb.create_table(**request)
+        dynamodb.create_table(**spec.create_request(name))
         os.environ[f"BATON_{spec.id.upper()}_TABLE"] = name
     manager = boto3.client("secretsmanager", region_name=REGION)
     for variable, name in {

@@ -54,7 +54,7 @@ from baton import bootstrap
 from baton.clock import FixedClock, from_iso, to_iso, use_clock
 from baton.contacts.models import ContactInput
 from baton.data.items import from_item
-from baton.data.tables import ALL_TABLES, TableSpec
+from baton.data.tables import ALL_TABLES
 from baton.delivery.message import MESSAGE_TAG
 from baton.handlers import feedback, journey_step
 from baton.journeys.catalog import load_catalog
@@ -450,31 +450,6 @@ class Tally:
         ]
 
 
-def _create_table(client: Any, name: str, spec: TableSpec) -> None:
-    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
-    attributes = {key for key, _ in keys}
-    indexes = []
-    for index in spec.indexes:
-        index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
-        attributes.update(key for key, _ in index_keys)
-        indexes.append(
-            {
-                "IndexName": index.name,
-                "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index_keys],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        )
-    request: dict[str, Any] = {
-        "TableName": name,
-        "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    if indexes:
-        request["GlobalSecondaryIndexes"] = indexes
-    client.create_table(**request)
-
-
 @contextmanager
 def embedded_aws() -> Iterator[Path]:
     """moto with Baton's tables, secrets, an SES identity and the harness's journey folder."""
@@ -498,7 +473,7 @@ def embedded_aws() -> Iterator[Path]:
         os.environ["BATON_JOURNEYS_DIR"] = str(journeys)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         for spec in ALL_TABLES:
-            _create_table(dynamodb, f"bench-{spec.id}", spec)
+            dynamodb.create_table(**spec.create_request(f"bench-{spec.id}"))
             os.environ[f"BATON_{spec.id.upper()}_TABLE"] = f"bench-{spec.id}"
         secrets = boto3.client("secretsmanager", region_name=REGION)
         for variable, name in {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets as stdlib_secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import boto3
 import pytest
@@ -28,7 +27,7 @@ from baton.consent.service import ConsentService
 from baton.contacts.repository import DynamoContactRepository
 from baton.contacts.service import ContactService
 from baton.data import dead_letters
-from baton.data.tables import ALL_TABLES, TableSpec
+from baton.data.tables import ALL_TABLES
 from baton.delivery.message import OutboundMessage, Purpose
 from baton.settings import Settings, dead_letter_queue_fields, get_settings
 from baton.suppression.repository import DynamoSuppressionRepository
@@ -40,33 +39,6 @@ from infra.local.ses_account import answering_get_account
 from tests.integration.journeys import REGION, JourneysOnMoto
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-
-
-def _create_table(client: Any, name: str, spec: TableSpec) -> None:
-    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
-    attributes = {name for name, _ in keys}
-    indexes = []
-    for index in spec.indexes:
-        index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
-        attributes.update(name for name, _ in index_keys)
-        indexes.append(
-            {
-                "IndexName": index.name,
-                "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in index_keys],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        )
-    request: dict[str, Any] = {
-        "TableName": name,
-        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-        "AttributeDefinitions": [
-            {"AttributeName": attr, "AttributeType": "S"} for attr in sorted(attributes)
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    if indexes:
-        request["GlobalSecondaryIndexes"] = indexes
-    client.create_table(**request)
 
 
 @pytest.fixture
@@ -88,7 +60,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         for spec in ALL_TABLES:
             name = f"baton-test-{spec.id}"
-            _create_table(dynamodb, name, spec)
+            dynamodb.create_table(**spec.create_request(name))
             monkeypatch.setenv(f"BATON_{spec.id.upper()}_TABLE", name)
         sqs = boto3.client("sqs", region_name=REGION)
         for field in dead_letter_queue_fields():

@@ -7,6 +7,7 @@ without a migration; what each key holds is documented per table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,36 @@ class TableSpec:
     ttl_attribute: str | None = None
     description: str = ""
     retain: bool = True  # kept when the stack is deleted; False for short-lived counts only
+
+    def create_request(self, name: str) -> dict[str, Any]:
+        """`CreateTable`'s arguments for this table under `name`, on demand, every index projecting
+        all attributes: what moto is given in tests, benches and previews (CDK builds its own)."""
+        keys = [(self.partition_key, "HASH")] + ([(self.sort_key, "RANGE")] if self.sort_key else [])
+        attributes = {key for key, _ in keys}
+        indexes = []
+        for index in self.indexes:
+            index_keys = [(index.partition_key, "HASH")] + (
+                [(index.sort_key, "RANGE")] if index.sort_key else []
+            )
+            attributes.update(key for key, _ in index_keys)
+            indexes.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in index_keys],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+            "AttributeDefinitions": [
+                {"AttributeName": key, "AttributeType": "S"} for key in sorted(attributes)
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if indexes:
+            request["GlobalSecondaryIndexes"] = indexes
+        return request
 
 
 CONTACTS = TableSpec(
