@@ -68,6 +68,11 @@ SERVER_FAULT_CODES: Final = frozenset(
 )
 
 
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a refused call (`ConditionalCheckFailedException`, `404`, ...)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def is_retryable_aws_error(exc: BaseException) -> bool:
     """True when `exc`, or an error it was raised from, is an AWS call that throttled, failed on
     the service's side (5xx) or lost its connection: the same call later may well succeed. A

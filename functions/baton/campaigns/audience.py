@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
+from baton.aws import error_code
 from baton.data.items import from_item
 from baton.journeys.evaluate import segment_matches
 from baton.journeys.segments import Segment
@@ -130,7 +131,7 @@ class AudienceSnapshots:
                 IfNoneMatch="*",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in (
+            if error_code(exc) not in (
                 "PreconditionFailed",
                 "ConditionalRequestConflict",
             ):
@@ -159,7 +160,7 @@ class AudienceSnapshots:
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
         metadata = head.get("Metadata", {})

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from baton.aws import error_code
 from baton.campaigns.exceptions import CampaignConflict, CampaignNotFound
 from baton.campaigns.models import (
     BatchProgress,
@@ -107,7 +108,7 @@ class DynamoCampaignRuns(CampaignRuns):
                 TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -147,7 +148,7 @@ class DynamoCampaignRuns(CampaignRuns):
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             current = self.get(run_id)  # CampaignNotFound when there is no such run
             raise CampaignConflict(run_id, current.status, to) from None
@@ -178,7 +179,7 @@ class DynamoCampaignRuns(CampaignRuns):
                 },
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def progress(self, run_id: str, batch: int) -> BatchProgress:
@@ -201,7 +202,7 @@ class DynamoCampaignRuns(CampaignRuns):
                 ExpressionAttributeValues={":no": to_value(False)},
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def finish_batch(self, run_id: str, batch: int, progress: BatchProgress, now: datetime) -> bool:
@@ -261,7 +262,7 @@ class DynamoCampaignRuns(CampaignRuns):
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons", [])
             if (
-                _code(exc) == "TransactionCanceledException"
+                error_code(exc) == "TransactionCanceledException"
                 and reasons[:1]
                 and (reasons[0].get("Code") == "ConditionalCheckFailed")
             ):
@@ -290,7 +291,7 @@ class DynamoCampaignRuns(CampaignRuns):
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def done_in_minute(self, run_id: str, minute: str) -> int:
@@ -347,7 +348,3 @@ def _batch_key(batch: int) -> str:
 
 def _expiry(moment: datetime) -> int:
     return int((moment + KEEP).timestamp())
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

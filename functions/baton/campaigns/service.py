@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
+from baton.aws import error_code
 from baton.campaigns.audience import AudienceSnapshots
 from baton.campaigns.exceptions import CampaignInvalid
 from baton.campaigns.models import (
@@ -125,7 +126,7 @@ class CampaignService:
                 stateMachineArn=self._arn, name=run.run_id, input=json.dumps(document, sort_keys=True)
             )
         except ClientError as exc:
-            if _code(exc) != "ExecutionAlreadyExists":
+            if error_code(exc) != "ExecutionAlreadyExists":
                 raise
 
     # Reading -------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ class CampaignService:
                 cause="The campaign run was cancelled.",
             )
         except ClientError as exc:
-            if _code(exc) != "ExecutionDoesNotExist":
+            if error_code(exc) != "ExecutionDoesNotExist":
                 raise
         return self.view(run_id)
 
@@ -217,7 +218,3 @@ class CampaignService:
     def fail(self, run_id: str, error: str) -> dict[str, Any]:
         self._runs.end(run_id, CampaignStatus.FAILED, self._clock.now(), error=error[:200] or "unknown")
         return {"status": str(self._runs.status(run_id))}
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

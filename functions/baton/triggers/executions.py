@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from baton import aws
+from baton.aws import error_code
 from baton.triggers.exceptions import JourneyNotDeployed
 from baton.triggers.models import RunStatus
 
@@ -66,7 +67,7 @@ class StepFunctionsExecutions(Executions):
                 stateMachineArn=state_machine_arn, name=name, input=input_json
             )
         except ClientError as exc:
-            code = _code(exc)
+            code = error_code(exc)
             if code == "ExecutionAlreadyExists":
                 # Started before (this key, or a retry of this call): the name is the same run.
                 return execution_arn(state_machine_arn, name)
@@ -81,7 +82,7 @@ class StepFunctionsExecutions(Executions):
         try:
             response = self._client.describe_execution(executionArn=execution_arn)
         except ClientError as exc:
-            if _code(exc) == "ExecutionDoesNotExist":
+            if error_code(exc) == "ExecutionDoesNotExist":
                 return None
             raise
         return RunStatus(response["status"])
@@ -90,7 +91,7 @@ class StepFunctionsExecutions(Executions):
         try:
             self._client.stop_execution(executionArn=execution_arn, error=error, cause=cause)
         except ClientError as exc:
-            if _code(exc) != "ExecutionDoesNotExist":
+            if error_code(exc) != "ExecutionDoesNotExist":
                 raise
 
 
@@ -116,7 +117,3 @@ class InMemoryExecutions(Executions):
         if self.statuses.get(execution_arn) is RunStatus.RUNNING:
             self.statuses[execution_arn] = RunStatus.ABORTED
             self.stopped.append((execution_arn, error, cause))
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
