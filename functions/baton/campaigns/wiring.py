@@ -11,8 +11,7 @@ from baton.campaigns.audience import AudienceSnapshots
 from baton.campaigns.batch import CampaignBatch, ContactMemo
 from baton.campaigns.runs import DynamoCampaignRuns
 from baton.campaigns.service import CampaignService
-from baton.runner.wiring import runner
-from baton.subscriptions.links import Links
+from baton.runner.wiring import links_factory, runner
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.runs import DynamoRunRepository
@@ -52,9 +51,7 @@ def campaign_batch(s: Services, time_left_s: Callable[[], float]) -> CampaignBat
         contacts=memo,
         runs=None,
         step_records=False,
-        links=lambda: Links(
-            settings, s.signing_key(), s.clock.now(), memo.generation, address_key=s.link_address_key()
-        ),
+        links=links_factory(s, memo.generation),
     )
     subjects = DynamoSubjectRepository(settings.subjects_table)
     runs = DynamoRunRepository(settings.runs_table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from baton import aws
 from baton.bootstrap import Services, metrics, services
 from baton.data.once import DynamoOnceTable
@@ -22,6 +24,14 @@ from baton.waits.wiring import wait_service
 _built: tuple[Services, JourneyRunner, SendLedger] | None = None
 
 
+def links_factory(s: Services, generation_of: Callable[[str], str | None]) -> Callable[[], Links]:
+    """Signed links made at send time (the signing key is a secret read, on first use), bound to
+    the contact's generation as `generation_of` reads it."""
+    return lambda: Links(
+        s.settings, s.signing_key(), s.clock.now(), generation_of, address_key=s.link_address_key()
+    )
+
+
 def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
     settings = s.settings
     # The services' own dispatcher: one attempt per message (R-REL-4: Step Functions is the one
@@ -38,13 +48,7 @@ def build(s: Services) -> tuple[JourneyRunner, SendLedger]:
         catalog=catalog,
         contacts=s.contacts,
         timeline=s.timeline,
-        links=lambda: Links(
-            settings,
-            s.signing_key(),
-            s.clock.now(),
-            s.contacts.generation,
-            address_key=s.link_address_key(),
-        ),
+        links=links_factory(s, s.contacts.generation),
         once=once,
         clock=s.clock,
         metrics=metrics,
