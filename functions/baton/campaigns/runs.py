@@ -120,7 +120,7 @@ class DynamoCampaignRuns(CampaignRuns):
         return CampaignRun.model_validate(_fields(item))
 
     def status(self, run_id: str) -> CampaignStatus:
-        item = self._get(run_id, RUN_KEY, projection="#s")
+        item = self._get(run_id, RUN_KEY, status_only=True)
         if item is None:
             raise CampaignNotFound(run_id)
         return CampaignStatus(item["status"])
@@ -135,7 +135,7 @@ class DynamoCampaignRuns(CampaignRuns):
             values[f":a{index}"] = to_value(str(status))
             allowed_names.append(f":a{index}")
         update = "SET #s = :to"
-        if to in (CampaignStatus.CANCELLED,):
+        if to is CampaignStatus.CANCELLED:
             update += ", ended_at = :now"
             values[":now"] = to_value(to_iso(now))
         try:
@@ -298,10 +298,10 @@ class DynamoCampaignRuns(CampaignRuns):
         item = self._get(run_id, MINUTE_PREFIX + minute)
         return int(item.get("contacts", 0)) if item is not None else 0
 
-    def _get(self, run_id: str, sk: str, projection: str | None = None) -> dict[str, Any] | None:
+    def _get(self, run_id: str, sk: str, *, status_only: bool = False) -> dict[str, Any] | None:
         request: dict[str, Any] = {"TableName": self._table, "Key": _key(run_id, sk), "ConsistentRead": True}
-        if projection is not None:
-            request["ProjectionExpression"] = projection
+        if status_only:
+            request["ProjectionExpression"] = "#s"
             request["ExpressionAttributeNames"] = {"#s": "status"}
         item = self._client.get_item(**request).get("Item")
         return from_item(item) if item else None
