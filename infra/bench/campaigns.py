@@ -19,6 +19,7 @@ Run: `make bench`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets as stdlib_secrets
@@ -33,10 +34,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import boto3
+import yaml
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 
+from baton.journeys.models import Journey
 from infra.config import CampaignsConfig
+from infra.journeys.compiler import render_definition
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -68,8 +72,6 @@ RATE_SHARE: Final = CampaignsConfig().rate_share
 # batch (its child execution's one task).
 RUN_TRANSITIONS: Final = 4
 BATCH_TRANSITIONS: Final = 1
-# A one-send journey as a per-contact execution (measured by `infra.bench.journeys`).
-JOURNEY_TRANSITIONS: Final = 4
 
 JOURNEY: Final = """\
 journey: spring-sale
@@ -103,6 +105,37 @@ segment: gold-customers
 owner: growth@example.com
 when: {attribute: tier, equals: gold}
 """
+
+
+def sent_path(definition: dict[str, Any]) -> list[str]:
+    """The states a run of `definition` enters when each send goes out at once: what a
+    per-contact execution bills as state transitions."""
+    states = definition["States"]
+    name = definition["StartAt"]
+    path: list[str] = []
+    while True:
+        path.append(name)
+        state = states[name]
+        if state["Type"] == "Choice":
+            # a run that is not continued (`$.resume` absent), a send that went out
+            name = next(
+                rule["Next"]
+                for rule in state["Choices"]
+                if rule.get("StringEquals") == "sent" or rule.get("IsPresent") is False
+            )
+        elif state.get("End") or state["Type"] in ("Succeed", "Fail"):
+            return path
+        else:
+            name = state["Next"]
+
+
+@functools.cache
+def journey_transitions() -> int:
+    """The campaign's journey compiled as it is deployed, its sent path counted."""
+    journey = Journey.model_validate(yaml.safe_load(JOURNEY))
+    return len(
+        sent_path(render_definition(journey, function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:step"))
+    )
 
 
 @dataclass
@@ -365,6 +398,10 @@ def count(contacts: int = CONTACTS) -> Counted:
                     break
                 except Throttled:
                     clock.set(clock.now() + timedelta(seconds=1))
+                finally:
+                    # What a Lambda invocation's flush does: Powertools publishes a buffer of 100
+                    # values even with metrics disabled.
+                    bootstrap.metrics.clear_metrics()
         batch = meter.reset()
         done = runs.get(run.run_id)
         # The same contacts as journey sends, one execution each (its start, then its send task).
@@ -398,6 +435,10 @@ def count(contacts: int = CONTACTS) -> Counted:
                     break
                 except Throttled:
                     clock.set(clock.now() + timedelta(seconds=1))
+                finally:
+                    # What a Lambda invocation's flush does: Powertools publishes a buffer of 100
+                    # values even with metrics disabled.
+                    bootstrap.metrics.clear_metrics()
         journey = meter.reset()
         use_clock(None)
         bootstrap.reset()
@@ -443,7 +484,7 @@ def journey_cost(counted: Counted) -> Cost:
     return Cost(
         dynamodb=(units.wru * DYNAMODB_PER_WRU + units.rru * DYNAMODB_PER_RRU) / n,
         lambda_=seconds * MEMORY_GB * LAMBDA_PER_GB_SECOND + 1 * LAMBDA_PER_REQUEST,
-        transitions=JOURNEY_TRANSITIONS * TRANSITION,
+        transitions=journey_transitions() * TRANSITION,
         s3=0.0,
     )
 
@@ -526,7 +567,7 @@ def main() -> None:
     journey = counted.journey
     print(
         f"  per journey send (one execution per contact): {journey.wru / n:.2f} write units,"
-        f" {journey.rru / n:.2f} read units, {JOURNEY_TRANSITIONS} transitions:"
+        f" {journey.rru / n:.2f} read units, {journey_transitions()} transitions:"
         f" ${per_journey.total:.8f}, {per_journey.total / SES_PER_EMAIL:.1%} of SES's price"
     )
     calls = (units.dynamodb_calls + counted.snapshot.dynamodb_calls) / n

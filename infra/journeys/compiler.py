@@ -41,7 +41,11 @@ name derived from this execution's (`baton.triggers.naming.continuation_name`), 
 ends in Succeed `Continued in a new execution`. The journey's first state, Choice `Start`, sends
 a resumed execution straight to the label's place (the hold's Wait, the loop head's entry), with
 its passes as they were: a send of the next pass is the next pass, never the same one again.
-A journey with no turn point has no `Start` state and costs nothing more.
+A journey with no turn point has no `Start` state and costs nothing more. Nor has one whose only
+turn is the hold of the send it begins with (a one-send campaign journey): a continued execution
+begins at that send, which asks again at once instead of after the hold's Wait (the gate holds
+it again if the hold still applies: one invocation more per continuation), and every run that
+is not continued, nearly all of them, enters one state less.
 """
 
 from __future__ import annotations
@@ -158,6 +162,8 @@ class Turn:
     first: sfn.State
     again: sfn.State
     renew: sfn.State
+    # A hold's turn: the send task the run asks again once the hold's Wait is over.
+    asks: sfn.State | None = None
 
 
 def turn_limit(states: int, history_limit: int = HISTORY_EVENTS_LIMIT) -> int:
@@ -368,10 +374,12 @@ class JourneyBuild:
         *,
         choice: sfn.Choice | None = None,
         when: sfn.Condition | None = None,
+        asks: sfn.State | None = None,
     ) -> sfn.State:
         """Count a turn on the way to `target` (R-REL-1): on `choice` under `when` (a hold), or
         through a Choice of its own, which is returned (a loop head: enter it instead of `target`).
-        Its ways are wired by `wire_turns`, once the machine's size is known."""
+        `asks`: for a hold, the send task `target` leads back to. Its ways are wired by
+        `wire_turns`, once the machine's size is known."""
         own = choice is None
         if choice is None:
             choice = sfn.Choice(self.scope, self.name(f"Turn {label}"))
@@ -395,7 +403,7 @@ class JourneyBuild:
         renew = self.task(f"Continue {label}", CONTINUE_ACTION, None, extra=extra)
         self.catch(renew)
         renew.next(self.continued())
-        self.turns.append(Turn(label, target, choice, when, first, again, renew))
+        self.turns.append(Turn(label, target, choice, when, first, again, renew, asks))
         return choice if own else target
 
     def completed(self) -> sfn.State:
@@ -493,6 +501,7 @@ def build_send(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
         hold,
         choice=outcome,
         when=sfn.Condition.string_equals(steps_path(step.id, "outcome"), HELD),
+        asks=task,
     )
 
     def connect(targets: Targets) -> None:
@@ -610,6 +619,10 @@ def compile_journey(
         passes.next(first)
         first = passes
     if not build.turns:
+        return first
+    if all(turn.asks is first for turn in build.turns):
+        # Every turn holds the first send: a continued run resumes by asking it again.
+        build.wire_turns()
         return first
     # A new execution that continues a run starts where the run was; any other, at the beginning.
     start = sfn.Choice(scope, build.name(START_STATE))

@@ -363,10 +363,10 @@ def test_a_message_sent_at_once_costs_two_state_transitions_in_the_execution_his
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     invocations = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
 
-    # then the send is two transitions (task, choice) and the whole run four (the first is the
-    # Start choice, where a run continued in a new execution resumes), with one invocation: the
-    # last step's send completes the journey itself
-    assert entered == ["Start", "Send thanks", "thanks outcome", "Journey completed"]
+    # then the send is two transitions (task, choice) and the whole run three (no Start choice:
+    # a run continued in a new execution resumes at the send), with one invocation: the last
+    # step's send completes the journey itself
+    assert entered == ["Send thanks", "thanks outcome", "Journey completed"]
     assert entered.index("Journey completed") - entered.index("Send thanks") == 2
     assert len(invocations) == 1
 

@@ -111,17 +111,31 @@ def test_an_immediate_send_costs_two_state_transitions() -> None:
     assert len(path) <= 3
 
 
-def test_a_one_send_journey_runs_in_four_state_transitions_and_one_invocation() -> None:
+def test_a_one_send_journey_runs_in_three_state_transitions_and_one_invocation() -> None:
     definition = _definition([SEND])
 
     path = _walk(definition, definition["StartAt"], {"$.steps.welcome-sms.outcome": "sent"}, stop_at=set())
 
-    # the first is the Start choice, where a run continued in a new execution resumes (R-REL-1);
-    # a step entered once per run counts no passes: its tasks say pass 1; the last step's send
-    # completes the journey itself, so no Finish task follows it
-    assert path == [START_STATE, "Send welcome-sms", "welcome-sms outcome", COMPLETED_STATE]
+    # no Start choice: the only turn is the hold of the send it begins with, so a continued run
+    # resumes at the send itself (R-REL-1); a step entered once per run counts no passes: its
+    # tasks say pass 1; the last step's send completes the journey itself, so no Finish task
+    assert path == ["Send welcome-sms", "welcome-sms outcome", COMPLETED_STATE]
+    assert START_STATE not in definition["States"]
     assert definition["States"]["Send welcome-sms"]["Parameters"]["ends"] is True
     assert FINISH_STATE not in definition["States"]
+
+
+def test_a_journey_that_holds_a_later_send_keeps_its_start_choice() -> None:
+    definition = _definition([{"id": "pause", "wait": {"duration": "1h"}}, SEND])
+
+    # a continued run must skip the wait it already waited: it resumes at the hold's Wait
+    assert definition["StartAt"] == START_STATE
+    resumed = {
+        c["StringEquals"]: c["Next"]
+        for c in definition["States"][START_STATE]["Choices"]
+        if "StringEquals" in c
+    }
+    assert resumed == {"Hold welcome-sms": "Hold welcome-sms"}
 
 
 def test_a_send_followed_by_another_step_does_not_end_the_journey() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from baton import bootstrap
 from infra.local.deploy import LocalFunction
 from infra.local.exceptions import FunctionNotFound, InvocationError
 from infra.local.runtime import LambdaRuntime, invoking, running_handler
@@ -44,6 +45,10 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
             "request_id": context.aws_request_id,
         }
 
+    @bootstrap.metrics.log_metrics
+    def count(event: Any, context: Any) -> None:
+        bootstrap.metrics.add_metric(name="MessagesSent", unit="Count", value=1)
+
     def fail(event: Any, context: Any) -> None:
         raise ValueError("nope")
 
@@ -51,6 +56,7 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
         return object()
 
     module.show = show  # type: ignore[attr-defined]
+    module.count = count  # type: ignore[attr-defined]
     module.fail = fail  # type: ignore[attr-defined]
     module.not_json = not_json  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, MODULE, module)
@@ -69,6 +75,7 @@ def runtime(handlers: types.ModuleType, cold_starts: list[str]) -> Iterator[Lamb
         "Public": _function("Public", "show", BATON_CONTACTS_TABLE="contacts-a"),
         "Private": _function("Private", "show", BATON_CONTACTS_TABLE="contacts-b"),
         "Failing": _function("Failing", "fail"),
+        "Counting": _function("Counting", "count", POWERTOOLS_METRICS_DISABLED="true"),
         "NotJson": _function("NotJson", "not_json"),
         "Missing": _function("Missing", "nowhere"),
     }
@@ -143,3 +150,14 @@ def test_a_handler_run_outside_the_runtime_counts_as_invoking_until_it_returns_o
     with pytest.raises(ValueError, match="nope"), running_handler():
         raise ValueError("nope")
     assert not invoking()
+
+
+def test_metrics_disabled_locally_are_never_printed_however_many_invocations_count(
+    runtime: LambdaRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Powertools keeps a disabled flush's values, and prints them once they reach 100
+    for _ in range(150):
+        runtime.invoke("Counting", {})
+
+    assert capsys.readouterr().out == ""
+    assert bootstrap.metrics.metric_set == {}
