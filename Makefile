@@ -32,7 +32,7 @@ help:
 	@echo "make local  serve the API on http://127.0.0.1:3000 over the embedded AWS"
 	@echo "make synth  synthesize the CloudFormation template into cdk.out/"
 	@echo "make rules-check  break each rule of the rulebook on purpose and check its tests fail"
-	@echo "make bench  print start-up figures, exactly-once figures under injected faults, contact import rates, 5,200 generated API requests, campaign cost and a 1M drain"
+	@echo "make bench  print start-up figures, exactly-once figures under injected faults, contact import rates, 5,200 generated API requests, campaign cost, a 1M drain and local campaign rates at 1,000 and 10,000 contacts"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -100,6 +100,7 @@ bench: setup
 	python -m infra.bench.once
 	python -m infra.bench.audience
 	python -m infra.bench.campaigns
+	python -m infra.bench.campaigns_local
 	python -m infra.bench.distributed_map
 	python -m infra.bench.imports
 	BATON_GENERATED_REQUESTS=5200 python -m pytest -p no:cacheprovider -q -s tests/integration/test_api_generated_inputs.py

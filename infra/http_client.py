@@ -22,9 +22,12 @@ class HttpResponse:
 class LocalClient:
     """Talks to `baton local`: JSON bodies by default, the bearer token on every request."""
 
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(self, base_url: str, token: str | None = None, *, timeout_s: float = 60) -> None:
+        """`timeout_s`: how long a request may wait for its answer (the local server answers
+        once what the request started has settled: a whole campaign, for one)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.timeout_s = timeout_s
 
     def request(
         self,
@@ -48,7 +51,7 @@ class LocalClient:
             sent_headers.setdefault("Authorization", f"Bearer {self.token}")
         req = urllib.request.Request(url, data=body, method=method, headers=sent_headers)  # noqa: S310 (local URL)
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310
                 return HttpResponse(resp.status, dict(resp.headers.items()), resp.read().decode())
         except urllib.error.HTTPError as err:
             return HttpResponse(err.code, dict(err.headers.items()), err.read().decode())
