@@ -271,7 +271,8 @@ def runtime_settings_fields() -> list[str]:
 
 def validate_runtime_settings(values: dict[str, Any]) -> dict[str, Any]:
     """`delivery` keys (camelCase or snake_case) as Settings field names, each value checked
-    against the field's type; an unknown key or a value of the wrong type is an error."""
+    against the field's type and bounds; an unknown key or a value of the wrong type or out of
+    bounds is an error naming the key as cdk.json spells it."""
     allowed = runtime_settings_fields()
     checked: dict[str, Any] = {}
     for key, raw in values.items():
@@ -280,7 +281,11 @@ def validate_runtime_settings(values: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(
                 f"delivery.{key} is not a setting (known: {', '.join(sorted(map(to_camel, allowed)))})"
             )
-        annotation: Any = Settings.model_fields[name].annotation
+        field = Settings.model_fields[name]
+        # The bounds (`gt`, `le`, ...) are the field's metadata, not part of its annotation.
+        annotation: Any = field.annotation
+        if field.metadata:
+            annotation = Annotated[(annotation, *field.metadata)]
         try:
             checked[name] = TypeAdapter(annotation).validate_python(raw)
         except ValidationError as exc:

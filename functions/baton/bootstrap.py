@@ -30,7 +30,7 @@ from baton.delivery.service import Dispatcher
 from baton.delivery.ses import SesEmailAdapter
 from baton.delivery.ses_account import SesAccount, SesLimits
 from baton.delivery.sns import SnsSmsAdapter
-from baton.delivery.throughput import identity_rate, parse_identities
+from baton.delivery.throughput import Rate, identity_rate, parse_identities
 from baton.delivery.timing import DailyWindow, WeeklyWindow
 from baton.delivery.voice import EumVoiceAdapter
 from baton.delivery.webhook import WebhookAdapter
@@ -75,7 +75,8 @@ class Services:
 @dataclass(frozen=True)
 class ProviderLimits:
     """What every adapter of a cold start shares: the pacing count per origination identity
-    (R-EUM-1) and the SES account's limits (R-SES-1), each read once and cached."""
+    (R-EUM-1) and WhatsApp sending number, and the SES account's limits (R-SES-1), each read
+    once and cached."""
 
     pacer: Pacer
     ses: SesLimits
@@ -160,6 +161,8 @@ def delivery_adapters(
             client("socialmessaging"),
             phone_number_id=settings.whatsapp_phone_number_id,
             meta_api_version=settings.whatsapp_meta_api_version,
+            pacer=limits.pacer,
+            rate=Rate.per_second(settings.whatsapp_messages_per_second),
         )
     if settings.webhook_url:
         adapters[Channel.WEBHOOK] = WebhookAdapter(

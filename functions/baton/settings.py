@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from baton.delivery import defaults as delivery_defaults
+from baton.delivery.throughput import WHATSAPP_MAX_MESSAGES_PER_SECOND, WHATSAPP_MESSAGES_PER_SECOND
 
 SERVICE_NAME = "baton"  # Powertools service name (logs, traces, metrics dimension)
 METRICS_NAMESPACE = "Baton"  # CloudWatch namespace of every Baton metric
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
     voice_ids: dict[str, str] = Field(default_factory=lambda: {"en": "JOANNA", "pt-BR": "CAMILA"})
     whatsapp_phone_number_id: str = ""  # End User Messaging Social: `phone-number-id-...`
     whatsapp_meta_api_version: str = "v20.0"
+    # Meta's throughput for that number (WhatsApp counts messages, not parts): 80 a second by
+    # default; raise it once Meta has upgraded the number, at most to the highest tier, 1,000.
+    whatsapp_messages_per_second: float = Field(
+        default=WHATSAPP_MESSAGES_PER_SECOND, gt=0, le=WHATSAPP_MAX_MESSAGES_PER_SECOND
+    )
     webhook_url: str = ""  # https (http only to a loopback address)
     webhook_secret_arn: str = ""  # empty: a key derived from the token secret (see secrets.py)
     webhook_timeout_seconds: float = 5.0

@@ -56,13 +56,19 @@ def test_bundling_ships_the_catalog_next_to_the_baton_package(
 
 
 def test_delivery_settings_reach_the_environment_and_the_rest_keep_their_defaults() -> None:
-    config = _config(quietHours="09:00-20:00", sms_origination_identity="pool-123", webhookTimeoutSeconds=2)
+    config = _config(
+        quietHours="09:00-20:00",
+        sms_origination_identity="pool-123",
+        webhookTimeoutSeconds=2,
+        whatsappMessagesPerSecond=250,
+    )
 
     environment = _environment(config)
 
     assert environment["BATON_QUIET_HOURS"] == "09:00-20:00"
     assert environment["BATON_SMS_ORIGINATION_IDENTITY"] == "pool-123"
     assert environment["BATON_WEBHOOK_TIMEOUT_SECONDS"] == "2.0"
+    assert environment["BATON_WHATSAPP_MESSAGES_PER_SECOND"] == "250.0"
     defaults = Settings.model_construct()
     assert json.loads(environment["BATON_FREQUENCY_CAPS"]) == defaults.frequency_caps
 
@@ -88,6 +94,7 @@ def test_every_settings_field_has_its_variable() -> None:
         ({"quietHourz": "09:00-20:00"}, "delivery.quietHourz is not a setting"),
         ({"contactsTable": "mine"}, "delivery.contactsTable is not a setting"),  # the stack's own
         ({"webhookTimeoutSeconds": "soon"}, "delivery.webhookTimeoutSeconds"),
+        ({"whatsappMessagesPerSecond": 1001}, "delivery.whatsappMessagesPerSecond"),  # a field's bounds
     ],
 )
 def test_a_wrong_delivery_setting_fails_at_synth(delivery: dict[str, Any], words: str) -> None:

@@ -1,9 +1,12 @@
-"""R-EUM-1's rates by origination identity type, read from configuration or from the number, and
-the SES quota's margin for what the account may have sent since it was read (R-SES-1)."""
+"""R-EUM-1's rates by origination identity type, read from configuration or from the number,
+WhatsApp's messages per second per sending number, and the SES quota's margin for what the
+account may have sent since it was read (R-SES-1)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ from baton.delivery.throughput import (
 )
 from baton.floors import looser_settings
 from baton.settings import Settings
+from infra.cli import read_config
 from infra.config import BatonConfig
 from infra.synth import cdk_json_context
 
@@ -105,6 +109,52 @@ def test_r_eum_1_configuration_slower_than_the_rulebook_is_accepted() -> None:
     assert parse_identities(settings.origination_identities)["pool-0a1b"] == OriginationIdentity(
         type=IdentityType.US_SHORT_CODE
     )
+
+
+def test_whatsapp_is_paced_at_metas_default_of_80_messages_a_second_per_number() -> None:
+    assert Rate.per_second(Settings().whatsapp_messages_per_second) == Rate(80)
+
+
+@pytest.mark.parametrize(
+    ("configured", "rate"),
+    [
+        ("1000", Rate(1000)),  # a number Meta has upgraded to its highest tier
+        ("250", Rate(250)),
+        ("0.5", Rate(1, 2)),  # slower than Meta allows: one message every two seconds
+    ],
+)
+def test_a_deployment_sets_its_whatsapp_numbers_rate(
+    monkeypatch: pytest.MonkeyPatch, configured: str, rate: Rate
+) -> None:
+    monkeypatch.setenv("BATON_WHATSAPP_MESSAGES_PER_SECOND", configured)
+
+    assert Rate.per_second(Settings().whatsapp_messages_per_second) == rate
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (0, "greater than 0"),
+        (-80, "greater than 0"),
+        (1001, "less than or equal to 1000"),  # above Meta's highest throughput tier
+        ("fast", "valid number"),
+    ],
+)
+def test_a_whatsapp_rate_outside_metas_tiers_is_refused_naming_its_key(
+    tmp_path: Path, value: object, why: str
+) -> None:
+    with pytest.raises(ValidationError, match=why):
+        Settings.model_validate({"whatsapp_messages_per_second": value})  # the cold start
+    deploy = {**cdk_json_context()["baton"], "delivery": {"whatsappMessagesPerSecond": value}}
+    refused = rf"delivery\.whatsappMessagesPerSecond: Input should be .*{why}"
+    with pytest.raises(ValidationError, match=refused):
+        BatonConfig.model_validate(deploy)  # synth
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"baton": deploy}}), encoding="utf-8")
+    config, (issue,) = read_config(cdk_json)  # `baton validate`
+    assert config is None
+    assert issue.startswith(f"{cdk_json}: baton.delivery")
+    assert "delivery.whatsappMessagesPerSecond: Input should be" in issue
 
 
 def _limits(*, sent: float, quota: float = 50_000, rate: float = 14, enabled: bool = True) -> AccountLimits:

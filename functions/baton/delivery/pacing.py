@@ -1,7 +1,7 @@
 """Pacing per origination identity, shared by every Lambda that sends: a message takes its
 units (SMS parts, emails) in a count per (identity, window) before the provider is called, so
 all of Baton together never hands one identity more than its rate (R-EUM-1 for End User
-Messaging, SES's maximum send rate for email, R-SES-1).
+Messaging, SES's maximum send rate for email, R-SES-1, Meta's throughput for a WhatsApp number).
 
 Each window is one item whose `parts` grow by a conditional `ADD`: the write holds only while
 the window has room for the whole chunk, so two senders can never fill a window past its rate

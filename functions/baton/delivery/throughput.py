@@ -1,5 +1,6 @@
 """How fast a provider may be handed messages, as data: End User Messaging's message parts per
-second by origination identity type (R-EUM-1), and the `Rate` the pacer counts in.
+second by origination identity type (R-EUM-1), WhatsApp's messages per second, and the `Rate`
+the pacer counts in.
 
 | identity type   | parts per second | how Baton knows the type                               |
 |-----------------|------------------|--------------------------------------------------------|
@@ -16,6 +17,12 @@ spreading traffic across numbers to beat a limit. Configuration (`delivery.origi
 in cdk.json) names the type and may lower the rate (`partsPerSecond`), never raise it: a type
 faster than the one the number itself shows, or a rate above the type's, is refused by
 `baton.floors`.
+
+WhatsApp (End User Messaging Social) counts messages, not parts, per business phone number
+(its phone number id): Meta's Cloud API takes 80 a second from a number by default and up to
+1,000 once Meta has upgraded it, its highest tier. `whatsappMessagesPerSecond` in cdk.json sets
+the rate of the deployment's number within that ceiling; a rate above what Meta gives the number
+only makes Meta throttle, and a throttled send is retried.
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ PARTS_PER_SECOND: Mapping[IdentityType, int] = MappingProxyType(
 )
 # An identity whose type is neither configured nor readable from it: the slowest of them.
 UNKNOWN_TYPE_PARTS_PER_SECOND = min(PARTS_PER_SECOND.values())
+
+# Meta's Cloud API throughput per WhatsApp business phone number: its default, and its highest tier.
+WHATSAPP_MESSAGES_PER_SECOND = 80
+WHATSAPP_MAX_MESSAGES_PER_SECOND = 1_000
 
 # North American toll-free area codes (NANP): 8XX with a repeated digit, 800 to 888.
 _TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
