@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from baton import aws, secrets
 from baton.clock import Clock, process_clock
@@ -45,8 +47,21 @@ from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
 
+
+class BatonMetrics(Metrics):
+    """Powertools' Metrics, keeping nothing while metrics are disabled (local mode, benchmarks):
+    Powertools would keep every value, since a disabled flush empties nothing, and print the
+    whole set to stdout whenever a metric reaches its 100 values."""
+
+    def add_metric(
+        self, name: str, unit: MetricUnit | str, value: float, resolution: MetricResolution | int = 60
+    ) -> None:
+        if not is_metrics_disabled():
+            super().add_metric(name=name, unit=unit, value=value, resolution=resolution)
+
+
 # Named here, not only by env: a Metrics made before the env is set must still flush.
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+metrics = BatonMetrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 
 
 @dataclass(frozen=True)

@@ -186,9 +186,6 @@ class LambdaRuntime:
                     ),
                 ) from exc
             finally:
-                # A Lambda runtime's flush empties Powertools' metric buffer; with metrics
-                # disabled, as here, Powertools keeps it and prints it to stdout at 100 values.
-                bootstrap.metrics.clear_metrics()
                 elapsed = time.monotonic() - started
                 if elapsed > function.timeout_s:
                     log.warning(
