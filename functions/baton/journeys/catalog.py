@@ -78,6 +78,9 @@ _ANCHORS: dict[str, tuple[str, str]] = {
     "marketing_without_approval": ("approved_by", "purpose"),
     "no_en_locale": ("locales", "locales"),
     "branch_with_next": ("next", "next"),
+    "split_with_next": ("next", "next"),
+    "holdout_variant": ("variants", "variants"),
+    "variant_twice": ("variants", "variants"),
     "empty_window": ("end", "end"),
 }
 _ID_PATTERNS = {JOURNEY_ID_PATTERN, r"^[a-z0-9][a-z0-9-]{0,63}$"}
@@ -414,6 +417,12 @@ class _Checker:
                     )
             if step.send is not None:
                 self._check_send(journey, index, add)
+
+        for index in [n for n, step in enumerate(journey.steps) if step.split is not None][1:]:
+            add(
+                ("steps", index, "split"),
+                "a journey splits at most once: a run has one variant, the one its conversions count for",
+            )
 
         if journey.trigger.segment is not None:
             segment = journey.trigger.segment
