@@ -108,6 +108,10 @@ class Catalog:
         """The journeys an event of this type starts, in id order."""
         return [journey for journey in self.journeys.values() if journey.trigger.event == event_type]
 
+    def journeys_with_goal(self, event_type: str) -> list[Journey]:
+        """The journeys whose goal an event of this type is (a conversion), in id order."""
+        return [j for j in self.journeys.values() if j.goal is not None and j.goal.event == event_type]
+
     def journeys_exiting_on(self, event_type: str) -> list[Journey]:
         """The journeys whose running executions an event of this type ends (`exit_on`), in id order."""
         return [journey for journey in self.journeys.values() if event_type in journey.exit_on]
