@@ -26,6 +26,7 @@ from baton.clock import Clock, to_iso
 from baton.data.once import InProgress, Once
 from baton.journeys.durations import parse_duration
 from baton.journeys.models import Journey
+from baton.journeys.split import variant_of
 from baton.timeline.service import TimelineService
 from baton.triggers.models import EventIn, Run
 from baton.triggers.runs import RunRepository
@@ -104,7 +105,15 @@ class Conversions:
             "event_id": event.idempotency_key,
             "entered_at": to_iso(entry.entered_at),
         }
-        if entry.variant is not None:
-            detail["variant"] = entry.variant
+        variant = entry.variant
+        if variant is None and journey.splits:
+            # The split may run before its run is stored (the execution starts first), so the
+            # run may not have kept it: the assignment is a pure function of journey and
+            # contact, the same as the split's (counted as assigned, from the entry on).
+            split = journey.splits[0].split
+            assert split is not None
+            variant = variant_of(journey.journey, event.contact_id, split.variants).name
+        if variant is not None:
+            detail["variant"] = variant
         self.timeline.record(event.contact_id, JOURNEY_CONVERTED, detail)
         return {"event_id": event.idempotency_key}
