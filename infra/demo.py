@@ -316,6 +316,34 @@ class JourneyDemo(Demo):
         self.event("dan", "lead.created", "dan-lead-1")
         self.out(f"   messages to Dan: {len(self.outbox('dan@example.com'))}")
 
+        self.step(
+            "Hugo and Hilda are leads too: the nurture journey splits its leads (Hugo gets the short "
+            "'story' variant) and holds one in ten out as a control (Hilda: sent nothing)"
+        )
+        for lead in ("hugo", "hilda"):
+            self.contact(
+                lead,
+                {
+                    "email": f"{lead}@example.com",
+                    "locale": "en",
+                    "timezone": "Europe/London",
+                    "country": "GB",
+                },
+            )
+            self.grant(lead, "email", "offers")
+            self.event(lead, "lead.created", f"{lead}-lead-1")
+            self.out(f"   messages to {lead.title()}: {len(self.outbox(f'{lead}@example.com'))}")
+        self.step(
+            "Both place an order (the journey's goal): each entry converts once, the repeat counts nothing"
+        )
+        for lead in ("hugo", "hilda"):
+            self.event(lead, "order.placed", f"{lead}-order-1", order_id=f"{lead}-1")
+            self.event(lead, "order.placed", f"{lead}-order-2", order_id=f"{lead}-2")
+            items = self.client.get(f"/v1/contacts/{lead}/timeline?limit=100").json()["items"]
+            conversions = [item["detail"] for item in items if item["kind"] == "journey.converted"]
+            variants = ", ".join(str(detail.get("variant")) for detail in conversions)
+            self.out(f"   {lead.title()}: {len(conversions)} conversion(s), variant {variants}")
+
         self.step("Bruno's order ships: a transactional text, no marketing consent needed")
         self.event(
             "bruno",
@@ -343,6 +371,8 @@ class JourneyDemo(Demo):
         self.timeline("bruno", "Bruno")
         self.timeline("carla", "Carla")
         self.timeline("dan", "Dan")
+        self.timeline("hugo", "Hugo")
+        self.timeline("hilda", "Hilda")
         self.out("\nJourney demo finished.")
 
 
@@ -481,6 +511,7 @@ def _summary(detail: dict[str, Any]) -> str:
         "topic",
         "status",
         "outcome",
+        "variant",
         "reason",
         "until",
         "keyword",

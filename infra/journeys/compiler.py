@@ -10,6 +10,10 @@ goes to `$.steps.<step id>`. Per step kind (`STEP_BUILDERS`, keyed by `step_form
   recorded and counted either outcome). 2 transitions when the message goes out at once (3 on a loop).
 - wait {duration}: Wait `Wait <id>` of that many seconds.
 - branch: Task `Branch <id>` -> Choice `<id> next` on `$.steps.<id>.next`.
+- split: Task `Split <id>` (the runner answers `{variant, next}`, the contact's variant being a
+  pure function of journey and contact) -> Choice `<id> next` on `$.steps.<id>.next`, as a
+  branch. The answer stays in `$.steps`, which every later task is given and a continuation
+  carries on, so each task knows the run's variant.
 - end: Task `Finish journey` -> Succeed `Journey completed`; a plain send that is the last step
   ends without it: its task is told `"ends": true`, records the completion when it sends, and
   `sent` goes straight to `Journey completed` (one invocation and one transition less per run).
@@ -536,13 +540,24 @@ def build_wait_duration(build: JourneyBuild, index: int, step: Step) -> BuiltSte
 def build_branch(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
     assert step.branch is not None
     branch = step.branch
-    task = build.task(f"Branch {step.id}", "branch", step)
+    # Every place the branch may go, in the order written: the cases, then the default.
+    return _choose(build, step, "Branch", "branch", [*(case.next for case in branch.cases), branch.default])
+
+
+def build_split(build: JourneyBuild, index: int, step: Step) -> BuiltStep:
+    """The runner assigns the contact's variant (`{variant, next}`); the Choice goes its way."""
+    assert step.split is not None
+    return _choose(build, step, "Split", "split", [variant.next for variant in step.split.variants])
+
+
+def _choose(build: JourneyBuild, step: Step, label: str, action: str, targets: list[str]) -> BuiltStep:
+    """Task `<label> <id>` answers `next` -> Choice `<id> next` on `$.steps.<id>.next`."""
+    task = build.task(f"{label} {step.id}", action, step)
     build.catch(task)
     choice = sfn.Choice(build.scope, build.name(f"{step.id} next"))
     unexpected = _unexpected(build, step)
     task.next(choice)
-    # Every place the branch may go, in the order written: the cases, then the default.
-    destinations = list(dict.fromkeys([*(case.next for case in branch.cases), branch.default]))
+    destinations = list(dict.fromkeys(targets))
 
     def connect(targets: Targets) -> None:
         for destination in destinations:
@@ -578,6 +593,7 @@ STEP_BUILDERS: dict[str, StepBuilder] = {
     "wait.event": build_wait_event,  # infra/journeys/wait_event.py
     "branch": build_branch,
     "handoff": build_handoff,  # infra/journeys/handoff.py
+    "split": build_split,
 }
 
 

@@ -34,6 +34,11 @@ def test_journey_demo_shows_failover_quiet_hours_sales_hold_and_duplicates(api: 
     assert "Carla's journey runs: 1" in text  # the duplicate event started nothing
     assert "reason=sales_hold" in text  # Dan skipped
     assert "A tip to get started with Baton Demo Co" in text  # the wait and the window
+    assert "messages to Hugo: 1" in text  # the split's short variant: the customer story at once
+    assert "messages to Hilda: 0" in text  # the holdout: entered, sent nothing
+    assert "Hugo: 1 conversion(s), variant story" in text  # the order converts once
+    assert "Hilda: 1 conversion(s), variant holdout" in text  # the control's conversion counts too
+    assert "journey.held_out" in text
 
 
 @pytest.mark.moves_session_clock

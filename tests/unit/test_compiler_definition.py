@@ -427,6 +427,15 @@ def test_every_step_form_has_a_builder_in_the_registry() -> None:
             {"id": "w", "wait": {"event": "e", "timeout": "1d"}},
             {"id": "b", "branch": {"cases": [{"when": {"delivered": "x"}, "next": "end"}], "default": "end"}},
             {"id": "h", "handoff": {"queue": "q", "sla": "1d", "on_timeout": "end"}},
+            {
+                "id": "p",
+                "split": {
+                    "variants": [
+                        {"name": "a", "weight": 1, "next": "end"},
+                        {"name": "b", "weight": 1, "next": "end"},
+                    ]
+                },
+            },
         )
     }
 

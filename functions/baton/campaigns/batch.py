@@ -17,6 +17,12 @@ the send ledger is keyed by that name.
   again.
 - executions path: the run's execution is started (`JourneyStarter`, as an event would).
 
+A split is walked like a branch (the split task assigns the contact's variant). A contact in the
+journey's holdout is entered as an event would enter it (`JourneyStarter`: a run, `journey.started`
+with `variant: holdout`, `journey.held_out`) and sent nothing, on either path. A journey with a
+goal has its batch-path runs recorded too, once walked (with the run's variant), since a
+conversion is looked up among the contact's runs.
+
 Before each contact the run's status is read (strongly consistent): cancelled, nothing more is
 sent (the rest of the batch is counted as cancelled); paused, the batch keeps what it did and
 stops (`CampaignPaused`: Step Functions asks again every minute). A batch whose invocation is
@@ -41,20 +47,21 @@ from baton.contacts.models import Contact
 from baton.contacts.service import ContactService
 from baton.delivery.service import Dispatcher
 from baton.journeys.catalog import Catalog
-from baton.journeys.models import END, Journey
+from baton.journeys.models import END, HOLDOUT_VARIANT, Journey
 from baton.journeys.paths import Path
+from baton.journeys.split import held_out
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import ProviderUnavailable, RetryLater, Throttled
-from baton.runner.models import Action, SendResult, StepRequest, dump
+from baton.runner.models import Action, SendResult, StepRequest, dump, variant_in
 from baton.runner.send import NO_CONTACT, SendTask
-from baton.runner.steps import JOURNEY_FAILED, METRIC_ERRORS, BranchTask, FinishTask
+from baton.runner.steps import JOURNEY_FAILED, METRIC_ERRORS, BranchTask, FinishTask, SplitTask
 from baton.timeline.service import TimelineService
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import Executions, execution_arn
-from baton.triggers.models import EventIn, Run
+from baton.triggers.models import EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
-from baton.triggers.service import JOURNEY_STARTED, JourneyStarter
+from baton.triggers.service import JourneyStarter
 from baton.triggers.subjects import LIFETIME, Subject, SubjectRepository
 
 logger = Logger(child=True)
@@ -142,6 +149,7 @@ class CampaignBatch:
         self._ctx = context
         self._send = SendTask(context, dispatcher)
         self._branch = BranchTask(context)
+        self._split = SplitTask(context)
         self._finish = FinishTask(context)
         self._contacts = contacts
         self._timeline = timeline
@@ -230,6 +238,10 @@ class CampaignBatch:
             data={"run_id": campaign.run_id, "segment": campaign.segment},
             idempotency_key=idempotency_key(campaign.run_id),
         )
+        if held_out(journey.journey, contact_id, journey.holdout):
+            # The control group: entered and recorded as an event's start would, sent nothing.
+            self._started.start(machine, journey.journey, event, generation, holdout=journey.holdout)
+            return outcome_label(ContactOutcome.SKIPPED, HOLDOUT_VARIANT)
         if campaign.path is Path.EXECUTIONS:
             self._started.start(machine, journey.journey, event, generation)
             return outcome_label(ContactOutcome.HANDED_ON)
@@ -246,18 +258,28 @@ class CampaignBatch:
             data=event.data,
             expires_at=int((self._clock.now() + LIFETIME).timestamp()),
         )
-        self._timeline.record(
-            contact_id,
-            JOURNEY_STARTED,
-            {
-                "journey": journey.journey,
-                "execution": name,
-                "event": event.type,
-                "idempotency_key": event.idempotency_key,
-            },
-        )
+        self._started.record_started(journey.journey, event, name)
         self._memo.begin(contact_id, generation)
-        return self._walk(journey, execution_arn(machine, name), subject, last=last)
+        entered = self._clock.now()
+        steps: dict[str, dict[str, object]] = {}
+        label = self._walk(journey, execution_arn(machine, name), subject, steps, last=last)
+        if journey.goal is not None and label != outcome_label(ContactOutcome.HANDED_ON):
+            # Where a goal's conversion finds the entry (a handed-on contact's run is stored already).
+            self._run_records.add(
+                Run(
+                    contact_id=contact_id,
+                    journey=journey.journey,
+                    execution_name=name,
+                    execution_arn=execution_arn(machine, name),
+                    status=RunStatus.SUCCEEDED,
+                    started_at=entered,
+                    ended_at=self._clock.now(),
+                    event_type=event.type,
+                    idempotency_key=event.idempotency_key,
+                    variant=variant_in(steps),
+                )
+            )
+        return label
 
     def _failed(self, campaign: CampaignRun, journey: Journey, contact_id: str, cause: Exception) -> str:
         # The error's type only: its text can quote the contact's data.
@@ -296,6 +318,7 @@ class CampaignBatch:
                 started_at=self._clock.now(),
                 event_type=subject.event_type,
                 idempotency_key=idempotency_key(str(subject.data["run_id"])),
+                variant=variant_in(steps),
             )
         )
         self._continuations.continue_run(
@@ -304,11 +327,20 @@ class CampaignBatch:
             resume=HOLD_LABEL.format(step=step_id),
             steps=steps,  # type: ignore[arg-type]
             passes=None,
+            variant=variant_in(steps),
         )
         return outcome_label(ContactOutcome.HANDED_ON)
 
-    def _walk(self, journey: Journey, execution: str, subject: Subject, *, last: bool) -> str:
-        steps: dict[str, dict[str, object]] = {}
+    def _walk(
+        self,
+        journey: Journey,
+        execution: str,
+        subject: Subject,
+        steps: dict[str, dict[str, object]],
+        *,
+        last: bool,
+    ) -> str:
+        """Run the journey for one contact, keeping each step's result in `steps`."""
         step_id = journey.steps[0].id
         while step_id != END:
             index = next(i for i, step in enumerate(journey.steps) if step.id == step_id)
@@ -319,6 +351,12 @@ class CampaignBatch:
                 branched = self._branch.run(request.about(subject))
                 steps[step_id] = dump(branched)
                 step_id = branched.next
+                continue
+            if step.split is not None:
+                request = self._request(Action.SPLIT, journey, execution, step_id, steps, last=last)
+                split = self._split.run(request.about(subject))
+                steps[step_id] = dump(split)
+                step_id = split.next
                 continue
             ends = after == END
             request = self._request(Action.SEND, journey, execution, step_id, steps, last=last, ends=ends)

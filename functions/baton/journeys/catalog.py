@@ -78,6 +78,9 @@ _ANCHORS: dict[str, tuple[str, str]] = {
     "marketing_without_approval": ("approved_by", "purpose"),
     "no_en_locale": ("locales", "locales"),
     "branch_with_next": ("next", "next"),
+    "split_with_next": ("next", "next"),
+    "holdout_variant": ("variants", "variants"),
+    "variant_twice": ("variants", "variants"),
     "empty_window": ("end", "end"),
 }
 _ID_PATTERNS = {JOURNEY_ID_PATTERN, r"^[a-z0-9][a-z0-9-]{0,63}$"}
@@ -104,6 +107,10 @@ class Catalog:
     def journeys_for_event(self, event_type: str) -> list[Journey]:
         """The journeys an event of this type starts, in id order."""
         return [journey for journey in self.journeys.values() if journey.trigger.event == event_type]
+
+    def journeys_with_goal(self, event_type: str) -> list[Journey]:
+        """The journeys whose goal an event of this type is (a conversion), in id order."""
+        return [j for j in self.journeys.values() if j.goal is not None and j.goal.event == event_type]
 
     def journeys_exiting_on(self, event_type: str) -> list[Journey]:
         """The journeys whose running executions an event of this type ends (`exit_on`), in id order."""
@@ -414,6 +421,12 @@ class _Checker:
                     )
             if step.send is not None:
                 self._check_send(journey, index, add)
+
+        for index in [n for n, step in enumerate(journey.steps) if step.split is not None][1:]:
+            add(
+                ("steps", index, "split"),
+                "a journey splits at most once: a run has one variant, the one its conversions count for",
+            )
 
         if journey.trigger.segment is not None:
             segment = journey.trigger.segment

@@ -10,7 +10,8 @@ from baton.journeys.models import END, Journey
 @dataclass(frozen=True, slots=True)
 class Edge:
     """From step `source` (its index) to `target` (a step id or `end`); `loc` is the key that says so
-    inside the step (`("next",)`, `("branch", "cases", 0, "next")`, `("branch", "default")`), or
+    inside the step (`("next",)`, `("branch", "cases", 0, "next")`, `("branch", "default")`,
+    `("split", "variants", 0, "next")`), or
     `()` when the step simply falls through to the next one in the list."""
 
     source: int
@@ -26,6 +27,11 @@ def edges_of(journey: Journey, index: int) -> list[Edge]:
             for number, case in enumerate(step.branch.cases)
         ]
         return [*edges, Edge(index, step.branch.default, ("branch", "default"))]
+    if step.split is not None:
+        return [
+            Edge(index, variant.next, ("split", "variants", number, "next"))
+            for number, variant in enumerate(step.split.variants)
+        ]
     return [Edge(index, journey.next_of(index), ("next",) if step.next is not None else ())]
 
 

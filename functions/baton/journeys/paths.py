@@ -1,9 +1,11 @@
 """Which way a run over an audience reaches each contact, decided from the journey alone.
 
-- `batch`: every step is a send (without `confirm_delivery`) or a branch, and no step is entered
-  twice (no loop). Nothing waits for a contact, so a batch task runs the journey for each of
-  its contacts in-process: the same send task (gate, failover, timeline, send ledger) and
-  branch task as an execution's, without an execution per contact. A send the gate holds (quiet
+- `batch`: every step is a send (without `confirm_delivery`), a branch or a split, and no step
+  is entered twice (no loop). A goal or a holdout keeps a journey here: a holdout is decided at
+  entry, a conversion when its event arrives, neither waits for a contact. Nothing waits for a
+  contact, so a batch task runs the journey for each of its contacts in-process: the same send
+  task (gate, failover, timeline, send ledger), branch and split tasks as an execution's,
+  without an execution per contact. A send the gate holds (quiet
   hours, a window) or a provider that keeps throttling hands that contact on to the journey's
   own execution, which waits for it.
 - `executions`: a wait, a hand-off, a delivery receipt or a loop needs somewhere to wait for
@@ -45,4 +47,4 @@ def journey_path(journey: Journey) -> PathChoice:
         reasons.append("steps " + ", ".join(journey.steps[index].id for index in looped) + " loop")
     if reasons:
         return PathChoice(Path.EXECUTIONS, "one execution per contact: " + "; ".join(reasons))
-    return PathChoice(Path.BATCH, "batch: only sends and branches, nothing waits for a contact")
+    return PathChoice(Path.BATCH, "batch: only sends, branches and splits, nothing waits for a contact")

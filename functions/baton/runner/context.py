@@ -44,6 +44,17 @@ class RunnerContext:
     def count(self, name: str) -> None:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
+    def set_variant(self, request: StepRequest, variant: str) -> None:
+        """Keep the split's variant on the execution's run, where a conversion reads it (a
+        continuation copies the run, variant and all). Bookkeeping, like `mark_run`."""
+        if self.runs is None:
+            return
+        try:
+            self.runs.set_variant(request.contact_id, request.journey, request.execution_name, variant)
+        except Exception:
+            logger.exception("Run variant not recorded", extra={"journey": request.journey})
+            self.count(METRIC_RUN_UNRECORDED)
+
     def mark_run(self, request: StepRequest, status: RunStatus) -> None:
         """Close the execution's run in the runs table, unless something else closed it first
         (an exit_on event stops it as ABORTED)."""

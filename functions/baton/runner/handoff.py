@@ -117,13 +117,15 @@ class HandoffTimeoutTask:
             self._ctx.timeline.record(
                 request.contact_id,
                 JOURNEY_ENDED,
-                {
-                    "journey": request.journey,
-                    "step": step.id,
-                    "execution": request.execution,
-                    "outcome": HANDOFF_TIMED_OUT_OUTCOME,
-                    "task_id": task_id,
-                },
+                request.tagged(
+                    {
+                        "journey": request.journey,
+                        "step": step.id,
+                        "execution": request.execution,
+                        "outcome": HANDOFF_TIMED_OUT_OUTCOME,
+                        "task_id": task_id,
+                    }
+                ),
             )
             self._ctx.mark_run(request, RunStatus.SUCCEEDED)
         return dump(result)

@@ -9,6 +9,7 @@ execution's name (`baton.triggers.subjects`), and results hold codes, ids and ti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,8 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 class Action(StrEnum):
     SEND = "send"
     BRANCH = "branch"
+    # A split: the contact's variant, and the step it leads to.
+    SPLIT = "split"
     FINISH = "finish"
     FAIL = "fail"
     # Event waits: register the waiter (a callback task); its timeout path.
@@ -58,6 +61,15 @@ class TaskError(BaseModel):
 
 class SubjectUnknown(Exception):
     """A task asked whom its execution is about before the runner looked it up."""
+
+
+def variant_in(steps: Mapping[str, Mapping[str, object]]) -> str | None:
+    """The variant a run's step results hold: the split's answer, the only one with a `variant`."""
+    for result in steps.values():
+        variant = result.get("variant")
+        if isinstance(variant, str):
+            return variant
+    return None
 
 
 class StepRequest(BaseModel):
@@ -104,6 +116,18 @@ class StepRequest(BaseModel):
         request = self.model_copy()
         request._subject = subject
         return request
+
+    @property
+    def variant(self) -> str | None:
+        """The run's variant: the split's answer (`$.steps.<split id>.variant`; only a split's
+        result has one, and a journey splits at most once), or None before or without a split.
+        Read from `steps`, which every task is given and a continuation or redrive carries on."""
+        return variant_in(self.steps)
+
+    def tagged(self, detail: dict[str, Any]) -> dict[str, Any]:
+        """A timeline entry's detail with the run's variant, when it has one (counted by it)."""
+        variant = self.variant
+        return {**detail, "variant": variant} if variant is not None else detail
 
     @property
     def last_attempt(self) -> bool:
@@ -162,6 +186,16 @@ class BranchResult(BaseModel):
 
     next: str  # a step id or `end`
     case: int | None = None  # the index of the case that matched; None: the default
+
+
+class SplitResult(BaseModel):
+    """What a split returns: the contact's variant and where it leads (a step id or `end`);
+    no variant when the contact was erased before the split (the run ends)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    variant: str | None
+    next: str
 
 
 class EndResult(BaseModel):

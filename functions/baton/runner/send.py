@@ -191,7 +191,10 @@ class SendTask:
                 lambda: self._recent(contact.contact_id, step.purpose, self._dispatcher.policy)
             ),
             window=DailyWindow.between(window.start, window.end) if window is not None else None,
-            labels={"journey": request.journey, "step": step.step_id, "execution": request.execution},
+            # The run's variant too: every message of a split run is counted by its variant.
+            labels=request.tagged(
+                {"journey": request.journey, "step": step.step_id, "execution": request.execution}
+            ),
         )
 
     def _journal(
@@ -404,14 +407,16 @@ class SendTask:
         self._ctx.timeline.record(
             request.contact_id,
             JOURNEY_ENDED,
-            {
-                "journey": request.journey,
-                "step": request.step,
-                "execution": request.execution,
-                "outcome": outcome,
-                "reason": reason,
-                "attempts": [dump(attempt) for attempt in attempts],
-            },
+            request.tagged(
+                {
+                    "journey": request.journey,
+                    "step": request.step,
+                    "execution": request.execution,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "attempts": [dump(attempt) for attempt in attempts],
+                }
+            ),
         )
         self._ctx.count(METRIC_FAILED if failed else METRIC_SKIPPED)
         self._ctx.mark_run(request, RunStatus.FAILED if failed else RunStatus.SUCCEEDED)

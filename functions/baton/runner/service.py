@@ -12,10 +12,10 @@ from baton.journeys.models import END
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import InvalidStep, SubjectErased
 from baton.runner.handoff import HandoffTask, HandoffTimeoutTask
-from baton.runner.models import Action, BranchResult, EndResult, SendResult, StepRequest, dump
+from baton.runner.models import Action, BranchResult, EndResult, SendResult, SplitResult, StepRequest, dump
 from baton.runner.send import METRIC_SKIPPED, NO_CONTACT, SendTask
 from baton.runner.send_channel import AwaitReceiptTask, ChannelResult, SendChannelTask
-from baton.runner.steps import BranchTask, FailTask, FinishTask
+from baton.runner.steps import BranchTask, FailTask, FinishTask, SplitTask
 from baton.runner.wait_event import AwaitEventTask, WaitTimedOutTask
 from baton.triggers.continuation import Continuations
 from baton.waits.service import WaitService
@@ -35,6 +35,7 @@ class JourneyRunner:
         self.context = context
         self._send = SendTask(context, dispatcher)
         self._branch = BranchTask(context)
+        self._split = SplitTask(context)
         self._finish = FinishTask(context)
         self._fail = FailTask(context)
         # Event waits: only a runner given the waits service can park on events.
@@ -58,6 +59,8 @@ class JourneyRunner:
                 return dump(self._send.run(request))
             case Action.BRANCH:
                 return dump(self._branch.run(request))
+            case Action.SPLIT:
+                return dump(self._split.run(request))
             case Action.FINISH:
                 return dump(self._finish.run(request))
             case Action.FAIL:
@@ -90,6 +93,8 @@ class JourneyRunner:
                 return dump(result(outcome="skipped", reason=NO_CONTACT))
             case Action.BRANCH:
                 return dump(BranchResult(next=END))
+            case Action.SPLIT:
+                return dump(SplitResult(variant=None, next=END))
             case Action.FINISH:
                 return dump(EndResult(outcome="completed"))
             case Action.FAIL:
@@ -109,6 +114,7 @@ class JourneyRunner:
             resume=request.resume,
             steps=dict(request.steps),
             passes=request.passes,
+            variant=request.variant,
         )
         return {"continued_as": name}
 

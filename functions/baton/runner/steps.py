@@ -1,4 +1,4 @@
-"""The branch, finish and fail tasks: choose the next step, and record how a journey ended."""
+"""The branch, split, finish and fail tasks: choose the next step, and record how a journey ended."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from aws_lambda_powertools import Logger
 from baton.contacts.exceptions import ContactNotFound
 from baton.contacts.models import Contact
 from baton.journeys.evaluate import ConditionFacts, evaluate
-from baton.journeys.models import END
+from baton.journeys.models import END, Journey, Step
+from baton.journeys.split import variant_of
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import InvalidStep, StepNotFound
-from baton.runner.models import BranchResult, EndResult, StepRequest
+from baton.runner.models import BranchResult, EndResult, SplitResult, StepRequest
 from baton.triggers.models import RunStatus
 
 logger = Logger(child=True)
 
 JOURNEY_STEP = "journey.step"
+JOURNEY_SPLIT = "journey.split"
 JOURNEY_COMPLETED = "journey.completed"
 JOURNEY_FAILED = "journey.failed"
 METRIC_COMPLETED = "JourneyCompleted"
@@ -31,15 +33,8 @@ class BranchTask:
         self._ctx = context
 
     def run(self, request: StepRequest) -> BranchResult:
-        journey = self._ctx.catalog().journeys.get(request.journey)
-        if journey is None or request.step is None:
-            raise StepNotFound(f"no journey {request.journey!r} step {request.step!r} in the catalog")
-        try:
-            step = journey.step(request.step)
-        except KeyError:
-            raise StepNotFound(f"journey {request.journey!r} has no step {request.step!r}") from None
-        if step.branch is None:
-            raise InvalidStep(f"step {request.step!r} of {request.journey!r} is a {step.kind}, not a branch")
+        _, step = _step_of(self._ctx, request, "branch")
+        assert step.branch is not None
         contact = _contact(self._ctx, request.contact_id)
         if contact is None:
             return BranchResult(next=END)  # erased while the journey ran: nothing left to do
@@ -53,14 +48,42 @@ class BranchTask:
         self._ctx.timeline.record(
             request.contact_id,
             JOURNEY_STEP,
-            {
-                "journey": request.journey,
-                "step": request.step,
-                "execution": request.execution,
-                "next": result.next,
-                "case": result.case,
-            },
+            request.tagged(
+                {
+                    "journey": request.journey,
+                    "step": request.step,
+                    "execution": request.execution,
+                    "next": result.next,
+                    "case": result.case,
+                }
+            ),
         )
+        return result
+
+
+class SplitTask:
+    """The contact's variant (`baton.journeys.split`: the same on every entry, retry and redrive),
+    on the timeline (`journey.split`) and on the run, where a goal's conversion reads it."""
+
+    def __init__(self, context: RunnerContext) -> None:
+        self._ctx = context
+
+    def run(self, request: StepRequest) -> SplitResult:
+        journey, step = _step_of(self._ctx, request, "split")
+        assert step.split is not None
+        if _contact(self._ctx, request.contact_id) is None:
+            return SplitResult(variant=None, next=END)  # erased while the journey ran
+        variant = variant_of(journey.journey, request.contact_id, step.split.variants)
+        result = SplitResult(variant=variant.name, next=variant.next)
+        detail = {
+            "journey": request.journey,
+            "step": request.step,
+            "execution": request.execution,
+            "variant": result.variant,
+            "next": result.next,
+        }
+        self._ctx.timeline.record(request.contact_id, JOURNEY_SPLIT, detail)
+        self._ctx.set_variant(request, variant.name)
         return result
 
 
@@ -70,7 +93,7 @@ class FinishTask:
 
     def run(self, request: StepRequest) -> EndResult:
         if _contact(self._ctx, request.contact_id) is not None:
-            detail = {"journey": request.journey, "execution": request.execution}
+            detail = request.tagged({"journey": request.journey, "execution": request.execution})
             self._ctx.timeline.record(request.contact_id, JOURNEY_COMPLETED, detail)
         self._ctx.count(METRIC_COMPLETED)
         self._ctx.mark_run(request, RunStatus.SUCCEEDED)
@@ -98,10 +121,23 @@ class FailTask:
                 "error": error,
                 "cause": cause,
             }
-            self._ctx.timeline.record(request.contact_id, JOURNEY_FAILED, detail)
+            self._ctx.timeline.record(request.contact_id, JOURNEY_FAILED, request.tagged(detail))
         self._ctx.count(METRIC_ERRORS)
         self._ctx.mark_run(request, RunStatus.FAILED)
         return EndResult(outcome="failed")
+
+
+def _step_of(context: RunnerContext, request: StepRequest, kind: str) -> tuple[Journey, Step]:
+    journey = context.catalog().journeys.get(request.journey)
+    if journey is None or request.step is None:
+        raise StepNotFound(f"no journey {request.journey!r} step {request.step!r} in the catalog")
+    try:
+        step = journey.step(request.step)
+    except KeyError:
+        raise StepNotFound(f"journey {request.journey!r} has no step {request.step!r}") from None
+    if step.kind != kind:
+        raise InvalidStep(f"step {request.step!r} of {request.journey!r} is a {step.kind}, not a {kind}")
+    return journey, step
 
 
 def _contact(context: RunnerContext, contact_id: str) -> Contact | None:

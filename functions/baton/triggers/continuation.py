@@ -69,8 +69,10 @@ class Continuations:
         resume: str,
         steps: dict[str, JsonValue],
         passes: dict[str, JsonValue] | None,
+        variant: str | None = None,
     ) -> str:
-        """Start the execution that takes `execution`'s run on at `resume`; its name."""
+        """Start the execution that takes `execution`'s run on at `resume`; its name. `variant`:
+        the run's, for its timeline entry (the new execution reads it from `steps`)."""
         old_name = execution.rsplit(":", 1)[-1]
         name = continuation_name(old_name)
         machine = state_machine_of(execution)
@@ -124,7 +126,13 @@ class Continuations:
             self.timeline.record(
                 subject.contact_id,
                 JOURNEY_CONTINUED,
-                {"journey": subject.journey, "execution": old_name, "continued_as": name, "at": resume},
+                {
+                    "journey": subject.journey,
+                    "execution": old_name,
+                    "continued_as": name,
+                    "at": resume,
+                    **({"variant": variant} if variant is not None else {}),
+                },
             )
             self.count(METRIC_CONTINUED)
         return name

@@ -62,6 +62,9 @@ class Run(BaseModel):
     # this one continues, and the one that continued it.
     continues: str | None = None
     continued_as: str | None = None
+    # The run's variant: the split's (kept by the split task), or `holdout` for a contact the
+    # journey's holdout entered and sent nothing; None before or without either.
+    variant: str | None = None
 
     @property
     def sort_key(self) -> str:

@@ -31,6 +31,10 @@ class RunRepository(ABC):
         """Store the run's new status over the old one."""
 
     @abstractmethod
+    def set_variant(self, contact_id: str, journey_id: str, execution_name: str, variant: str) -> None:
+        """Keep the run's variant on its stored run; nothing when no run is stored under it."""
+
+    @abstractmethod
     def of_journey(self, contact_id: str, journey_id: str) -> list[Run]:
         """The contact's runs of one journey, read strongly consistent."""
 
@@ -61,6 +65,23 @@ class DynamoRunRepository(RunRepository):
 
     def replace(self, run: Run) -> None:
         self._client.put_item(TableName=self._table, Item=_item(run))
+
+    def set_variant(self, contact_id: str, journey_id: str, execution_name: str, variant: str) -> None:
+        # One attribute, not the whole run: a status written meanwhile stays as it is.
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={
+                    "contact_id": to_value(contact_id),
+                    "sk": to_value(run_sort_key(journey_id, execution_name)),
+                },
+                UpdateExpression="SET variant = :v",
+                ConditionExpression="attribute_exists(sk)",
+                ExpressionAttributeValues={":v": to_value(variant)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
 
     def of_journey(self, contact_id: str, journey_id: str) -> list[Run]:
         return self._query(
@@ -109,6 +130,11 @@ class InMemoryRunRepository(RunRepository):
 
     def replace(self, run: Run) -> None:
         self._runs[(run.contact_id, run.sort_key)] = run
+
+    def set_variant(self, contact_id: str, journey_id: str, execution_name: str, variant: str) -> None:
+        key = (contact_id, run_sort_key(journey_id, execution_name))
+        if key in self._runs:
+            self._runs[key] = self._runs[key].model_copy(update={"variant": variant})
 
     def of_journey(self, contact_id: str, journey_id: str) -> list[Run]:
         prefix = run_sort_key(journey_id, "")

@@ -6,6 +6,12 @@ from (journey, contact, key) make Step Functions refuse a second run even after 
 expires. The runs table's conditional put decides whether this call recorded the start, so
 `journey.started` is on the timeline once however often the event is retried.
 
+A journey's holdout (`holdout: 10%`) is decided here, at entry: a held-out contact is entered
+(a run, `journey.started` with `variant: holdout`, and `journey.held_out`) and sent nothing. No
+execution is started for it, rather than one that ends at once: the run ends as it is recorded,
+and there is no state transition or task to pay for. Before any journey starts, the event's
+conversions are recorded (`baton.triggers.goals`), so an event never converts the entry it makes.
+
 An execution is given no personal data (its history outlives erasure, R-GDPR-5): its input is
 the event type, its name a keyed hash; the contact and the event's data go to the subjects
 table (`baton.triggers.subjects`), where the journey tasks read them and erasure deletes them.
@@ -24,10 +30,12 @@ from baton.clock import Clock
 from baton.contacts.service import ContactService
 from baton.data.once import Once
 from baton.journeys.catalog import Catalog
-from baton.journeys.models import Journey
+from baton.journeys.models import HOLDOUT_VARIANT, Journey
+from baton.journeys.split import held_out
 from baton.timeline.service import TimelineService
 from baton.triggers.exceptions import JourneysNotConfigured
-from baton.triggers.executions import Executions
+from baton.triggers.executions import Executions, execution_arn
+from baton.triggers.goals import Conversions
 from baton.triggers.models import EventAccepted, EventIn, Run, RunStatus
 from baton.triggers.naming import execution_name
 from baton.triggers.runs import RunRepository
@@ -36,6 +44,7 @@ from baton.waits.service import WaitService
 
 JOURNEY_STARTED: Final = "journey.started"
 JOURNEY_EXITED: Final = "journey.exited"
+JOURNEY_HELD_OUT: Final = "journey.held_out"
 # Every event is on the timeline once, whether or not a journey waited for it.
 EVENT_RECEIVED: Final = "event.received"
 # StopExecution's error for an exit_on event (what the execution's history shows).
@@ -68,18 +77,27 @@ class JourneyStarter:
     naming_key: Callable[[], bytes]  # `baton.secrets.execution_name_key` (a cached secret read)
 
     def start(
-        self, state_machine_arn: str, journey_id: str, event: EventIn, generation: str | None
+        self,
+        state_machine_arn: str,
+        journey_id: str,
+        event: EventIn,
+        generation: str | None,
+        *,
+        holdout: str | None = None,
     ) -> tuple[Run, bool]:
         """The run, and whether this call recorded it (False: started before, by this event).
 
         `generation` is the contact's (`ContactService.generation`): a contact made again with
-        an erased one's id gets executions of its own."""
+        an erased one's id gets executions of its own. `holdout`: the journey's; a contact in
+        it is entered and sent nothing, with no execution."""
         earlier = self._run_of(journey_id, event)
         if earlier is not None:
             return earlier, False
         name = execution_name(
             journey_id, event.contact_id, event.idempotency_key, key=self.naming_key(), generation=generation
         )
+        if holdout is not None and held_out(journey_id, event.contact_id, holdout):
+            return self._hold_out(state_machine_arn, journey_id, event, name, holdout)
         self.subjects.add(
             Subject(
                 execution_name=name,
@@ -102,15 +120,44 @@ class JourneyStarter:
         )
         added = self.runs.add(run)
         if added:
+            self.record_started(journey_id, event, name)
+        return run, added
+
+    def record_started(self, journey_id: str, event: EventIn, name: str, variant: str | None = None) -> None:
+        detail = {
+            "journey": journey_id,
+            "execution": name,
+            "event": event.type,
+            "idempotency_key": event.idempotency_key,
+        }
+        self.timeline.record(
+            event.contact_id, JOURNEY_STARTED, {**detail, "variant": variant} if variant else detail
+        )
+
+    def _hold_out(
+        self, state_machine_arn: str, journey_id: str, event: EventIn, name: str, holdout: str
+    ) -> tuple[Run, bool]:
+        """Enter the contact into the control group: a run that ends as it begins, nothing sent."""
+        now = self.clock.now()
+        run = Run(
+            contact_id=event.contact_id,
+            journey=journey_id,
+            execution_name=name,
+            execution_arn=execution_arn(state_machine_arn, name),  # never started
+            status=RunStatus.SUCCEEDED,
+            started_at=now,
+            ended_at=now,
+            event_type=event.type,
+            idempotency_key=event.idempotency_key,
+            variant=HOLDOUT_VARIANT,
+        )
+        added = self.runs.add(run)
+        if added:
+            self.record_started(journey_id, event, name, HOLDOUT_VARIANT)
             self.timeline.record(
                 event.contact_id,
-                JOURNEY_STARTED,
-                {
-                    "journey": journey_id,
-                    "execution": name,
-                    "event": event.type,
-                    "idempotency_key": event.idempotency_key,
-                },
+                JOURNEY_HELD_OUT,
+                {"journey": journey_id, "execution": name, "variant": HOLDOUT_VARIANT, "holdout": holdout},
             )
         return run, added
 
@@ -143,6 +190,7 @@ class EventService:
         once: Once | None = None,
         naming_key: Callable[[], bytes],
         waits: WaitService | None = None,
+        conversions: Once | None = None,
     ) -> None:
         self._catalog = catalog
         self._contacts = contacts
@@ -154,6 +202,10 @@ class EventService:
         self._starter = JourneyStarter(runs, subjects, executions, timeline, clock, naming_key)
         self._waits = waits  # resumes the contact's executions waiting for the event
         self._once = once
+        # Goals: only a service given the conversions' once table records them.
+        self._conversions = (
+            Conversions(runs, timeline, conversions, clock) if conversions is not None else None
+        )
 
     def state_machine_arn(self, journey_id: str) -> str:
         if not self._prefix:
@@ -177,6 +229,10 @@ class EventService:
         return self._record_once(event, generation).model_dump(mode="json")
 
     def _record_once(self, event: EventIn, generation: str | None) -> EventAccepted:
+        # Conversions first: the entries this event makes are not converted by it.
+        goals = self._catalog.journeys_with_goal(event.type)
+        if self._conversions is not None and goals:
+            self._conversions.record(event, goals)
         started = [
             self._start(journey, event, generation)
             for journey in self._catalog.journeys_for_event(event.type)
@@ -202,7 +258,11 @@ class EventService:
 
     def _start(self, journey: Journey, event: EventIn, generation: str | None) -> Run:
         run, _ = self._starter.start(
-            self.state_machine_arn(journey.journey), journey.journey, event, generation
+            self.state_machine_arn(journey.journey),
+            journey.journey,
+            event,
+            generation,
+            holdout=journey.holdout,
         )
         return run
 

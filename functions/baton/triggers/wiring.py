@@ -10,10 +10,11 @@ from baton.bootstrap import Services
 from baton.data.once import DynamoOnceTable, Once, RemainingTime
 from baton.journeys.catalog import Catalog, load_catalog
 from baton.triggers.executions import StepFunctionsExecutions
+from baton.triggers.goals import GOAL_PREFIX
 from baton.triggers.inventory import Inventory
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import IDEMPOTENCY_KEEP, ONCE_PREFIX, EventService
-from baton.triggers.subjects import DynamoSubjectRepository
+from baton.triggers.subjects import LIFETIME, DynamoSubjectRepository
 from baton.waits.wiring import wait_service
 
 
@@ -37,8 +38,16 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         # Repeatable: a journey started again is refused by its execution name (R-REL-2).
         repeatable=True,
     )
+    # Once per entry: kept as long as a run's subject, longer than any goal's `within` (a year).
+    conversions = Once(
+        DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb")),
+        prefix=GOAL_PREFIX,
+        keep=LIFETIME,
+        clock=s.clock,
+    )
     # Bounded either way: by this invocation's time when there is one, else Lambda's ceiling.
     once.leases.register(lambda_context)
+    conversions.leases.register(lambda_context)
     return EventService(
         catalog=services_catalog(s),
         contacts=s.contacts,
@@ -51,6 +60,7 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         once=once,
         naming_key=lambda: secrets.execution_name_key(s.settings),
         waits=wait_service(s),
+        conversions=conversions,
     )
 
 
