@@ -191,7 +191,13 @@ class SendTask:
                 lambda: self._recent(contact.contact_id, step.purpose, self._dispatcher.policy)
             ),
             window=DailyWindow.between(window.start, window.end) if window is not None else None,
-            labels={"journey": request.journey, "step": step.step_id, "execution": request.execution},
+            # The template too: the figures count each send by the template it used.
+            labels={
+                "journey": request.journey,
+                "step": step.step_id,
+                "execution": request.execution,
+                "template": step.send.template,
+            },
         )
 
     def _journal(
