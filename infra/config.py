@@ -231,6 +231,7 @@ STACK_SETTINGS = frozenset(
         "pacing_table",
         "do_not_contact_table",
         "campaigns_table",
+        "figures_table",
         "campaigns_bucket",
         "campaign_state_machine_arn",
         # The campaign function's share of each second's sends (`campaigns.rateShare`).

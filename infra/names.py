@@ -148,6 +148,9 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/events", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys/{journey_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    # Figures: a journey's funnel over a span of days, a hand-off queue's.
+    Route("GET", "/v1/journeys/{journey_id}/figures", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/queues/{queue}/figures", PRIVATE_API_FUNCTION, Access.PRIVATE),
     # Campaign runs: start one, read it while it runs, steer it.
     Route("POST", "/v1/campaigns", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/campaigns/{run_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),

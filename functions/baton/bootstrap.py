@@ -6,11 +6,12 @@ endpoints or settings. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
@@ -39,6 +40,9 @@ from baton.delivery.webhook import WebhookAdapter
 from baton.delivery.whatsapp import WhatsAppAdapter
 from baton.do_not_contact.repository import DynamoDoNotContactRepository
 from baton.do_not_contact.service import DoNotContactService
+from baton.figures.recorder import FiguresRecorder
+from baton.figures.repository import DynamoFiguresRepository
+from baton.figures.service import FiguresService
 from baton.floors import require_floors
 from baton.messages import texts
 from baton.settings import METRICS_NAMESPACE, SERVICE_NAME, Settings, get_settings
@@ -75,6 +79,7 @@ class Services:
     dispatcher: Dispatcher
     limits: ProviderLimits
     do_not_contact: DoNotContactService  # the operator's lists (R-BR-1)
+    figures: FiguresRecorder  # counts every timeline event (flushed as each invocation ends)
 
     def signing_key(self) -> bytes:
         return secrets.signing_key(self.settings)
@@ -112,7 +117,14 @@ def build(settings: Settings, clock: Clock) -> Services:
     # A deployment's send rules may be stricter than the rulebook's, never looser: a looser
     # one stops the function at cold start (synth refuses it too), not at the first send.
     require_floors(settings)
-    timeline = TimelineService(DynamoTimelineRepository(settings.timeline_table), clock)
+    timeline_events = DynamoTimelineRepository(settings.timeline_table)
+    figures = FiguresRecorder(
+        DynamoFiguresRepository(settings.figures_table),
+        metrics,
+        recent=lambda contact_id, limit: timeline_events.newest(contact_id, limit),
+    )
+    # One place: whatever records a timeline event is counted once its write succeeded.
+    timeline = TimelineService(timeline_events, clock, observers=(figures,))
     consent = ConsentService(DynamoConsentRepository(settings.consent_table), timeline, clock)
     suppression = SuppressionService(
         DynamoSuppressionRepository(settings.suppression_table),
@@ -141,7 +153,7 @@ def build(settings: Settings, clock: Clock) -> Services:
         do_not_contact=do_not_contact,
     )
     return Services(
-        settings, clock, timeline, consent, suppression, contacts, dispatcher, limits, do_not_contact
+        settings, clock, timeline, consent, suppression, contacts, dispatcher, limits, do_not_contact, figures
     )
 
 
@@ -218,6 +230,29 @@ def gate_policy(settings: Settings) -> GatePolicy:
         },
         default_timezone=settings.default_timezone,
     )
+
+
+def figures_service(s: Services) -> FiguresService:
+    """Reading the figures (the private API): the table the recorder writes."""
+    return FiguresService(DynamoFiguresRepository(s.settings.figures_table))
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def flushes_figures(handler: Handler) -> Handler:
+    """Write the figures an invocation counted when it ends, however it ends (a task that
+    raises for Step Functions to retry has recorded its timeline entries all the same)."""
+
+    @functools.wraps(handler)
+    def flushing(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            if services.cache_info().currsize:  # nothing was counted if nothing was built
+                services().figures.flush()
+
+    return flushing  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

@@ -87,6 +87,12 @@ TABLE_COVERAGE: Final[Mapping[str, TableCoverage]] = {
         "campaign runs' counts, and each batch's outcomes by position in the audience snapshot:"
         " never a contact id or address",
     ),
+    "figures_table": TableCoverage(
+        None,
+        None,
+        "counts per journey, step, channel, variant and day, and per hand-off queue: never a"
+        " contact id, address or text",
+    ),
     "subjects_table": TableCoverage(
         "subjects", "subjects_removed", "whom each execution is about, with its trigger event's data"
     ),

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # Campaign runs: their counts and batch outcomes (by position, no contact ids), the bucket of
     # their audience snapshots, and the state machine that fans each run out.
     campaigns_table: str = "baton-campaigns"
+    figures_table: str = "baton-figures"  # counts per journey, step and day (`baton.figures`)
     campaigns_bucket: str = ""
     campaign_state_machine_arn: str = ""
     # The share of each origination identity's rate (and SES's) this function's sends may take:

@@ -23,7 +23,13 @@ def test_r_gdpr_5_every_table_a_deployment_names_has_an_export_and_erasure_entry
     kept = {field for field, coverage in privacy.TABLE_COVERAGE.items() if coverage.erased_as is None}
     # Only salted hashes survive erasure (R-GDPR-5), and the tables that hold nothing personal
     # (pacing counts; campaign counts and outcomes by position).
-    assert kept == {"suppression_table", "pacing_table", "do_not_contact_table", "campaigns_table"}
+    assert kept == {
+        "suppression_table",
+        "pacing_table",
+        "do_not_contact_table",
+        "campaigns_table",
+        "figures_table",
+    }
 
 
 def test_r_gdpr_5_the_settings_name_every_table_the_stack_creates() -> None:

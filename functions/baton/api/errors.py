@@ -30,6 +30,7 @@ from baton.do_not_contact.exceptions import (
     UnknownList,
     UnknownLoad,
 )
+from baton.figures.exceptions import InvalidSpan
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound
 from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, UnsupportedFormat
 from baton.settings import get_settings
@@ -134,6 +135,10 @@ def _campaign_conflict(exc: CampaignConflict) -> Response[str]:
 
 
 def _campaign_invalid(exc: CampaignInvalid) -> Response[str]:
+    return _invalid(exc.field, str(exc))
+
+
+def _invalid_span(exc: InvalidSpan) -> Response[str]:
     return _invalid(exc.field, str(exc))
 
 
@@ -260,6 +265,7 @@ def register(app: APIGatewayRestResolver) -> None:
     app.exception_handler(LoadIncomplete)(_load_incomplete)
     app.exception_handler(CampaignConflict)(_campaign_conflict)
     app.exception_handler(CampaignInvalid)(_campaign_invalid)
+    app.exception_handler(InvalidSpan)(_invalid_span)
     app.exception_handler(InvalidRows)(_invalid_rows)
     app.exception_handler([TooManyRows, TooManyConsents])(_too_many_rows)
     app.exception_handler(UnsupportedFormat)(_unsupported_format)

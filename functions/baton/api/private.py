@@ -4,6 +4,7 @@ runs and the operator's do-not-contact lists."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from pydantic import BaseModel
 
 from baton import privacy
 from baton.api.resolver import create_resolver
-from baton.bootstrap import services
+from baton.bootstrap import figures_service, services
 from baton.campaigns.models import CampaignIn, RunId
 from baton.campaigns.wiring import campaign_service
 from baton.consent.commands import RecordConsent
@@ -30,11 +31,13 @@ from baton.do_not_contact.models import (
     LoadCommit,
     LoadId,
 )
+from baton.figures.service import span
 from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
 from baton.imports.models import MAX_IMPORT_BYTES
 from baton.imports.service import import_contacts, import_format
 from baton.triggers import wiring
+from baton.triggers.exceptions import JourneyNotFound
 from baton.triggers.models import EventIn
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -124,6 +127,35 @@ def list_journeys() -> Response[str]:
 @router.get("/v1/journeys/<journey_id>")
 def get_journey(journey_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
+
+
+# Figures, counted from the timelines as they are written.
+# `from` is a Python keyword: the parameter's alias; `span` checks both (a 422 naming the field).
+_From = Annotated[str | None, Query(alias="from", max_length=10)]
+_To = Annotated[str | None, Query(max_length=10)]
+
+
+def _today() -> date:
+    return services().clock.now().date()
+
+
+@router.get("/v1/journeys/<journey_id>/figures")
+def journey_figures(journey_id: str, from_: _From = None, to: _To = None) -> Response[str]:
+    s = services()
+    journey = wiring.services_catalog(s).journeys.get(journey_id)
+    if journey is None:
+        raise JourneyNotFound(journey_id)
+    first, last = span(from_, to, _today())
+    steps = [step.id for step in journey.steps]
+    return _json(HTTPStatus.OK, figures_service(s).journey(journey_id, first, last, steps))
+
+
+@router.get("/v1/queues/<queue>/figures")
+def queue_figures(
+    queue: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")], from_: _From = None, to: _To = None
+) -> Response[str]:
+    first, last = span(from_, to, _today())
+    return _json(HTTPStatus.OK, figures_service(services()).queue(queue, first, last))
 
 
 # Hand-offs: a queue's open tasks, and passing the baton back to the journey.

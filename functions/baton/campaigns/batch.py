@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -77,6 +77,12 @@ THROTTLED_STOPS: Final = 3
 TASK_ERROR: Final = "task_error"  # a contact's run broke on an error of Baton's own
 HOLD_LABEL: Final = "Hold {step}"  # the resume label of a send's hold (infra.journeys.compiler)
 BRANCH_ENDED: Final = "branch_ended"  # a branch chose the end before any send
+
+
+class FiguresBuffer(Protocol):
+    """The figures counted while the batch ran (`baton.figures.recorder.FiguresRecorder`)."""
+
+    def flush(self) -> int: ...
 
 
 def idempotency_key(run_id: str) -> str:
@@ -143,7 +149,10 @@ class CampaignBatch:
         clock: Clock,
         memo: ContactMemo,
         time_left_s: Callable[[], float] = lambda: float("inf"),
+        figures: FiguresBuffer | None = None,
     ) -> None:
+        """`figures`: written once per batch task, however it ends (done, paused, unfinished,
+        stopped for a retry): its 100 contacts' counts fall on a few items, a write each."""
         self._runs = runs
         self._catalog = catalog
         self._ctx = context
@@ -161,9 +170,17 @@ class CampaignBatch:
         self._clock = clock
         self._memo = memo
         self._time_left_s = time_left_s
+        self._figures = figures
         self._started = JourneyStarter(run_records, subjects, executions, timeline, clock, naming_key)
 
     def run(self, request: BatchRequest) -> BatchResult:
+        try:
+            return self._run(request)
+        finally:
+            if self._figures is not None:
+                self._figures.flush()
+
+    def _run(self, request: BatchRequest) -> BatchResult:
         campaign = self._runs.get(request.run_id)
         progress = self._runs.progress(request.run_id, request.batch)
         if progress.done:

@@ -72,4 +72,5 @@ def campaign_batch(s: Services, time_left_s: Callable[[], float]) -> CampaignBat
         clock=s.clock,
         memo=memo,
         time_left_s=time_left_s,
+        figures=s.figures,
     )

@@ -222,6 +222,19 @@ CAMPAIGNS = TableSpec(
     ),
 )
 
+# Figures (`baton.figures`): counts per journey, step, channel and day, kept from the timeline.
+FIGURES = TableSpec(
+    id="figures",
+    partition_key="pk",
+    sort_key="sk",
+    description=(
+        "Counts kept as timeline events are written: pk `journey#<id>`, sk `<YYYY-MM-DD>#<step>`"
+        " (`-`: the journey's own counters), one number attribute per `<measure>|<channel>|<variant>`"
+        " and the step's `template`; pk `queue#<queue>`, sk `<YYYY-MM-DD>` for hand-offs. Grown with"
+        " UpdateItem ADD; names of journeys, steps and channels only, never a contact."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     CONSENT,
@@ -237,4 +250,5 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     PACING,
     DO_NOT_CONTACT,
     CAMPAIGNS,
+    FIGURES,
 )

@@ -1,8 +1,9 @@
 """Provider events -> `Receipt`: SES through EventBridge, End User Messaging SMS/voice and
 WhatsApp through EventBridge, and SNS SMS delivery-status log records.
 
-Events that say nothing final about delivery (SES `Send`/`Open`/`Click`, an SMS still queued,
-a voice call ringing) parse to None: the handler ignores them.
+Events that say nothing about delivery (SES `Send`, an SMS still queued, a voice call ringing)
+parse to None: the handler ignores them. SES `Open`/`Click` (only with tracking on, which is off
+by default) parse to an engagement receipt that the figures count and nothing else uses.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ TEXT_FAILED: Final = frozenset(
 VOICE_DELIVERED: Final = frozenset({"VOICE_COMPLETED"})
 VOICE_FAILED: Final = frozenset({"VOICE_BUSY", "VOICE_NO_ANSWER", "VOICE_FAILED", "VOICE_TTL_EXPIRED"})
 
+_ENGAGEMENT: Final = {"Open": ReceiptStatus.OPENED, "Click": ReceiptStatus.CLICKED}
+
 SNS_SUCCESS: Final = "SUCCESS"
 SNS_FAILURE: Final = "FAILURE"
 
@@ -85,6 +88,8 @@ def parse_ses(detail: Mapping[str, Any]) -> Receipt | None:
         "channel": Channel.EMAIL,
         "provider_message_id": message_id,
         "baton_message_id": _ses_tag(mail, MESSAGE_TAG),
+        "journey": _ses_tag(mail, "journey"),
+        "step": _ses_tag(mail, "step"),
     }
     if kind == "Delivery":
         delivery = detail.get("delivery") or {}
@@ -118,6 +123,15 @@ def parse_ses(detail: Mapping[str, Any]) -> Receipt | None:
             reason=complaint.get("complaintFeedbackType") or "complaint",
             feedback_id=complaint.get("feedbackId"),
             at=_iso(complaint.get("timestamp")),
+        )
+    if kind in _ENGAGEMENT:
+        # Only with open/click tracking on: counted in the figures, final for nothing.
+        engagement = detail.get(kind.lower()) or {}
+        return Receipt(
+            **common,
+            status=_ENGAGEMENT[kind],
+            addresses=tuple(mail.get("destination") or ()),
+            at=_iso(engagement.get("timestamp")),
         )
     if kind == "Reject":
         return Receipt(
@@ -156,6 +170,8 @@ def _sms_voice(detail: Mapping[str, Any]) -> Receipt | None:
         reason=None if status == ReceiptStatus.DELIVERED else event_type,
         at=_epoch_ms(detail.get("eventTimestamp")),
         baton_message_id=_context(detail, MESSAGE_TAG),
+        journey=_context(detail, "journey"),
+        step=_context(detail, "step"),
     )
 
 

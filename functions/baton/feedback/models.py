@@ -24,6 +24,9 @@ class ReceiptStatus(StrEnum):
     FAILED = "failed"  # not delivered (a soft bounce after SES's retries, an unreachable number)
     BOUNCED = "bounced"  # a permanent (hard) bounce: the address is suppressed (R-SES-3)
     COMPLAINED = "complained"  # marked as spam: suppressed, marketing email consent revoked (R-SES-3)
+    # Only with SES open/click tracking on (off by default): engagement, not delivery.
+    OPENED = "opened"
+    CLICKED = "clicked"
 
 
 class Receipt(BaseModel):
@@ -40,6 +43,9 @@ class Receipt(BaseModel):
     # Baton's message id, echoed by the provider (SES tags, End User Messaging context): names
     # the journey send even when the provider's answer to it was lost.
     baton_message_id: str | None = None
+    # The journey and step of the send, echoed the same way: the figures count the receipt there.
+    journey: str | None = None
+    step: str | None = None
 
     @property
     def delivered(self) -> bool:

@@ -38,6 +38,8 @@ DELIVERY_TIMED_OUT: Final = "delivery.timed_out"
 SUPPRESSION_SOURCE: Final = {Channel.EMAIL: "ses", Channel.SMS: "sms", Channel.VOICE: "voice"}
 # A receipt can come up to 72 hours after the send (End User Messaging); markers outlive that.
 MARKER_LIFETIME: Final = timedelta(days=7)
+# Receipts that answer no waiter: a complaint (the delivery came before it), an open, a click.
+_NOT_FINAL: Final = frozenset({ReceiptStatus.COMPLAINED, ReceiptStatus.OPENED, ReceiptStatus.CLICKED})
 WAITER_GRACE: Final = timedelta(days=1)
 
 
@@ -101,7 +103,7 @@ class FeedbackService:
             self._settler.settle(
                 receipt.baton_message_id, receipt.provider, receipt.provider_message_id, receipt.at
             )
-        final = receipt.status != ReceiptStatus.COMPLAINED
+        final = receipt.status not in _NOT_FINAL
         if final:
             # Kept before the waiter is read: a waiter registering meanwhile finds it (`expect`).
             self._repository.keep_early(receipt, self._clock.now() + MARKER_LIFETIME)
@@ -235,4 +237,7 @@ def _detail(receipt: Receipt, waiter: ReceiptWaiter | None) -> dict[str, object]
     }
     if waiter is not None:
         detail |= {"journey": waiter.journey, "step": waiter.step, "execution": waiter.execution_name}
+    elif receipt.journey is not None:
+        # A send nobody waits for: its journey and step as the provider echoed them.
+        detail |= {"journey": receipt.journey, **({"step": receipt.step} if receipt.step else {})}
     return detail

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from baton import logs
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 from baton.data.documents import FreeMap
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
@@ -61,6 +61,7 @@ class BusEnvelope(BaseModel):
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     envelope = BusEnvelope.model_validate(event)
     logger.append_keys(source=envelope.source, event_type=envelope.detail_type, bus_event_id=envelope.id)

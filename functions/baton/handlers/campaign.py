@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from baton import logs
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 from baton.campaigns.batch import BatchRequest
 from baton.campaigns.exceptions import BatchUnfinished, CampaignPaused
 from baton.campaigns.models import RunId
@@ -39,6 +39,7 @@ class CampaignTask(BaseModel):
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with reported_by_type(keep=(CampaignPaused, BatchUnfinished)):
         task = CampaignTask.model_validate(event)

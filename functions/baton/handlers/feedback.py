@@ -15,7 +15,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton import logs
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 from baton.feedback.events import parse_eventbridge, parse_sns_sms_status
 from baton.feedback.models import Receipt
 from baton.feedback.wiring import feedback_service
@@ -37,6 +37,7 @@ def receipts_of(event: dict[str, Any]) -> list[Receipt]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     receipts = receipts_of(event)
     if not receipts:

@@ -11,7 +11,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton import logs
-from baton.bootstrap import metrics
+from baton.bootstrap import flushes_figures, metrics
 from baton.runner.exceptions import reported_by_type
 from baton.runner.models import StepRequest
 from baton.runner.wiring import runner
@@ -23,6 +23,7 @@ tracer = Tracer()
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # What a task raises is kept in the execution's history (`$.error`): by type only.
     with reported_by_type():

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from baton import logs
 from baton.api import public
 from baton.api.resolver import resolve
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 
 logger = logs.service_logger()
 tracer = Tracer()
@@ -21,5 +21,6 @@ tracer = Tracer()
 # Responses carry profiles, exports and pages: never copied into traces.
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(public.app(), event, context, services().settings.max_body_bytes)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from baton import logs
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 from baton.campaigns.wiring import campaign_service
 from baton.schedules.expressions import parse_schedule_time
 
@@ -37,6 +37,7 @@ class ScheduleEvent(BaseModel):
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@flushes_figures
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ScheduleEvent.model_validate(event)
     logger.append_keys(journey=request.journey, scheduled_time=request.scheduled_time)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from baton import aws, logs
-from baton.bootstrap import metrics, services
+from baton.bootstrap import flushes_figures, metrics, services
 from baton.data.once import DynamoOnceTable, Once
 from baton.inbound.models import InboundSms
 from baton.inbound.replies import Replies
@@ -51,6 +51,7 @@ def _process(replies: Replies, message: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@flushes_figures
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     once, replies = _once()

@@ -135,8 +135,12 @@ class HandoffService:
             # Not passed (throttled, network): reopen so the person can try again.
             self._tasks.replace_if(task, TaskStatus.COMPLETED)
             raise
+        # When it was made and due: the queue's figures count the time to complete.
+        timing = {"created_at": to_iso(task.created_at), "due_at": to_iso(task.due_at)}
         self._timeline.record(
-            task.contact_id, HANDOFF_COMPLETED, _detail(completed) | {"outcome": outcome, "note": note}
+            task.contact_id,
+            HANDOFF_COMPLETED,
+            _detail(completed) | {"outcome": outcome, "note": note} | timing,
         )
         return completed
 

@@ -191,9 +191,14 @@ class SendTask:
                 lambda: self._recent(contact.contact_id, step.purpose, self._dispatcher.policy)
             ),
             window=DailyWindow.between(window.start, window.end) if window is not None else None,
-            # The run's variant too: every message of a split run is counted by its variant.
+            # The run's variant and the template too: the figures count each send by both.
             labels=request.tagged(
-                {"journey": request.journey, "step": step.step_id, "execution": request.execution}
+                {
+                    "journey": request.journey,
+                    "step": step.step_id,
+                    "execution": request.execution,
+                    "template": step.send.template,
+                }
             ),
         )
 

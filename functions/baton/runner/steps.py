@@ -94,6 +94,9 @@ class FinishTask:
     def run(self, request: StepRequest) -> EndResult:
         if _contact(self._ctx, request.contact_id) is not None:
             detail = request.tagged({"journey": request.journey, "execution": request.execution})
+            if request.step is not None:
+                # The send that ended the journey: its figures item counts the completion too.
+                detail["step"] = request.step
             self._ctx.timeline.record(request.contact_id, JOURNEY_COMPLETED, detail)
         self._ctx.count(METRIC_COMPLETED)
         self._ctx.mark_run(request, RunStatus.SUCCEEDED)

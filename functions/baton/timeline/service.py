@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from baton.clock import Clock, as_utc
 from baton.ids import new_id
@@ -16,10 +17,27 @@ MAX_PAGE_SIZE = 100
 _EXPORT_BATCH = 500
 
 
+class TimelineObserver(Protocol):
+    """Told of each event once it is written (the figures count them); must never raise."""
+
+    def observed(self, event: TimelineEvent) -> None: ...
+
+
 class TimelineService:
-    def __init__(self, repository: TimelineRepository, clock: Clock) -> None:
+    def __init__(
+        self, repository: TimelineRepository, clock: Clock, observers: Sequence[TimelineObserver] = ()
+    ) -> None:
+        """`observers` hear of every event after its write succeeded, whoever recorded it."""
         self._repository = repository
         self._clock = clock
+        self._observers = tuple(observers)
+
+    def observe(self, observer: TimelineObserver) -> None:
+        self._observers = (*self._observers, observer)
+
+    def newest(self, contact_id: str, limit: int) -> list[TimelineEvent]:
+        """The contact's `limit` newest events (one page, newest first)."""
+        return self._repository.newest(contact_id, limit)
 
     def record(
         self,
@@ -43,6 +61,7 @@ class TimelineService:
             detail=dict(detail or {}),  # validated as JSON values by the model
         )
         self._repository.add(event)
+        self._tell(event)
         return event
 
     def record_many(
@@ -51,14 +70,19 @@ class TimelineService:
         """Append one event per (contact_id, kind, detail), all at `at`, in bulk (a bulk import
         records each contact's own entry, as `record` would, without a call per contact)."""
         moment = as_utc(at)
-        self._repository.add_many(
-            [
-                TimelineEvent(
-                    contact_id=contact_id, event_id=new_id(moment), kind=kind, at=moment, detail=dict(detail)
-                )
-                for contact_id, kind, detail in contact_events
-            ]
-        )
+        events = [
+            TimelineEvent(
+                contact_id=contact_id, event_id=new_id(moment), kind=kind, at=moment, detail=dict(detail)
+            )
+            for contact_id, kind, detail in contact_events
+        ]
+        self._repository.add_many(events)
+        for event in events:
+            self._tell(event)
+
+    def _tell(self, event: TimelineEvent) -> None:
+        for observer in self._observers:
+            observer.observed(event)
 
     def page(
         self, contact_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
