@@ -28,6 +28,7 @@ from baton.feedback.wiring import feedback_service
 from baton.figures.recorder import METRIC_NOT_RECORDED
 from baton.figures.repository import DynamoFiguresRepository
 from baton.figures.service import FiguresService
+from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.suppression.models import SuppressionReason
 from baton.triggers import wiring
@@ -192,13 +193,17 @@ def test_the_figures_equal_what_the_timelines_show_count_for_count(world: bootst
     shown = _timeline_counts(world, contact_ids)
     assert figures.totals == dict(shown)
     # What that is, for the reader: 300 entered; 30 without consent and 30 suppressed were
-    # skipped; 30 refused by SES failed; 210 sent; 30 unsubscribed from the link.
+    # skipped; 30 refused by SES failed; 210 sent, 180 delivered and 30 bounced; 30 unsubscribed
+    # from the link.
     assert figures.totals["entered"] == 300
     assert figures.totals["skipped.no_consent"] == 30
     assert figures.totals["skipped.suppressed"] == 30
     assert figures.totals["failed"] == figures.totals["ended.failed"] == 30
     assert figures.totals["sent"] == figures.totals["completed"] == 210
     assert figures.totals["unsubscribed"] == 30
+    # a batch's send has no execution of its own: its receipts still reach its contact
+    assert figures.totals["delivered"] == 180
+    assert figures.totals["bounced"] == 30
     note = next(step for step in figures.steps if step.step == "note")
     assert note.template == "sale-note"
     assert note.channels["email"]["unsubscribed"] == 30  # counted against the send they answered
@@ -222,3 +227,29 @@ def test_a_figures_table_that_cannot_be_written_changes_no_send_and_is_counted(
     # Two items (the journey's and the step's), each tried twice.
     assert bootstrap.metrics.metric_set[METRIC_NOT_RECORDED]["Value"] == [1.0] * 4
     assert world.figures.pending == 0
+
+
+def test_a_receipt_about_a_batch_send_to_a_contact_erased_since_records_nothing_about_them(
+    world: bootstrap.Services,
+) -> None:
+    # given two campaign sends, and one of the two contacts erased after its send (R-GDPR-5)
+    contact_ids = ["c-0001", "c-0002"]
+    for contact_id in contact_ids:
+        _contact(world, contact_id, email=True)
+    sent = _tags_and_rejections()
+    _run(world)
+    campaign_batch(world, lambda: float("inf")).run(BatchRequest("run-1", 0, contact_ids))
+    assert len(sent) == 2
+    erase_contact(world, "c-0002")
+
+    # when SES reports both delivered
+    feedback = feedback_service(world)
+    for message_id, tags in sent.items():
+        receipt = parse_eventbridge(_ses_event(message_id, tags, bounce=False))
+        assert receipt is not None
+        feedback.handle(receipt)
+
+    # then the contact who is still there has the receipt; of the erased one, nothing is written
+    kept = [e.detail["status"] for e in world.timeline.all("c-0001") if e.kind == "delivery.event"]
+    assert kept == ["delivered"]
+    assert world.timeline.all("c-0002") == []

@@ -52,6 +52,8 @@ def campaign_batch(s: Services, time_left_s: Callable[[], float]) -> CampaignBat
         runs=None,
         step_records=False,
         links=links_factory(s, memo.generation),
+        # No subject is stored for a batch's send: its ledger entry names the contact's generation.
+        generation_of=memo.generation,
     )
     subjects = DynamoSubjectRepository(settings.subjects_table)
     runs = DynamoRunRepository(settings.runs_table)

@@ -27,5 +27,6 @@ def feedback_service(s: Services) -> FeedbackService:
             SendLedger(DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb")), s.clock),
             s.timeline,
             DynamoSubjectRepository(s.settings.subjects_table),
+            s.contacts,
         ),
     )

@@ -40,6 +40,11 @@ class RunnerContext:
     # the provider is the only one tried again), so a caller that rarely retries (a campaign
     # batch) leaves it out: two writes less per message.
     step_records: bool = True
+    # Sends with no execution of their own (a campaign batch's: no subject is stored) record the
+    # contact's generation in their ledger entry, as read here: a provider's later event about
+    # the send is then known to be about this contact, not an erased one or a later one with
+    # the same id. Executions' sends are known by their subject instead.
+    generation_of: Callable[[str], str | None] | None = None
 
     def count(self, name: str) -> None:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

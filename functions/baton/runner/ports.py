@@ -31,6 +31,12 @@ class ContactReader(Protocol):
         ...
 
 
+class GenerationReader(Protocol):
+    def generation(self, contact_id: str) -> str | None:
+        """The contact's generation (a nonce made with it); raises `ContactNotFound`."""
+        ...
+
+
 class Timeline(Protocol):
     def record(
         self,

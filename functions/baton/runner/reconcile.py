@@ -7,7 +7,9 @@ then holds every message that went out, and nothing was sent twice to find out.
 
 A send of an execution whose subject is gone (its contact was erased, R-GDPR-5) is forgotten
 instead: its ledger entry, the last place that still names the contact, is deleted, and nothing
-is written about them, even when a new contact has the same id since.
+is written about them, even when a new contact has the same id since. A campaign batch's send has
+no execution of its own, so no subject: its ledger entry names the contact's generation, and the
+send is about an erased contact when no contact has that id and generation any more.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from aws_lambda_powertools import Logger
 
 from baton.runner.models import Attempt, dump
 from baton.runner.once import ACCEPTED, SENT, SendLedger
-from baton.runner.ports import SubjectReader, Timeline
+from baton.contacts.exceptions import ContactNotFound
+from baton.runner.ports import GenerationReader, SubjectReader, Timeline
 from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineKind
 
@@ -34,10 +37,13 @@ _LABELS = ("journey", "step", "execution", "pass", "channel", "purpose", "topic"
 class ProviderEcho:
     """`FeedbackService`'s settler: the ledger and the timeline it records on."""
 
-    def __init__(self, ledger: SendLedger, timeline: Timeline, subjects: SubjectReader) -> None:
+    def __init__(
+        self, ledger: SendLedger, timeline: Timeline, subjects: SubjectReader, contacts: GenerationReader
+    ) -> None:
         self._ledger = ledger
         self._timeline = timeline
         self._subjects = subjects
+        self._contacts = contacts
 
     def settle(
         self, baton_message_id: str, provider: str, provider_message_id: str, at: datetime | None
@@ -80,4 +86,13 @@ class ProviderEcho:
         deletes the subject, and a contact made later with the same id is in new executions."""
         execution = str(data.get("execution") or "")
         subject = self._subjects.get(execution.rsplit(":", 1)[-1]) if execution else None
-        return subject is not None and subject.contact_id == data.get("contact_id")
+        if subject is not None:
+            return subject.contact_id == data.get("contact_id")
+        if "generation" not in data:
+            return False  # an execution's send whose subject is gone: erased
+        # A campaign batch's send (no execution, no subject): the contact with that id is still
+        # the one it was for while its generation is the one the send recorded.
+        try:
+            return self._contacts.generation(str(data["contact_id"])) == data["generation"]
+        except ContactNotFound:
+            return False

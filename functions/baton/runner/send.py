@@ -217,10 +217,15 @@ class SendTask:
         try:
             return self._ctx.once.journal(
                 {**_pass_key(request, step.step_id), "channel": str(channel)},
-                {**labels, "contact_id": contact.contact_id},
+                {**labels, "contact_id": contact.contact_id, **self._generation(contact.contact_id)},
             )
         except OnceError as exc:
             raise ProviderUnavailable("the send ledger could not be read") from exc
+
+    def _generation(self, contact_id: str) -> dict[str, str | None]:
+        if self._ctx.generation_of is None:
+            return {}
+        return {"generation": self._ctx.generation_of(contact_id)}
 
     def _recent(self, contact_id: str, purpose: Purpose, policy: GatePolicy) -> tuple[SentFact, ...]:
         periods = [cap.period for cap in policy.frequency_caps if cap.purpose == purpose]
