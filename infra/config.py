@@ -100,6 +100,15 @@ class CampaignsConfig(_Model):
     pacing_wait_seconds: Annotated[float, Field(ge=0, le=10)] = 5.0
 
 
+class DashboardsConfig(_Model):
+    """The dashboard and the failure-rate alarm of each journey (`infra/constructs/dashboards.py`)."""
+
+    # The share of a journey's messages failed in an hour at which its alarm goes off.
+    failure_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
+    # Fewer messages than this in an hour are no rate: the alarm stays quiet.
+    min_messages: Annotated[int, Field(ge=1)] = 20
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -146,6 +155,7 @@ class BatonConfig(_Model):
     # names gets an SNS topic; a queue listed here also gets an email about each new task.
     queues: dict[Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)], QueueConfig] = Field(default_factory=dict)
     campaigns: CampaignsConfig = CampaignsConfig()
+    dashboards: DashboardsConfig = DashboardsConfig()
 
     @field_validator("delivery")
     @classmethod

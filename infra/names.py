@@ -14,6 +14,7 @@ SECRETS: Final = "Secrets"
 API: Final = "Api"
 DELIVERY: Final = "Delivery"
 OBSERVABILITY: Final = "Observability"
+DASHBOARDS: Final = "Dashboards"
 JOURNEYS: Final = "Journeys"
 HANDOFFS: Final = "Handoffs"  # the hand-off queues' topics
 SCHEDULES: Final = "Schedules"  # EventBridge Scheduler schedules of scheduled journeys

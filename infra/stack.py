@@ -15,6 +15,7 @@ from infra import names
 from infra.config import BatonConfig
 from infra.constructs.api import Api
 from infra.constructs.campaigns import Campaigns
+from infra.constructs.dashboards import JourneyDashboards
 from infra.constructs.data_plane import DataPlane
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events, grant_resume
@@ -158,6 +159,14 @@ class BatonStack(Stack):
         grant_dead_letter_erasure(self.functions[names.PRIVATE_API_FUNCTION], self.erased_dead_letter_queues)
         self.api.add_routes(self.functions)
         self.delivery.subscribe_sms_inbound(self.functions[names.SMS_INBOUND_FUNCTION])
+        # What each journey is doing, and an alarm when too many of its messages fail.
+        self.dashboards = JourneyDashboards(
+            self,
+            names.DASHBOARDS,
+            stack_name=self.stack_name,
+            journeys=self.journeys.journeys,
+            config=config.dashboards,
+        )
         self.observability = Observability(
             self,
             names.OBSERVABILITY,
