@@ -4,11 +4,18 @@ metric and dimension set for a whole invocation, nothing while metrics are off."
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Metrics
 
+from baton.clock import FixedClock
 from baton.figures.cloudwatch import MAX_VALUES, NAMESPACE, JourneyMetrics, Measure
+from baton.figures.recorder import FiguresRecorder
+from baton.timeline.repository import InMemoryTimelineRepository
+from baton.timeline.service import TimelineService
+from tests.figures_fakes import InMemoryFiguresRepository
 
 
 @pytest.fixture
@@ -95,3 +102,25 @@ def test_nothing_is_written_while_metrics_are_off(monkeypatch: pytest.MonkeyPatc
     metrics.flush()
 
     assert written == []
+
+
+def test_the_figures_recorder_publishes_what_the_timeline_adds_as_the_journey_s_metrics(
+    lines: list[str],
+) -> None:
+    at = datetime(2026, 5, 4, 15, tzinfo=UTC)
+    recorder = FiguresRecorder(
+        InMemoryFiguresRepository(), Metrics(namespace="Test"), journey_metrics=JourneyMetrics(lines.append)
+    )
+    timeline = TimelineService(InMemoryTimelineRepository(), FixedClock(at), observers=(recorder,))
+    send = {"journey": "welcome", "step": "hello", "execution": "x1", "channel": "email", "template": "hi"}
+
+    timeline.record("c1", "journey.started", {"journey": "welcome", "execution": "x1"})
+    timeline.record("c1", "message.sent", send)
+    timeline.record("c2", "message.refused", send | {"reason": "no_consent"})
+    recorder.flush()
+
+    published = _sets(_documents(lines))
+    assert published[("Entered", (("journey", "welcome"),))] == [1]
+    assert published[("Sent", (("journey", "welcome"), ("step", "hello")))] == [1]
+    assert published[("Sent", (("journey", "welcome"), ("channel", "email")))] == [1]
+    assert published[("Skipped", (("journey", "welcome"), ("reason", "no_consent")))] == [1]

@@ -127,3 +127,32 @@ class JourneyMetrics:
                     measure.value: counts[start : start + MAX_VALUES],
                 }
                 self._write(json.dumps(document, separators=(",", ":")))
+
+
+# The figures' measures (`baton.figures.projection`) published as metrics; the rest (opens,
+# clicks, hand-off times, assignments) are read from the figures table only.
+_FROM_FIGURES: Final = {
+    "entered": Measure.ENTERED,
+    "completed": Measure.COMPLETED,
+    "exited": Measure.EXITED_EARLY,
+    "converted": Measure.CONVERTED,
+    "unsubscribed": Measure.UNSUBSCRIBED,
+    "errors": Measure.JOURNEY_FAILED,
+    "sent": Measure.SENT,
+    "delivered": Measure.DELIVERED,
+    "bounced": Measure.BOUNCED,
+    "complained": Measure.COMPLAINED,
+    "failed": Measure.FAILED,
+}
+
+
+def from_figure(measure: str) -> tuple[Measure, str | None] | None:
+    """The metric (and reason) a figures measure is published as, or None: `skipped.<reason>`
+    is Skipped by reason, `held.<reason>` Held by reason."""
+    kind, _, reason = measure.partition(".")
+    if kind == "skipped" and reason:
+        return Measure.SKIPPED, reason
+    if kind == "held" and reason:
+        return Measure.HELD, reason
+    found = _FROM_FIGURES.get(measure)
+    return (found, None) if found is not None else None

@@ -24,7 +24,8 @@ from typing import Final
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from baton.figures.projection import FigureKey, is_unsubscribe, project
+from baton.figures.cloudwatch import JourneyMetrics, from_figure
+from baton.figures.projection import JOURNEY_PREFIX, NONE, FigureKey, Increment, is_unsubscribe, project
 from baton.figures.repository import Counts, FiguresRepository
 from baton.timeline.models import TimelineEvent
 
@@ -43,12 +44,15 @@ class FiguresRecorder:
         repository: FiguresRepository,
         metrics: Metrics,
         recent: Callable[[str, int], Sequence[TimelineEvent]] | None = None,
+        journey_metrics: JourneyMetrics | None = None,
     ) -> None:
         """`recent(contact_id, limit)`: the contact's newest timeline events, read only for an
         unsubscribe (to find the send it answers)."""
         self._repository = repository
         self._metrics = metrics
         self._recent = recent
+        # The same counts as CloudWatch metrics, for each journey's dashboard and alarm.
+        self._journey_metrics = journey_metrics or JourneyMetrics()
         self._pending: dict[FigureKey, Counts] = {}
         # One process serves many invocations at once in the local stack: one buffer, locked.
         self._lock = threading.Lock()
@@ -67,17 +71,37 @@ class FiguresRecorder:
             for increment in increments:
                 counts = self._pending.setdefault(increment.key, Counts())
                 counts.add(increment.counter, increment.amount, increment.template)
+                self._publish(increment)
 
     def flush(self) -> int:
         """Write what is buffered, one write per item; returns how many items were written.
         Never raises: a write that fails twice is logged with its key and counters."""
         with self._lock:
             pending, self._pending = self._pending, {}
+            self._journey_metrics.flush()
         written = 0
         for key, counts in sorted(pending.items()):
             if self._write(key, counts):
                 written += 1
         return written
+
+    def _publish(self, increment: Increment) -> None:
+        """A journey's increment as its metric (`baton.figures.cloudwatch`)."""
+        if not increment.key.pk.startswith(JOURNEY_PREFIX):
+            return
+        published = from_figure(increment.measure)
+        if published is None:
+            return
+        measure, reason = published
+        step = increment.key.sk.split("#", 1)[1]
+        self._journey_metrics.add(
+            measure,
+            increment.key.pk.removeprefix(JOURNEY_PREFIX),
+            step=None if step == NONE else step,
+            channel=None if increment.channel == NONE else increment.channel,
+            reason=reason,
+            count=increment.amount,
+        )
 
     @property
     def pending(self) -> int:

@@ -20,9 +20,9 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
+from baton.contacts.exceptions import ContactNotFound
 from baton.runner.models import Attempt, dump
 from baton.runner.once import ACCEPTED, SENT, SendLedger
-from baton.contacts.exceptions import ContactNotFound
 from baton.runner.ports import GenerationReader, SubjectReader, Timeline
 from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineKind
@@ -93,6 +93,6 @@ class ProviderEcho:
         # A campaign batch's send (no execution, no subject): the contact with that id is still
         # the one it was for while its generation is the one the send recorded.
         try:
-            return self._contacts.generation(str(data["contact_id"])) == data["generation"]
+            return (self._contacts.generation(str(data["contact_id"])) or "") == data["generation"]
         except ContactNotFound:
             return False

@@ -222,10 +222,11 @@ class SendTask:
         except OnceError as exc:
             raise ProviderUnavailable("the send ledger could not be read") from exc
 
-    def _generation(self, contact_id: str) -> dict[str, str | None]:
+    def _generation(self, contact_id: str) -> dict[str, str]:
         if self._ctx.generation_of is None:
             return {}
-        return {"generation": self._ctx.generation_of(contact_id)}
+        # "" for a contact stored before contacts had a generation
+        return {"generation": self._ctx.generation_of(contact_id) or ""}
 
     def _recent(self, contact_id: str, purpose: Purpose, policy: GatePolicy) -> tuple[SentFact, ...]:
         periods = [cap.period for cap in policy.frequency_caps if cap.purpose == purpose]
