@@ -103,6 +103,39 @@ def test_context_keeps_within_the_service_limit_of_five_entries(eum: tuple[Any, 
     assert all(" " not in key for key in context)
 
 
+def test_a_split_runs_text_keeps_its_message_id_journey_step_and_variant_in_the_five_entries(
+    eum: tuple[Any, Stubber],
+) -> None:
+    client, stubber = eum
+    tags = {
+        "baton_message_id": "m-1",
+        "journey": "may-offers",
+        "step": "short-offer",
+        "execution": "arn:aws:states:us-east-1:1:execution:Baton-may-offers:x",
+        "variant": "short",
+    }
+    stubber.add_response(
+        "send_text_message",
+        {"MessageId": "eum-3"},
+        {
+            "DestinationPhoneNumber": "+15555550100",
+            "OriginationIdentity": POOL,
+            "MessageBody": "Acme: 20% off. Reply STOP to opt out.",
+            "MessageType": "PROMOTIONAL",
+            # what the receipts are read by; the topic is the journey's, so it is what is left out
+            "Context": {
+                "baton_message_id": "m-1",
+                "journey": "may-offers",
+                "step": "short-offer",
+                "variant": "short",
+                "purpose": "marketing",
+            },
+        },
+    )
+
+    assert EumSmsAdapter(client, origination_identity=POOL).send(_message(Purpose.MARKETING, tags)) == "eum-3"
+
+
 @pytest.mark.parametrize(
     ("code", "status", "expected"),
     [

@@ -106,3 +106,21 @@ def test_the_same_report_has_the_same_key_and_the_key_holds_no_address() -> None
     assert again is not None
     assert first.key == again.key
     assert "ana@example.com" not in first.key
+
+
+def test_a_receipt_names_the_runs_variant_the_provider_echoed() -> None:
+    # given a split run's send: its variant in the SES tags and in the End User Messaging context
+    email = _load("ses_bounce.json")
+    email["detail"]["mail"]["tags"]["variant"] = ["short"]
+    text = _load("eum_sms_delivered.json")
+    text["detail"]["context"] = {"journey": "welcome", "step": "hello", "variant": "long"}
+
+    bounced, delivered = parse_eventbridge(email), parse_eventbridge(text)
+
+    assert bounced is not None
+    assert (bounced.journey, bounced.step, bounced.variant) == ("welcome", "hello", "short")
+    assert delivered is not None
+    assert (delivered.journey, delivered.step, delivered.variant) == ("welcome", "hello", "long")
+    plain = parse_eventbridge(_load("ses_delivery.json"))
+    assert plain is not None
+    assert plain.variant is None

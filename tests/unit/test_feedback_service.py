@@ -223,6 +223,15 @@ def test_a_delivery_is_on_the_timeline_with_the_provider_message_id(world: World
     assert event["provider_message_id"] == "0100018f-ses-message-delivery-000000"
 
 
+def test_a_receipt_of_a_split_runs_send_is_on_the_timeline_with_its_variant(world: World) -> None:
+    receipt = _receipt("ses_bounce.json").model_copy(update={"variant": "short"})
+
+    world.feedback.handle(receipt)
+
+    (event,) = world.kinds(DELIVERY_EVENT)
+    assert (event["journey"], event["step"], event["variant"]) == ("welcome", "hello", "short")
+
+
 def test_the_same_receipt_twice_changes_nothing_the_second_time(world: World) -> None:
     receipt = _receipt("ses_complaint.json")
     world.feedback.handle(receipt)

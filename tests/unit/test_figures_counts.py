@@ -103,9 +103,10 @@ def test_a_variant_is_kept_with_every_counter_and_a_split_assigns_it() -> None:
     assert counted("message.sent", SEND | {"variant": "short"})[0][1] == "sent|email|short"
     assert counted("journey.started", {"journey": "welcome", "variant": HOLDOUT})[0][1] == "entered|-|holdout"
     assert counted("journey.converted", {"journey": "welcome", "variant": "long"})[0][1] == "converted|-|long"
-    assert counted("journey.step", {"journey": "welcome", "step": "test", "variant": "long"})[0][1] == (
-        "assigned|-|long"
-    )
+    split = counted("journey.split", {"journey": "welcome", "step": "test", "variant": "long", "next": "b"})
+    assert split == [(FigureKey("journey#welcome", "2026-05-01#test"), "assigned|-|long", None)]
+    # a branch after the split carries the run's variant too: the contact is assigned once
+    assert counted("journey.step", {"journey": "welcome", "step": "route", "variant": "long"}) == []
 
 
 def test_an_unsubscribe_counts_against_the_last_message_received_on_that_channel() -> None:

@@ -6,7 +6,7 @@ second (R-EUM-1, `baton.delivery.throughput`)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -26,6 +26,10 @@ _WHITESPACE = re.compile(r"\s")  # context keys may not contain any
 _CONTEXT_MAX_ENTRIES = 5  # the service model's limit
 _CONTEXT_MAX_KEY = 100
 _CONTEXT_MAX_VALUE = 800
+# Kept whatever else is cut, in this order: Baton's message id settles a send whose answer was
+# lost; the journey, step and variant place each receipt in the figures. Purpose and topic come
+# next: a journey send's are its journey's, so they are what a variant's run leaves out.
+CONTEXT_FIRST: Final = (MESSAGE_TAG, "journey", "step", "variant")
 
 
 class EumSmsAdapter(ChannelAdapter):
@@ -84,15 +88,16 @@ class EumSmsAdapter(ChannelAdapter):
 
 def message_context(message: OutboundMessage) -> dict[str, str]:
     """The `Context` of an End User Messaging send (it comes back on every delivery event):
-    purpose, topic and the message's tags, within the service model's limits."""
-    context = {"purpose": str(message.purpose)}
-    baton_message_id = message.tags.get(MESSAGE_TAG)
-    if baton_message_id:
-        # Kept whatever else is cut: the echo that settles a send whose answer was lost.
-        context[MESSAGE_TAG] = baton_message_id
-    if message.topic:
-        context["topic"] = message.topic
-    for key, value in message.tags.items():
+    what its receipts are read by first (`CONTEXT_FIRST`), then purpose, topic and the message's
+    other tags, within the service model's limits (five entries)."""
+    context: dict[str, str] = {}
+    entries = [
+        *((name, message.tags.get(name, "")) for name in CONTEXT_FIRST),
+        ("purpose", str(message.purpose)),
+        ("topic", message.topic or ""),
+        *message.tags.items(),
+    ]
+    for key, value in entries:
         name = _WHITESPACE.sub("_", key.strip())[:_CONTEXT_MAX_KEY]
         if name and value.strip() and name not in context:
             context[name] = value.strip()[:_CONTEXT_MAX_VALUE]

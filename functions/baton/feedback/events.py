@@ -90,6 +90,7 @@ def parse_ses(detail: Mapping[str, Any]) -> Receipt | None:
         "baton_message_id": _ses_tag(mail, MESSAGE_TAG),
         "journey": _ses_tag(mail, "journey"),
         "step": _ses_tag(mail, "step"),
+        "variant": _ses_tag(mail, "variant"),
     }
     if kind == "Delivery":
         delivery = detail.get("delivery") or {}
@@ -172,6 +173,7 @@ def _sms_voice(detail: Mapping[str, Any]) -> Receipt | None:
         baton_message_id=_context(detail, MESSAGE_TAG),
         journey=_context(detail, "journey"),
         step=_context(detail, "step"),
+        variant=_context(detail, "variant"),
     )
 
 

@@ -46,6 +46,7 @@ class Receipt(BaseModel):
     # The journey and step of the send, echoed the same way: the figures count the receipt there.
     journey: str | None = None
     step: str | None = None
+    variant: str | None = None  # the run's split variant (or `holdout`), when it has one
 
     @property
     def delivered(self) -> bool:

@@ -240,4 +240,7 @@ def _detail(receipt: Receipt, waiter: ReceiptWaiter | None) -> dict[str, object]
     elif receipt.journey is not None:
         # A send nobody waits for: its journey and step as the provider echoed them.
         detail |= {"journey": receipt.journey, **({"step": receipt.step} if receipt.step else {})}
+    if receipt.variant is not None and "journey" in detail:
+        # The run's variant as the provider echoed it: the figures count the receipt by it.
+        detail["variant"] = receipt.variant
     return detail

@@ -7,7 +7,7 @@ is written).
 | journey.started              | entered                           | journey, `-` step           |
 | journey.exited               | exited (exit_on ended it early)   | journey, `-` step           |
 | journey.converted            | converted                         | journey, `-` step           |
-| journey.step (with variant)  | assigned (a split chose it)       | journey, step               |
+| journey.split                | assigned (the variant it chose)   | journey, the split's step   |
 | journey.completed            | completed                         | journey, its last step      |
 | journey.ended                | ended.skipped / ended.failed      | journey, step               |
 | journey.failed               | errors (a task error of Baton's)  | journey, step               |
@@ -148,7 +148,9 @@ def _measure(kind: str, detail: Mapping[str, object]) -> str | None:
             return "completed"
         case "journey.failed":
             return "errors"
-        case "journey.step":
+        case "journey.split":
+            # Once per run: the split's own entry (a later branch's `journey.step` carries the
+            # run's variant too, and counting it would count the contact again).
             return "assigned" if _name(detail.get("variant")) else None
         case "journey.ended":
             return "ended.failed" if detail.get("outcome") == "failed" else "ended.skipped"

@@ -213,7 +213,10 @@ class SendTask:
             "channel": str(channel),
             "purpose": str(step.purpose),
             **({"topic": step.journey.topic} if step.journey.topic else {}),
+            # A send settled from the provider's event is counted by its template and variant too.
+            "template": step.send.template,
         }
+        labels = request.tagged(labels)
         try:
             return self._ctx.once.journal(
                 {**_pass_key(request, step.step_id), "channel": str(channel)},
@@ -382,12 +385,15 @@ class SendTask:
         rendered = render_message(step.template, channel, contact.locale, variables)
         # The message id first: the provider echoes it in its events (SES tags, End User
         # Messaging context, where only five entries fit), which settles an unknown outcome.
-        tags = {
-            MESSAGE_TAG: baton_message_id,
-            "journey": request.journey,
-            "step": step.step_id,
-            "execution": request.execution,
-        }
+        # The run's variant too (a short name, nothing personal): its receipts are counted by it.
+        tags = request.tagged(
+            {
+                MESSAGE_TAG: baton_message_id,
+                "journey": request.journey,
+                "step": step.step_id,
+                "execution": request.execution,
+            }
+        )
         return _message(rendered, channel, address, step, unsubscribe, tags)
 
     def _not_composed(
