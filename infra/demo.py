@@ -2,7 +2,8 @@
 
 A person signs up by web form for email and SMS, confirms both (link and YES), changes a
 preference, unsubscribes in one click, texts STOP, asks for an export and is erased. Every step
-prints what the API answered; the contact's timeline is printed before the erasure.
+prints what the API answered; the contact's timeline is printed before the erasure. It ends
+with the figures of each journey it ran.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from html import unescape
+from textwrap import indent
 from typing import Any
 
+from infra import figures
 from infra.http_client import HttpResponse, LocalClient
 
 
@@ -499,6 +502,27 @@ class RelayDemo(JourneyDemo):
         self.out("\nRelay demo finished.")
 
 
+class FiguresDemo(Demo):
+    """What the journeys above add up to: the figures of each journey that ran, as `baton figures
+    JOURNEY` prints them (counted from the timelines as they were written)."""
+
+    def run(self) -> None:
+        self.step("Figures: each journey the demo ran, as `baton figures JOURNEY` prints it")
+        journeys = self.client.get("/v1/journeys").json()["items"]
+        shown = 0
+        for journey in sorted(item["id"] for item in journeys):
+            answer = self.client.get(f"/v1/journeys/{journey}/figures")
+            if answer.status != 200:
+                raise DemoFailed(f"{journey} figures: HTTP {answer.status}: {answer.text[:500]}")
+            counted = answer.json()
+            if not counted["totals"].get("entered"):
+                continue  # not run by the demo: nothing to show
+            self.out(indent(figures.table(counted), "   "))
+            shown += 1
+        self.out(f"   journeys with figures: {shown}")
+        self.out("\nFigures demo finished.")
+
+
 def _next_day(iso: str) -> str:
     return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
 
@@ -529,3 +553,4 @@ def run_demo(base_url: str, token: str, out: Callable[[str], None] = print) -> N
     Demo(client, out).run()
     JourneyDemo(client, out).run()
     RelayDemo(client, out).run()
+    FiguresDemo(client, out).run()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from infra.demo import Demo, JourneyDemo, RelayDemo
+from infra.demo import Demo, FiguresDemo, JourneyDemo, RelayDemo
 from infra.http_client import LocalClient
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +58,29 @@ def test_relay_demo_passes_the_baton_escalates_fails_over_and_times_out(api: Loc
     assert "wait.event_received" in text
     assert "wait.timed_out" in text  # Gabi, then the reminder
     assert "A quick question about your support request" in text
+
+
+@pytest.mark.moves_session_clock  # after the journey and relay demos, whose runs it shows
+def test_figures_demo_ends_with_each_journey_it_ran_as_a_table(api: LocalClient) -> None:
+    lines: list[str] = []
+
+    FiguresDemo(api, lines.append).run()
+
+    text = "\n".join(lines)
+    assert "Figures demo finished." in text
+    tables = {
+        match.group(1): [int(cell.replace(",", "")) for cell in match.group(2).split()]
+        for match in re.finditer(r"Figures of ([a-z-]+), .*\n.*\n\s+\(journey\)\s+([\d,\s]+?)\n", text)
+    }
+    # entered, sent, delivered, skipped, failed, completed: what the journey and relay demos did
+    assert {"welcome", "lead-nurture", "support-follow-up"} <= set(tables)
+    for journey, (entered, sent, delivered, skipped, failed, completed) in tables.items():
+        assert entered >= 1, journey
+        assert completed <= entered, journey
+        assert delivered <= sent, journey
+        assert min(sent, delivered, skipped, failed) >= 0, journey
+    assert tables["welcome"][0] >= 3  # Bruno, Carla, and Ana's confirmation
+    assert tables["welcome"][3] >= 1  # Bruno's SMS without consent
+    assert tables["support-follow-up"][1] >= 7  # acks, surveys, the reminder
+    assert re.search(r"holdout\s+\d+/\d+", text)  # the nurture journey's control group
+    assert "skipped by reason: sales_hold" in text  # Dan, held for his open deal
