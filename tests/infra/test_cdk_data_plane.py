@@ -12,6 +12,7 @@ from baton.data.tables import (
     ALL_TABLES,
     CAPS,
     DO_NOT_CONTACT,
+    FIGURES,
     IDEMPOTENCY,
     PACING,
     SUBJECTS,
@@ -120,3 +121,24 @@ def test_r_br_1_do_not_contact_lists_have_their_own_table_that_outlives_the_stac
     assert "TimeToLiveSpecification" not in table["Properties"]
     assert table is not _table_for(template, SUPPRESSION)
     assert table["Properties"]["KeySchema"] == _key_schema("pk", "sk")
+
+
+def test_the_figures_table_is_keyed_by_journey_or_queue_then_day_on_demand_and_recoverable(
+    template: assertions.Template,
+) -> None:
+    # pk `journey#<id>` / `queue#<queue>`, sk `<day>#<step>` / `<day>`: a span of days is one Query;
+    # counts grow by UpdateItem ADD, so on demand; kept like the timeline they are counted from
+    table = _table_for(template, FIGURES)
+    properties = table["Properties"]
+
+    assert properties["KeySchema"] == _key_schema("pk", "sk")
+    assert properties["AttributeDefinitions"] == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ]
+    assert "GlobalSecondaryIndexes" not in properties
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert "TimeToLiveSpecification" not in properties
+    assert table["DeletionPolicy"] == "Retain"

@@ -259,6 +259,20 @@ def _table_actions(template: assertions.Template, function_id: str, table_id: st
     return variables[names.table_env(table_id)] == {"Ref": table}, granted
 
 
+@pytest.mark.parametrize("function_id", names.HANDLERS)
+def test_every_function_that_writes_the_timeline_may_add_to_the_figures(
+    template: assertions.Template, function_id: str
+) -> None:
+    # every timeline write is counted, and each handler flushes its counts when it ends
+    timeline_named, timeline_granted = _table_actions(template, function_id, "timeline")
+    figures_named, figures_granted = _table_actions(template, function_id, "figures")
+
+    assert timeline_named
+    assert "dynamodb:PutItem" in timeline_granted
+    assert figures_named
+    assert {"dynamodb:UpdateItem", "dynamodb:Query"} <= figures_granted
+
+
 def test_r_br_1_the_private_api_may_load_do_not_contact_lists(template: assertions.Template) -> None:
     named, granted = _table_actions(template, names.PRIVATE_API_FUNCTION, "do_not_contact")
 
