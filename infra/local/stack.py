@@ -36,6 +36,7 @@ from baton.clock import Clock, SystemClock, as_utc, process_clock, use_clock
 from baton.journeys.durations import parse_duration
 from infra.local.clock import VirtualClock
 from infra.local.deploy import REPO_JOURNEYS_DIR, Deployment, deploy
+from infra.local.dynamodb import partition_queries
 from infra.local.exceptions import LocalStackError
 from infra.local.outbox import Outbox
 from infra.local.routes import RouteTable
@@ -122,7 +123,8 @@ class LocalStack:
         self._mock: MockAWS | None = None
         # SES v2 GetAccount, which moto lacks; `ses_account` is what it answers (R-SES-1).
         self.ses_account = LocalSesAccount()
-        self._get_account = ExitStack()
+        # What the embedded AWS adds to moto while the stack runs (GetAccount, partition queries).
+        self._aws_patches = ExitStack()
         self._saved_env: dict[str, str | None] = {}
         self._server: LocalHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -241,7 +243,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
-        self._get_account.close()
+        self._aws_patches.close()
         self._restore_env()
 
     def __enter__(self) -> LocalStack:
@@ -322,7 +324,9 @@ class LocalStack:
         for key in _REMOVED_AWS_ENV:
             os.environ.pop(key, None)
         os.environ.update(_FAKE_AWS_ENV)
-        self._get_account.enter_context(answering_get_account(self.ses_account))  # before the mock
+        self._aws_patches.enter_context(answering_get_account(self.ses_account))  # before the mock
+        # A query of a contact's partition costs that partition, not the table, as in DynamoDB.
+        self._aws_patches.enter_context(partition_queries())
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
 
