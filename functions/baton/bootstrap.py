@@ -7,6 +7,7 @@ endpoints or settings. Nothing here runs at import time.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,6 +64,10 @@ class BatonMetrics(Metrics):
         if not is_metrics_disabled():
             super().add_metric(name=name, unit=unit, value=value, resolution=resolution)
 
+
+# Powertools warns at every invocation that added no metric (a page view, and every one while
+# metrics are disabled): nothing is wrong then, and the warning only fills stderr.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 # Named here, not only by env: a Metrics made before the env is set must still flush.
 metrics = BatonMetrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)

@@ -4,6 +4,7 @@ functions is a cold start, and failures come back as `InvocationError`."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -164,3 +165,23 @@ def test_metrics_disabled_locally_are_never_printed_however_many_invocations_cou
 
     assert capsys.readouterr().out == ""
     assert bootstrap.metrics.metric_set == {}
+
+
+def test_an_invocation_that_adds_no_metric_writes_no_warning_to_stderr() -> None:
+    # in a process of its own: the tests' own warning filters would hide it here
+    script = (
+        "from baton import bootstrap\n"
+        "@bootstrap.metrics.log_metrics\n"
+        "def handler(event, context):\n"
+        "    return None\n"
+        "handler({}, None)\n"
+    )
+    ran = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-W", "default", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "POWERTOOLS_METRICS_DISABLED": "true"},
+    )
+
+    assert ran.stderr == ""
