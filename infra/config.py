@@ -109,6 +109,33 @@ class DashboardsConfig(_Model):
     min_messages: Annotated[int, Field(ge=1)] = 20
 
 
+# A DNS name of letters, digits and hyphens (what SES takes as a custom redirect domain).
+_HOSTNAME = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+
+
+class TrackingConfig(_Model):
+    """SES open and click tracking, each off unless turned on here. On, SES adds a tracking
+    pixel (opens) or rewrites every link through its tracking domain (clicks), the
+    configuration set publishes those events and the feedback rule routes them: the figures
+    count them as opened / clicked, and they change nothing else. Why off: README, "Figures"."""
+
+    opens: bool = False
+    clicks: bool = False
+    # Tracking links on the operator's own subdomain instead of SES's: it must serve HTTPS in
+    # front of SES's tracking domain (SES's developer guide), since the links carry who opened.
+    redirect_domain: Annotated[str, Field(pattern=_HOSTNAME, max_length=253)] | None = None
+
+    @model_validator(mode="after")
+    def _redirect_domain_only_with_tracking(self) -> TrackingConfig:
+        if self.redirect_domain is not None and not self.enabled:
+            raise ValueError("redirectDomain is used only when opens or clicks is on")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.opens or self.clicks
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -156,6 +183,7 @@ class BatonConfig(_Model):
     queues: dict[Annotated[str, Field(pattern=JOURNEY_ID_PATTERN)], QueueConfig] = Field(default_factory=dict)
     campaigns: CampaignsConfig = CampaignsConfig()
     dashboards: DashboardsConfig = DashboardsConfig()
+    tracking: TrackingConfig = TrackingConfig()
 
     @field_validator("delivery")
     @classmethod

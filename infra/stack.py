@@ -54,7 +54,9 @@ class BatonStack(Stack):
         self.api = Api(self, names.API, config=config)
         self.events = Events(self, names.EVENTS)  # the Baton event bus
         # SES events to the default bus, receipt rules, the feedback DLQ.
-        self.feedback = Feedback(self, names.FEEDBACK, configuration_set=self.delivery.configuration_set)
+        self.feedback = Feedback(
+            self, names.FEEDBACK, configuration_set=self.delivery.configuration_set, tracking=config.tracking
+        )
 
         # Hand-off queues: a topic per queue; their ARNs and emails go in the env.
         self.handoffs = Handoffs(self, names.HANDOFFS, config=config, journeys_dir=config.journeys_path(ROOT))

@@ -40,13 +40,17 @@ _SMS_VOICE_RESOURCES = ("phone-number", "pool", "sender-id", "configuration-set"
 class Delivery(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: BatonConfig) -> None:
         super().__init__(scope, construct_id)
-        self.configuration_set = self._build_configuration_set()
+        self.configuration_set = self._build_configuration_set(config)
         self.sender_identity = self._build_sender_identity(config)
         self.account_suppression = self._build_account_suppression(config)
         self.inbound_sms_topic = self._build_inbound_sms_topic()
         self.dead_letter_queue = self._build_dead_letter_queue()
 
-    def _build_configuration_set(self) -> ses.ConfigurationSet:
+    def _build_configuration_set(self, config: BatonConfig) -> ses.ConfigurationSet:
+        """Open and click tracking come from the event destination (`Feedback`, only where
+        `tracking` turns them on); a custom redirect domain, if any, serves their links over
+        HTTPS only, as the links say who opened what."""
+        redirect_domain = config.tracking.redirect_domain
         return ses.ConfigurationSet(
             self,
             "ConfigurationSet",
@@ -54,6 +58,8 @@ class Delivery(Construct):
             sending_enabled=True,
             tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+            custom_tracking_redirect_domain=redirect_domain,
+            custom_tracking_https_policy=ses.HttpsPolicy.REQUIRE if redirect_domain else None,
         )
 
     def _build_sender_identity(self, config: BatonConfig) -> ses.EmailIdentity:

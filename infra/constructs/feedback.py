@@ -4,6 +4,8 @@
   account's default EventBridge bus (an EventBridge event destination); a rule on `aws.ses`
   routes them to FeedbackFunction (`baton.handlers.feedback.handler`): hard bounces and
   complaints suppress the address, complaints revoke marketing email consent (R-SES-3).
+  Open and click events are published and routed only where cdk.json's `tracking` turns
+  them on: the figures count them, nothing else reads them.
 - End User Messaging SMS and voice (`aws.sms-voice`) and WhatsApp (`aws.social-messaging`)
   put their delivery-status events on the default bus themselves; a rule routes them too.
 - SNS SMS: SNS writes delivery status to CloudWatch Logs (`sns/<region>/<account>/
@@ -34,6 +36,7 @@ from constructs import Construct
 
 from baton.feedback.events import (
     SES_DETAIL_TYPES,
+    SES_ENGAGEMENT_DETAIL_TYPES,
     SES_SOURCE,
     SMS_VOICE_DETAIL_TYPES,
     SMS_VOICE_SOURCE,
@@ -41,6 +44,7 @@ from baton.feedback.events import (
     WHATSAPP_DETAIL_TYPES,
 )
 from infra import nag
+from infra.config import TrackingConfig
 
 MAX_EVENT_AGE: Final = Duration.hours(24)
 RETRY_ATTEMPTS: Final = 185  # EventBridge's maximum: keep retrying for the whole day
@@ -55,9 +59,15 @@ SNS_SMS_LOG_GROUPS: Final = ("DirectPublishToPhoneNumber", "DirectPublishToPhone
 
 class Feedback(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, configuration_set: ses.IConfigurationSet
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        configuration_set: ses.IConfigurationSet,
+        tracking: TrackingConfig,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._engagement = _engagement(tracking)  # detail-type -> SES event, each turned on
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -87,7 +97,7 @@ class Feedback(Construct):
             "SesToEventBridge",
             configuration_set=configuration_set,
             destination=ses.EventDestination.event_bus(self.default_bus),
-            events=list(SES_EVENTS),
+            events=[*SES_EVENTS, *self._engagement.values()],
         )
         self.sms_status_role = self._build_sms_status_role()
 
@@ -121,7 +131,11 @@ class Feedback(Construct):
     def route_to(self, function: lambda_.IFunction) -> list[events.Rule]:
         """The rules and subscriptions that bring every receipt to `function` (FeedbackFunction)."""
         patterns = {
-            "SesEvents": (SES_SOURCE, SES_DETAIL_TYPES, "SES bounces, complaints, deliveries, rejects"),
+            "SesEvents": (
+                SES_SOURCE,
+                (*SES_DETAIL_TYPES, *self._engagement),
+                ", ".join(("SES bounces, complaints, deliveries, rejects", *self._engagement)),
+            ),
             "SmsVoiceEvents": (
                 SMS_VOICE_SOURCE,
                 SMS_VOICE_DETAIL_TYPES,
@@ -165,3 +179,10 @@ class Feedback(Construct):
                 filter_pattern=logs.FilterPattern.all_events(),
             )
         return rules
+
+
+def _engagement(tracking: TrackingConfig) -> dict[str, ses.EmailSendingEvent]:
+    """The SES detail-type and event of each kind of tracking turned on (none by default)."""
+    turned_on = {"Open": tracking.opens, "Click": tracking.clicks}
+    published = {"Open": ses.EmailSendingEvent.OPEN, "Click": ses.EmailSendingEvent.CLICK}
+    return {SES_ENGAGEMENT_DETAIL_TYPES[kind]: published[kind] for kind, on in turned_on.items() if on}

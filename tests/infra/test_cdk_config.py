@@ -65,3 +65,28 @@ def test_r_casl_2_a_deployment_names_its_sender_a_mailing_address_and_a_way_to_r
         BatonConfig.model_validate(missing)
     with pytest.raises(ValidationError, match=key):
         BatonConfig.model_validate(_settings(**{key: ""}))
+
+
+def test_tracking_is_off_unless_cdk_json_turns_it_on() -> None:
+    tracking = BatonConfig.model_validate(_settings()).tracking
+
+    assert (tracking.opens, tracking.clicks, tracking.redirect_domain) == (False, False, None)
+
+
+def test_an_unknown_tracking_setting_is_rejected_by_name() -> None:
+    with pytest.raises(ValidationError, match=r"tracking\.open\b"):
+        BatonConfig.model_validate(_settings(tracking={"open": True}))
+
+
+def test_a_tracking_redirect_domain_is_a_host_name_and_needs_tracking_on() -> None:
+    with pytest.raises(ValidationError, match="redirectDomain"):
+        BatonConfig.model_validate(
+            _settings(tracking={"clicks": True, "redirectDomain": "https://track.example.com"})
+        )
+    with pytest.raises(ValidationError, match="redirectDomain is used only when opens or clicks is on"):
+        BatonConfig.model_validate(_settings(tracking={"redirectDomain": "track.example.com"}))
+
+    tracking = BatonConfig.model_validate(
+        _settings(tracking={"clicks": True, "redirectDomain": "track.example.com"})
+    ).tracking
+    assert tracking.redirect_domain == "track.example.com"

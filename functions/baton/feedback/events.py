@@ -21,8 +21,17 @@ SES_SOURCE: Final = "aws.ses"
 SMS_VOICE_SOURCE: Final = "aws.sms-voice"
 SOCIAL_SOURCE: Final = "aws.social-messaging"
 
-# SES event publishing to EventBridge (the configuration set's EventBridge destination).
-SES_DETAIL_TYPES: Final = ("Email Delivered", "Email Bounced", "Email Complaint Received", "Email Rejected")
+# SES event publishing to EventBridge (the configuration set's EventBridge destination): the
+# detail-type SES gives each event type.
+SES_RECEIPT_DETAIL_TYPES: Final = {
+    "Delivery": "Email Delivered",
+    "Bounce": "Email Bounced",
+    "Complaint": "Email Complaint Received",
+    "Reject": "Email Rejected",
+}
+# Published only with open / click tracking on (cdk.json `tracking`, off by default).
+SES_ENGAGEMENT_DETAIL_TYPES: Final = {"Open": "Email Opened", "Click": "Email Clicked"}
+SES_DETAIL_TYPES: Final = tuple(SES_RECEIPT_DETAIL_TYPES.values())
 # End User Messaging SMS and voice (delivered to the default bus by the service itself).
 SMS_VOICE_DETAIL_TYPES: Final = (
     "Text Message Delivery Status Updated",
