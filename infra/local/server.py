@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 import phonenumbers
 
 from baton.clock import to_iso
+from baton.feedback.events import SES_ENGAGEMENT_DETAIL_TYPES, SES_RECEIPT_DETAIL_TYPES
 from infra.local.clock import ClockRequestError, VirtualClock, parse_clock_request
 from infra.local.deploy import Deployment
 from infra.local.events import ApiContext, HttpRequest, InboundSms, api_gateway_event, inbound_sms_event
@@ -339,8 +340,12 @@ class LocalApp:
         FeedbackFunction in-process (the default bus's rule). The body is an SES event record
         (`{"eventType": "Bounce", "mail": {...}, "bounce": {...}}`), a whole EventBridge event
         (any source, e.g. an End User Messaging SMS receipt), or the shorthand
-        `{"type": "bounce"|"complaint"|"delivery"|"reject", "message_id", "to"?, "bounce_type"?}`
-        where `message_id` is an outbox message's and `to` defaults to its recipient."""
+        `{"type": "bounce"|"complaint"|"delivery"|"reject"|"open"|"click", "message_id", "to"?,
+        "bounce_type"?, "tags"?}` where `message_id` is an outbox message's, `to` defaults to its
+        recipient and `tags` are the SES message tags the event echoes (`{"journey": ..., "step":
+        ...}`: what the figures count it by). Opens and clicks are accepted whatever cdk.json's
+        `tracking` says: the switch decides what SES publishes, not what the feedback function
+        understands."""
         try:
             body = json.loads(request.body or b"null")
         except ValueError:
@@ -402,10 +407,14 @@ class LocalApp:
             return error_response(422, "invalid_field", "invalid SES event", [problem])
         now = to_iso(self.clock.now())
         event_type = _SES_SHORTHAND[kind]
-        record: dict[str, Any] = {
-            "eventType": event_type,
-            "mail": {"timestamp": now, "messageId": message_id, "destination": [to]},
-        }
+        tags = body.get("tags") or {}
+        if not isinstance(tags, Mapping) or not all(isinstance(v, str) for v in tags.values()):
+            problem = {"field": "tags", "message": 'an object of strings: {"journey": "...", "step": "..."}'}
+            return error_response(422, "invalid_field", "invalid SES event", [problem])
+        mail: dict[str, Any] = {"timestamp": now, "messageId": message_id, "destination": [to]}
+        if tags:
+            mail["tags"] = {str(name): [value] for name, value in tags.items()}  # as SES echoes them
+        record: dict[str, Any] = {"eventType": event_type, "mail": mail}
         if event_type == "Bounce":
             record["bounce"] = {
                 "bounceType": str(body.get("bounce_type") or "Permanent"),
@@ -423,24 +432,16 @@ class LocalApp:
             }
         elif event_type == "Delivery":
             record["delivery"] = {"timestamp": now, "recipients": [to]}
+        elif event_type in SES_ENGAGEMENT_DETAIL_TYPES:
+            record[event_type.lower()] = {"timestamp": now}
         else:
             record["reject"] = {"reason": "Bad content"}
         return record
 
 
 # SES event types and the EventBridge detail-type SES gives each.
-_SES_DETAIL_TYPES: Final = {
-    "Bounce": "Email Bounced",
-    "Complaint": "Email Complaint Received",
-    "Delivery": "Email Delivered",
-    "Reject": "Email Rejected",
-}
-_SES_SHORTHAND: Final = {
-    "bounce": "Bounce",
-    "complaint": "Complaint",
-    "delivery": "Delivery",
-    "reject": "Reject",
-}
+_SES_DETAIL_TYPES: Final = {**SES_RECEIPT_DETAIL_TYPES, **SES_ENGAGEMENT_DETAIL_TYPES}
+_SES_SHORTHAND: Final = {event_type.lower(): event_type for event_type in _SES_DETAIL_TYPES}
 
 
 def _e164(number: str) -> str | None:

@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from baton.consent.vocabulary import Channel
-from baton.feedback.events import parse_eventbridge, parse_sns_sms_status
+from baton.feedback.events import SES_ENGAGEMENT_DETAIL_TYPES, parse_eventbridge, parse_sns_sms_status
 from baton.feedback.models import ReceiptStatus
 from baton.handlers.feedback import receipts_of
 
@@ -57,6 +59,24 @@ def test_an_ses_delivery_is_delivered_with_the_provider_message_id() -> None:
     assert receipt.status == ReceiptStatus.DELIVERED
     assert receipt.provider_message_id == "0100018f-ses-message-delivery-000000"
     assert receipt.delivered is True
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("ses_open.json", ReceiptStatus.OPENED), ("ses_click.json", ReceiptStatus.CLICKED)]
+)
+def test_an_ses_open_or_click_is_an_engagement_receipt_of_its_journey_step_not_a_delivery(
+    name: str, status: ReceiptStatus
+) -> None:
+    event = _load(name)
+    receipt = parse_eventbridge(event)
+
+    assert event["detail-type"] == SES_ENGAGEMENT_DETAIL_TYPES[event["detail"]["eventType"]]
+    assert receipt is not None
+    assert receipt.status == status
+    assert (receipt.journey, receipt.step) == ("welcome", "hello")
+    assert receipt.addresses == ("ana@example.com",)
+    assert receipt.at is not None
+    assert receipt.delivered is False
 
 
 def test_end_user_messaging_sms_delivered_and_unreachable() -> None:

@@ -27,6 +27,7 @@ from baton.feedback.events import parse_eventbridge
 from baton.feedback.models import Receipt, ReceiptStatus
 from baton.feedback.repository import InMemoryReceiptRepository
 from baton.feedback.service import DELIVERY_EVENT, DELIVERY_TIMED_OUT, FeedbackService
+from baton.figures.recorder import FiguresRecorder
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
@@ -43,6 +44,7 @@ from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
 from baton.triggers.subjects import InMemorySubjectRepository
 from baton.waits.tokens import InMemoryTaskTokens
+from tests.figures_fakes import InMemoryFiguresRepository
 from tests.subjects import subject_of
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -241,6 +243,109 @@ def test_the_same_receipt_twice_changes_nothing_the_second_time(world: World) ->
 
     assert len(world.kinds(DELIVERY_EVENT)) == 1
     assert len(world.consent.entries("ana")) == entries
+
+
+# Opens and clicks (only with tracking on) ----------------------------------------------------
+
+
+def _figures(world: World) -> tuple[FiguresRecorder, InMemoryFiguresRepository]:
+    """The figures kept as the world's timeline is written (flushed as a handler ends)."""
+    repository = InMemoryFiguresRepository()
+    recorder = FiguresRecorder(repository, Metrics(namespace="BatonFeedbackTest"))
+    world.timeline.observe(recorder)
+    return recorder, repository
+
+
+def _counters(repository: InMemoryFiguresRepository) -> dict[tuple[str, str, str], int]:
+    return {
+        (key.pk, key.sk, name): amount
+        for key, item in repository.items_by_key.items()
+        for name, amount in item.counters.items()
+    }
+
+
+@pytest.mark.parametrize(("name", "measure"), [("ses_open.json", "opened"), ("ses_click.json", "clicked")])
+def test_an_open_or_click_adds_a_timeline_entry_and_its_count_and_changes_nothing_else(
+    world: World, name: str, measure: str
+) -> None:
+    # given a contact with marketing email consent, and the figures kept as the timeline is written
+    recorder, figures = _figures(world)
+    consent_before = world.consent.entries("ana")
+
+    # when SES reports an open (or a click) of a journey's email to them
+    assert world.feedback.handle(_receipt(name)) is True
+    recorder.flush()
+
+    # then the timeline has it and the figures count it at the journey's step, once
+    (event,) = world.kinds(DELIVERY_EVENT)
+    assert (event["status"], event["journey"], event["step"]) == (measure, "welcome", "hello")
+    assert _counters(figures) == {("journey#welcome", "2026-11-23#hello", f"{measure}|email|-"): 1}
+    # and nothing else changed: no suppression, no consent change, nothing kept to answer a waiter
+    assert world.suppression.check(Channel.EMAIL, EMAIL) is None
+    assert world.consent.entries("ana") == consent_before
+    state = world.consent.state("ana", Channel.EMAIL, "news")
+    assert state is not None
+    assert state.status == ConsentStatus.GRANTED
+    assert world.receipts.early_receipts == {}
+    assert world.tokens.sent == []
+    assert [e.kind for e in world.timeline.all("ana")].count(DELIVERY_EVENT) == 1
+
+
+def test_an_open_or_click_answers_no_waiting_journey_and_the_delivery_after_it_still_does(
+    world: World,
+) -> None:
+    # given a journey waiting for its email's receipt
+    recorder, figures = _figures(world)
+    world.task("send_channel", "sms")
+    world.task("await_receipt", "sms", token="t-sms")
+    world.feedback.handle(
+        Receipt(
+            provider="eum-sms",
+            channel=Channel.SMS,
+            provider_message_id=world.steps["tell"]["provider_message_id"],
+            status=ReceiptStatus.FAILED,
+            reason="TEXT_UNREACHABLE",
+        )
+    )
+    ((_, answer),) = world.tokens.sent
+    world.steps = {"tell": answer}
+    sent = world.task("send_channel", "email")
+    world.task("await_receipt", "email", token="t-email")
+    message_id = sent["provider_message_id"]
+
+    # when the person opens it and clicks in it before SES reports the delivery
+    for status in (ReceiptStatus.OPENED, ReceiptStatus.CLICKED):
+        world.feedback.handle(
+            Receipt(
+                provider="ses",
+                channel=Channel.EMAIL,
+                provider_message_id=message_id,
+                status=status,
+                addresses=(EMAIL,),
+            )
+        )
+
+    # then the journey still waits: neither answered it, and neither was kept as an early receipt
+    assert [token for token, _ in world.tokens.sent] == ["t-sms"]
+    assert world.receipts.get(message_id) is not None
+    assert world.receipts.early(message_id) is None
+    # and the delivery answers it
+    world.feedback.handle(
+        Receipt(
+            provider="ses",
+            channel=Channel.EMAIL,
+            provider_message_id=message_id,
+            status=ReceiptStatus.DELIVERED,
+            addresses=(EMAIL,),
+        )
+    )
+    recorder.flush()
+    assert [token for token, _ in world.tokens.sent] == ["t-sms", "t-email"]
+    assert world.tokens.sent[-1][1]["delivered"] is True
+    email_events = [e["status"] for e in world.kinds(DELIVERY_EVENT) if e["channel"] == "email"]
+    assert email_events == ["opened", "clicked", "delivered"]
+    counted = {name for (_, sk, name) in _counters(figures) if sk.endswith("#tell")}
+    assert {"opened|email|-", "clicked|email|-", "delivered|email|-"} <= counted
 
 
 # Journeys waiting for receipts ----------------------------------------------------------------
