@@ -2,8 +2,9 @@
 WhatsApp through EventBridge, and SNS SMS delivery-status log records.
 
 Events that say nothing about delivery (SES `Send`, an SMS still queued, a voice call ringing)
-parse to None: the handler ignores them. SES `Open`/`Click` (only with tracking on, which is off
-by default) parse to an engagement receipt that the figures count and nothing else uses.
+parse to None: the handler ignores them. SES `Open`/`Click` (published only where cdk.json's
+`tracking` turns them on; off by default) parse to an engagement receipt that the figures
+count and nothing else uses.
 """
 
 from __future__ import annotations
