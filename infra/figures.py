@@ -70,7 +70,8 @@ def table(figures: dict[str, Any]) -> str:
         lines.append("Rates: " + ", ".join(f"{name} {rate:.1%}" for name, rate in rates.items()))
     holdout = figures.get("holdout")
     if figures["variants"] or holdout:
-        lines.append("Variants (conversion; lift and p-value against the holdout, two-proportion z-test):")
+        against = "the holdout" if holdout else "the other variants"
+        lines.append(f"Variants (conversion; lift and p-value against {against}, two-proportion z-test):")
         for variant in [*figures["variants"], *([holdout] if holdout else [])]:
             rate = variant["conversion_rate"]
             parts = [

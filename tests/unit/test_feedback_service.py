@@ -441,3 +441,18 @@ def test_no_receipt_in_time_is_on_the_timeline_and_every_channel_failing_ends_th
         )
     )
     assert world.tokens.sent == []
+
+
+def test_a_split_runs_missing_receipt_is_on_the_timeline_with_its_variant(world: World) -> None:
+    sent = world.task("send_channel", "sms")
+    world.task("await_receipt", "sms", token="t-1")
+    # The split's answer beside the step's, as the state machine keeps both under `$.steps`.
+    world.steps = {
+        "pick": {"variant": "short", "next": "tell"},
+        "tell": {**world.steps["tell"], "timed_out": {"Error": "States.Timeout", "Cause": ""}},
+    }
+
+    world.task("send_channel", "email")
+
+    (timed_out,) = world.kinds(DELIVERY_TIMED_OUT)
+    assert (timed_out["provider_message_id"], timed_out["variant"]) == (sent["provider_message_id"], "short")

@@ -274,7 +274,7 @@ def test_a_journeys_figures_read_by_step_channel_day_and_variant_against_the_hol
     assert short.conversion_rate == pytest.approx(0.45)
     assert short.lift == pytest.approx(0.5)
     assert short.p_value == pytest.approx(0.02846, abs=5e-5)
-    assert short.test == "two-proportion z-test"
+    assert (short.test, short.compared_with) == ("two-proportion z-test", "holdout")
     answer = figures.model_dump(mode="json")
     assert answer["from"] == "2026-04-01"
     assert answer["to"] == "2026-05-30"
@@ -318,3 +318,40 @@ def test_a_bad_span_names_its_field(first: str | None, last: str | None, field: 
 
 def test_the_default_span_is_the_last_30_days() -> None:
     assert span(None, None, DAY) == (DAY - timedelta(days=29), DAY)
+
+
+def test_a_split_without_a_holdout_tests_each_variant_against_the_others() -> None:
+    repository = InMemoryFiguresRepository()
+    recorder = FiguresRecorder(repository, Metrics(namespace="Test"))
+    timeline = TimelineService(InMemoryTimelineRepository(), FixedClock(AT), observers=(recorder,))
+    for variant, (entered, converted) in {"short": (100, 45), "long": (100, 30)}.items():
+        for n in range(entered):
+            timeline.record(f"{variant}{n}", "journey.started", {"journey": "welcome", "variant": variant})
+            if n < converted:
+                timeline.record(
+                    f"{variant}{n}", "journey.converted", {"journey": "welcome", "variant": variant}
+                )
+    recorder.flush()
+
+    figures = FiguresService(repository).journey("welcome", DAY, DAY)
+
+    assert figures.holdout is None
+    short, long_ = sorted(figures.variants, key=lambda v: v.variant, reverse=True)
+    assert (short.variant, long_.variant) == ("short", "long")
+    # 45/100 against 30/100: the same pooled test both ways, so the same p-value
+    assert short.p_value == long_.p_value == pytest.approx(0.02846, abs=5e-5)
+    assert short.compared_with == long_.compared_with == "other variants"
+    assert short.lift is None  # lift is against a control group, and there is none
+    assert short.test == "two-proportion z-test"
+
+
+def test_a_lone_variant_without_a_holdout_has_nothing_to_be_tested_against() -> None:
+    repository = InMemoryFiguresRepository()
+    recorder = FiguresRecorder(repository, Metrics(namespace="Test"))
+    timeline = TimelineService(InMemoryTimelineRepository(), FixedClock(AT), observers=(recorder,))
+    timeline.record("a", "journey.started", {"journey": "welcome", "variant": "short"})
+    recorder.flush()
+
+    (only,) = FiguresService(repository).journey("welcome", DAY, DAY).variants
+
+    assert (only.p_value, only.test, only.compared_with) == (None, None, None)

@@ -204,23 +204,30 @@ class FeedbackService:
         return waiter
 
     def give_up(
-        self, *, provider_message_id: str, contact_id: str, journey: str, step: str, channel: str
+        self,
+        *,
+        provider_message_id: str,
+        contact_id: str,
+        journey: str,
+        step: str,
+        channel: str,
+        variant: str | None = None,
     ) -> None:
-        """No receipt in time (the state machine's timeout path): forget the waiter, say so once."""
+        """No receipt in time (the state machine's timeout path): forget the waiter, say so once
+        (with the run's variant, when it has one: the figures count the missing receipt by it)."""
         if self._repository.remove(provider_message_id):
-            self._timeline.record(
-                contact_id,
-                DELIVERY_TIMED_OUT,
-                {
-                    "journey": journey,
-                    "step": step,
-                    "channel": channel,
-                    "provider_message_id": provider_message_id,
-                    "status": "failed",
-                    "reason": "no_receipt",
-                    "at": to_iso(self._clock.now()),
-                },
-            )
+            detail: dict[str, object] = {
+                "journey": journey,
+                "step": step,
+                "channel": channel,
+                "provider_message_id": provider_message_id,
+                "status": "failed",
+                "reason": "no_receipt",
+                "at": to_iso(self._clock.now()),
+            }
+            if variant is not None:
+                detail["variant"] = variant
+            self._timeline.record(contact_id, DELIVERY_TIMED_OUT, detail)
 
 
 def _source(receipt: Receipt) -> str:

@@ -28,15 +28,17 @@ class DayFigures(_Answer):
 
 
 class VariantFigures(_Answer):
-    """One variant's conversion; against the holdout (the control) when the journey has one."""
+    """One variant's conversion: against the holdout (the control) when the journey has one,
+    else against the other variants taken together (with two variants: one against the other)."""
 
     variant: str
     entered: int
     converted: int
     conversion_rate: float | None
-    lift: float | None = None  # (rate - control rate) / control rate
-    p_value: float | None = None  # two-sided, against the control
+    lift: float | None = None  # (rate - holdout rate) / holdout rate; only against a holdout
+    p_value: float | None = None  # two-sided, against `compared_with`
     test: Literal["two-proportion z-test"] | None = None
+    compared_with: Literal["holdout", "other variants"] | None = None
 
 
 class JourneyFigures(_Answer):

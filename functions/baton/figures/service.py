@@ -168,7 +168,7 @@ def _population(counts: Counts) -> int:
 
 def _variants(by_variant: dict[str, Counts]) -> tuple[list[VariantFigures], VariantFigures | None]:
     named = {variant: counts for variant, counts in by_variant.items() if variant != NONE}
-    control = named.get(HOLDOUT)
+    control = named.pop(HOLDOUT, None)
     n0 = _population(control) if control is not None else 0
     x0 = control.get("converted", 0) if control is not None else 0
     holdout = (
@@ -176,22 +176,32 @@ def _variants(by_variant: dict[str, Counts]) -> tuple[list[VariantFigures], Vari
         if control is not None
         else None
     )
+    populations = {variant: (_population(c), c.get("converted", 0)) for variant, c in named.items()}
+    all_n = sum(n for n, _ in populations.values())
+    all_x = sum(x for _, x in populations.values())
     variants = []
-    for variant, counts in sorted(named.items()):
-        if variant == HOLDOUT:
-            continue
-        n, x = _population(counts), counts.get("converted", 0)
+    for variant, (n, x) in sorted(populations.items()):
         rate = _rate(x, n)
-        control_rate = _rate(x0, n0) if control is not None else None
+        if control is not None:
+            control_rate = _rate(x0, n0)
+            lift = (rate - control_rate) / control_rate if rate is not None and control_rate else None
+            p_value, against = two_proportion_z_test(x, n, x0, n0), "holdout"
+        elif len(populations) > 1:
+            # No control group: a variant against the rest of the split, so an A/B test without a
+            # holdout still says whether the difference is more than chance.
+            lift, p_value, against = None, two_proportion_z_test(x, n, all_x - x, all_n - n), "other variants"
+        else:
+            lift, p_value, against = None, None, None
         variants.append(
             VariantFigures(
                 variant=variant,
                 entered=n,
                 converted=x,
                 conversion_rate=rate,
-                lift=(rate - control_rate) / control_rate if rate is not None and control_rate else None,
-                p_value=two_proportion_z_test(x, n, x0, n0) if control is not None else None,
-                test=TEST if control is not None else None,
+                lift=lift,
+                p_value=p_value,
+                test=TEST if against is not None else None,
+                compared_with=against,
             )
         )
     return variants, holdout

@@ -115,6 +115,7 @@ class SendChannelTask(SendTask):
                 journey=request.journey,
                 step=step_id,
                 channel=channel,
+                variant=request.variant,
             )
             for attempt in attempts:
                 if attempt.get("provider_message_id") == message_id:
