@@ -136,6 +136,15 @@ class TrackingConfig(_Model):
         return self.opens or self.clicks
 
 
+class ReviewConfig(_Model):
+    """Review dates with teeth (`baton.journeys.review`): a marketing journey overdue for review
+    this many days past its `review_by` admits no new contact (those in it finish); a
+    transactional one only warns. `closeOverdueMarketing: false` makes marketing only warn too."""
+
+    grace_days: Annotated[int, Field(ge=0, le=365)] = 14
+    close_overdue_marketing: bool = True
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -184,6 +193,7 @@ class BatonConfig(_Model):
     campaigns: CampaignsConfig = CampaignsConfig()
     dashboards: DashboardsConfig = DashboardsConfig()
     tracking: TrackingConfig = TrackingConfig()
+    review: ReviewConfig = ReviewConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -228,6 +238,8 @@ class BatonConfig(_Model):
         values = runtime_settings(self) | {
             "token_ttl_days": self.token_ttl_days,
             "confirm_ttl_days": self.confirm_ttl_days,
+            "review_grace_days": self.review.grace_days,
+            "review_closes_marketing": self.review.close_overdue_marketing,
         }
         return Settings.model_validate(values)
 
@@ -299,6 +311,8 @@ STACK_SETTINGS = frozenset(
         "state_machine_arn_prefix",
         "sms_max_parts",
         "locales",
+        "review_grace_days",  # cdk.json `review`
+        "review_closes_marketing",
     }
 )
 

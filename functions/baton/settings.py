@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
     sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
     locales: list[str] = Field(default_factory=lambda: ["en"])  # every template has each one
+    # Review dates (`baton.journeys.review`, cdk.json `review`): a marketing journey overdue
+    # this many days past its review_by admits no new contact, unless closing is turned off.
+    review_grace_days: int = Field(default=14, ge=0, le=365)
+    review_closes_marketing: bool = True
 
     # Hand-offs: the tasks table, and per queue (cdk.json `queues`) the SNS topic that is
     # notified of its new tasks and the address that gets an email about each one.

@@ -127,3 +127,25 @@ def test_an_operators_webhook_secret_is_readable_by_the_journey_step_function(tm
         "secretsmanager:GetSecretValue" in s["Action"] and WEBHOOK_SECRET in json.dumps(s["Resource"])
         for s in statements
     )
+
+
+def test_the_review_policy_reaches_every_functions_settings() -> None:
+    config = BatonConfig.model_validate(
+        {**cdk_json_context()["baton"], "review": {"graceDays": 30, "closeOverdueMarketing": False}}
+    )
+
+    settings = Settings.model_validate(
+        {
+            name.removeprefix("BATON_").lower(): value
+            for name, value in _environment(config).items()
+            if name in {"BATON_REVIEW_GRACE_DAYS", "BATON_REVIEW_CLOSES_MARKETING"}
+        }
+    )
+
+    assert (settings.review_grace_days, settings.review_closes_marketing) == (30, False)
+    assert config.runtime_settings().review_grace_days == 30
+
+
+def test_a_negative_grace_period_fails_at_synth() -> None:
+    with pytest.raises(ValidationError, match="review.graceDays|grace_days"):
+        BatonConfig.model_validate({**cdk_json_context()["baton"], "review": {"graceDays": -1}})

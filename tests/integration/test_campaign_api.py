@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 
+from baton import bootstrap
+from baton.clock import FixedClock, use_clock
 from baton.settings import Settings
 from tests.integration import handler_calls
 from tests.integration.handler_calls import ACCOUNT, REGION, Baton
@@ -94,3 +97,24 @@ def test_an_unknown_run_is_a_404(baton: Baton) -> None:
         ("POST", "/v1/campaigns/run-unknown/cancel"),
     ):
         assert baton.call(method, path).status == 404, path
+
+
+def test_a_campaign_over_a_marketing_journey_closed_for_review_is_a_409_and_starts_nothing(
+    baton: Baton,
+) -> None:
+    # gold-monthly is due for review on 2027-04-15; after fourteen days of grace it is closed.
+    use_clock(FixedClock(datetime(2027, 4, 30, 9, tzinfo=UTC)))
+    bootstrap.reset()  # the services take the clock when they are built
+    try:
+        body = {"journey": "gold-monthly", "segment": "gold-customers"}
+        refused = baton.call("POST", "/v1/campaigns", body)
+    finally:
+        use_clock(None)
+        bootstrap.reset()
+
+    assert refused.status == 409, refused
+    error = refused.body["error"]
+    assert error["code"] == "journey_closed"
+    assert error["details"][0]["field"] == "journey"
+    assert "due for review on 2027-04-15" in error["message"]
+    assert _executions() == []

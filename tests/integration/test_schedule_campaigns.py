@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -14,6 +15,7 @@ import pytest
 from baton import bootstrap
 from baton.campaigns.runs import DynamoCampaignRuns
 from baton.campaigns.service import schedule_run_id
+from baton.clock import FixedClock, use_clock
 from baton.handlers import schedule
 from baton.schedules.expressions import parse_schedule_time
 from baton.settings import Settings
@@ -81,4 +83,20 @@ def test_the_next_firing_is_a_run_of_its_own(world: Any) -> None:
 def test_a_journey_the_catalog_lacks_fails_the_firing_so_scheduler_retries_it(world: Any) -> None:
     with pytest.raises(JourneyNotFound):
         _fire(journey="no-such-journey")
+    assert world.list_executions(stateMachineArn=MACHINE)["executions"] == []
+
+
+def test_a_firing_of_a_marketing_journey_closed_for_review_starts_no_run_and_is_not_retried(
+    world: Any,
+) -> None:
+    # gold-monthly is due for review on 2027-04-15: fourteen days of grace later it is closed.
+    use_clock(FixedClock(datetime(2027, 4, 30, 9, tzinfo=UTC)))
+    try:
+        bootstrap.reset()
+        answer = _fire(time="2027-04-30T09:00:00Z")
+    finally:
+        use_clock(None)
+        bootstrap.reset()
+
+    assert answer == {"not_admitted": "gold-monthly", "reason": "review_overdue"}
     assert world.list_executions(stateMachineArn=MACHINE)["executions"] == []

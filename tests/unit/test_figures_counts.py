@@ -73,6 +73,7 @@ def counted(kind: str, detail: dict[str, Any]) -> list[tuple[FigureKey, str, str
         ("delivery.event", SEND | {"status": "opened"}, "hello", "opened|email|-"),
         ("delivery.event", SEND | {"status": "clicked"}, "hello", "clicked|email|-"),
         ("delivery.timed_out", SEND | {"status": "failed"}, "hello", "no_receipt|email|-"),
+        ("journey.not_admitted", {"journey": "welcome", "reason": "review_overdue"}, "-", "not_admitted|-|-"),
     ],
 )
 def test_each_journey_and_message_kind_adds_its_counter(

@@ -36,7 +36,7 @@ from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, 
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
-from baton.triggers.exceptions import JourneyNotFound
+from baton.triggers.exceptions import JourneyClosed, JourneyNotFound
 from baton.web.pages import PAGE_HEADERS, Page, render_page
 
 logger = Logger(child=True)
@@ -128,6 +128,11 @@ def _invalid(field: str, message: str) -> Response[str]:
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_field", f"Invalid field(s): {field}", details
     )
+
+
+def _journey_closed(exc: JourneyClosed) -> Response[str]:
+    details = [{"field": "journey", "message": str(exc)}]
+    return error_response(HTTPStatus.CONFLICT, "journey_closed", str(exc), details)
 
 
 def _campaign_conflict(exc: CampaignConflict) -> Response[str]:
@@ -241,6 +246,7 @@ def register(app: APIGatewayRestResolver) -> None:
         ]
     )(_not_found)
     app.exception_handler(InProgress)(_in_progress)
+    app.exception_handler(JourneyClosed)(_journey_closed)
 
     @app.exception_handler(TokenError)  # type: ignore[untyped-decorator]
     def _invalid_token(exc: TokenError) -> Response[str]:

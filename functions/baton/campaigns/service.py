@@ -34,7 +34,8 @@ from baton.clock import Clock, as_utc, to_iso
 from baton.ids import new_id
 from baton.journeys.catalog import Catalog
 from baton.journeys.paths import journey_path
-from baton.triggers.exceptions import JourneyNotFound
+from baton.journeys.review import ReviewPolicy
+from baton.triggers.exceptions import JourneyClosed, JourneyNotFound
 from baton.triggers.executions import execution_arn
 
 SCHEDULE_TRIGGER: Final = "schedule"
@@ -66,7 +67,9 @@ class CampaignService:
         state_machine_arn: str,
         clock: Clock,
         snapshots: Callable[[], AudienceSnapshots] | None = None,
+        review: ReviewPolicy | None = None,
     ) -> None:
+        self._review = review or ReviewPolicy()
         self._runs = runs
         self._catalog = catalog
         self._sfn = state_machines
@@ -83,6 +86,10 @@ class CampaignService:
         journey = catalog.journeys.get(request.journey)
         if journey is None:
             raise CampaignInvalid("journey", f"No journey {request.journey!r} in the catalog.")
+        if not self._review.admits(journey, self._clock.now().date()):
+            # Overdue for review past its grace: a run would admit new contacts. Runs started
+            # before go on: their contacts finish.
+            raise JourneyClosed(journey.journey, self._review.refusal(journey))
         try:
             catalog.segment(request.segment)
         except KeyError:

@@ -11,6 +11,7 @@ from baton.campaigns.audience import AudienceSnapshots
 from baton.campaigns.batch import CampaignBatch, ContactMemo
 from baton.campaigns.runs import DynamoCampaignRuns
 from baton.campaigns.service import CampaignService
+from baton.journeys.review import ReviewPolicy
 from baton.runner.wiring import links_factory, runner
 from baton.triggers.continuation import Continuations
 from baton.triggers.executions import StepFunctionsExecutions
@@ -31,6 +32,7 @@ def campaign_service(s: Services) -> CampaignService:
         state_machines=aws.client("stepfunctions"),
         state_machine_arn=settings.campaign_state_machine_arn,
         clock=s.clock,
+        review=ReviewPolicy.of(settings),
         snapshots=lambda: AudienceSnapshots(
             bucket=settings.campaigns_bucket,
             contacts_table=settings.contacts_table,

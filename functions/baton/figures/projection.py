@@ -7,6 +7,7 @@ is written).
 | journey.started              | entered                           | journey, `-` step           |
 | journey.exited               | exited (exit_on ended it early)   | journey, `-` step           |
 | journey.converted            | converted                         | journey, `-` step           |
+| journey.not_admitted         | not_admitted (closed for review)  | journey, `-` step           |
 | journey.split                | assigned (the variant it chose)   | journey, the split's step   |
 | journey.completed            | completed                         | journey, its last step      |
 | journey.ended                | ended.skipped / ended.failed      | journey, step               |
@@ -129,7 +130,7 @@ def project(event: TimelineEvent, last_received: TimelineEvent | None = None) ->
     measure = _measure(kind, detail)
     if measure is None:
         return []
-    journey_level = kind in ("journey.started", "journey.exited", "journey.converted")
+    journey_level = kind in ("journey.started", "journey.exited", "journey.converted", "journey.not_admitted")
     step = NONE if journey_level else about.step
     channel = about.channel if kind.startswith(("message.", "delivery.")) else NONE
     template = about.template if kind.startswith("message.") else None
@@ -144,6 +145,8 @@ def _measure(kind: str, detail: Mapping[str, object]) -> str | None:
             return "exited"
         case "journey.converted":
             return "converted"
+        case "journey.not_admitted":
+            return "not_admitted"
         case "journey.completed":
             return "completed"
         case "journey.failed":

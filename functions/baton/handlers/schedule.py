@@ -6,7 +6,8 @@ The schedule's target input is `{"journey": ID, "scheduled_time": "<aws.schedule
 Scheduler fills in the time it was due to fire (not the time it ran), so a retried or late
 firing names the same run (its id is derived from the journey and that time) and starts it
 once. An error fails the invocation: Scheduler retries it and then sends the event to the
-schedule's DLQ.
+schedule's DLQ. A marketing journey closed for review (`baton.journeys.review`) starts no
+run: the firing is answered and counted, not retried.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from baton import logs
 from baton.bootstrap import flushes_figures, metrics, services
 from baton.campaigns.wiring import campaign_service
 from baton.schedules.expressions import parse_schedule_time
+from baton.triggers.exceptions import JourneyClosed
 
 logger = logs.service_logger()
 tracer = Tracer()
@@ -41,9 +43,16 @@ class ScheduleEvent(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ScheduleEvent.model_validate(event)
     logger.append_keys(journey=request.journey, scheduled_time=request.scheduled_time)
-    accepted = campaign_service(services()).start_scheduled(
-        request.journey, parse_schedule_time(request.scheduled_time)
-    )
+    try:
+        accepted = campaign_service(services()).start_scheduled(
+            request.journey, parse_schedule_time(request.scheduled_time)
+        )
+    except JourneyClosed as exc:
+        # Not an error to retry: the journey is closed until its owner reviews it. The firing
+        # is answered, logged and counted (the inventory and the owner's digest say why).
+        logger.warning("Scheduled run not admitted: review overdue", extra={"reason": str(exc)})
+        metrics.add_metric(name="ScheduledRunsNotAdmitted", unit=MetricUnit.Count, value=1)
+        return {"not_admitted": request.journey, "reason": "review_overdue"}
     logger.info("Scheduled campaign run", extra={"run_id": accepted.run_id, "path": str(accepted.path)})
     metrics.add_metric(name="ScheduledCampaignRuns", unit=MetricUnit.Count, value=1)
     return accepted.model_dump(mode="json")

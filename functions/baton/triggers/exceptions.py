@@ -30,3 +30,12 @@ class JourneyNotFound(TriggerError):
     def __init__(self, journey_id: str) -> None:
         super().__init__(f"Journey {journey_id!r} not found.")
         self.journey_id = journey_id
+
+
+class JourneyClosed(TriggerError):
+    """A marketing journey overdue for review past its grace period admits no new contact
+    (`baton.journeys.review`): a campaign or schedule over it starts nothing (the API: 409)."""
+
+    def __init__(self, journey_id: str, message: str) -> None:
+        super().__init__(message)
+        self.journey_id = journey_id

@@ -31,6 +31,7 @@ from baton.contacts.service import ContactService
 from baton.data.once import Once
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import HOLDOUT_VARIANT, Journey
+from baton.journeys.review import NOT_ADMITTED, REVIEW_OVERDUE, ReviewPolicy
 from baton.journeys.split import held_out
 from baton.timeline.service import TimelineService
 from baton.triggers.exceptions import JourneysNotConfigured
@@ -191,8 +192,10 @@ class EventService:
         naming_key: Callable[[], bytes],
         waits: WaitService | None = None,
         conversions: Once | None = None,
+        review: ReviewPolicy | None = None,
     ) -> None:
         self._catalog = catalog
+        self._review = review or ReviewPolicy()
         self._contacts = contacts
         self._timeline = timeline
         self._runs = runs
@@ -233,10 +236,14 @@ class EventService:
         goals = self._catalog.journeys_with_goal(event.type)
         if self._conversions is not None and goals:
             self._conversions.record(event, goals)
-        started = [
-            self._start(journey, event, generation)
-            for journey in self._catalog.journeys_for_event(event.type)
-        ]
+        today = self._clock.now().date()
+        started, refused = [], []
+        for journey in self._catalog.journeys_for_event(event.type):
+            if self._review.admits(journey, today):
+                started.append(self._start(journey, event, generation))
+            else:
+                refused.append(journey)
+                self._not_admitted(journey, event)
         for journey in self._catalog.journeys_exiting_on(event.type):
             self._exit(journey, event, keep={run.execution_name for run in started})
         # After starting and exiting, resume the executions parked on this event type.
@@ -251,10 +258,25 @@ class EventService:
                 "data": event.data,
                 "idempotency_key": event.idempotency_key,
                 "journeys_started": [run.journey for run in started],
+                **({"journeys_not_admitted": [j.journey for j in refused]} if refused else {}),
                 "waits_resumed": [f"{w.journey}/{w.step}" for w in resumed],
             },
         )
         return EventAccepted(journeys_started=[run.journey for run in started])
+
+    def _not_admitted(self, journey: Journey, event: EventIn) -> None:
+        """A journey closed for review starts nothing; the contact's timeline says why."""
+        self._timeline.record(
+            event.contact_id,
+            NOT_ADMITTED,
+            {
+                "journey": journey.journey,
+                "reason": REVIEW_OVERDUE,
+                "review_by": journey.review_by.isoformat(),
+                "event_type": event.type,
+                "owner": journey.owner,
+            },
+        )
 
     def _start(self, journey: Journey, event: EventIn, generation: str | None) -> Run:
         run, _ = self._starter.start(

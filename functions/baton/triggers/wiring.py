@@ -9,6 +9,7 @@ from baton import aws, secrets
 from baton.bootstrap import Services
 from baton.data.once import DynamoOnceTable, Once, RemainingTime
 from baton.journeys.catalog import Catalog, load_catalog
+from baton.journeys.review import ReviewPolicy
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.goals import GOAL_PREFIX
 from baton.triggers.inventory import Inventory
@@ -61,6 +62,7 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
         naming_key=lambda: secrets.execution_name_key(s.settings),
         waits=wait_service(s),
         conversions=conversions,
+        review=ReviewPolicy.of(s.settings),
     )
 
 
