@@ -136,6 +136,13 @@ class TrackingConfig(_Model):
         return self.opens or self.clicks
 
 
+class ApprovalsConfig(_Model):
+    """Which templates need legal approval bound to their content (`journeys/approvals.yaml`):
+    marketing ones always; transactional ones when `transactional` is on."""
+
+    transactional: bool = False
+
+
 class BatonConfig(_Model):
     """Everything an operator sets per deployment; unknown keys are errors."""
 
@@ -184,6 +191,7 @@ class BatonConfig(_Model):
     campaigns: CampaignsConfig = CampaignsConfig()
     dashboards: DashboardsConfig = DashboardsConfig()
     tracking: TrackingConfig = TrackingConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -226,6 +234,7 @@ class BatonConfig(_Model):
     def runtime_settings(self) -> Settings:
         """The Settings the functions get from this deployment (secrets and tables aside)."""
         values = runtime_settings(self) | {
+            "approvals_transactional": self.approvals.transactional,
             "token_ttl_days": self.token_ttl_days,
             "confirm_ttl_days": self.confirm_ttl_days,
         }
@@ -299,6 +308,7 @@ STACK_SETTINGS = frozenset(
         "state_machine_arn_prefix",
         "sms_max_parts",
         "locales",
+        "approvals_transactional",
     }
 )
 

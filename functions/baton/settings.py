@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     state_machine_arn_prefix: str = ""  # set by the stack; without it no journey can start
     sms_max_parts: int = 3  # R-SMS-1: the catalog's SMS part ceiling, as synth checked it
     locales: list[str] = Field(default_factory=lambda: ["en"])  # every template has each one
+    # Transactional templates need approval bound to their content too (cdk.json
+    # `approvals.transactional`); marketing ones always do. Checked again at every send.
+    approvals_transactional: bool = False
 
     # Hand-offs: the tasks table, and per queue (cdk.json `queues`) the SNS topic that is
     # notified of its new tasks and the address that gets an email about each one.
