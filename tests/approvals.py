@@ -3,7 +3,7 @@ recorded the way `baton approve` records it, so the approval check stays on in e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -40,3 +40,13 @@ def approve_catalog(root: Path, by: str = APPROVER, at: datetime = APPROVED_AT) 
     path = root / APPROVALS_FILE
     path.write_text(approved(templates, by, at).dump(), encoding="utf-8")
     return path
+
+
+def write_catalog(root: Path, files: Mapping[str, str]) -> Path:
+    """Write `files` (paths relative to `root`, the journeys folder) and approve its templates as
+    written, as a catalog that passed review and `baton approve` would be. Returns `root`."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    approve_catalog(root)
+    return root
