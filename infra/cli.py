@@ -1,5 +1,6 @@
 """`baton`: the command line. `baton local` serves the API over the embedded AWS until stopped;
 `baton validate` checks the journeys folder; `baton schema` writes its JSON Schema for editors;
+`baton approve TEMPLATE --by EMAIL` records legal approval of a template's content as it is now;
 `baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1);
 `baton campaign start|status|pause|resume|cancel` starts a campaign run and follows it;
 `baton figures JOURNEY` prints a journey's figures (the funnel by step, channels, variants);
@@ -19,12 +20,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from baton import logs
+from baton.clock import process_clock
 from baton.do_not_contact.models import BR_NAO_ME_PERTURBE, MAX_NUMBERS
 from baton.imports.models import MAX_ROWS, ImportFormat
-from baton.journeys.catalog import DEFAULT_LOCALES, DEFAULT_SMS_MAX_PARTS, CatalogReport, check_catalog
+from baton.journeys.approvals import APPROVALS_FILE, ApprovalsError, read_approvals
+from baton.journeys.catalog import (
+    DEFAULT_LOCALES,
+    DEFAULT_SMS_MAX_PARTS,
+    TEMPLATES_DIR,
+    CatalogReport,
+    check_catalog,
+)
 from baton.journeys.paths import journey_path
 from baton.journeys.schema import write_schemas
 from infra import campaign, dnc, figures, imports
@@ -112,9 +121,54 @@ def _validate(args: argparse.Namespace) -> int:
     config, settings = read_config(args.config) if args.config is not None else (None, [])
     # The deployment's declared languages: every template must have each (else English only).
     locales = config.locales if config is not None else DEFAULT_LOCALES
-    report = check_catalog(args.path, sms_max_parts=args.sms_max_parts, locales=locales)
+    transactional = config.approvals.transactional if config is not None else False
+    report = check_catalog(
+        args.path, sms_max_parts=args.sms_max_parts, locales=locales, approve_transactional=transactional
+    )
     print(format_report(report, sms_max_parts=args.sms_max_parts, settings=settings), flush=True)
     return 0 if report.ok and not settings else 1
+
+
+def _approve(args: argparse.Namespace) -> int:
+    """Record `--by`'s approval of every locale and channel of the template as it is now,
+    replacing the template's earlier entries; print what was recorded."""
+    try:
+        by = TypeAdapter(EmailStr).validate_python(args.by)
+    except ValidationError:
+        print(f"baton approve: --by {args.by!r} is not an email address: name the approver", file=sys.stderr)
+        return 2
+    root: Path = args.path
+    file = root / APPROVALS_FILE
+    template_file = root / TEMPLATES_DIR / f"{args.template}.yaml"
+    report = check_catalog(root, require_approval=False)
+    template = report.catalog.templates.get(args.template)
+    if template is None:
+        own = [issue for issue in report.issues if Path(issue.file) == template_file]
+        if template_file.is_file() and own:
+            print(f"baton approve: {template_file} has issues: fix them, then approve", file=sys.stderr)
+            print("\n".join(str(issue) for issue in own), file=sys.stderr)
+        else:
+            known = ", ".join(sorted(report.catalog.templates)) or "none"
+            print(
+                f"baton approve: no template {args.template!r} in {root / TEMPLATES_DIR} (known: {known})",
+                file=sys.stderr,
+            )
+        return 1
+    try:
+        approvals = read_approvals(file)
+    except ApprovalsError as exc:
+        print(f"baton approve: {file} does not read: fix it first", file=sys.stderr)
+        print("\n".join(str(issue) for issue in exc.issues), file=sys.stderr)
+        return 1
+    approvals = approvals.approve(template, by, process_clock().now())
+    file.write_text(approvals.dump(), encoding="utf-8")
+    lines = [f"Approved {template.template} by {by}, recorded in {file}:"]
+    for verdict in approvals.review(template):
+        at = verdict.approval.line() if verdict.approval is not None else ""
+        lines.append(f"  {verdict.locale} {verdict.channel}: {at}")
+    lines.append("Commit it with the template: the pull request is the review on record.")
+    print("\n".join(lines), flush=True)
+    return 0
 
 
 def read_config(path: Path) -> tuple[BatonConfig | None, list[str]]:
@@ -367,6 +421,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cdk.json whose `baton` settings to check too (default ./cdk.json when there is one)",
     )
     validate.set_defaults(run=_validate)
+    approve = commands.add_parser(
+        "approve",
+        help="record legal approval of a template's content as it is now (journeys/approvals.yaml)",
+        description=(
+            "Record, for every locale and channel of TEMPLATE, who approved it, when (UTC) and the hash of"
+            f" its content, in {APPROVALS_FILE} (the template's earlier entries are replaced). Content"
+            " edited later fails `baton validate` and synth, and is not sent, until approved again."
+        ),
+    )
+    approve.add_argument("template", help="the template id (its file name in journeys/templates/)")
+    approve.add_argument("--by", required=True, help="the approver's email address, e.g. legal@example.com")
+    approve.add_argument(
+        "--path", type=Path, default=Path("journeys"), help="the journeys folder (default ./journeys)"
+    )
+    approve.set_defaults(run=_approve)
     schema = commands.add_parser(
         "schema",
         help="write the JSON Schema of journey, template and segment files",

@@ -143,6 +143,11 @@ class ReviewConfig(_Model):
 
     grace_days: Annotated[int, Field(ge=0, le=365)] = 14
     close_overdue_marketing: bool = True
+class ApprovalsConfig(_Model):
+    """Which templates need legal approval bound to their content (`journeys/approvals.yaml`):
+    marketing ones always; transactional ones when `transactional` is on."""
+
+    transactional: bool = False
 
 
 class BatonConfig(_Model):
@@ -194,6 +199,7 @@ class BatonConfig(_Model):
     dashboards: DashboardsConfig = DashboardsConfig()
     tracking: TrackingConfig = TrackingConfig()
     review: ReviewConfig = ReviewConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -236,6 +242,7 @@ class BatonConfig(_Model):
     def runtime_settings(self) -> Settings:
         """The Settings the functions get from this deployment (secrets and tables aside)."""
         values = runtime_settings(self) | {
+            "approvals_transactional": self.approvals.transactional,
             "token_ttl_days": self.token_ttl_days,
             "confirm_ttl_days": self.confirm_ttl_days,
             "review_grace_days": self.review.grace_days,
@@ -313,6 +320,7 @@ STACK_SETTINGS = frozenset(
         "locales",
         "review_grace_days",  # cdk.json `review`
         "review_closes_marketing",
+        "approvals_transactional",
     }
 )
 

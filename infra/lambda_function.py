@@ -58,6 +58,7 @@ def function_environment(
         names.settings_env("locales"): json.dumps(config.locales),
         names.settings_env("review_grace_days"): str(config.review.grace_days),
         names.settings_env("review_closes_marketing"): json.dumps(config.review.close_overdue_marketing),
+        names.settings_env("approvals_transactional"): json.dumps(config.approvals.transactional),
         # Hand-off queues: the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",

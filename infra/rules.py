@@ -380,10 +380,19 @@ RULES: tuple[Rule, ...] = (
         "Commercial email shows a postal address; honest From and subject",
         US,
         Status.PARTIAL,
-        ("functions/baton/journeys/lint.py (MARKETING_EMAIL_PLACEHOLDERS)", f"{_CATALOG} (_check_template)"),
+        (
+            "functions/baton/journeys/lint.py (MARKETING_EMAIL_PLACEHOLDERS)",
+            f"{_CATALOG} (_check_template)",
+            "functions/baton/journeys/approvals.py (content_hash, Approvals.of)",
+            f"{_GATE} (decide: not_approved)",
+        ),
         (
             "tests/unit/test_catalog_checks.py::test_r_canspam_3_marketing_email_without_unsubscribe_and_postal_address",
             "tests/unit/test_catalog_checks.py::test_r_canspam_3_marketing_template_without_approved_by",
+            "tests/unit/test_approvals.py::test_r_canspam_3_baton_validate_refuses_a_marketing_template_edited_after_approval",
+            "tests/unit/test_approvals.py::test_r_canspam_3_a_marketing_template_with_no_approval_on_record_does_not_validate",
+            "tests/infra/test_cdk_approvals.py::test_r_canspam_3_synth_fails_on_a_marketing_template_edited_after_approval",
+            "tests/integration/test_approval_at_send.py::test_r_canspam_3_a_marketing_template_edited_after_approval_reaches_no_customer",
         ),
         (
             Break(
@@ -391,10 +400,13 @@ RULES: tuple[Rule, ...] = (
                 'MARKETING_EMAIL_PLACEHOLDERS = ("unsubscribe_url", "postal_address")',
                 'MARKETING_EMAIL_PLACEHOLDERS = ("unsubscribe_url",)',
             ),
+            Break(_CATALOG, "                if not verdict.approved:\n", "                if False:\n"),
+            Break(_GATE, "    if not request.content_approved:\n", "    if False:\n"),
         ),
         operator=(
-            "Whether a From line and a subject are honest is a judgement on words: Baton makes every"
-            " marketing template name the counsel who approved it, and that person judges."
+            "Whether a From line and a subject are honest is a judgement on words: Baton sends a"
+            " marketing template only with the content its counsel approved (journeys/approvals.yaml,"
+            " bound by hash), and that person judges."
         ),
     ),
     Rule(

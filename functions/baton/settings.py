@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # this many days past its review_by admits no new contact, unless closing is turned off.
     review_grace_days: int = Field(default=14, ge=0, le=365)
     review_closes_marketing: bool = True
+    # Transactional templates need approval bound to their content too (cdk.json
+    # `approvals.transactional`); marketing ones always do. Checked again at every send.
+    approvals_transactional: bool = False
 
     # Hand-offs: the tasks table, and per queue (cdk.json `queues`) the SNS topic that is
     # notified of its new tasks and the address that gets an email about each one.

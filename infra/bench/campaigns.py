@@ -38,7 +38,9 @@ import yaml
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 
+from baton.journeys.approvals import APPROVALS_FILE, Approvals
 from baton.journeys.models import Journey
+from baton.journeys.templates import Template
 from infra.config import CampaignsConfig
 from infra.journeys.compiler import render_definition
 
@@ -297,6 +299,10 @@ def _environment(root: Path) -> None:
     (root / "spring-sale.yaml").write_text(JOURNEY, encoding="utf-8")
     (root / "templates" / "spring-note.yaml").write_text(TEMPLATE, encoding="utf-8")
     (root / "segments" / "gold-customers.yaml").write_text(SEGMENT, encoding="utf-8")
+    # Legal's approval of the note as written: the send gate refuses unapproved content.
+    note = Template.model_validate(yaml.safe_load(TEMPLATE))
+    approvals = Approvals().approve(note, "legal@example.com", datetime(2026, 4, 1, tzinfo=UTC))
+    (root / APPROVALS_FILE).write_text(approvals.dump(), encoding="utf-8")
     os.environ.update(
         {
             "BATON_JOURNEYS_DIR": str(root),

@@ -119,7 +119,13 @@ class Journeys(Construct):
         self._stack_name = Stack.of(self).stack_name
         self._config, self._data, self._secrets, self._delivery = config, data, secrets, delivery
         # Raises CatalogError (every issue as `file:line: key: message`): synth fails with it.
-        catalog = load_catalog(journeys_dir, sms_max_parts=config.sms_max_parts, locales=config.locales)
+        # Strict about approval: content edited after legal approved it does not deploy.
+        catalog = load_catalog(
+            journeys_dir,
+            sms_max_parts=config.sms_max_parts,
+            locales=config.locales,
+            approve_transactional=config.approvals.transactional,
+        )
         self.journeys = sorted(catalog.journeys.values(), key=lambda journey: journey.journey)
         self.function = self._build_function(config, code, environment)
         self.log_group = logs.LogGroup(self, "StateMachineLogs", retention=config.log_retention)

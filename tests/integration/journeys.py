@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
+import pytest
 from pydantic import JsonValue
 
 from baton import bootstrap
@@ -183,3 +184,16 @@ class JourneysOnMoto:
                     error_message=str(exc),
                 ) from exc
         return json.loads(json.dumps(answer))
+
+
+def serve_catalog(monkeypatch: pytest.MonkeyPatch, catalog_dir: Path) -> None:
+    """The functions read `catalog_dir` from their next cold start on, starting executions of
+    the journeys deployed here, and mail from example.com (a verified SES identity)."""
+    from baton.triggers import wiring
+
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
+    monkeypatch.setenv("BATON_JOURNEYS_DIR", str(catalog_dir))
+    monkeypatch.setenv("BATON_STATE_MACHINE_ARN_PREFIX", STATE_MACHINE_PREFIX)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    bootstrap.reset()
+    wiring.catalog.cache_clear()

@@ -30,6 +30,7 @@ from baton.runner.exceptions import Throttled
 from baton.settings import Settings
 from baton.triggers import wiring
 from baton.triggers.runs import DynamoRunRepository
+from tests.approvals import approve_catalog
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -91,6 +92,7 @@ def journeys(tmp_path: Path) -> Path:
         "segments/everyone-opted-in.yaml": SEGMENT,
     }.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    approve_catalog(tmp_path)
     return tmp_path
 
 

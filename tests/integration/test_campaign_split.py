@@ -15,6 +15,7 @@ from baton.journeys.paths import journey_path
 from baton.journeys.split import held_out, variant_of
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.wiring import services_catalog
+from tests.approvals import approve_catalog
 from tests.integration.test_campaign_batch import SALE_NOTE, SEGMENT, _batch, _contact, _emails, _run, world
 
 __all__ = ["world"]
@@ -55,6 +56,7 @@ def journeys(tmp_path: Path) -> Path:
         "segments/everyone-opted-in.yaml": SEGMENT,
     }.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    approve_catalog(tmp_path)
     return tmp_path
 
 

@@ -24,6 +24,7 @@ from baton.figures.service import FiguresService
 from baton.suppression.models import SuppressionReason
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
+from tests.approvals import approve_catalog
 from tests.integration.journeys import lambda_context
 from tests.integration.test_campaign_batch import NOW, SALE_NOTE, SEGMENT, _contact, _run
 from tests.integration.test_campaign_split import SPLIT_SALE as CAMPAIGN_SPLIT_SALE
@@ -61,6 +62,7 @@ def journeys(tmp_path: Path) -> Path:
         "segments/everyone-opted-in.yaml": SEGMENT,
     }.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    approve_catalog(tmp_path)
     return tmp_path
 
 

@@ -70,6 +70,7 @@ from baton.suppression.service import SuppressionService
 from baton.timeline.repository import DynamoTimelineRepository
 from baton.timeline.service import TimelineService
 from baton.triggers.subjects import InMemorySubjectRepository
+from tests.approvals import approved
 from tests.subjects import subject_of
 
 REGION = "us-east-1"
@@ -233,10 +234,12 @@ def _stack(aws: Settings) -> Stack:
     dispatcher = Dispatcher(
         adapters, suppression, consent, timeline, metrics=metrics, policy=GatePolicy(), clock=clock
     )
+    templates = {"promo": Template.model_validate(TEMPLATE)}
     catalog = Catalog(
         root=Path("journeys"),
         journeys={"promo": Journey.model_validate(PROMO)},
-        templates={"promo": Template.model_validate(TEMPLATE)},
+        templates=templates,
+        approvals=approved(templates.values()),
     )
     once = SendLedger(
         DynamoOnceTable(aws.idempotency_table, boto3.client("dynamodb", region_name=REGION)), clock

@@ -29,8 +29,9 @@ from baton.handlers import bus_events, feedback, journey_step, sms_inbound
 from baton.settings import dead_letter_queue_fields, table_fields
 from baton.triggers import wiring
 from baton.triggers.models import EventIn
+from tests.approvals import write_catalog
 from tests.integration.every_table import every_dead_letter, every_item
-from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto, lambda_context
+from tests.integration.journeys import REGION, JourneysOnMoto, lambda_context, serve_catalog
 from tests.log_lines import every_log_line
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -119,15 +120,8 @@ template: notice
 def journeys(
     journeys_on_moto: JourneysOnMoto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[JourneysOnMoto]:
-    for name, text in CATALOG.items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
-    monkeypatch.setenv("BATON_JOURNEYS_DIR", str(tmp_path))
-    monkeypatch.setenv("BATON_STATE_MACHINE_ARN_PREFIX", STATE_MACHINE_PREFIX)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    bootstrap.reset()
-    wiring.catalog.cache_clear()
+    write_catalog(tmp_path, CATALOG)
+    serve_catalog(monkeypatch, tmp_path)
     journeys_on_moto.deploy(tmp_path, journey_step.handler)
     yield journeys_on_moto
     bootstrap.reset()

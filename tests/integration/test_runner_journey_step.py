@@ -30,6 +30,7 @@ from baton.timeline.models import TimelineEvent
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.subjects import DynamoSubjectRepository
+from tests.approvals import approve_catalog
 from tests.subjects import subject_of
 
 REGION = "us-east-1"
@@ -120,6 +121,7 @@ def journeys(tmp_path: Path) -> Path:
         "templates/notify-push.yaml": NOTIFY_PUSH,
     }.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    approve_catalog(tmp_path)
     return tmp_path
 
 

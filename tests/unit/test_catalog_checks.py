@@ -10,6 +10,7 @@ import pytest
 from baton.journeys.catalog import CatalogIssue, check_catalog, load_catalog
 from baton.journeys.exceptions import CatalogError
 from baton.sms.segments import Encoding
+from tests.approvals import approve_catalog
 
 NOTE = """\
 template: note
@@ -53,6 +54,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
+    approve_catalog(folder)  # the approval check stays on; its own tests edit after approving
     return folder
 
 

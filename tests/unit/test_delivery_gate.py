@@ -71,6 +71,7 @@ def test_reasons_are_stable_strings() -> None:
         "do_not_contact_list",
         "provider_throttled",
         "provider_unavailable",
+        "not_approved",
     ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +27,7 @@ from baton.delivery.exceptions import DeliveryError, ProviderRejected, ProviderT
 from baton.delivery.gate import GatePolicy
 from baton.delivery.message import OutboundMessage
 from baton.delivery.service import Dispatcher
+from baton.journeys.approvals import Approvals
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
@@ -50,6 +51,7 @@ from baton.tokens.signer import verify
 from baton.triggers.models import Run, RunStatus
 from baton.triggers.runs import InMemoryRunRepository
 from baton.triggers.subjects import InMemorySubjectRepository, Subject
+from tests.approvals import APPROVED_AT, APPROVER, approved
 
 NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)  # Monday 11:00 in New York
 PHONE = "+12125550100"
@@ -162,6 +164,11 @@ class World:
     runner: JourneyRunner
     templates: dict[str, Template]
     subjects: InMemorySubjectRepository
+    approvals: list[Approvals]  # the catalog's, as legal last recorded them
+
+    def approve(self, template_id: str) -> None:
+        """Legal approves the template's content as it is now (`baton approve`)."""
+        self.approvals[0] = self.approvals[0].approve(self.templates[template_id], APPROVER, APPROVED_AT)
 
     def events(self, kind: str, contact_id: str = "c-1") -> list[TimelineEvent]:
         return [event for event in reversed(self.timeline.all(contact_id)) if event.kind == kind]
@@ -230,6 +237,7 @@ def _world(*, unconfigured: tuple[Channel, ...] = (), **contact: Any) -> World:
         clock=clock,
     )
     templates = {"hello": Template.model_validate(HELLO), "shipped": Template.model_validate(SHIPPED)}
+    approvals = [approved(templates.values())]
     catalog = Catalog(
         root=Path("journeys"),
         journeys={"welcome": Journey.model_validate(WELCOME), "receipt": Journey.model_validate(RECEIPT)},
@@ -251,7 +259,7 @@ def _world(*, unconfigured: tuple[Channel, ...] = (), **contact: Any) -> World:
     )
     settings = Settings(public_base_url="https://baton.example.com", postal_address="1 Main St, Springfield")
     context = RunnerContext(
-        catalog=lambda: catalog,
+        catalog=lambda: replace(catalog, approvals=approvals[0]),
         contacts=contacts,
         timeline=timeline,
         links=lambda: Links(settings, SIGNING_KEY, clock.now(), address_key=LINK_KEY),
@@ -277,6 +285,7 @@ def _world(*, unconfigured: tuple[Channel, ...] = (), **contact: Any) -> World:
         runner,
         templates,
         subjects,
+        approvals,
     )
 
 
@@ -693,6 +702,7 @@ def test_a_template_that_cannot_render_is_a_failed_attempt_and_the_next_channel_
     world.grant(Channel.EMAIL, EMAIL)
     broken = {**HELLO, "locales": {"en": {**HELLO["locales"]["en"], "sms": {"text": "{{ event.nope }}"}}}}  # type: ignore[dict-item]
     world.templates["hello"] = Template.model_validate(broken)
+    world.approve("hello")  # approved as it is: what fails is its rendering
 
     result = world.run()
 

@@ -10,6 +10,11 @@ the facts read at send time (R-TCPA-4: a revocation counts before the very next 
 | confirmation         | an address, not suppressed, consent `pending` for channel+topic and address |
 | opt_out_confirmation | an address suppressed by an opt-out, within minutes of it (R-TCPA-5)       |
 
+Before any of that, a template's message needs its content to be the content approved
+(`not_approved`, `baton.journeys.approvals`): marketing always, transactional when the
+deployment asks. Synth refuses such a template already; the gate refuses it again at send
+time, so content that reached a function some other way still reaches nobody.
+
 An address a sign-up form named but its owner has not confirmed (`unconfirmed_address`) gets
 nothing but its confirmation request (R-MBX-5, R-CTIA-3), whatever the purpose: anyone can type
 anyone's address into a form. (HELP and opt-out replies answer the number's own text.)
@@ -86,6 +91,7 @@ class Reason(StrEnum):
     # of the task (R-REL-4; held and tried again later, never dropped).
     PROVIDER_THROTTLED = "provider_throttled"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    NOT_APPROVED = "not_approved"  # the template's content is not the content legal approved
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,9 @@ class GateRequest:
     topic: str | None = None
     has_unsubscribe_url: bool = False
     window: DailyWindow | None = None  # a journey step's window, recipient's local time
+    # False: the message is a template's content that needs approval and is not the content
+    # approved (edited since, or never approved). Baton's own texts need none.
+    content_approved: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +291,9 @@ class GateDecision:
 
 
 def decide(request: GateRequest, facts: GateFacts, policy: GatePolicy = DEFAULT_POLICY) -> GateDecision:
+    if not request.content_approved:
+        # R-CANSPAM-3: whether the words are honest is the approver's judgement, of these words.
+        return _refuse(Reason.NOT_APPROVED, "R-CANSPAM-3" if request.purpose == Purpose.MARKETING else None)
     if not request.address.strip():
         return _refuse(Reason.NO_ADDRESS)
     if request.purpose == Purpose.OPT_OUT_CONFIRMATION:

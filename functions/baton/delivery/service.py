@@ -113,6 +113,11 @@ class SendContext:
     # the caps ledger that is only to seed a count it does not hold yet, so a contact's timeline
     # is not read at every send (a Query of up to 100 events a page).
     read_recent_sends: Callable[[], tuple[SentFact, ...]] | None = None
+    # The content sent (`sha256:...` of the template's locale and channel, recorded with every
+    # outcome, so a message can be traced to its content version) and whether it is the content
+    # approved; a message that is no template's has neither.
+    content: str | None = None
+    content_approved: bool = True
 
     def sends_so_far(self) -> tuple[SentFact, ...]:
         """The contact's sends within the longest cap period, as the caller knows them."""
@@ -205,6 +210,7 @@ class Dispatcher:
             topic=message.topic,
             has_unsubscribe_url=bool(message.unsubscribe_url),
             window=context.window,
+            content_approved=context.content_approved,
         )
         if not message.to.strip():
             return request, GateFacts(now=self._clock.now())
@@ -485,6 +491,7 @@ def _reservation(message: OutboundMessage, context: SendContext) -> str:
 
 
 def _describe(message: OutboundMessage | LedgerMessage, context: SendContext) -> dict[str, Any]:
+    content = {"content": context.content} if context.content else {}
     if isinstance(message, LedgerMessage):
         return {
             **context.labels,
@@ -492,6 +499,7 @@ def _describe(message: OutboundMessage | LedgerMessage, context: SendContext) ->
             "purpose": str(message.purpose),
             "topic": message.topic,
             "message_id": message.message_id,
+            **content,  # its hash: the ledger keeps which content version went out
             "settled_by": "send_ledger",  # the address and content are not kept there
         }
     detail: dict[str, Any] = {
@@ -501,6 +509,7 @@ def _describe(message: OutboundMessage | LedgerMessage, context: SendContext) ->
         "purpose": str(message.purpose),
         "topic": message.topic,
         "preview": message.preview,
+        **content,
     }
     if MESSAGE_TAG in message.tags:
         detail["message_id"] = message.tags[MESSAGE_TAG]  # what the provider's events echo

@@ -6,6 +6,12 @@
 `CatalogError` listing every issue as `file:line: key: message`; `check_catalog` returns the
 issues instead (for `baton validate`).
 
+Approval (`journeys/approvals.yaml`, `baton.journeys.approvals`): checked strictly by default,
+so `baton validate` and synth refuse a marketing template (or, when the deployment asks, a
+transactional one) whose content has no approval or changed after it. The functions load the
+catalog with `require_approval=False`: one changed template must not stop every journey, so
+the catalog carries the approvals and the send gate refuses that template's sends alone.
+
 Ids: a journey's, template's and segment's id is its file name without `.yaml` (one place to
 look, and ids are unique because file names are).
 """
@@ -23,6 +29,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from baton.journeys import graph, lint
+from baton.journeys.approvals import (
+    APPROVALS_FILE,
+    Approvals,
+    ApprovalsError,
+    ContentApproval,
+    needs_approval,
+    read_approvals,
+)
 from baton.journeys.conditions import (
     CONDITION_MODEL_OF_TAG,
     AllOf,
@@ -94,6 +108,17 @@ class Catalog:
     journeys: dict[str, Journey] = field(default_factory=dict)
     templates: dict[str, Template] = field(default_factory=dict)
     segments: dict[str, Segment] = field(default_factory=dict)
+    approvals: Approvals = field(default_factory=Approvals)
+    # Transactional templates need an approval too (cdk.json `approvals.transactional`).
+    approve_transactional: bool = False
+
+    def approval(self, template_id: str, locale: str, channel: str) -> ContentApproval | None:
+        """The verdict on a template's content in one locale and channel, or None when the
+        template needs no approval (KeyError: no such template or content)."""
+        template = self.templates[template_id]
+        if not needs_approval(template, transactional=self.approve_transactional):
+            return None
+        return self.approvals.of(template, locale, channel)
 
     def journey(self, journey_id: str) -> Journey:
         return self.journeys[journey_id]
@@ -151,24 +176,42 @@ class CatalogReport:
 
 
 def load_catalog(
-    path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS, locales: Sequence[str] = DEFAULT_LOCALES
+    path: Path,
+    *,
+    sms_max_parts: int = DEFAULT_SMS_MAX_PARTS,
+    locales: Sequence[str] = DEFAULT_LOCALES,
+    require_approval: bool = True,
+    approve_transactional: bool = False,
 ) -> Catalog:
     """Read and check the catalog at `path`; raises CatalogError listing every issue."""
-    report = check_catalog(path, sms_max_parts=sms_max_parts, locales=locales)
+    report = check_catalog(
+        path,
+        sms_max_parts=sms_max_parts,
+        locales=locales,
+        require_approval=require_approval,
+        approve_transactional=approve_transactional,
+    )
     if report.issues:
         raise CatalogError(report.issues)
     return report.catalog
 
 
 def check_catalog(
-    path: Path, *, sms_max_parts: int = DEFAULT_SMS_MAX_PARTS, locales: Sequence[str] = DEFAULT_LOCALES
+    path: Path,
+    *,
+    sms_max_parts: int = DEFAULT_SMS_MAX_PARTS,
+    locales: Sequence[str] = DEFAULT_LOCALES,
+    require_approval: bool = True,
+    approve_transactional: bool = False,
 ) -> CatalogReport:
     """Read and check the catalog at `path`, returning every issue found instead of raising.
 
     `locales` are the ones the deployment declares: every template has each of them, so a
     contact in a declared locale never gets another language's text by fallback.
+    `require_approval`: a template that needs approval and whose content is not the content
+    approved is an issue of its file (else the send gate refuses its sends).
     """
-    checker = _Checker(Path(path), sms_max_parts, tuple(locales))
+    checker = _Checker(Path(path), sms_max_parts, tuple(locales), require_approval, approve_transactional)
     return checker.run()
 
 
@@ -179,10 +222,20 @@ class _Parsed:
 
 
 class _Checker:
-    def __init__(self, root: Path, sms_max_parts: int, locales: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        sms_max_parts: int,
+        locales: tuple[str, ...],
+        require_approval: bool = True,
+        approve_transactional: bool = False,
+    ) -> None:
         self.root = root
         self.sms_max_parts = sms_max_parts
         self.locales = locales
+        self.require_approval = require_approval
+        self.approve_transactional = approve_transactional
+        self.approvals = Approvals()
         self.issues: list[CatalogIssue] = []
         self.sms: list[SmsEstimate] = []
         self.order: dict[str, int] = {}
@@ -197,6 +250,7 @@ class _Checker:
         if not self.root.is_dir():
             self._add(str(self.root), 0, "", "no such folder: the catalog is a folder of journey YAML files")
             return self._report()
+        self._read_approvals()
         self._read_all(self.root, Journey, self.journeys, set())
         self._read_all(self.root / TEMPLATES_DIR, Template, self.templates, self.broken_templates)
         self._read_all(self.root / SEGMENTS_DIR, Segment, self.segments, self.broken_segments)
@@ -226,6 +280,8 @@ class _Checker:
             journeys=valid(self.journeys),
             templates=valid(self.templates),
             segments=valid(self.segments),
+            approvals=self.approvals,
+            approve_transactional=self.approve_transactional,
         )
         return CatalogReport(catalog, issues, sorted(self.sms, key=lambda s: (s.template, s.locale)))
 
@@ -237,6 +293,8 @@ class _Checker:
         if not folder.is_dir():
             return
         for path in sorted(folder.iterdir()):
+            if folder == self.root and path.name == APPROVALS_FILE:
+                continue  # not a journey: `_read_approvals` reads it
             if path.suffix == ".yml":
                 self._add(str(path), 0, "", "not read: name catalog files `.yaml`")
             if path.suffix != ".yaml" or not path.is_file():
@@ -247,6 +305,14 @@ class _Checker:
                 broken.add(path.stem)
             else:
                 into[path.stem] = parsed
+
+    def _read_approvals(self) -> None:
+        path = self.root / APPROVALS_FILE
+        self.order.setdefault(str(path), len(self.order))
+        try:
+            self.approvals = read_approvals(path)
+        except ApprovalsError as exc:
+            self.issues.extend(exc.issues)
 
     def _read(self, path: Path, model: type[BaseModel]) -> _Parsed | None:
         file = str(path)
@@ -313,6 +379,16 @@ class _Checker:
                 f"no {', '.join(missing)}: the deployment declares {', '.join(self.locales)} (cdk.json"
                 " `locales`), and those contacts would get another language's text",
             )
+        if self.require_approval and needs_approval(template, transactional=self.approve_transactional):
+            for verdict in self.approvals.review(template):
+                if not verdict.approved:
+                    where: Loc = ("locales", verdict.locale, verdict.channel)
+                    self._add(
+                        str(source.path),
+                        source.line(where),
+                        format_key(where),
+                        f"template {template.template}: {verdict.problem()}",
+                    )
         for locale, content in template.locales.items():
             for loc, text, html in _template_strings(locale, content):
                 tree = self._parse_jinja(source, loc, text, html)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from baton.consent.vocabulary import Channel
 from baton.contacts.models import Contact
+from baton.journeys.approvals import ContentApproval
 from baton.journeys.models import Journey
 from baton.journeys.templates import Template
 from baton.timeline.models import TimelinePage
@@ -23,6 +24,10 @@ class CatalogView(Protocol):
 
     @property
     def templates(self) -> Mapping[str, Template]: ...
+
+    def approval(self, template_id: str, locale: str, channel: str) -> ContentApproval | None:
+        """Whether that content is the content approved; None: the template needs no approval."""
+        ...
 
 
 class ContactReader(Protocol):

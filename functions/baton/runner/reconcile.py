@@ -31,7 +31,18 @@ logger = Logger(child=True)
 
 MESSAGE_SENT = TimelineKind.MESSAGE_SENT.value
 # Labels of the ledger entry copied to `message.sent` (no personal data is kept there).
-_LABELS = ("journey", "step", "execution", "pass", "channel", "purpose", "topic", "template", "variant")
+_LABELS = (
+    "journey",
+    "step",
+    "execution",
+    "pass",
+    "channel",
+    "purpose",
+    "topic",
+    "template",
+    "variant",
+    "content",
+)
 
 
 class ProviderEcho:

@@ -1,14 +1,15 @@
 """The send task: one journey step delivered on the first channel the gate allows, in the step's
 order.
 
-Per channel: render the template, then the dispatcher gates (consent, suppression, CASL, sales
-hold, frequency cap, quiet hours, the step's window) and sends, recording every attempt on the
-timeline. Refused or rejected: the next channel. Held by a time window: the whole step holds
-until the window opens (the state machine waits, then runs this task again, which decides
-again). Unavailable or throttled: the task raises `Baton.ProviderUnavailable` /
-`Baton.Throttled` and Step Functions retries it (R-REL-4); on its last retry the step holds
-instead (`message.held`, `provider_throttled` / `provider_unavailable`) and asks again in five
-minutes, so provider throttling at campaign volume queues messages, never drops them.
+Per channel: render the template, then the dispatcher gates (the content approved, consent,
+suppression, CASL, sales hold, frequency cap, quiet hours, the step's window) and sends,
+recording every attempt on the timeline with the hash of the content it carries. Refused or
+rejected: the next channel. Held by a time window: the whole step holds until the window opens
+(the state machine waits, then runs this task again, which decides again). Unavailable or
+throttled: the task raises `Baton.ProviderUnavailable` / `Baton.Throttled` and Step Functions
+retries it (R-REL-4); on its last retry the step holds instead (`message.held`,
+`provider_throttled` / `provider_unavailable`) and asks again in five minutes, so provider
+throttling at campaign volume queues messages, never drops them.
 R-REL-6: each pass through a step delivers at most once per channel (the ledger of
 `baton.runner.once`, written before the provider is called), and a pass that sent on one
 channel never sends on another; only sends that went out are remembered, so a refusal or hold
@@ -45,10 +46,11 @@ from baton.delivery.service import (
 )
 from baton.delivery.service import SendResult as Delivery
 from baton.delivery.timing import DailyWindow
+from baton.journeys.approvals import content_hash
 from baton.journeys.exceptions import TemplateRenderError
 from baton.journeys.models import Journey, Send
 from baton.journeys.models import Purpose as JourneyPurpose
-from baton.journeys.render import RenderedMessage, TemplateVariables, render_message
+from baton.journeys.render import RenderedMessage, TemplateVariables, content_for, render_message
 from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import (
@@ -207,6 +209,7 @@ class SendTask:
     ) -> ChannelJournal:
         # Purpose and topic too: a send settled later from the provider's event is counted by
         # the frequency cap like any other (the cap counts `message.sent` by purpose).
+        content = self._content(step, contact, channel)[0]
         labels = {
             **_pass_key(request, step.step_id),
             "journey": request.journey,
@@ -215,6 +218,8 @@ class SendTask:
             **({"topic": step.journey.topic} if step.journey.topic else {}),
             # A send settled from the provider's event is counted by its template and variant too.
             "template": step.send.template,
+            # ... and traced to the content version it carried.
+            **({"content": content} if content else {}),
         }
         labels = request.tagged(labels)
         try:
@@ -230,6 +235,30 @@ class SendTask:
             return {}
         # "" for a contact stored before contacts had a generation
         return {"generation": self._ctx.generation_of(contact_id) or ""}
+
+    def _content(self, step: _Step, contact: Contact, channel: Channel) -> tuple[str | None, bool]:
+        """(the hash of the content this contact gets on `channel`, whether it is the content
+        approved). The locale is the one rendering falls back to, so the approval checked is of
+        the words that would go out. No content at all: composing says so."""
+        found = content_for(step.template, channel, contact.locale)
+        if found is None:
+            return None, True
+        locale = found[0]
+        verdict = self._ctx.catalog().approval(step.template.template, locale, str(channel))
+        if verdict is None:
+            return content_hash(step.template, locale, str(channel)), True
+        if not verdict.approved:
+            # Nothing personal: which template, locale and channel, and what is wrong with them.
+            logger.warning(
+                "Template content not approved: not sent",
+                extra={
+                    "template": verdict.template,
+                    "locale": verdict.locale,
+                    "channel": verdict.channel,
+                    "verdict": str(verdict.verdict),
+                },
+            )
+        return verdict.content, verdict.approved
 
     def _recent(self, contact_id: str, purpose: Purpose, policy: GatePolicy) -> tuple[SentFact, ...]:
         periods = [cap.period for cap in policy.frequency_caps if cap.purpose == purpose]
@@ -269,8 +298,10 @@ class SendTask:
                 # At least once, but the message cannot be made again: the earlier attempt stands.
                 return self._finish(journal, step, contact, channel, context), None
             return self._not_composed(contact, channel, context, exc), None
+        content, approved = self._content(step, contact, channel)
+        context = replace(context, journal=journal, content=content, content_approved=approved)
         try:
-            delivery = self._dispatcher.send(contact.contact_id, message, replace(context, journal=journal))
+            delivery = self._dispatcher.send(contact.contact_id, message, context)
         except Exception as exc:
             if journal.state in (ACCEPTED, UNKNOWN):
                 # The outcome is in the ledger, its recording is not: the retry finishes it.
@@ -333,6 +364,8 @@ class SendTask:
         data = journal.data
         provider = str(data.get("provider") or "")
         message = LedgerMessage(channel, step.purpose, step.journey.topic, journal.message_id)
+        # The content that went out is the one its ledger entry names, not today's template's.
+        context = replace(context, content=str(data["content"]) if data.get("content") else None)
         try:
             if journal.state in (ACCEPTED, SENT):
                 provider_message_id = str(data["provider_message_id"])

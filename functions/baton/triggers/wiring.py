@@ -20,14 +20,33 @@ from baton.waits.wiring import wait_service
 
 
 @lru_cache(maxsize=4)
-def catalog(journeys_dir: str, sms_max_parts: int, locales: tuple[str, ...] = ("en",)) -> Catalog:
+def catalog(
+    journeys_dir: str,
+    sms_max_parts: int,
+    locales: tuple[str, ...] = ("en",),
+    approve_transactional: bool = False,
+) -> Catalog:
     """The catalog the asset ships, read once per cold start and checked as synth checked it.
-    A relative folder is the task root's (Lambda's working directory)."""
-    return load_catalog(Path(journeys_dir), sms_max_parts=sms_max_parts, locales=locales)
+    A relative folder is the task root's (Lambda's working directory). Approval is not a reason
+    to refuse the whole catalog here: the send gate refuses the sends of a template whose
+    content is not the content approved, and every other journey goes on."""
+    return load_catalog(
+        Path(journeys_dir),
+        sms_max_parts=sms_max_parts,
+        locales=locales,
+        require_approval=False,
+        approve_transactional=approve_transactional,
+    )
 
 
 def services_catalog(s: Services) -> Catalog:
-    return catalog(s.settings.journeys_dir, s.settings.sms_max_parts, tuple(s.settings.locales))
+    settings = s.settings
+    return catalog(
+        settings.journeys_dir,
+        settings.sms_max_parts,
+        tuple(settings.locales),
+        settings.approvals_transactional,
+    )
 
 
 def event_service(s: Services, lambda_context: RemainingTime | None = None) -> EventService:
