@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel, to_snake
 
 from baton.floors import Looser, looser_settings
+from baton.inventory.models import InventoryConfig
 from baton.journeys.models import JOURNEY_ID_PATTERN
 from baton.settings import Settings
 
@@ -184,6 +185,9 @@ class BatonConfig(_Model):
     campaigns: CampaignsConfig = CampaignsConfig()
     dashboards: DashboardsConfig = DashboardsConfig()
     tracking: TrackingConfig = TrackingConfig()
+    # The inventory: owners and review dates of the built-in messages, known owners, the
+    # failing rate (`baton.inventory.models.InventoryConfig`).
+    inventory: InventoryConfig = InventoryConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -281,6 +285,7 @@ STACK_SETTINGS = frozenset(
         "events_dead_letter_queue",
         "queue_topics",
         "queue_emails",
+        "inventory",
         "token_secret_arn",
         "suppression_salt_secret_arn",
         "public_base_url",

@@ -56,6 +56,7 @@ def function_environment(
         names.ENV_STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix,
         names.ENV_SMS_MAX_PARTS: str(config.sms_max_parts),
         names.settings_env("locales"): json.dumps(config.locales),
+        names.settings_env("inventory"): config.inventory.model_dump_json(by_alias=True),
         # Hand-off queues: the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",
