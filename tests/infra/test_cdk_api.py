@@ -225,4 +225,3 @@ def test_the_figures_and_inventory_routes_are_private_gets_that_reach_the_privat
     assert method["Integration"]["Type"] == "AWS_PROXY"
     assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]
     assert {verb for verb, at in methods if at == path} == {"GET"}
-

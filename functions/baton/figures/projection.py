@@ -148,6 +148,11 @@ def project(event: TimelineEvent, last_received: TimelineEvent | None = None) ->
     return [Increment(FigureKey.journey(about.journey, day, step), measure, channel, about.variant, template)]
 
 
+def measure_of(kind: str, detail: Mapping[str, object]) -> str | None:
+    """The counter an event of `kind` adds (None: it adds none)."""
+    return _measure(kind, detail)
+
+
 def _measure(kind: str, detail: Mapping[str, object]) -> str | None:
     match kind:
         case "journey.started":

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,6 +18,7 @@ from baton.consent.vocabulary import Channel
 from baton.delivery.adapter import ChannelAdapter
 from baton.delivery.exceptions import DeliveryError
 from baton.delivery.message import OutboundMessage, Purpose
+from baton.delivery.ports import BuiltInCounter
 from baton.handoffs.exceptions import QueueNotifyFailed
 from baton.handoffs.models import Task
 from baton.messages import builtins
@@ -41,11 +41,6 @@ def task_message(task: Task) -> dict[str, Any]:
         "due_at": to_iso(task.due_at),
         "escalated_from": task.escalated_from,
     }
-
-
-class BuiltInCounter(Protocol):
-    def counted(self, builtin_id: str, measure: str, channel: str, day: date) -> None:
-        """Count one send of a built-in message; never raises (`FiguresRecorder.counted`)."""
 
 
 class AwsQueueNotifier:
