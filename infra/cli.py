@@ -33,10 +33,11 @@ from baton.journeys.catalog import (
     TEMPLATES_DIR,
     CatalogReport,
     check_catalog,
+    load_catalog,
 )
 from baton.journeys.paths import journey_path
 from baton.journeys.schema import write_schemas
-from infra import campaign, dnc, figures, imports
+from infra import campaign, dnc, figures, imports, inventory
 from infra.config import CONTEXT_KEY, BatonConfig
 from infra.http_client import LocalClient
 
@@ -327,6 +328,37 @@ def _add_figures(commands: Any) -> None:
     parser.set_defaults(run=_figures)
 
 
+def _inventory(args: argparse.Namespace) -> int:
+    client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
+    catalog = load_catalog(args.journeys) if args.format == "markdown" else None
+    return inventory.show(client, args.format, stale=args.stale, catalog=catalog)
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    return inventory.diagram(args.journeys, args.journey)
+
+
+def _add_inventory(commands: Any) -> None:
+    parser = commands.add_parser(
+        "inventory", help="every automated message: owner, review date, last sent, volume, statuses"
+    )
+    parser.add_argument("--format", choices=inventory.FORMATS, default="table", help="default table")
+    parser.add_argument("--stale", action="store_true", help="only what to review or retire")
+    parser.add_argument(
+        "--journeys",
+        type=Path,
+        default=Path("journeys"),
+        help="the catalog the markdown diagrams are drawn from",
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default the local one)")
+    parser.add_argument("--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)")
+    parser.set_defaults(run=_inventory)
+    diagram = commands.add_parser("diagram", help="a journey as a Mermaid flowchart")
+    diagram.add_argument("journey", help="the journey id")
+    diagram.add_argument("--journeys", type=Path, default=Path("journeys"), help="the catalog folder")
+    diagram.set_defaults(run=_diagram)
+
+
 def _import(args: argparse.Namespace) -> int:
     client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
     return imports.import_file(client, args.file, args.format, terminal=sys.stderr)
@@ -451,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dnc(commands)
     _add_campaign(commands)
     _add_figures(commands)
+    _add_inventory(commands)
     _add_import(commands)
     rules = commands.add_parser(
         "rules",

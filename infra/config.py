@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel, to_snake
 
 from baton.floors import Looser, looser_settings
+from baton.inventory.models import InventoryConfig
 from baton.journeys.models import JOURNEY_ID_PATTERN
 from baton.settings import Settings
 
@@ -200,6 +201,9 @@ class BatonConfig(_Model):
     tracking: TrackingConfig = TrackingConfig()
     review: ReviewConfig = ReviewConfig()
     approvals: ApprovalsConfig = ApprovalsConfig()
+    # The inventory: owners and review dates of the built-in messages, known owners, the
+    # failing rate (`baton.inventory.models.InventoryConfig`).
+    inventory: InventoryConfig = InventoryConfig()
 
     @field_validator("delivery")
     @classmethod
@@ -300,6 +304,7 @@ STACK_SETTINGS = frozenset(
         "events_dead_letter_queue",
         "queue_topics",
         "queue_emails",
+        "inventory",
         "token_secret_arn",
         "suppression_salt_secret_arn",
         "public_base_url",

@@ -59,6 +59,7 @@ def function_environment(
         names.settings_env("review_grace_days"): str(config.review.grace_days),
         names.settings_env("review_closes_marketing"): json.dumps(config.review.close_overdue_marketing),
         names.settings_env("approvals_transactional"): json.dumps(config.approvals.transactional),
+        names.settings_env("inventory"): config.inventory.model_dump_json(by_alias=True),
         # Hand-off queues: the stack replaces these with `Handoffs.environment`.
         names.settings_env("queue_topics"): "{}",
         names.settings_env("queue_emails"): "{}",

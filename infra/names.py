@@ -149,6 +149,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/events", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/journeys/{journey_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    # The inventory of every automated message; the templates and who uses them.
+    Route("GET", "/v1/inventory", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/templates", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/templates/{template_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
     # Figures: a journey's funnel over a span of days, a hand-off queue's.
     Route("GET", "/v1/journeys/{journey_id}/figures", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("GET", "/v1/queues/{queue}/figures", PRIVATE_API_FUNCTION, Access.PRIVATE),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from baton.figures.projection import FigureKey
 from baton.figures.repository import Counts, FigureItem, FiguresRepository
 
@@ -30,3 +32,8 @@ class InMemoryFiguresRepository(FiguresRepository):
             for key, item in sorted(self.items_by_key.items())
             if key.pk == pk and first_sk <= key.sk <= last_sk
         ]
+
+    def newest_first(self, pk: str) -> Iterator[FigureItem]:
+        for key, item in sorted(self.items_by_key.items(), reverse=True):
+            if key.pk == pk:
+                yield item

@@ -156,6 +156,7 @@ def build(settings: Settings, clock: Clock) -> Services:
         caps=DynamoCapLedger(settings.caps_table),
         addresses=contacts,
         do_not_contact=do_not_contact,
+        figures=figures,
     )
     return Services(
         settings, clock, timeline, consent, suppression, contacts, dispatcher, limits, do_not_contact, figures

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from baton.delivery import defaults as delivery_defaults
 from baton.delivery.throughput import WHATSAPP_MAX_MESSAGES_PER_SECOND, WHATSAPP_MESSAGES_PER_SECOND
+from baton.inventory.models import InventoryConfig
 
 SERVICE_NAME = "baton"  # Powertools service name (logs, traces, metrics dimension)
 METRICS_NAMESPACE = "Baton"  # CloudWatch namespace of every Baton metric
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
     tasks_table: str = "baton-tasks"
     queue_topics: dict[str, str] = Field(default_factory=dict)  # queue -> topic ARN
     queue_emails: dict[str, str] = Field(default_factory=dict)  # queue -> staff address
+
+    # The inventory (cdk.json `inventory`): owners and review dates of the built-in messages,
+    # the known owners and the failing rate.
+    inventory: InventoryConfig = Field(default_factory=InventoryConfig)
 
     waits_table: str = "baton-waits"  # executions waiting for an event (`wait: {event, timeout}`)
     receipts_table: str = "baton-receipts"  # sends waiting for their delivery receipt

@@ -203,11 +203,21 @@ def test_the_contact_import_route_is_private_and_reaches_the_private_function(
     assert _function_of(template_json, method) == HANDLERS["PrivateApiFunction"]
 
 
-@pytest.mark.parametrize("path", ["/v1/journeys/{journey_id}/figures", "/v1/queues/{queue}/figures"])
-def test_the_figures_routes_are_private_gets_that_reach_the_private_function(
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/journeys/{journey_id}/figures",
+        "/v1/queues/{queue}/figures",
+        "/v1/inventory",
+        "/v1/templates",
+        "/v1/templates/{template_id}",
+    ],
+)
+def test_the_figures_and_inventory_routes_are_private_gets_that_reach_the_private_function(
     template_json: dict[str, Any], path: str
 ) -> None:
-    # a journey's and a queue's counts: for the back office, signed with IAM, read only
+    # counts, every automated message and its templates: for the back office, signed with IAM,
+    # read only
     methods = _methods(template_json)
     method = methods[("GET", path)]
 

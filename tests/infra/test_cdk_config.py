@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from baton.settings import Settings
+from infra import names
 from infra.config import BatonConfig
 from infra.synth import cdk_json_context
 
@@ -90,3 +91,36 @@ def test_a_tracking_redirect_domain_is_a_host_name_and_needs_tracking_on() -> No
         _settings(tracking={"clicks": True, "redirectDomain": "track.example.com"})
     ).tracking
     assert tracking.redirect_domain == "track.example.com"
+
+
+def test_inventory_owners_of_built_in_messages_reach_the_functions_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given an owner and a review date for the HELP reply
+    inventory = {
+        "knownOwners": ["sms@example.com"],
+        "builtIn": {"builtin/sms-help": {"owner": "sms@example.com", "reviewBy": "2027-01-01"}},
+    }
+    config = BatonConfig.model_validate(_settings(inventory=inventory))
+
+    # then the functions read them back as the stack writes them into their environment
+    monkeypatch.setenv(names.settings_env("inventory"), config.inventory.model_dump_json(by_alias=True))
+    settings = Settings()
+    ownership = next(iter(settings.inventory.built_in.values()))
+    assert ownership.owner == "sms@example.com"
+    assert str(ownership.review_by) == "2027-01-01"
+    assert settings.inventory.failing_rate == 0.05
+
+
+@pytest.mark.parametrize(
+    ("inventory", "named"),
+    [
+        ({"builtIn": {"builtin/no-such-message": {"owner": "a@example.com"}}}, "builtin/no-such-message"),
+        ({"failingRate": 2}, "failingRate"),
+        ({"builtIn": {"builtin/sms-help": {"reviewBy": "soon"}}}, "reviewBy"),
+        ({"knownOwner": []}, "knownOwner"),
+    ],
+)
+def test_a_bad_inventory_setting_is_rejected_by_name(inventory: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValidationError, match=named):
+        BatonConfig.model_validate(_settings(inventory=inventory))

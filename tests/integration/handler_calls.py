@@ -31,6 +31,7 @@ from baton.handlers import private_api, public_api, sms_inbound
 from baton.journeys.catalog import load_catalog
 from baton.settings import Settings
 from infra.local.runtime import LambdaContext
+from infra.names import ROUTES, Access
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -66,6 +67,12 @@ def _context(name: str) -> Any:
         aws_request_id="req-1",
         timeout_s=15,
     )
+
+
+# Every private route's path up to its first parameter: the private function's, as in the template.
+_PRIVATE_PREFIXES = tuple(
+    {route.path.split("{")[0].rstrip("/") for route in ROUTES if route.access is Access.PRIVATE}
+)
 
 
 class Baton:
@@ -115,12 +122,7 @@ class Baton:
         event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
         event["requestContext"]["httpMethod"] = method
         event["requestContext"]["path"] = path
-        is_public = not (
-            path.startswith("/v1/contacts")
-            or path.startswith(
-                ("/v1/events", "/v1/journeys", "/v1/tasks", "/v1/do-not-contact", "/v1/campaigns")
-            )
-        )
+        is_public = not path.startswith(_PRIVATE_PREFIXES)
         handler = public_api.handler if is_public else private_api.handler
         response = handler(event, _context("PublicApiFunction" if is_public else "PrivateApiFunction"))
         payload = response["body"]

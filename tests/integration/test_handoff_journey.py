@@ -217,3 +217,18 @@ def test_nobody_in_time_ends_the_journey_handoff_timed_out_and_completing_then_s
 
 def test_list_tasks_needs_a_queue(world: World) -> None:
     assert _api("GET", "/v1/tasks")["statusCode"] == 422
+
+
+def test_the_queues_notice_email_is_counted_in_the_inventory_and_not_as_the_journeys(world: World) -> None:
+    # when a support journey hands off (its queue has an email address)
+    world.start("support", "support-notice")
+    assert len(world.open_tasks("support-agents")) == 1
+
+    # then the inventory counts one hand-off notice sent today
+    inventory = json.loads(_api("GET", "/v1/inventory")["body"])["items"]
+    notice = next(entry for entry in inventory if entry["id"] == "builtin/handoff-notice")
+    assert notice["last_7_days"]["sent"] == 1
+    assert notice["last_sent"] == bootstrap.services().clock.now().date().isoformat()
+    # and no step of the journey claims that email as its own send
+    support = [entry for entry in inventory if entry["journey"] == "support"]
+    assert all(entry["last_7_days"]["sent"] == 0 for entry in support if entry["step"] != "ack")

@@ -33,6 +33,7 @@ from baton.do_not_contact.exceptions import (
 from baton.figures.exceptions import InvalidSpan
 from baton.handoffs.exceptions import TaskConflict, TaskNotFound
 from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, UnsupportedFormat
+from baton.inventory.exceptions import TemplateNotFound
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
@@ -105,6 +106,7 @@ def _in_progress(exc: InProgress) -> Response[str]:
 def _not_found(
     exc: ContactNotFound
     | JourneyNotFound
+    | TemplateNotFound
     | TaskNotFound
     | UnknownList
     | ListNotLoaded
@@ -238,6 +240,7 @@ def register(app: APIGatewayRestResolver) -> None:
         [
             ContactNotFound,
             JourneyNotFound,
+            TemplateNotFound,
             TaskNotFound,
             UnknownList,
             ListNotLoaded,

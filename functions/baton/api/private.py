@@ -129,6 +129,22 @@ def get_journey(journey_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, wiring.inventory(services()).get(journey_id))
 
 
+# The inventory of every automated message, and the templates with who uses them.
+@router.get("/v1/inventory")
+def list_inventory(stale: Annotated[bool, Query()] = False) -> Response[str]:
+    return _json(HTTPStatus.OK, wiring.inventory_service(services()).entries(stale=stale))
+
+
+@router.get("/v1/templates")
+def list_templates() -> Response[str]:
+    return _json(HTTPStatus.OK, wiring.inventory_service(services()).templates())
+
+
+@router.get("/v1/templates/<template_id>")
+def get_template(template_id: str) -> Response[str]:
+    return _json(HTTPStatus.OK, wiring.inventory_service(services()).template(template_id))
+
+
 # Figures, counted from the timelines as they are written.
 # `from` is a Python keyword: the parameter's alias; `span` checks both (a 422 naming the field).
 _From = Annotated[str | None, Query(alias="from", max_length=10)]

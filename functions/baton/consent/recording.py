@@ -14,7 +14,9 @@ from baton.consent.service import Grant
 from baton.consent.transitions import transition
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.delivery.message import OutboundMessage, Purpose
-from baton.messages import texts
+from baton.delivery.service import SendContext
+from baton.messages import builtins, texts
+from baton.messages.builtins import BuiltIn
 
 if TYPE_CHECKING:
     from baton.bootstrap import Services
@@ -139,7 +141,9 @@ def _confirm_sms_opt_in(services: Services, contact_id: str, number: str, locale
         locale=locale, brand=services.settings.brand_name, frequency=services.sms_frequency(locale)
     ).text
     services.dispatcher.send(
-        contact_id, OutboundMessage.sms(to=number, purpose=Purpose.TRANSACTIONAL, text=text)
+        contact_id,
+        OutboundMessage.sms(to=number, purpose=Purpose.TRANSACTIONAL, text=text),
+        SendContext(labels=builtins.labels(BuiltIn.SMS_OPT_IN_CONFIRMED)),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from baton.consent.vocabulary import Channel
@@ -110,3 +110,9 @@ class SendJournal(Protocol):
     def ambiguous(self, provider: str, error_code: str) -> Stamp:
         """No answer says whether the provider took it; `message.unknown` gets the stamp."""
         ...
+
+
+class BuiltInCounter(Protocol):
+    def counted(self, builtin_id: str, measure: str, channel: str, day: date) -> None:
+        """Count one send of a built-in message that has no contact timeline; never raises
+        (`baton.figures.recorder.FiguresRecorder.counted`)."""

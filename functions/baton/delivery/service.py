@@ -46,6 +46,7 @@ from baton.delivery.gate import (
 from baton.delivery.message import MESSAGE_TAG, OutboundMessage, Purpose
 from baton.delivery.ports import (
     AddressBook,
+    BuiltInCounter,
     ConsentReader,
     DoNotContactChecker,
     SendJournal,
@@ -54,6 +55,8 @@ from baton.delivery.ports import (
     TimelineRecorder,
 )
 from baton.delivery.timing import DailyWindow
+from baton.figures.projection import measure_of
+from baton.messages import builtins
 from baton.sms.segments import count_segments
 from baton.timeline.exceptions import EventExists
 from baton.timeline.models import TimelineKind
@@ -170,10 +173,14 @@ class Dispatcher:
         caps: CapLedger | None = None,
         addresses: AddressBook | None = None,
         do_not_contact: DoNotContactChecker | None = None,
+        figures: BuiltInCounter | None = None,
     ) -> None:
         """`caps`: the contact's cap counts; without it the cap is decided on the sends the
         caller lists in its `SendContext` (enough for one sender at a time, not for many).
-        `do_not_contact`: the operator's lists (R-BR-1), read for marketing texts and calls."""
+        `do_not_contact`: the operator's lists (R-BR-1), read for marketing texts and calls.
+        `figures`: counts a built-in message to an address with no contact (no timeline to
+        count it from): a reply to a number Baton holds no profile for, or only as pending."""
+        self._figures = figures
         self._adapters = dict(adapters)
         self._addresses = addresses
         self._do_not_contact = do_not_contact
@@ -468,9 +475,15 @@ class Dispatcher:
         if contact_id is not None:
             self._timeline.record(contact_id, kind, detail)
         else:
+            self._count_without_contact(kind, detail)
             logger.info(
                 "Message to an address with no contact", extra={"kind": kind, "channel": detail["channel"]}
             )
+
+    def _count_without_contact(self, kind: str, detail: dict[str, Any]) -> None:
+        builtin, measure = detail.get(builtins.TAG), measure_of(kind, detail)
+        if self._figures is not None and isinstance(builtin, str) and measure is not None:
+            self._figures.counted(builtin, measure, detail["channel"], self._clock.now().date())
 
     def _count(self, name: str) -> None:
         self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

@@ -17,6 +17,7 @@ from typing import Any, Final
 from baton.consent.vocabulary import Channel
 from baton.delivery.message import MESSAGE_TAG
 from baton.feedback.models import Receipt, ReceiptStatus
+from baton.messages import builtins
 
 SES_SOURCE: Final = "aws.ses"
 SMS_VOICE_SOURCE: Final = "aws.sms-voice"
@@ -101,6 +102,7 @@ def parse_ses(detail: Mapping[str, Any]) -> Receipt | None:
         "journey": _ses_tag(mail, "journey"),
         "step": _ses_tag(mail, "step"),
         "variant": _ses_tag(mail, "variant"),
+        "builtin": builtins.from_tag(_ses_tag(mail, builtins.TAG)),
     }
     if kind == "Delivery":
         delivery = detail.get("delivery") or {}

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from baton.clock import Timestamp
 from baton.consent.vocabulary import Channel
+from baton.messages.builtins import BuiltIn
 
 
 class ReceiptStatus(StrEnum):
@@ -47,6 +48,9 @@ class Receipt(BaseModel):
     journey: str | None = None
     step: str | None = None
     variant: str | None = None  # the run's split variant (or `holdout`), when it has one
+    # A message Baton sent on its own (a confirmation email), echoed by its SES tag: the
+    # figures count the receipt under its inventory id.
+    builtin: BuiltIn | None = None
 
     @property
     def delivered(self) -> bool:

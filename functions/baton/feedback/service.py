@@ -25,6 +25,7 @@ from baton.consent.vocabulary import Channel, Source
 from baton.contacts.models import Contact
 from baton.feedback.models import Receipt, ReceiptStatus, ReceiptWaiter
 from baton.feedback.repository import ReceiptRepository
+from baton.messages import builtins
 from baton.suppression.models import SuppressionReason
 from baton.suppression.service import SuppressionService
 from baton.timeline.models import TimelineKind
@@ -247,6 +248,8 @@ def _detail(receipt: Receipt, waiter: ReceiptWaiter | None) -> dict[str, object]
     elif receipt.journey is not None:
         # A send nobody waits for: its journey and step as the provider echoed them.
         detail |= {"journey": receipt.journey, **({"step": receipt.step} if receipt.step else {})}
+    elif receipt.builtin is not None:
+        detail |= builtins.labels(receipt.builtin)
     if receipt.variant is not None and "journey" in detail:
         # The run's variant as the provider echoed it: the figures count the receipt by it.
         detail["variant"] = receipt.variant

@@ -26,6 +26,11 @@ is written).
 | handoff.completed            | completed (+ late), ttc.<bucket>  | queue                       |
 | handoff.timed_out            | timed_out                         | queue                       |
 
+A message Baton sends on its own (a confirmation, a HELP or STOP reply: no journey) carries its
+inventory id in a `builtin` detail key instead (`builtin/<name>`): its message.* and
+delivery.event entries count under that id's own partition (`builtin#<name>`, `-` step), so the
+inventory reads its volume like a journey step's.
+
 A `variant` string in a journey.* or message.* detail (the reserved `holdout` marks the control
 group) is kept with every counter of that event. Counters carry journey, step, channel,
 template and variant names only: never a contact, an address or a text.
@@ -45,6 +50,9 @@ HOLDOUT: Final = "holdout"  # the reserved variant of the contacts a journey sen
 OTHER: Final = "other"  # a reason or status outside the known vocabulary
 JOURNEY_PREFIX: Final = "journey#"
 QUEUE_PREFIX: Final = "queue#"
+BUILTIN_PREFIX: Final = "builtin#"
+# A built-in message's inventory id is `builtin/<name>`; its figures live under `builtin#<name>`.
+BUILTIN_ID_PREFIX: Final = "builtin/"
 
 # Time to complete a hand-off, as counts in fixed buckets (upper bounds in seconds; the last
 # bucket is everything longer), so percentiles come from counts (`percentile`).
@@ -78,6 +86,10 @@ class FigureKey:
     @classmethod
     def queue(cls, queue: str, day: date) -> FigureKey:
         return cls(f"{QUEUE_PREFIX}{queue}", day.isoformat())
+
+    @classmethod
+    def builtin(cls, name: str, day: date) -> FigureKey:
+        return cls(f"{BUILTIN_PREFIX}{name}", f"{day.isoformat()}#{NONE}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +138,7 @@ def project(event: TimelineEvent, last_received: TimelineEvent | None = None) ->
         return _unsubscribed(detail, day, last_received)
     about = _about(detail)
     if about is None:
-        return []
+        return _builtin(kind, detail, day)
     measure = _measure(kind, detail)
     if measure is None:
         return []
@@ -135,6 +147,11 @@ def project(event: TimelineEvent, last_received: TimelineEvent | None = None) ->
     channel = about.channel if kind.startswith(("message.", "delivery.")) else NONE
     template = about.template if kind.startswith("message.") else None
     return [Increment(FigureKey.journey(about.journey, day, step), measure, channel, about.variant, template)]
+
+
+def measure_of(kind: str, detail: Mapping[str, object]) -> str | None:
+    """The counter an event of `kind` adds (None: it adds none)."""
+    return _measure(kind, detail)
 
 
 def _measure(kind: str, detail: Mapping[str, object]) -> str | None:
@@ -172,6 +189,25 @@ def _measure(kind: str, detail: Mapping[str, object]) -> str | None:
         case "delivery.timed_out":
             return "no_receipt"
     return None
+
+
+def _builtin(kind: str, detail: Mapping[str, object], day: date) -> list[Increment]:
+    """A message Baton sent on its own, counted by its inventory id (`builtin/<name>`)."""
+    name = builtin_name(detail.get("builtin"))
+    if name is None or not kind.startswith(("message.", "delivery.")):
+        return []
+    measure = _measure(kind, detail)
+    if measure is None:
+        return []
+    channel = _name(detail.get("channel")) or NONE
+    return [Increment(FigureKey.builtin(name, day), measure, channel)]
+
+
+def builtin_name(value: object) -> str | None:
+    """The `<name>` of an inventory id `builtin/<name>` (None for anything else)."""
+    if not isinstance(value, str) or not value.startswith(BUILTIN_ID_PREFIX):
+        return None
+    return _name(value.removeprefix(BUILTIN_ID_PREFIX))
 
 
 def _about(detail: Mapping[str, object]) -> _About | None:

@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Final
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from baton.figures.cloudwatch import JourneyMetrics, from_figure
-from baton.figures.projection import JOURNEY_PREFIX, NONE, FigureKey, Increment, is_unsubscribe, project
+from baton.figures.projection import (
+    JOURNEY_PREFIX,
+    NONE,
+    FigureKey,
+    Increment,
+    builtin_name,
+    is_unsubscribe,
+    project,
+)
 from baton.figures.repository import Counts, FiguresRepository
 from baton.timeline.models import TimelineEvent
 
@@ -72,6 +81,18 @@ class FiguresRecorder:
                 counts = self._pending.setdefault(increment.key, Counts())
                 counts.add(increment.counter, increment.amount, increment.template)
                 self._publish(increment)
+
+    def counted(self, builtin_id: str, measure: str, channel: str, day: date) -> None:
+        """A built-in message with no contact timeline (a queue's hand-off notice, the review
+        digest): count it under its inventory id as `observed` counts the rest. Never raises."""
+        name = builtin_name(builtin_id)
+        if name is None:
+            logger.warning("Figures not projected", extra={"builtin": builtin_id})
+            self._count(METRIC_NOT_PROJECTED)
+            return
+        increment = Increment(FigureKey.builtin(name, day), measure, channel)
+        with self._lock:
+            self._pending.setdefault(increment.key, Counts()).add(increment.counter, increment.amount, None)
 
     def flush(self) -> int:
         """Write what is buffered, one write per item; returns how many items were written.

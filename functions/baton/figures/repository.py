@@ -10,7 +10,7 @@ unit per item written. A journey's 90 days are one Query of a few hundred items 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -52,6 +52,11 @@ class FiguresRepository(ABC):
     @abstractmethod
     def items(self, pk: str, first_sk: str, last_sk: str) -> list[FigureItem]:
         """Every item of `pk` whose sk is within [first_sk, last_sk], in sk order."""
+
+    @abstractmethod
+    def newest_first(self, pk: str) -> Iterator[FigureItem]:
+        """The items of `pk`, newest day first (a descending Query, read a page at a time as
+        the caller goes on): the last day something was counted, without a write to keep it."""
 
 
 class DynamoFiguresRepository(FiguresRepository):
@@ -97,6 +102,21 @@ class DynamoFiguresRepository(FiguresRepository):
             last = page.get("LastEvaluatedKey")
             if not last:
                 return found
+            request["ExclusiveStartKey"] = last
+
+    def newest_first(self, pk: str) -> Iterator[FigureItem]:
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ScanIndexForward": False,
+        }
+        while True:
+            page = self._client.query(**request)
+            yield from (_item(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
             request["ExclusiveStartKey"] = last
 
 

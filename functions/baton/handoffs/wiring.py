@@ -19,7 +19,12 @@ def handoff_service(s: Services, client: Callable[[str], Any] = aws.client) -> H
     settings = s.settings
     email = email_adapter(settings, s.clock, client, s.limits)
     notifier = AwsQueueNotifier(
-        client("sns"), email, topics=settings.queue_topics, emails=settings.queue_emails
+        client("sns"),
+        email,
+        topics=settings.queue_topics,
+        emails=settings.queue_emails,
+        counter=s.figures,
+        clock=s.clock,
     )
     return HandoffService(
         DynamoTaskRepository(settings.tasks_table),

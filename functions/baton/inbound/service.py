@@ -34,7 +34,8 @@ from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.service import SendContext
 from baton.inbound.models import InboundSms
 from baton.inbound.replies import ATTEMPTING, INVOCATION_ENDED, SENT, Replies
-from baton.messages import texts
+from baton.messages import builtins, texts
+from baton.messages.builtins import BuiltIn
 from baton.sms.keywords import InboundKeyword, classify, keyword_lists
 from baton.suppression.models import SuppressionReason
 from baton.timeline.models import TimelineKind
@@ -151,7 +152,9 @@ class InboundSmsService:
         if owed:
             locale = _locale(contacts)
             text = texts.sms_opt_out_confirmed(locale=locale, brand=self._settings.brand_name).text
-            replied = self._reply(inbound, contacts, text, Purpose.OPT_OUT_CONFIRMATION)
+            replied = self._reply(
+                inbound, contacts, text, Purpose.OPT_OUT_CONFIRMATION, BuiltIn.SMS_OPT_OUT_CONFIRMED
+            )
         return InboundResult(keyword, _ids(contacts), changed, replied)
 
     def _help(self, inbound: _Inbound, contacts: list[Contact]) -> InboundResult:
@@ -162,7 +165,7 @@ class InboundSmsService:
             support_url=self._settings.support_url,
             frequency=self._s.sms_frequency(locale),
         ).text
-        replied = self._reply(inbound, contacts, text, Purpose.HELP_REPLY)
+        replied = self._reply(inbound, contacts, text, Purpose.HELP_REPLY, BuiltIn.SMS_HELP)
         return InboundResult(InboundKeyword.HELP, _ids(contacts), 0, replied)
 
     def _opt_in(self, inbound: _Inbound, contacts: list[Contact], proof: ConsentProof) -> InboundResult:
@@ -254,25 +257,28 @@ class InboundSmsService:
         text = texts.sms_opt_in_confirmed(
             locale=locale, brand=self._settings.brand_name, frequency=self._s.sms_frequency(locale)
         ).text
-        return self._reply(inbound, contacts, text, Purpose.TRANSACTIONAL)
+        return self._reply(inbound, contacts, text, Purpose.TRANSACTIONAL, BuiltIn.SMS_OPT_IN_CONFIRMED)
 
-    def _reply(self, inbound: _Inbound, contacts: list[Contact], text: str, purpose: Purpose) -> bool:
+    def _reply(
+        self, inbound: _Inbound, contacts: list[Contact], text: str, purpose: Purpose, builtin: BuiltIn
+    ) -> bool:
         """One text to the number, recorded on the first contact's timeline (a shared number
         gets one reply, not one per contact), and never twice for one inbound message."""
         contact_id = contacts[0].contact_id if contacts else None
         message = OutboundMessage.sms(to=inbound.number, purpose=purpose, text=text)
         reply = self._replies.of(inbound.message_id, purpose)
+        labels = builtins.labels(builtin)
         dispatcher = self._s.dispatcher
         if reply.state is None:
             try:
-                return dispatcher.send(contact_id, message, SendContext(journal=reply)).sent
+                return dispatcher.send(contact_id, message, SendContext(labels=labels, journal=reply)).sent
             except Exception:
                 reply.abandon()
                 raise
         if reply.leased():
             raise InProgress("the reply to this inbound message is being sent by another invocation")
         provider = str(reply.data.get("provider", ""))
-        context = SendContext()
+        context = SendContext(labels=labels)
         if reply.state == SENT:
             # Out already: finish its recording (the same event, if it was), send nothing.
             provider_message_id = str(reply.data.get("provider_message_id", ""))

@@ -16,9 +16,10 @@ from baton.consent.models import ConsentProof, ConsentState
 from baton.consent.vocabulary import Basis, Channel, ConsentStatus, Source
 from baton.contacts.models import Contact, ContactInput
 from baton.delivery.message import OutboundMessage, Purpose
-from baton.delivery.service import Outcome
+from baton.delivery.service import Outcome, SendContext
 from baton.ids import new_id
-from baton.messages import texts
+from baton.messages import builtins, texts
+from baton.messages.builtins import BuiltIn
 from baton.subscriptions.links import Links
 from baton.subscriptions.models import Caller, HtmlPage, SubscriptionAccepted, SubscriptionRequest
 from baton.suppression.models import SuppressionReason
@@ -165,7 +166,9 @@ class SubscriptionService:
                 topic=topics[0],
                 # A way out in every message, the confirmation included (R-MBX-1, R-EPR-1).
                 unsubscribe_url=links.unsubscribe(contact.contact_id, channel, address),
+                tags=builtins.tags(BuiltIn.DOUBLE_OPT_IN_EMAIL),
             )
+            builtin = BuiltIn.DOUBLE_OPT_IN_EMAIL
         else:
             sms = texts.sms_confirmation_request(
                 locale=contact.locale, brand=brand, frequency=self._s.sms_frequency(contact.locale)
@@ -173,7 +176,10 @@ class SubscriptionService:
             message = OutboundMessage.sms(
                 to=address, purpose=Purpose.CONFIRMATION, text=sms.text, topic=topics[0]
             )
-        result = self._s.dispatcher.send(contact.contact_id, message)
+            builtin = BuiltIn.SMS_CONFIRMATION_REQUEST
+        result = self._s.dispatcher.send(
+            contact.contact_id, message, SendContext(labels=builtins.labels(builtin))
+        )
         if channel == Channel.SMS and result.outcome in _MAY_HAVE_REACHED:
             # Only a question the number was asked can be answered by its YES (R-CTIA-3): a
             # request the gate refused (an opted-out number, R-CTIA-4) stays unanswerable.

@@ -7,9 +7,13 @@ from pathlib import Path
 
 from baton import aws, secrets
 from baton.bootstrap import Services
+from baton.consent.vocabulary import Channel
 from baton.data.once import DynamoOnceTable, Once, RemainingTime
+from baton.figures.repository import DynamoFiguresRepository
+from baton.inventory.service import InventoryService
 from baton.journeys.catalog import Catalog, load_catalog
 from baton.journeys.review import ReviewPolicy
+from baton.suppression.models import SuppressionReason
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.goals import GOAL_PREFIX
 from baton.triggers.inventory import Inventory
@@ -87,3 +91,25 @@ def event_service(s: Services, lambda_context: RemainingTime | None = None) -> E
 
 def inventory(s: Services) -> Inventory:
     return Inventory(services_catalog(s), s.clock)
+
+
+# An owner whose mail bounces or who complained reads nothing Baton sends them (R-SES-3).
+_UNREACHABLE = frozenset({SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT})
+
+
+def inventory_service(s: Services) -> InventoryService:
+    """Every automated message: the catalog's send steps and the built-in messages, with the
+    figures the recorder writes and each owner's address checked against suppression."""
+
+    def unreachable(owner: str) -> bool:
+        entry = s.suppression.check(Channel.EMAIL, owner)
+        return entry is not None and entry.reason in _UNREACHABLE
+
+    return InventoryService(
+        services_catalog(s),
+        DynamoFiguresRepository(s.settings.figures_table),
+        s.clock,
+        s.settings.inventory,
+        fallback_owner=s.settings.sender_email,
+        owner_unreachable=unreachable,
+    )
