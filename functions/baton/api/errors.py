@@ -36,6 +36,7 @@ from baton.imports.exceptions import InvalidRows, TooManyConsents, TooManyRows, 
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
+from baton.tracing.exceptions import MessageNotFound
 from baton.triggers.exceptions import JourneyNotFound
 from baton.web.pages import PAGE_HEADERS, Page, render_page
 
@@ -109,7 +110,8 @@ def _not_found(
     | UnknownList
     | ListNotLoaded
     | UnknownLoad
-    | CampaignNotFound,
+    | CampaignNotFound
+    | MessageNotFound,
 ) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
@@ -238,6 +240,7 @@ def register(app: APIGatewayRestResolver) -> None:
             ListNotLoaded,
             UnknownLoad,
             CampaignNotFound,
+            MessageNotFound,
         ]
     )(_not_found)
     app.exception_handler(InProgress)(_in_progress)
