@@ -68,6 +68,23 @@ def _context(name: str) -> Any:
     )
 
 
+def private_call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One request to a private route, handed to the private API function as API Gateway hands
+    it (the canonical proxy event): the status and the parsed JSON body."""
+    event = json.loads(_APIGW.read_text())
+    event.update(
+        httpMethod=method,
+        path=path,
+        resource=path,
+        body=None if body is None else json.dumps(body),
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
+    event["requestContext"].update(httpMethod=method, path=f"/prod{path}", resourcePath=path)
+    response = private_api.handler(event, _context("PrivateApiFunction"))
+    return response["statusCode"], json.loads(response["body"])
+
+
 class Baton:
     """The deployed handlers over moto; `aws` (the integration fixture) must be active."""
 
@@ -118,7 +135,14 @@ class Baton:
         is_public = not (
             path.startswith("/v1/contacts")
             or path.startswith(
-                ("/v1/events", "/v1/journeys", "/v1/tasks", "/v1/do-not-contact", "/v1/campaigns")
+                (
+                    "/v1/events",
+                    "/v1/journeys",
+                    "/v1/tasks",
+                    "/v1/do-not-contact",
+                    "/v1/campaigns",
+                    "/v1/messages",
+                )
             )
         )
         handler = public_api.handler if is_public else private_api.handler

@@ -107,7 +107,7 @@ def test_a_continued_run_is_traced_to_the_event_that_started_its_first_execution
                 continues=continues,
             )
         )
-    world.sent("c-1")
+    world.sent("c-1", execution="arn:aws:states:us-east-1:1:execution:Baton-welcome:welcome-exec1")
     trace = world.tracer.message("msg-1")
     assert trace.trigger is not None
     assert (trace.trigger.execution, trace.trigger.event_id) == ("welcome-exec0", "confirm-1")

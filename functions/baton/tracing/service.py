@@ -178,8 +178,10 @@ class TraceService:
 
 
 def _first_execution(runs: dict[str, Run], execution: str) -> str:
-    """The execution a run began with: a continuation names the execution it continues."""
-    name, seen = execution, {execution}
+    """The name of the execution a run began with (`execution`: the ARN a send records, or a
+    name): a continuation names the execution it continues."""
+    name = execution.rsplit(":", 1)[-1]
+    seen = {name}
     while (run := runs.get(name)) is not None and run.continues and run.continues not in seen:
         name = run.continues
         seen.add(name)
