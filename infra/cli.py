@@ -4,6 +4,7 @@
 `baton dnc load FILE` loads a do-not-contact list into a running `baton local` (R-BR-1);
 `baton campaign start|status|pause|resume|cancel` starts a campaign run and follows it;
 `baton figures JOURNEY` prints a journey's figures (the funnel by step, channels, variants);
+`baton trace TEXT_OR_ID` says where a message came from (journey, template, trigger, owners);
 `baton import FILE` imports a CSV or JSON-lines file of contacts into a running `baton local`;
 `baton rules` lists the rulebook's rules with where they are enforced and their tests."""
 
@@ -37,7 +38,7 @@ from baton.journeys.catalog import (
 )
 from baton.journeys.paths import journey_path
 from baton.journeys.schema import write_schemas
-from infra import campaign, dnc, figures, imports, inventory
+from infra import campaign, dnc, figures, imports, inventory, trace
 from infra.config import CONTEXT_KEY, BatonConfig
 from infra.http_client import LocalClient
 
@@ -310,6 +311,13 @@ def _add_campaign(commands: Any) -> None:
     parser.set_defaults(run=_campaign)
 
 
+def _add_answer_options(parser: argparse.ArgumentParser) -> None:
+    """What every command that reads one private route takes: JSON as it is, the API, its token."""
+    parser.add_argument("--json", action="store_true", help="print the route's JSON as it is")
+    parser.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default the local one)")
+    parser.add_argument("--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)")
+
+
 def _figures(args: argparse.Namespace) -> int:
     client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
     return figures.show(client, args.journey, args.first, args.last, as_json=args.json)
@@ -322,9 +330,7 @@ def _add_figures(commands: Any) -> None:
     parser.add_argument("journey", help="the journey id")
     parser.add_argument("--from", dest="first", help="the first UTC day, YYYY-MM-DD (default 30 days ago)")
     parser.add_argument("--to", dest="last", help="the last UTC day, YYYY-MM-DD (default today)")
-    parser.add_argument("--json", action="store_true", help="print the route's JSON as it is")
-    parser.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default the local one)")
-    parser.add_argument("--token", help="the bearer token `baton local` printed (default $BATON_LOCAL_TOKEN)")
+    _add_answer_options(parser)
     parser.set_defaults(run=_figures)
 
 
@@ -357,6 +363,20 @@ def _add_inventory(commands: Any) -> None:
     diagram.add_argument("journey", help="the journey id")
     diagram.add_argument("--journeys", type=Path, default=Path("journeys"), help="the catalog folder")
     diagram.set_defaults(run=_diagram)
+
+
+def _trace(args: argparse.Namespace) -> int:
+    client = LocalClient(args.url, args.token or os.environ.get("BATON_LOCAL_TOKEN"))
+    return trace.show(client, args.text_or_id, as_json=args.json)
+
+
+def _add_trace(commands: Any) -> None:
+    parser = commands.add_parser(
+        "trace", help="where a message came from: by its id (Baton's or the provider's) or its text"
+    )
+    parser.add_argument("text_or_id", help="a message id, or the text (or part of it) a person received")
+    _add_answer_options(parser)
+    parser.set_defaults(run=_trace)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -484,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_campaign(commands)
     _add_figures(commands)
     _add_inventory(commands)
+    _add_trace(commands)
     _add_import(commands)
     rules = commands.add_parser(
         "rules",

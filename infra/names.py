@@ -162,6 +162,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/campaigns/{run_id}/pause", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/campaigns/{run_id}/resume", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/campaigns/{run_id}/cancel", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    # Tracing: a sent message by either id, or a text a person saw (POST keeps it out of URLs).
+    Route("GET", "/v1/messages", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("GET", "/v1/messages/{message_id}", PRIVATE_API_FUNCTION, Access.PRIVATE),
+    Route("POST", "/v1/messages/search", PRIVATE_API_FUNCTION, Access.PRIVATE),
     # Hand-offs.
     Route("GET", "/v1/tasks", PRIVATE_API_FUNCTION, Access.PRIVATE),
     Route("POST", "/v1/tasks/{task_id}/complete", PRIVATE_API_FUNCTION, Access.PRIVATE),

@@ -48,7 +48,7 @@ class DataPlane(Construct):
                 index_name=index.name,
                 partition_key=index_key,
                 sort_key=_string(index.sort_key),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType(index.projection),
             )
         return table
 

@@ -60,7 +60,7 @@ def test_table_has_the_specs_string_keys_and_indexes(template: assertions.Templa
     assert set(indexes) == {index.name for index in spec.indexes}
     for index in spec.indexes:
         assert indexes[index.name]["KeySchema"] == _key_schema(index.partition_key, index.sort_key)
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
 
 
 @pytest.mark.parametrize("spec", ALL_TABLES, ids=lambda spec: spec.id)

@@ -75,6 +75,23 @@ _PRIVATE_PREFIXES = tuple(
 )
 
 
+def private_call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One request to a private route, handed to the private API function as API Gateway hands
+    it (the canonical proxy event): the status and the parsed JSON body."""
+    event = json.loads(_APIGW.read_text())
+    event.update(
+        httpMethod=method,
+        path=path,
+        resource=path,
+        body=None if body is None else json.dumps(body),
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
+    event["requestContext"].update(httpMethod=method, path=f"/prod{path}", resourcePath=path)
+    response = private_api.handler(event, _context("PrivateApiFunction"))
+    return response["statusCode"], json.loads(response["body"])
+
+
 class Baton:
     """The deployed handlers over moto; `aws` (the integration fixture) must be active."""
 

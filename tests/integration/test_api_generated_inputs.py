@@ -68,6 +68,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "consent_text": "Yes",
     },
     "completion": {"outcome": "done", "note": "called back"},
+    "search": {"text": "your order has shipped. Track it here"},
 }
 
 
@@ -117,7 +118,7 @@ def requests(draw: st.DrawFn) -> tuple[int, str, str, dict[str, Any]]:
     """(route number, method, path, call keywords) for one of the API's routes."""
     contact = _id(draw(CONTACT_IDS))
     token = _id(draw(TEXT))
-    route = draw(st.integers(min_value=0, max_value=17))
+    route = draw(st.integers(min_value=0, max_value=20))
     options: dict[int, tuple[str, str, str | None]] = {
         0: ("PUT", f"/v1/contacts/{contact}", "contact"),
         1: ("GET", f"/v1/contacts/{contact}", None),
@@ -137,6 +138,9 @@ def requests(draw: st.DrawFn) -> tuple[int, str, str, dict[str, Any]]:
         15: ("POST", f"/v1/unsubscribe/{token}", None),
         16: ("POST", f"/v1/confirm/{token}", None),
         17: ("GET", f"/v1/unsubscribe/{token}", None),
+        18: ("GET", f"/v1/messages/{token}", None),
+        19: ("GET", "/v1/messages", None),
+        20: ("POST", "/v1/messages/search", "search"),
     }
     method, path, kind = options[route]
     call: dict[str, Any] = draw(bodies(kind)) if kind else {}
@@ -147,6 +151,8 @@ def requests(draw: st.DrawFn) -> tuple[int, str, str, dict[str, Any]]:
         call["query"] = draw(st.fixed_dictionaries({}, optional={"limit": TEXT, "cursor": TEXT}))
     if route == 9:
         call["query"] = draw(st.fixed_dictionaries({}, optional={"queue": TEXT}))
+    if route == 19:
+        call["query"] = draw(st.fixed_dictionaries({}, optional={"text": TEXT}))
     return route, method, path, call
 
 
@@ -193,5 +199,5 @@ def test_no_generated_request_to_any_route_answers_5xx_or_writes_on_a_4xx(baton:
     print(f"\n{total} generated requests by status: {dict(sorted(statuses.items()))}")
     print(f"by route: {dict(sorted(routes.items()))}")
     assert total >= REQUESTS
-    assert len(routes) == 18, routes  # every route was called
+    assert len(routes) == 21, routes  # every route was called
     assert sum(n for status, n in statuses.items() if status < 300) > 100  # valid requests went through too

@@ -17,7 +17,6 @@ import pytest
 import baton.aws
 from baton import bootstrap
 from baton.contacts.models import ContactInput
-from baton.handlers import private_api
 from baton.privacy import erase_contact
 from baton.settings import Settings
 from baton.triggers import wiring
@@ -26,6 +25,7 @@ from baton.triggers.runs import DynamoRunRepository
 from baton.triggers.service import EventService
 from baton.triggers.subjects import DynamoSubjectRepository
 from infra.local.exceptions import InvocationError
+from tests.integration.handler_calls import private_call
 from tests.integration.journeys import (
     REGION,
     STATE_MACHINE_PREFIX,
@@ -436,26 +436,9 @@ def test_the_runs_table_was_created_from_the_table_specs(aws: Settings) -> None:
 
 # Through the private API's handler (API Gateway REST proxy events) ---------------------------
 
-_CANONICAL = Path(__file__).resolve().parents[1] / "events" / "apigw_rest_proxy.json"
-
-
-def _call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    event = json.loads(_CANONICAL.read_text())
-    event.update(
-        httpMethod=method,
-        path=path,
-        resource=path,
-        body=None if body is None else json.dumps(body),
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
-    )
-    event["requestContext"].update(httpMethod=method, path=f"/prod{path}", resourcePath=path)
-    response = private_api.handler(event, _context())
-    return response["statusCode"], json.loads(response["body"])
-
 
 def test_post_events_answers_202_with_the_journeys_started(journeys: Journeys) -> None:
-    status, body = _call(
+    status, body = private_call(
         "POST",
         "/v1/events",
         {"contact_id": "ana", "type": "contact.confirmed", "data": {}, "idempotency_key": "signup-1"},
@@ -466,7 +449,7 @@ def test_post_events_answers_202_with_the_journeys_started(journeys: Journeys) -
 
 
 def test_post_events_for_an_unknown_contact_is_404_and_starts_nothing(journeys: Journeys) -> None:
-    status, body = _call(
+    status, body = private_call(
         "POST",
         "/v1/events",
         {"contact_id": "nobody", "type": "contact.confirmed", "data": {}, "idempotency_key": "k"},
@@ -478,14 +461,14 @@ def test_post_events_for_an_unknown_contact_is_404_and_starts_nothing(journeys: 
 
 
 def test_post_events_without_type_and_key_is_422_naming_both(journeys: Journeys) -> None:
-    status, body = _call("POST", "/v1/events", {"contact_id": "ana", "data": {}})
+    status, body = private_call("POST", "/v1/events", {"contact_id": "ana", "data": {}})
 
     assert status == 422
     assert {d["field"] for d in body["error"]["details"]} == {"type", "idempotency_key"}
 
 
 def test_get_journeys_lists_the_inventory(journeys: Journeys) -> None:
-    status, body = _call("GET", "/v1/journeys")
+    status, body = private_call("GET", "/v1/journeys")
 
     assert status == 200
     assert [j["id"] for j in body["items"]] == ["order-thanks", "welcome", "welcome-tips"]
@@ -499,8 +482,8 @@ def test_get_journeys_lists_the_inventory(journeys: Journeys) -> None:
 
 
 def test_get_one_journey_and_an_unknown_one(journeys: Journeys) -> None:
-    status, body = _call("GET", "/v1/journeys/welcome")
-    missing, error = _call("GET", "/v1/journeys/nope")
+    status, body = private_call("GET", "/v1/journeys/welcome")
+    missing, error = private_call("GET", "/v1/journeys/nope")
 
     assert status == 200
     assert body["id"] == "welcome"

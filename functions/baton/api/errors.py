@@ -37,6 +37,7 @@ from baton.inventory.exceptions import TemplateNotFound
 from baton.settings import get_settings
 from baton.timeline.exceptions import InvalidCursor
 from baton.tokens.exceptions import TokenError
+from baton.tracing.exceptions import MessageNotFound
 from baton.triggers.exceptions import JourneyClosed, JourneyNotFound
 from baton.web.pages import PAGE_HEADERS, Page, render_page
 
@@ -111,7 +112,8 @@ def _not_found(
     | UnknownList
     | ListNotLoaded
     | UnknownLoad
-    | CampaignNotFound,
+    | CampaignNotFound
+    | MessageNotFound,
 ) -> Response[str]:
     return error_response(HTTPStatus.NOT_FOUND, "not_found", str(exc))
 
@@ -246,6 +248,7 @@ def register(app: APIGatewayRestResolver) -> None:
             ListNotLoaded,
             UnknownLoad,
             CampaignNotFound,
+            MessageNotFound,
         ]
     )(_not_found)
     app.exception_handler(InProgress)(_in_progress)

@@ -1,6 +1,6 @@
 """Private routes (CRM and back office; IAM auth in AWS): contacts (one at a time or a file of
 them), export, timeline, consents, events (journey triggers), the journeys inventory, campaign
-runs and the operator's do-not-contact lists."""
+runs, message traces and the operator's do-not-contact lists."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ from baton.handoffs.models import Completion, TaskId, TaskList, TaskView
 from baton.handoffs.wiring import handoff_service
 from baton.imports.models import MAX_IMPORT_BYTES
 from baton.imports.service import import_contacts, import_format
+from baton.tracing.models import MAX_QUERY_TEXT_CHARS, MessageId, TextSearch
+from baton.tracing.wiring import trace_service
 from baton.triggers import wiring
 from baton.triggers.exceptions import JourneyNotFound
 from baton.triggers.models import EventIn
@@ -172,6 +174,23 @@ def queue_figures(
 ) -> Response[str]:
     first, last = span(from_, to, _today())
     return _json(HTTPStatus.OK, figures_service(services()).queue(queue, first, last))
+
+
+# Tracing: a sent message by either id, or a text a person saw, back to its journey and owners.
+# The POST keeps the text (which may quote a person's message) out of URLs and access logs.
+@router.get("/v1/messages/<message_id>")
+def trace_message(message_id: MessageId) -> Response[str]:
+    return _json(HTTPStatus.OK, trace_service(services()).message(message_id))
+
+
+@router.get("/v1/messages")
+def trace_text(text: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_TEXT_CHARS)]) -> Response[str]:
+    return _json(HTTPStatus.OK, trace_service(services()).text(TextSearch(text=text).text))
+
+
+@router.post("/v1/messages/search")
+def search_text(search: TextSearch) -> Response[str]:
+    return _json(HTTPStatus.OK, trace_service(services()).text(search.text))
 
 
 # Hand-offs: a queue's open tasks, and passing the baton back to the journey.

@@ -7,7 +7,7 @@ without a migration; what each key holds is documented per table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,9 @@ class Index:
     name: str
     partition_key: str
     sort_key: str | None = None
+    # `ALL` copies the whole item; `KEYS_ONLY` only the keys (a lookup then reads the item itself):
+    # an index entry stays small, so it costs one write unit whatever the item holds.
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,8 @@ class TableSpec:
     retain: bool = True  # kept when the stack is deleted; False for short-lived counts only
 
     def create_request(self, name: str) -> dict[str, Any]:
-        """`CreateTable`'s arguments for this table under `name`, on demand, every index projecting
-        all attributes: what moto is given in tests, benches and previews (CDK builds its own)."""
+        """`CreateTable`'s arguments for this table under `name`, on demand, each index with its
+        projection: what moto is given in tests, benches and previews (CDK builds its own)."""
         keys = [(self.partition_key, "HASH")] + ([(self.sort_key, "RANGE")] if self.sort_key else [])
         attributes = {key for key, _ in keys}
         indexes = []
@@ -42,7 +45,7 @@ class TableSpec:
                 {
                     "IndexName": index.name,
                     "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in index_keys],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": index.projection},
                 }
             )
         request: dict[str, Any] = {
@@ -84,7 +87,17 @@ TIMELINE = TableSpec(
     id="timeline",
     partition_key="contact_id",
     sort_key="sk",
-    description="Everything that happened to a contact; sk `<iso-ts>#<id>` so a query reads newest first.",
+    # Sparse: only `message.sent` entries carry these attributes (`baton.timeline.repository`),
+    # so a message is found by either id without a read or a write more on the send path.
+    indexes=(
+        Index("by_message_id", "message_id", projection="KEYS_ONLY"),
+        Index("by_provider_message_id", "provider_message_id", projection="KEYS_ONLY"),
+    ),
+    description=(
+        "Everything that happened to a contact; sk `<iso-ts>#<id>` so a query reads newest first."
+        " A `message.sent` entry also holds `message_id` (Baton's) and `provider_message_id` at the"
+        " top level: GSIs by_message_id and by_provider_message_id (keys only) find it by either."
+    ),
 )
 SUPPRESSION = TableSpec(
     id="suppression",

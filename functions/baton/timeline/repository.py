@@ -2,6 +2,10 @@
 
 Items are keyed (contact_id, sk = `<iso-ts>#<event_id>`): the fixed-width timestamp sorts as
 text, and the time-ordered event id breaks ties between events of the same instant.
+
+A `message.sent` item also carries its two ids at the top level (`LOOKUP_ATTRIBUTES`), which
+the timeline's sparse, keys-only indexes hold: a message is found by Baton's message id or the
+provider's with the write that records it, and goes with the item when the contact is erased.
 """
 
 from __future__ import annotations
@@ -15,9 +19,25 @@ from botocore.exceptions import ClientError
 
 from baton import aws
 from baton.clock import to_iso
-from baton.data.items import delete_keys, from_item, partition_keys, put_items, to_item, to_value
+from baton.data.items import (
+    delete_keys,
+    from_item,
+    get_items,
+    partition_keys,
+    put_items,
+    query_items,
+    to_item,
+    to_value,
+)
+from baton.data.tables import TIMELINE
 from baton.timeline.exceptions import EventExists
-from baton.timeline.models import TimelineEvent
+from baton.timeline.models import TimelineEvent, TimelineKind
+
+# The kind whose items are found by id, and its detail fields copied to top-level attributes
+# of the same name: each is the partition key of the timeline index named for it.
+LOOKUP_KIND = TimelineKind.MESSAGE_SENT.value
+LOOKUP_ATTRIBUTES: tuple[str, ...] = ("message_id", "provider_message_id")
+_INDEX_OF = {index.partition_key: index.name for index in TIMELINE.indexes}
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -26,6 +46,21 @@ if TYPE_CHECKING:
 
 def sort_key(event: TimelineEvent) -> str:
     return f"{to_iso(event.at)}#{event.event_id}"
+
+
+def lookup_keys(event: TimelineEvent) -> dict[str, str]:
+    """The ids a sent message is found by: its detail's, where they are non-empty text."""
+    if event.kind != LOOKUP_KIND:
+        return {}
+    return {
+        name: value
+        for name in LOOKUP_ATTRIBUTES
+        if isinstance(value := event.detail.get(name), str) and value
+    }
+
+
+def _stored(event: TimelineEvent) -> dict[str, Any]:
+    return {**event.model_dump(mode="json"), **lookup_keys(event), "sk": sort_key(event)}
 
 
 class TimelineRepository(ABC):
@@ -45,6 +80,11 @@ class TimelineRepository(ABC):
     def delete_all(self, contact_id: str) -> int:
         """Remove every event of the contact (erasure, R-GDPR-5); returns how many."""
 
+    @abstractmethod
+    def sent_with(self, attribute: str, value: str) -> list[TimelineEvent]:
+        """The `message.sent` events whose `attribute` (one of `LOOKUP_ATTRIBUTES`) is `value`,
+        newest first."""
+
 
 class DynamoTimelineRepository(TimelineRepository):
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
@@ -52,7 +92,7 @@ class DynamoTimelineRepository(TimelineRepository):
         self._client: DynamoDBClient = client or aws.client("dynamodb")
 
     def add(self, event: TimelineEvent) -> None:
-        item = {**event.model_dump(mode="json"), "sk": sort_key(event)}
+        item = _stored(event)
         try:
             self._client.put_item(
                 TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
@@ -63,7 +103,7 @@ class DynamoTimelineRepository(TimelineRepository):
             raise
 
     def add_many(self, events: Sequence[TimelineEvent]) -> None:
-        items = [to_item({**event.model_dump(mode="json"), "sk": sort_key(event)}) for event in events]
+        items = [to_item(_stored(event)) for event in events]
         put_items(self._client, self._table, items)
 
     def newest(self, contact_id: str, limit: int, before: str | None = None) -> list[TimelineEvent]:
@@ -92,6 +132,24 @@ class DynamoTimelineRepository(TimelineRepository):
         delete_keys(self._client, self._table, keys)
         return len(keys)
 
+    def sent_with(self, attribute: str, value: str) -> list[TimelineEvent]:
+        # The index holds keys only (a small entry: one write unit); the items are read after.
+        keys = [
+            {"contact_id": key["contact_id"], "sk": key["sk"]}
+            for key in query_items(
+                self._client,
+                {
+                    "TableName": self._table,
+                    "IndexName": _INDEX_OF[attribute],
+                    "KeyConditionExpression": "#a = :v",
+                    "ExpressionAttributeNames": {"#a": attribute},
+                    "ExpressionAttributeValues": {":v": to_value(value)},
+                },
+            )
+        ]
+        events = [_event(from_item(item)) for item in get_items(self._client, self._table, keys)]
+        return sorted(events, key=sort_key, reverse=True)
+
 
 class InMemoryTimelineRepository(TimelineRepository):
     """For unit tests and previews: same ordering and paging rules, no AWS."""
@@ -118,7 +176,17 @@ class InMemoryTimelineRepository(TimelineRepository):
     def delete_all(self, contact_id: str) -> int:
         return len(self._events.pop(contact_id, []))
 
+    def sent_with(self, attribute: str, value: str) -> list[TimelineEvent]:
+        found = [
+            (key, event)
+            for events in self._events.values()
+            for key, event in events
+            if lookup_keys(event).get(attribute) == value
+        ]
+        return [event for _, event in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
 
 def _event(item: dict[str, Any]) -> TimelineEvent:
-    item.pop("sk", None)
+    for name in ("sk", *LOOKUP_ATTRIBUTES):
+        item.pop(name, None)
     return TimelineEvent.model_validate(item)

@@ -10,7 +10,7 @@ from baton.clock import Clock, as_utc
 from baton.ids import new_id
 from baton.timeline.cursor import decode_cursor, encode_cursor
 from baton.timeline.models import TimelineEvent, TimelinePage
-from baton.timeline.repository import TimelineRepository, sort_key
+from baton.timeline.repository import LOOKUP_ATTRIBUTES, TimelineRepository, sort_key
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -38,6 +38,19 @@ class TimelineService:
     def newest(self, contact_id: str, limit: int) -> list[TimelineEvent]:
         """The contact's `limit` newest events (one page, newest first)."""
         return self._repository.newest(contact_id, limit)
+
+    def sent(self, message_id: str) -> list[TimelineEvent]:
+        """The `message.sent` events of one message, newest first: by Baton's message id, else by
+        the provider's (one index query each, then the items)."""
+        for attribute in LOOKUP_ATTRIBUTES:
+            found = self._repository.sent_with(attribute, message_id)
+            if found:
+                return found
+        return []
+
+    def older(self, event: TimelineEvent, limit: int) -> list[TimelineEvent]:
+        """Up to `limit` events of the same contact recorded before `event`, newest first."""
+        return self._repository.newest(event.contact_id, limit, sort_key(event))
 
     def record(
         self,
