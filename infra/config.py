@@ -144,6 +144,8 @@ class ReviewConfig(_Model):
 
     grace_days: Annotated[int, Field(ge=0, le=365)] = 14
     close_overdue_marketing: bool = True
+
+
 class ApprovalsConfig(_Model):
     """Which templates need legal approval bound to their content (`journeys/approvals.yaml`):
     marketing ones always; transactional ones when `transactional` is on."""

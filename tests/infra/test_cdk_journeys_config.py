@@ -147,5 +147,5 @@ def test_the_review_policy_reaches_every_functions_settings() -> None:
 
 
 def test_a_negative_grace_period_fails_at_synth() -> None:
-    with pytest.raises(ValidationError, match="review.graceDays|grace_days"):
+    with pytest.raises(ValidationError, match=r"review\.graceDays|grace_days"):
         BatonConfig.model_validate({**cdk_json_context()["baton"], "review": {"graceDays": -1}})
