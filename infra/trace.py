@@ -65,7 +65,7 @@ def message(trace: dict[str, Any]) -> str:
             else "- (not found)"
         ),
         f"  owners      journey {owners.get('journey') or '-'}, template {owners.get('template') or '-'}",
-        f"  approved by {approval.get('approved_by') or '-'}",
+        f"  approved by {_approval(approval)}",
     ]
     if len(trace.get("deliveries") or []) > 1:
         lines.append(f"  handed to the provider {len(trace['deliveries'])} times:")
@@ -84,9 +84,21 @@ def matches(found: dict[str, Any]) -> str:
     for match in found["matches"]:
         uses = ", ".join(f"{use['journey']}/{use['step']}" for use in match["used_by"]) or "no journey"
         where = f"{match['locale']} {match['channel']} {match['part']}"
-        approver = match["approval"].get("approved_by") or "-"
+        approver = _approval(match["approval"])
         lines.append(
             f"  {match['score']:>5}  {match['template']} [{where}]"
             f"  owner {match['owner']}, approved by {approver}; used by {uses}"
         )
     return "\n".join(lines)
+
+
+def _approval(approval: dict[str, Any]) -> str:
+    """Who approved the words, when, and whether the approval still holds."""
+    by, at, status = approval.get("approved_by"), approval.get("approved_at"), approval.get("status")
+    if status == "unapproved":
+        return "- (these words have no approval on record)"
+    if status == "changed":
+        return f"{by or '-'} on {str(at or '-')[:10]} (edited since: not approved as it is now)"
+    if status == "approved":
+        return f"{by} on {str(at)[:10]}"
+    return f"{by or '-'} (no content approval needed)"

@@ -25,6 +25,7 @@ from baton.journeys.paths import Path as RunPath
 from baton.settings import Settings
 from baton.timeline.models import TimelineEvent
 from baton.triggers import wiring
+from tests.approvals import APPROVED_AT, APPROVER, write_catalog
 from tests.integration.handler_calls import private_call
 from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto
 
@@ -81,17 +82,17 @@ when: {attribute: newsletter, equals: true}
 
 
 def _catalog(root: Path) -> Path:
-    (root / "templates").mkdir(parents=True)
-    (root / "segments").mkdir()
-    for name, text in {
-        "parcel-news.yaml": JOURNEY,
-        "spring-sale.yaml": SALE,
-        "templates/parcel-note.yaml": PARCEL_NOTE,
-        "templates/sale-note.yaml": SALE_NOTE,
-        "segments/everyone.yaml": SEGMENT,
-    }.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+    """The catalog as legal approved it (`baton approve` of each template as written)."""
+    return write_catalog(
+        root,
+        {
+            "parcel-news.yaml": JOURNEY,
+            "spring-sale.yaml": SALE,
+            "templates/parcel-note.yaml": PARCEL_NOTE,
+            "templates/sale-note.yaml": SALE_NOTE,
+            "segments/everyone.yaml": SEGMENT,
+        },
+    )
 
 
 def _sent(contact_id: str) -> TimelineEvent:
@@ -150,7 +151,12 @@ def test_a_journey_send_is_traced_by_either_id_to_its_journey_template_owners_an
     assert (trace["message_id"], trace["provider_message_id"]) == (baton_id, provider_id)
     assert trace["content_current"] is True
     assert trace["owners"] == {"journey": "ops@example.com", "template": "parcels@example.com"}
-    assert trace["approval"] == {"approved_by": "counsel@example.com"}
+    # transactional: no content approval needed, the template names its counsel
+    assert trace["approval"] == {
+        "approved_by": "counsel@example.com",
+        "approved_at": None,
+        "status": "not_required",
+    }
     assert (trace["trigger"]["event_type"], trace["trigger"]["event_id"]) == ("order.shipped", "ship-17")
     assert trace["execution"].endswith(f":{trace['trigger']['execution']}")  # the ARN, the name
 
@@ -263,6 +269,12 @@ def test_a_campaign_send_is_traced_by_either_id_to_the_campaign_run_that_trigger
         "email",
     )
     assert trace["owners"] == {"journey": "growth@example.com", "template": "brand@example.com"}
-    assert trace["approval"] == {"approved_by": "legal@example.com"}
+    # marketing: the approval on record of the words sent
+    assert trace["approval"] == {
+        "approved_by": APPROVER,
+        "approved_at": APPROVED_AT.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "status": "approved",
+    }
+    assert trace["content_current"] is True
     # The batch path stores no run: the trigger is the run's `journey.started` entry.
     assert (trace["trigger"]["event_type"], trace["trigger"]["event_id"]) == ("campaign", "campaign:run-9")

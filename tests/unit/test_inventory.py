@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -20,7 +22,9 @@ from baton.inventory.exceptions import TemplateNotFound
 from baton.inventory.models import BuiltInOwnership, InventoryConfig, Status, Volume
 from baton.inventory.service import InventoryService
 from baton.inventory.statuses import Facts, statuses
-from baton.journeys.catalog import load_catalog
+from baton.journeys.approvals import Approvals
+from baton.journeys.catalog import Catalog, load_catalog
+from baton.journeys.review import ReviewPolicy
 from baton.messages import builtins
 from baton.messages.builtins import MESSAGES, BuiltIn
 from baton.timeline.models import TimelineEvent
@@ -178,8 +182,15 @@ def test_a_template_says_who_owns_it_who_approved_it_and_which_steps_use_it() ->
     service = _service(InMemoryFiguresRepository())
     template = service.template("lead-case-study")
 
-    assert template.approval.approved_by == CATALOG.templates["lead-case-study"].approved_by
-    assert template.approval.source == "template"
+    # a marketing template: legal's approval bound to each locale's and channel's words
+    assert template.approval.source == "approvals"
+    assert template.approval.status == "approved"
+    recorded = CATALOG.approvals.get("lead-case-study", "en", "email")
+    assert recorded is not None
+    assert template.approval.approved_by == recorded.by
+    assert {(c.locale, c.channel, c.content) for c in template.approval.contents} >= {
+        ("en", "email", recorded.content)
+    }
     assert {(use.journey, use.step) for use in template.used_by} == {
         ("lead-nurture", "story"),
         ("lead-nurture", "case-study"),
@@ -249,3 +260,51 @@ def test_markdown_embeds_one_mermaid_diagram_per_journey() -> None:
     text = cli_inventory.as_markdown(_entries(), CATALOG)
     assert text.count("```mermaid") == len(set(CATALOG.journeys))
     assert "| journey/welcome/hello |" in text
+
+
+def _service_on(catalog: Catalog, today: date) -> InventoryService:
+    return InventoryService(
+        catalog,
+        InMemoryFiguresRepository(),
+        FixedClock(datetime.combine(today, datetime.min.time(), tzinfo=UTC)),
+        InventoryConfig(),
+        fallback_owner="ops@example.com",
+        owner_unreachable=lambda owner: False,
+        review=ReviewPolicy(grace_days=14),
+    )
+
+
+def test_a_marketing_template_whose_words_lost_their_approval_is_unapproved_and_stale() -> None:
+    # given the sample catalog with no approval on record for the welcome tip's words
+    entries_before = {e.id: e for e in _service_on(CATALOG, TODAY).entries().items}
+    others = {name: by for name, by in CATALOG.approvals.entries.items() if name != "welcome-tip"}
+    catalog = replace(CATALOG, approvals=Approvals(MappingProxyType(others)))
+
+    entries = {e.id: e for e in _service_on(catalog, TODAY).entries(stale=True).items}
+
+    # then the step sending it says so, and lists what each locale and channel lacks
+    tip = entries["journey/welcome/tip"]
+    assert Status.UNAPPROVED in tip.statuses
+    assert tip.approval.status == "unapproved"
+    assert {c.status for c in tip.approval.contents} == {"unapproved"}
+    assert Status.UNAPPROVED not in entries_before["journey/welcome/tip"].statuses
+    # a transactional template needs no approval by default
+    notify = _service_on(catalog, TODAY).template("order-shipped").approval
+    assert notify.status == "not_required"
+
+
+def test_an_overdue_marketing_journey_is_closed_after_its_grace_and_a_transactional_one_never() -> None:
+    welcome = CATALOG.journeys["welcome"]
+    order = CATALOG.journeys["order-shipped"]
+    last_open = welcome.review_by + timedelta(days=14)
+
+    def statuses_on(day: date, journey: str) -> set[Status]:
+        entries = _service_on(CATALOG, day).entries().items
+        return {s for e in entries if e.journey == journey for s in e.statuses}
+
+    assert Status.CLOSED not in statuses_on(last_open, "welcome")
+    assert Status.OVERDUE in statuses_on(last_open, "welcome")
+    assert Status.CLOSED in statuses_on(last_open + timedelta(days=1), "welcome")
+    far = max(order.review_by, welcome.review_by) + timedelta(days=400)
+    assert Status.OVERDUE in statuses_on(far, "order-shipped")
+    assert Status.CLOSED not in statuses_on(far, "order-shipped")

@@ -21,7 +21,7 @@ TRACE: dict[str, Any] = {
     "step": "notify",
     "variant": None,
     "template": "order-shipped",
-    "content_version": "0123456789abcdef",
+    "content_version": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
     "content_current": False,
     "trigger": {"event_type": "order.shipped", "event_id": "ship-1", "started_at": "2026-05-04T09:00:00Z"},
     "owners": {"journey": "ops@example.com", "template": "ops@example.com"},

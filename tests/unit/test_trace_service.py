@@ -10,9 +10,9 @@ import pytest
 
 from baton.clock import FixedClock
 from baton.consent.vocabulary import Channel
+from baton.journeys.approvals import content_hash
 from baton.journeys.catalog import load_catalog
 from baton.journeys.render import TemplateVariables, render_message
-from baton.journeys.templates import content_version
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
 from baton.tracing.exceptions import MessageNotFound
@@ -47,7 +47,7 @@ class World:
             "step": "hello",
             "execution": "welcome-exec1",
             "template": "welcome-hello",
-            "content_version": content_version(CATALOG.templates["welcome-hello"]),
+            "content": content_hash(CATALOG.templates["welcome-hello"], "en", "sms"),
             "channel": "sms",
             "purpose": "marketing",
             "topic": "news",
@@ -78,7 +78,12 @@ def test_a_message_found_by_baton_id_names_journey_step_template_owners_approval
     assert trace.content_current is True
     assert trace.owners.journey == "growth@example.com"
     assert trace.owners.template == "growth@example.com"
-    assert trace.approval.approved_by == "legal@example.com"
+    # the approval on record of the very words sent: who and when
+    recorded = CATALOG.approvals.get("welcome-hello", "en", "sms")
+    assert recorded is not None
+    assert (trace.approval.status, trace.approval.approved_by) == ("approved", recorded.by)
+    assert trace.approval.approved_at == recorded.at
+    assert trace.content_version == recorded.content
     assert trace.trigger is not None
     assert (trace.trigger.event_type, trace.trigger.event_id) == ("subscription.confirmed", "confirm-77")
     assert trace.trigger.started_at == START
@@ -113,12 +118,13 @@ def test_a_continued_run_is_traced_to_the_event_that_started_its_first_execution
     assert (trace.trigger.execution, trace.trigger.event_id) == ("welcome-exec0", "confirm-1")
 
 
-def test_a_template_changed_since_the_send_is_not_current() -> None:
+def test_words_changed_since_the_send_are_not_current_and_name_no_approval() -> None:
     world = World()
-    world.sent("c-1", content_version="0123456789abcdef")
+    world.sent("c-1", content="sha256:" + "0" * 64)
     trace = world.tracer.message("msg-1")
-    assert trace.content_version == "0123456789abcdef"
+    assert trace.content_version == "sha256:" + "0" * 64
     assert trace.content_current is False
+    assert (trace.approval.status, trace.approval.approved_by) == ("unapproved", None)
     assert trace.trigger is None  # no start recorded for this contact
 
 
@@ -171,9 +177,9 @@ def test_a_text_match_says_who_owns_and_approved_the_template_and_where_it_is_us
     best = World().tracer.text(fragment).matches[0]
     assert best.template == "welcome-hello"
     assert best.owner == "growth@example.com"
-    assert best.approval.approved_by == "legal@example.com"
+    assert (best.approval.status, best.approval.approved_by) == ("approved", "legal@example.com")
     assert [(use.journey, use.step) for use in best.used_by] == [("welcome", "hello")]
-    assert best.content_version == content_version(CATALOG.templates["welcome-hello"])
+    assert best.content_version == content_hash(CATALOG.templates["welcome-hello"], "en", "sms")
 
 
 def test_a_text_no_template_prints_matches_nothing() -> None:

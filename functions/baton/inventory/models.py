@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -42,6 +42,8 @@ class Status(StrEnum):
     SILENT = "silent"  # sent once, nothing for 90 days
     FAILING = "failing"  # more than `failingRate` of the last 7 days' sends failed
     ORPHANED = "orphaned"  # the owner's address bounces or complained, or is not a known owner
+    UNAPPROVED = "unapproved"  # content that needs legal approval has none for its words as they are
+    CLOSED = "closed"  # a marketing journey overdue past its grace period: admits no new contact
 
 
 # What to review or retire (`?stale=true`): everything but a plain `active`.
@@ -52,12 +54,32 @@ class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+ApprovalStatus = Literal["approved", "changed", "unapproved", "not_required"]
+
+
+class ContentApproval(_Answer):
+    """One locale and channel of a template: the hash of its words now and the approval on
+    record for them (`journeys/approvals.yaml`)."""
+
+    locale: str
+    channel: str
+    content: str  # `sha256:...` of the words as the catalog has them
+    status: Literal["approved", "changed", "unapproved"]
+    approved_by: EmailStr | None = None
+    approved_at: datetime | None = None
+
+
 class Approval(_Answer):
-    """Who approved the content. Today the template's `approved_by`; `source` says where the
-    approval was read, so another source can fill it without changing the answer's shape."""
+    """Who approved the content. `source: approvals`: legal's approval bound to the content
+    (`journeys/approvals.yaml`), `status` the worst of its locales and channels, `approved_by`
+    and `approved_at` the newest approval; `template`: content that needs no approval, with the
+    template's `approved_by`; `none`: nothing on record."""
 
     approved_by: EmailStr | None = None
-    source: Literal["template", "none"] = "none"
+    approved_at: datetime | None = None
+    source: Literal["approvals", "template", "none"] = "none"
+    status: ApprovalStatus = "not_required"
+    contents: list[ContentApproval] = Field(default_factory=list)
 
 
 class Volume(_Answer):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from baton.clock import Clock
@@ -16,6 +16,7 @@ from baton.figures.repository import FigureItem, FiguresRepository
 from baton.inventory.exceptions import TemplateNotFound
 from baton.inventory.models import (
     Approval,
+    ContentApproval,
     Entry,
     InventoryConfig,
     InventoryList,
@@ -27,6 +28,7 @@ from baton.inventory.models import (
 from baton.inventory.statuses import Facts, is_stale, statuses
 from baton.journeys.catalog import Catalog
 from baton.journeys.models import Journey
+from baton.journeys.review import ReviewPolicy, ReviewState
 from baton.journeys.templates import Template
 from baton.messages.builtins import MESSAGES, BuiltInMessage, locales_of
 
@@ -49,10 +51,42 @@ def describe_trigger(journey: Journey) -> str:
     return f"schedule {trigger.schedule} over segment {trigger.segment}"
 
 
-def template_approval(template: Template | None) -> Approval:
-    if template is None or template.approved_by is None:
+def template_approval(catalog: Catalog, template: Template | None) -> Approval:
+    """Legal's approval of the template's content, per locale and channel, when it needs one;
+    otherwise who the template says approved it."""
+    if template is None:
         return Approval()
-    return Approval(approved_by=template.approved_by, source="template")
+    if not catalog.needs_approval(template):
+        if template.approved_by is None:
+            return Approval()
+        return Approval(approved_by=template.approved_by, source="template")
+    contents = [
+        ContentApproval(
+            locale=verdict.locale,
+            channel=verdict.channel,
+            content=verdict.content,
+            status=verdict.verdict.value,
+            approved_by=verdict.approval.by if verdict.approval else None,
+            approved_at=verdict.approval.at if verdict.approval else None,
+        )
+        for verdict in catalog.approvals.review(template)
+    ]
+    newest = max(
+        (content for content in contents if content.approved_at is not None),
+        key=lambda content: content.approved_at or datetime.min.replace(tzinfo=UTC),
+        default=None,
+    )
+    worst = next(
+        (status for status in ("unapproved", "changed") if any(c.status == status for c in contents)),
+        "approved",
+    )
+    return Approval(
+        approved_by=newest.approved_by if newest else None,
+        approved_at=newest.approved_at if newest else None,
+        source="approvals",
+        status=worst,
+        contents=contents,
+    )
 
 
 def template_channels(template: Template) -> list[str]:
@@ -81,6 +115,7 @@ class InventoryService:
         config: InventoryConfig,
         fallback_owner: str,
         owner_unreachable: OwnerUnreachable,
+        review: ReviewPolicy | None = None,
     ) -> None:
         self._catalog = catalog
         self._figures = figures
@@ -88,6 +123,7 @@ class InventoryService:
         self._config = config
         self._fallback_owner = config.fallback_owner or fallback_owner
         self._owner_unreachable = owner_unreachable
+        self._review = review or ReviewPolicy()
 
     def entries(self, *, stale: bool = False) -> InventoryList:
         today = self._clock.now().date()
@@ -125,7 +161,7 @@ class InventoryService:
             review_by=template.review_by,
             locales=sorted(template.locales),
             channels=template_channels(template),
-            approval=template_approval(template),
+            approval=template_approval(self._catalog, template),
             used_by=uses,
         )
 
@@ -136,6 +172,7 @@ class InventoryService:
         if not sends:
             return []
         figures = self._read(f"{JOURNEY_PREFIX}{journey.journey}", today, [step.id for step in sends])
+        closed = self._review.state(journey, today) is ReviewState.CLOSED
         entries = []
         for step in sends:
             assert step.send is not None  # only send steps are listed
@@ -159,11 +196,12 @@ class InventoryService:
                     templates=[step.send.template],
                     locales=sorted(template.locales) if template else [],
                     review_by=review_by,
-                    approval=template_approval(template),
+                    approval=template_approval(self._catalog, template),
                     figures=figures,
                     key=step.id,
                     today=today,
                     owners=owners,
+                    closed=closed,
                 )
             )
         return entries
@@ -199,6 +237,7 @@ class InventoryService:
         key: str,
         today: date,
         owners: dict[str, bool],
+        closed: bool = False,
         **fields: object,
     ) -> Entry:
         owner = str(fields["owner"])
@@ -217,6 +256,9 @@ class InventoryService:
                 owner_known=not self._config.known_owners
                 or owner.lower() in {known.lower() for known in self._config.known_owners},
                 failing_rate=self._config.failing_rate,
+                approval_lost=isinstance(approval := fields["approval"], Approval)
+                and approval.status in ("changed", "unapproved"),
+                closed=closed,
             )
         )
         return Entry.model_validate(

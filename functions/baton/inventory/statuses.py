@@ -11,6 +11,8 @@ pure function, so every rule reads as one line.
 |             | undelivered or not taken by the provider)                                |
 | orphaned    | the owner's address bounces or complained, or a list of known owners is  |
 |             | configured and the owner is not on it                                    |
+| unapproved  | content that needs legal approval was edited after it, or never had it   |
+| closed      | a marketing journey overdue past its grace period admits no new contact  |
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Facts:
     owner_unreachable: bool  # suppressed as a hard bounce or a complaint
     owner_known: bool  # on the configured list of owners, or no list is configured
     failing_rate: float
+    approval_lost: bool = False  # needs approval and some locale or channel lacks it
+    closed: bool = False  # `baton.journeys.review`: admits no new contact
 
 
 def failure_rate(volume: Volume) -> float | None:
@@ -57,6 +61,10 @@ def statuses(facts: Facts) -> list[Status]:
         found.append(Status.FAILING)
     if facts.owner_unreachable or not facts.owner_known:
         found.append(Status.ORPHANED)
+    if facts.approval_lost:
+        found.append(Status.UNAPPROVED)
+    if facts.closed:
+        found.append(Status.CLOSED)
     return found
 
 

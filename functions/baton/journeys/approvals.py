@@ -217,6 +217,22 @@ class Approvals:
         return "\n".join(lines) + "\n"
 
 
+def approval_of_sent(approvals: Approvals, template: Template, channel: str, content: str) -> Approval | None:
+    """The approval on record of the content a message carried (its `content` hash), in any
+    locale of the template: who approved the very words that went out, even if the template has
+    been edited and approved again since. None: those words were never approved."""
+    for by_channel in approvals.entries.get(template.template, {}).values():
+        approval = by_channel.get(channel)
+        if approval is not None and approval.content == content:
+            return approval
+    return None
+
+
+def current_contents(template: Template, channel: str) -> set[str]:
+    """The hashes of the template's content on `channel` as the catalog has it now, per locale."""
+    return {content_hash(template, locale, channel) for locale, name in contents(template) if name == channel}
+
+
 def needs_approval(template: Template, *, transactional: bool) -> bool:
     """Marketing templates always; transactional ones when the deployment asks (cdk.json
     `approvals.transactional`)."""

@@ -112,11 +112,14 @@ class Catalog:
     # Transactional templates need an approval too (cdk.json `approvals.transactional`).
     approve_transactional: bool = False
 
+    def needs_approval(self, template: Template) -> bool:
+        return needs_approval(template, transactional=self.approve_transactional)
+
     def approval(self, template_id: str, locale: str, channel: str) -> ContentApproval | None:
         """The verdict on a template's content in one locale and channel, or None when the
         template needs no approval (KeyError: no such template or content)."""
         template = self.templates[template_id]
-        if not needs_approval(template, transactional=self.approve_transactional):
+        if not self.needs_approval(template):
             return None
         return self.approvals.of(template, locale, channel)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Annotated
 
@@ -67,13 +65,3 @@ class Template(_Strict):
                 "no_en_locale", "every template needs an `en` locale: it is the last fallback"
             )
         return self
-
-
-def content_version(template: Template) -> str:
-    """A short digest of what the template says (every locale's and channel's words), recorded
-    with each message it sends: a trace tells whether the words sent are the ones in the catalog
-    now. Owner, approval and review date are not content: changing them keeps the version."""
-    document = json.dumps(
-        template.model_dump(mode="json")["locales"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(document.encode()).hexdigest()[:16]

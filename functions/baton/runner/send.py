@@ -51,7 +51,7 @@ from baton.journeys.exceptions import TemplateRenderError
 from baton.journeys.models import Journey, Send
 from baton.journeys.models import Purpose as JourneyPurpose
 from baton.journeys.render import RenderedMessage, TemplateVariables, content_for, render_message
-from baton.journeys.templates import Template, content_version
+from baton.journeys.templates import Template
 from baton.runner.context import RunnerContext
 from baton.runner.exceptions import (
     InvalidStep,
@@ -200,8 +200,6 @@ class SendTask:
                     "step": step.step_id,
                     "execution": request.execution,
                     "template": step.send.template,
-                    # The words sent: a trace compares it with the template in the catalog now.
-                    "content_version": content_version(step.template),
                 }
             ),
         )

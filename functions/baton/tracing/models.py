@@ -36,9 +36,14 @@ class TextSearch(BaseModel):
 
 
 class Approval(BaseModel):
-    """Who approved the template's words (the template's `approved_by`)."""
+    """Who approved the words. For content that needs legal approval, the approval on record in
+    `journeys/approvals.yaml` of those very words (`approved`: by whom and when; `unapproved`:
+    none on record; `changed`: approved, then edited). For content that needs none
+    (`not_required`), the template's `approved_by`, if it names one."""
 
     approved_by: str | None = None
+    approved_at: Timestamp | None = None
+    status: Literal["approved", "changed", "unapproved", "not_required"] = "not_required"
 
 
 class Owners(BaseModel):
@@ -80,6 +85,7 @@ class MessageTrace(BaseModel):
     execution: str | None = None
     variant: str | None = None
     template: str | None = None
+    # `sha256:...` of the locale's content on the channel as sent (`baton.journeys.approvals`).
     content_version: str | None = None
     # Whether the catalog's template still says what was sent (None: not known).
     content_current: bool | None = None

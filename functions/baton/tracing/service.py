@@ -18,8 +18,9 @@ from typing import Final
 
 from pydantic import JsonValue
 
+from baton.journeys.approvals import approval_of_sent, content_hash, current_contents
 from baton.journeys.catalog import Catalog
-from baton.journeys.templates import LocaleContent, content_version
+from baton.journeys.templates import LocaleContent, Template
 from baton.timeline.models import TimelineEvent
 from baton.timeline.service import TimelineService
 from baton.tracing.exceptions import MessageNotFound
@@ -65,12 +66,13 @@ class TraceService:
         journey_id, template_id = _text(detail, "journey"), _text(detail, "template")
         journey = self._catalog.journeys.get(journey_id) if journey_id else None
         template = self._catalog.templates.get(template_id) if template_id else None
-        sent_version = _text(detail, "content_version")
+        channel = _text(detail, "channel")
+        sent_version = _text(detail, "content")
         execution = _text(detail, "execution")
         return MessageTrace(
             message_id=_text(detail, "message_id"),
             contact_id=newest.contact_id,
-            channel=_text(detail, "channel"),
+            channel=channel,
             purpose=_text(detail, "purpose"),
             topic=_text(detail, "topic"),
             sent_at=newest.at,
@@ -83,8 +85,8 @@ class TraceService:
             template=template_id,
             content_version=sent_version,
             content_current=(
-                sent_version == content_version(template)
-                if template is not None and sent_version is not None
+                sent_version in current_contents(template, channel)
+                if template is not None and sent_version is not None and channel is not None
                 else None
             ),
             trigger=self._trigger(newest, journey_id, execution) if journey_id and execution else None,
@@ -92,7 +94,7 @@ class TraceService:
                 journey=journey.owner if journey is not None else None,
                 template=template.owner if template is not None else None,
             ),
-            approval=Approval(approved_by=template.approved_by if template is not None else None),
+            approval=self._sent_approval(template, channel, sent_version),
             deliveries=[
                 Delivery(
                     provider=_text(entry.detail, "provider"),
@@ -108,7 +110,6 @@ class TraceService:
         found: list[TextMatch] = []
         uses = self._uses()
         for template in self._catalog.templates.values():
-            version = content_version(template)
             for locale, content in template.locales.items():
                 for channel, part, source in _printed(content):
                     score = matches(compile_pattern(source), text)
@@ -122,13 +123,36 @@ class TraceService:
                                 score=score,
                                 owner=template.owner,
                                 purpose=str(template.purpose),
-                                approval=Approval(approved_by=template.approved_by),
-                                content_version=version,
+                                approval=self._content_approval(template, locale, channel),
+                                content_version=content_hash(template, locale, channel),
                                 used_by=uses.get(template.template, []),
                             )
                         )
         found.sort(key=lambda match: (-match.score, match.template, match.locale, match.channel, match.part))
         return TextMatches(matches=found[:MAX_MATCHES])
+
+    def _sent_approval(self, template: Template | None, channel: str | None, content: str | None) -> Approval:
+        """The approval of the words the message carried: found by their hash, so a message sent
+        before the template was edited and approved again names the approval it went out under."""
+        if template is None:
+            return Approval()
+        if channel is None or not self._catalog.needs_approval(template):
+            return Approval(approved_by=template.approved_by)
+        approval = approval_of_sent(self._catalog.approvals, template, channel, content) if content else None
+        if approval is None:
+            return Approval(status="unapproved")
+        return Approval(approved_by=approval.by, approved_at=approval.at, status="approved")
+
+    def _content_approval(self, template: Template, locale: str, channel: str) -> Approval:
+        verdict = self._catalog.approval(template.template, locale, channel)
+        if verdict is None:
+            return Approval(approved_by=template.approved_by)
+        record = verdict.approval
+        return Approval(
+            approved_by=record.by if record is not None else None,
+            approved_at=record.at if record is not None else None,
+            status=verdict.verdict.value,
+        )
 
     def _uses(self) -> dict[str, list[TemplateUse]]:
         uses: dict[str, list[TemplateUse]] = {}

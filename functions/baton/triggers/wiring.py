@@ -112,4 +112,5 @@ def inventory_service(s: Services) -> InventoryService:
         s.settings.inventory,
         fallback_owner=s.settings.sender_email,
         owner_unreachable=unreachable,
+        review=ReviewPolicy.of(s.settings),
     )
