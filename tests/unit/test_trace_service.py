@@ -10,9 +10,12 @@ import pytest
 
 from baton.clock import FixedClock
 from baton.consent.vocabulary import Channel
+from baton.inventory.models import BuiltInOwnership, InventoryConfig
 from baton.journeys.approvals import content_hash
 from baton.journeys.catalog import load_catalog
 from baton.journeys.render import TemplateVariables, render_message
+from baton.messages import builtins, texts
+from baton.messages.builtins import BuiltIn
 from baton.timeline.repository import InMemoryTimelineRepository
 from baton.timeline.service import TimelineService
 from baton.tracing.exceptions import MessageNotFound
@@ -24,6 +27,7 @@ from baton.triggers.service import JOURNEY_STARTED
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 CATALOG = load_catalog(JOURNEYS, locales=("en", "pt-BR"))
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+OWNERS = InventoryConfig(built_in={BuiltIn.SMS_HELP: BuiltInOwnership(owner="sms@example.com")})
 
 
 class World:
@@ -31,7 +35,12 @@ class World:
         self.clock = FixedClock(START)
         self.timeline = TimelineService(InMemoryTimelineRepository(), self.clock)
         self.runs = InMemoryRunRepository()
-        self.tracer = TraceService(CATALOG, self.timeline, self.runs)
+        self.tracer = TraceService(
+            CATALOG,
+            self.timeline,
+            self.runs,
+            builtin_owner=lambda message: OWNERS.owner_of(message, "ops@example.com"),
+        )
 
     def started(self, contact_id: str, journey: str, execution: str, event: str, key: str) -> None:
         self.timeline.record(
@@ -184,3 +193,52 @@ def test_a_text_match_says_who_owns_and_approved_the_template_and_where_it_is_us
 
 def test_a_text_no_template_prints_matches_nothing() -> None:
     assert World().tracer.text("Your appointment with Dr Smith is at 10:30 tomorrow").matches == []
+
+
+def test_a_journey_send_names_its_inventory_entry_and_the_journeys_owner() -> None:
+    world = World()
+    world.sent("c-1")
+    trace = world.tracer.message("msg-1")
+    assert (trace.inventory_id, trace.owner) == ("journey/welcome/hello", "growth@example.com")
+
+
+def test_a_built_in_reply_on_a_timeline_is_traced_to_its_built_in_entry_and_its_owner() -> None:
+    world = World()
+    world.timeline.record(
+        "c-1",
+        "message.sent",
+        {
+            "channel": "sms",
+            "purpose": "help_reply",
+            "message_id": "msg-help",
+            "provider_message_id": "prov-help",
+            **builtins.labels(BuiltIn.SMS_HELP),
+        },
+    )
+    trace = world.tracer.message("prov-help")
+    assert (trace.inventory_id, trace.owner, trace.journey) == ("builtin/sms-help", "sms@example.com", None)
+
+
+@pytest.mark.parametrize("locale", ["en", "pt-BR"])
+def test_the_text_of_a_help_reply_is_traced_to_the_built_in_message_and_its_owner(locale: str) -> None:
+    reply = texts.sms_help(
+        locale=locale, brand="Acme", support_url="https://acme.example/help", frequency="Up to 4 msgs/week"
+    ).text
+    best = World().tracer.text(reply).matches[0]
+    assert best.inventory_ids == ["builtin/sms-help"]
+    assert (best.template, best.locale, best.owner) == ("sms_help.txt", locale, "sms@example.com")
+    assert best.approval.status == "not_required"
+
+
+def test_a_handoff_notice_subject_is_traced_to_the_built_in_owned_by_the_fallback_owner() -> None:
+    subject, _ = texts.handoff_notice(
+        queue="support",
+        journey="support-follow-up",
+        step="agent-reply",
+        text="Reply",
+        task_id="t-1",
+        due_at="-",
+    )
+    best = World().tracer.text(subject).matches[0]
+    assert best.inventory_ids == ["builtin/handoff-notice"]
+    assert best.owner == "ops@example.com"

@@ -21,7 +21,7 @@ from baton.delivery.message import OutboundMessage, Purpose
 from baton.delivery.ports import BuiltInCounter
 from baton.handoffs.exceptions import QueueNotifyFailed
 from baton.handoffs.models import Task
-from baton.messages import builtins
+from baton.messages import builtins, texts
 from baton.messages.builtins import BuiltIn
 
 if TYPE_CHECKING:
@@ -76,14 +76,19 @@ class AwsQueueNotifier:
             reached["topic"] = True
         address = self._emails.get(task.queue)
         if address and self._email is not None:
+            subject, text = texts.handoff_notice(
+                queue=task.queue,
+                journey=task.journey,
+                step=task.step,
+                text=task.text,
+                task_id=task.task_id,
+                due_at=to_iso(task.due_at),
+            )
             message = OutboundMessage.email(
                 to=address,
                 purpose=Purpose.TRANSACTIONAL,
-                subject=f"[{task.queue}] New task: {task.journey} / {task.step}",
-                text=(
-                    f"{task.text}\n\nTask: {task.task_id}\nDue: {to_iso(task.due_at)}\n"
-                    f"Complete it with POST /v1/tasks/{task.task_id}/complete."
-                ),
+                subject=subject,
+                text=text,
                 tags={**builtins.tags(BuiltIn.HANDOFF_NOTICE), "queue": task.queue},
             )
             try:

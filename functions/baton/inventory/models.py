@@ -34,6 +34,12 @@ class InventoryConfig(_Config):
     failing_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
     built_in: dict[BuiltIn, BuiltInOwnership] = Field(default_factory=dict)
 
+    def owner_of(self, message: BuiltIn, sender: str) -> str:
+        """Who answers for a built-in message: its own owner, else `fallbackOwner`, else the
+        deployment's sender address (`sender`)."""
+        ownership = self.built_in.get(message)
+        return (ownership.owner if ownership else None) or self.fallback_owner or sender
+
 
 class Status(StrEnum):
     ACTIVE = "active"  # sent within the last 90 days

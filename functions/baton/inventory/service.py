@@ -212,7 +212,7 @@ class InventoryService:
         return self._entry(
             id=message.id.value,
             kind="built_in",
-            owner=(ownership.owner if ownership and ownership.owner else None) or self._fallback_owner,
+            owner=self._config.owner_of(message.id, self._fallback_owner),
             purpose=message.purpose,
             description=message.description,
             topic=message.topic,

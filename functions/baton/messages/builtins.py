@@ -119,7 +119,7 @@ MESSAGES: Final = (
         "Tells a hand-off queue's staff address about a new task (cdk.json `queues`).",
         "a journey's handoff step creates or escalates a task",
         (Channel.EMAIL,),
-        (),
+        ("handoff_notice.subject.txt", "handoff_notice.txt"),
     ),
     BuiltInMessage(
         BuiltIn.REVIEW_DIGEST,
@@ -130,6 +130,24 @@ MESSAGES: Final = (
         (),
     ),
 )
+
+
+# Templates that are a piece of another's text (the stated frequency), not a text of their own.
+_FRAGMENTS: Final = frozenset({"sms_frequency.txt"})
+
+
+def printed_texts(message: BuiltInMessage) -> list[tuple[str, str, str]]:
+    """(locale, template file, its source) of every text a person reads in the message: its
+    SMS text, or its email's subject and text part (the HTML says the same words)."""
+    found = []
+    for folder in sorted(_TEMPLATES.iterdir(), key=lambda folder: folder.name):
+        if not folder.is_dir():
+            continue
+        for name in message.templates:
+            resource = folder.joinpath(name)
+            if name not in _FRAGMENTS and not name.endswith(".html") and resource.is_file():
+                found.append((folder.name, name, resource.read_text(encoding="utf-8")))
+    return found
 
 
 def locales_of(message: BuiltInMessage) -> list[str]:

@@ -73,6 +73,25 @@ def sms_opt_out_confirmed(*, locale: str | None, brand: str) -> SmsContent:
     return _sms("sms_opt_out_confirmed.txt", locale, brand=brand)
 
 
+def handoff_notice(
+    *, queue: str, journey: str, step: str, text: str, task_id: str, due_at: str
+) -> tuple[str, str]:
+    """(subject, text) of the email to a queue's staff address about a new task (in English:
+    it is for the team, not the contact)."""
+    values = {
+        "queue": queue,
+        "journey": journey,
+        "step": step,
+        "text": text,
+        "task_id": task_id,
+        "due_at": due_at,
+    }
+    return (
+        _one_line(_templates.render("handoff_notice.subject.txt", "en", values)),
+        _templates.render("handoff_notice.txt", "en", values),
+    )
+
+
 def _sms(name: str, locale: str | None, **values: Any) -> SmsContent:
     return SmsContent(_one_line(_templates.render(name, locale, values)))
 

@@ -90,6 +90,10 @@ class MessageTrace(BaseModel):
     # Whether the catalog's template still says what was sent (None: not known).
     content_current: bool | None = None
     trigger: Trigger | None = None
+    # The inventory entry that sent it (`journey/<journey>/<step>` or `builtin/<name>`) and who
+    # answers for that entry (a journey's owner, or a built-in's from cdk.json `inventory`).
+    inventory_id: str | None = None
+    owner: str | None = None
     owners: Owners = Field(default_factory=Owners)
     approval: Approval = Field(default_factory=Approval)
     deliveries: list[Delivery] = Field(default_factory=list)
@@ -114,6 +118,9 @@ class TextMatch(BaseModel):
     approval: Approval
     content_version: str
     used_by: list[TemplateUse]
+    # The inventory entries that print it: each journey step sending the template, or the
+    # built-in message whose words these are (`template` is then the built-in's file name).
+    inventory_ids: list[str] = Field(default_factory=list)
 
 
 class TextMatches(BaseModel):

@@ -13,7 +13,8 @@ in every locale, matched by `baton.tracing.matcher`, best first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from pydantic import JsonValue
@@ -21,6 +22,7 @@ from pydantic import JsonValue
 from baton.journeys.approvals import approval_of_sent, content_hash, current_contents
 from baton.journeys.catalog import Catalog
 from baton.journeys.templates import LocaleContent, Template
+from baton.messages.builtins import MESSAGES, TAG, BuiltIn, BuiltInMessage, printed_texts
 from baton.timeline.models import TimelineEvent
 from baton.timeline.service import TimelineService
 from baton.tracing.exceptions import MessageNotFound
@@ -47,13 +49,21 @@ from baton.triggers.service import JOURNEY_STARTED
 STARTED_SEARCH_LIMIT: Final = 1000
 _PAGE: Final = 100
 _PHONE_CHANNELS: Final[tuple[TextChannel, ...]] = ("sms", "voice", "whatsapp")
+_TEXT_CHANNELS: Final[dict[str, TextChannel]] = {name: name for name in (*_PHONE_CHANNELS, "email")}
+
+
+# Who answers for a built-in message (`InventoryConfig.owner_of`, with the deployment's sender).
+BuiltInOwner = Callable[[BuiltIn], str]
 
 
 class TraceService:
-    def __init__(self, catalog: Catalog, timeline: TimelineService, runs: RunRepository) -> None:
+    def __init__(
+        self, catalog: Catalog, timeline: TimelineService, runs: RunRepository, builtin_owner: BuiltInOwner
+    ) -> None:
         self._catalog = catalog
         self._timeline = timeline
         self._runs = runs
+        self._builtin_owner = builtin_owner
 
     def message(self, message_id: str) -> MessageTrace:
         """The trace of a sent message, by Baton's message id or the provider's; raises
@@ -69,6 +79,14 @@ class TraceService:
         channel = _text(detail, "channel")
         sent_version = _text(detail, "content")
         execution = _text(detail, "execution")
+        step = _text(detail, "step")
+        builtin = _builtin(detail)
+        if journey_id and step:
+            inventory_id, owner = f"journey/{journey_id}/{step}", journey.owner if journey else None
+        elif builtin is not None:
+            inventory_id, owner = builtin.value, self._builtin_owner(builtin)
+        else:
+            inventory_id, owner = None, None
         return MessageTrace(
             message_id=_text(detail, "message_id"),
             contact_id=newest.contact_id,
@@ -79,7 +97,7 @@ class TraceService:
             provider=_text(detail, "provider"),
             provider_message_id=_text(detail, "provider_message_id"),
             journey=journey_id,
-            step=_text(detail, "step"),
+            step=step,
             execution=execution,
             variant=_text(detail, "variant"),
             template=template_id,
@@ -90,6 +108,8 @@ class TraceService:
                 else None
             ),
             trigger=self._trigger(newest, journey_id, execution) if journey_id and execution else None,
+            inventory_id=inventory_id,
+            owner=owner,
             owners=Owners(
                 journey=journey.owner if journey is not None else None,
                 template=template.owner if template is not None else None,
@@ -126,10 +146,38 @@ class TraceService:
                                 approval=self._content_approval(template, locale, channel),
                                 content_version=content_hash(template, locale, channel),
                                 used_by=uses.get(template.template, []),
+                                inventory_ids=[
+                                    f"journey/{use.journey}/{use.step}"
+                                    for use in uses.get(template.template, [])
+                                ],
                             )
                         )
+        for message in MESSAGES:
+            found.extend(self._builtin_matches(message, text))
         found.sort(key=lambda match: (-match.score, match.template, match.locale, match.channel, match.part))
         return TextMatches(matches=found[:MAX_MATCHES])
+
+    def _builtin_matches(self, message: BuiltInMessage, text: str) -> Iterator[TextMatch]:
+        """The built-in message's own texts (its files under `baton/messages/templates`)."""
+        channel = _TEXT_CHANNELS.get(message.channels[0].value)
+        if channel is None:
+            return
+        for locale, name, source in printed_texts(message):
+            score = matches(compile_pattern(source), text)
+            if score:
+                yield TextMatch(
+                    template=name,
+                    locale=locale,
+                    channel=channel,
+                    part="subject" if ".subject." in name else "text",
+                    score=score,
+                    owner=self._builtin_owner(message.id),
+                    purpose=message.purpose,
+                    approval=Approval(),
+                    content_version="sha256:" + hashlib.sha256(source.encode("utf-8")).hexdigest(),
+                    used_by=[],
+                    inventory_ids=[message.id.value],
+                )
 
     def _sent_approval(self, template: Template | None, channel: str | None, content: str | None) -> Approval:
         """The approval of the words the message carried: found by their hash, so a message sent
@@ -227,3 +275,11 @@ def _printed(content: LocaleContent) -> Iterator[tuple[TextChannel, TextPart, st
 def _text(detail: dict[str, JsonValue], key: str) -> str | None:
     value = detail.get(key)
     return value if isinstance(value, str) and value else None
+
+
+def _builtin(detail: dict[str, JsonValue]) -> BuiltIn | None:
+    value = _text(detail, TAG)
+    try:
+        return BuiltIn(value) if value else None
+    except ValueError:
+        return None

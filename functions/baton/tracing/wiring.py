@@ -9,4 +9,10 @@ from baton.triggers.wiring import services_catalog
 
 
 def trace_service(s: Services) -> TraceService:
-    return TraceService(services_catalog(s), s.timeline, DynamoRunRepository(s.settings.runs_table))
+    inventory, sender = s.settings.inventory, s.settings.sender_email
+    return TraceService(
+        services_catalog(s),
+        s.timeline,
+        DynamoRunRepository(s.settings.runs_table),
+        builtin_owner=lambda message: inventory.owner_of(message, sender),
+    )
