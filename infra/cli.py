@@ -96,7 +96,8 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from infra.demo import DemoFailed, run_demo
+    from infra.demo import START, DemoFailed, run_demo
+    from infra.local.clock import VirtualClock
     from infra.local.stack import LocalStack
 
     _prefer_project_node()
@@ -106,7 +107,7 @@ def _demo(args: argparse.Namespace) -> int:
     # moto logs every Fail state a journey reaches at ERROR; the demo prints the outcome itself.
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     print("Synthesizing the CDK app and deploying it into the embedded AWS ...", flush=True)
-    stack = LocalStack(outdir=ROOT / "cdk.out")
+    stack = LocalStack(outdir=ROOT / "cdk.out", clock=VirtualClock(START))
     base_url, token = stack.start(port=args.port)
     print(f"Local API on {base_url}", flush=True)
     try:

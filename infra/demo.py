@@ -2,20 +2,27 @@
 
 A person signs up by web form for email and SMS, confirms both (link and YES), changes a
 preference, unsubscribes in one click, texts STOP, asks for an export and is erased. Every step
-prints what the API answered; the contact's timeline is printed before the erasure. It ends
-with the figures of each journey it ran.
+prints what the API answered; the contact's timeline is printed before the erasure. Then the
+journeys, the relay and the figures of each journey it ran; it ends with the inventory: what is
+due for review, a text message traced to its owner, a template edited without re-approval
+refused, and a marketing journey overdue for review that stops admitting new contacts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
+from pathlib import Path
 from textwrap import indent
-from typing import Any
+from typing import Any, Final
 
-from infra import figures
+from infra import cli, figures, inventory, trace
 from infra.http_client import HttpResponse, LocalClient
 
 
@@ -523,6 +530,110 @@ class FiguresDemo(Demo):
         self.out("\nFigures demo finished.")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+# The day the demo's story begins on the local stack's clock, whatever today is: its journeys'
+# review dates (welcome's is 2027-03-01) and the figures' days are the same on every run.
+START: Final = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+class InventoryDemo(JourneyDemo):
+    """Nothing orphaned: every automated message with its owner, a message traced from its words
+    back to them, approval bound to content, and a review date with teeth."""
+
+    def __init__(
+        self, client: LocalClient, out: Callable[[str], None] = print, journeys: Path = ROOT / "journeys"
+    ) -> None:
+        super().__init__(client, out)
+        self.journeys = journeys
+
+    def inventory(self, *, stale: bool, only: str | None = None) -> list[dict[str, Any]]:
+        answer = self.client.get("/v1/inventory" + ("?stale=true" if stale else ""))
+        if answer.status != 200:
+            raise DemoFailed(f"GET /v1/inventory: HTTP {answer.status}: {answer.text[:300]}")
+        entries: list[dict[str, Any]] = answer.json()["items"]
+        return [e for e in entries if only is None or e.get("journey") == only]
+
+    def cli(self, *args: str, keep: Callable[[str], bool] = lambda line: True) -> int:
+        """A `baton` command as a person runs it, the lines `keep` keeps shown in the demo's."""
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            code = cli.main(list(args))
+        self.out(f"   $ baton {' '.join(args)}")
+        shown = [line for line in printed.getvalue().rstrip().splitlines() if keep(line)]
+        self.out(indent("\n".join(shown), "     "))
+        return code
+
+    def validate(self, folder: Path) -> int:
+        """`baton validate`, its issues and verdict shown (not its SMS and run estimates)."""
+        return self.cli(
+            "validate",
+            str(folder),
+            keep=lambda line: line.startswith(str(folder)) or line.endswith(("issue.", "issues.")),
+        )
+
+    def run(self) -> None:
+        self.step("Inventory: what is due for review or retirement, as `baton inventory --stale` prints it")
+        self.out(indent(inventory.as_table(self.inventory(stale=True)), "   "))
+
+        self.step("Trace: a customer forwards a text message; whose is it? (`baton trace TEXT`)")
+        sms = self.traced_sms()
+        self.out(f"   the text: {sms['body'][:100]!r}")
+        found = self.expect(
+            self.client.post("/v1/messages/search", json_body={"text": sms["body"]}), 200, "search by words"
+        ).json()
+        self.out(indent(trace.matches({"matches": found["matches"][:2]}), "   "))
+        by_id = self.expect(self.client.get(f"/v1/messages/{sms['message_id']}"), 200, "trace by id")
+        self.out("   and by the provider's message id (GET /v1/messages/{id}):")
+        self.out(indent(trace.message(by_id.json()), "   "))
+
+        self.step("Approval bound to content: welcome-tip edited after legal approved it")
+        with tempfile.TemporaryDirectory(prefix="baton-demo-") as scratch:
+            copy = Path(scratch) / "journeys"
+            shutil.copytree(self.journeys, copy)
+            tip = copy / "templates" / "welcome-tip.yaml"
+            tip.write_text(
+                tip.read_text(encoding="utf-8").replace("A tip", "A great tip", 1), encoding="utf-8"
+            )
+            self.out("   changed the subject's words: 'A tip ...' -> 'A great tip ...'")
+            if self.validate(copy) == 0:
+                raise DemoFailed("baton validate passed a marketing template edited after its approval")
+            self.out("   synth fails on the same issue, and a send of those words is refused (not_approved)")
+            self.cli("approve", "welcome-tip", "--by", "legal@example.com", "--path", str(copy))
+            if self.validate(copy) != 0:
+                raise DemoFailed("baton validate refused welcome-tip after its re-approval")
+
+        self.step("Review dates: the clock moves past welcome's review date")
+        welcome = self.expect(self.client.get("/v1/journeys/welcome"), 200, "GET /v1/journeys/welcome").json()
+        review_by = str(welcome["review_by"])
+        self.clock(to=f"{_next_day(review_by)}T09:00:00Z")
+        self.show_statuses("welcome")
+        self.out("   two weeks' grace later, a marketing journey still not reviewed admits no new contact:")
+        self.clock(advance="14d")
+        self.show_statuses("welcome")
+        self.contact("iris", {"email": "iris@example.com", "first_name": "Iris", "country": "US"})
+        self.grant("iris", "email", "news")
+        self.event("iris", "subscription.confirmed", "iris-signup")
+        self.timeline("iris", "Iris")
+        self.out("   its owner moves review_by in journeys/welcome.yaml (a reviewed commit) to reopen it.")
+        self.out("\nInventory demo finished.")
+
+    def traced_sms(self) -> dict[str, Any]:
+        """A text message a journey sent that a trace by id finds (its contact not erased)."""
+        messages = self.expect(self.client.get("/_local/outbox"), 200, "outbox").json()
+        for message in messages:
+            if message["channel"] != "sms":
+                continue
+            answer = self.client.get(f"/v1/messages/{message['message_id']}")
+            if answer.status == 200 and answer.json().get("journey"):
+                found: dict[str, Any] = message
+                return found
+        raise DemoFailed("no text message of a journey in the outbox to trace")
+
+    def show_statuses(self, journey: str) -> None:
+        for entry in self.inventory(stale=False, only=journey):
+            self.out(f"   {entry['id']:<24} review by {entry['review_by']}  {' '.join(entry['statuses'])}")
+
+
 def _next_day(iso: str) -> str:
     return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
 
@@ -554,3 +665,4 @@ def run_demo(base_url: str, token: str, out: Callable[[str], None] = print) -> N
     JourneyDemo(client, out).run()
     RelayDemo(client, out).run()
     FiguresDemo(client, out).run()
+    InventoryDemo(client, out).run()

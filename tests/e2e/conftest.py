@@ -15,8 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.demo import START
 from infra.http_client import LocalClient
 from infra.local import LocalStack
+from infra.local.clock import VirtualClock
 from infra.local.stack import synthesize_template
 
 
@@ -46,7 +48,8 @@ def synthesized_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
 @pytest.fixture(scope="session")
 def local_stack(synthesized_template: dict[str, Any]) -> Iterator[LocalStack]:
-    stack = LocalStack(synthesized_template)
+    # The demo's first day, not today: the sample journeys' review dates stay ahead of it.
+    stack = LocalStack(synthesized_template, clock=VirtualClock(START))
     began = time.perf_counter()
     stack.start(port=0)
     print(f"\nlocal stack up in {time.perf_counter() - began:.2f} s at {stack.base_url}")
