@@ -27,15 +27,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "moves_session_clock: advances the session stack's virtual clock (runs after every other test)",
     )
+    config.addinivalue_line(
+        "markers",
+        "ends_session_clock: moves the session stack's clock months on, past the sample journeys'"
+        " review dates (runs last)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Move e2e tests after every other test, and those that move the session stack's clock (time
-    only goes forward) after the rest; a stable sort keeps their own order."""
+    """Move e2e tests after every other test, those that move the session stack's clock (time
+    only goes forward) after the rest, and the one that moves it past the sample review dates
+    (closing a marketing journey) last; a stable sort keeps their own order."""
     items.sort(
         key=lambda item: (
             item.get_closest_marker("e2e") is not None,
-            item.get_closest_marker("moves_session_clock") is not None,
+            item.get_closest_marker("moves_session_clock") is not None
+            or item.get_closest_marker("ends_session_clock") is not None,
+            item.get_closest_marker("ends_session_clock") is not None,
         )
     )
 
