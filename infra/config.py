@@ -25,6 +25,8 @@ from pydantic.alias_generators import to_camel, to_snake
 from baton.floors import Looser, looser_settings
 from baton.inventory.models import InventoryConfig
 from baton.journeys.models import JOURNEY_ID_PATTERN
+from baton.schedules.expressions import ScheduleExpressionError
+from baton.schedules.expressions import validate as validate_schedule
 from baton.settings import Settings
 
 if TYPE_CHECKING:
@@ -144,6 +146,19 @@ class ReviewConfig(_Model):
 
     grace_days: Annotated[int, Field(ge=0, le=365)] = 14
     close_overdue_marketing: bool = True
+    # When the weekly review digest goes to the owners (`baton.inventory.digest`): an
+    # EventBridge Scheduler expression, in UTC. Default: Mondays at 08:00.
+    digest_schedule: NonEmpty = "cron(0 8 ? * MON *)"
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _digest_schedule_is_an_expression(cls, value: str) -> str:
+        try:
+            validate_schedule(value, "UTC")  # the schedule's zone (infra/constructs/schedules.py)
+        except ScheduleExpressionError as exc:
+            message = f"not an EventBridge Scheduler cron(...) or rate(...) expression: {exc}"
+            raise ValueError(message) from None
+        return value
 
 
 class ApprovalsConfig(_Model):

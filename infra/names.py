@@ -100,6 +100,12 @@ def state_machine_name(stack_name: str, journey_id: str) -> str:
     return f"{stack_name}-{journey_id}"
 
 
+def digest_schedule_name(stack_name: str) -> str:
+    """The review digest's schedule: `<stackName>-ReviewDigest`. The capital letters keep it
+    apart from every scheduled journey's `<stackName>-<journey id>` (journey ids are lowercase)."""
+    return f"{stack_name}-ReviewDigest"
+
+
 def campaign_state_machine_name(stack_name: str) -> str:
     """The stack's one campaign state machine: `<stackName>-Campaigns`. The capital letter keeps
     it apart from every journey's `<stackName>-<journey id>` (journey ids are lowercase)."""

@@ -125,8 +125,8 @@ class BatonStack(Stack):
         self.handoffs.grant_task_response(
             self.functions[names.PRIVATE_API_FUNCTION], (j.journey for j in self.journeys.journeys)
         )
-        # Schedule triggers: one EventBridge Scheduler schedule per scheduled journey,
-        # targeting ScheduleFunction (infra/constructs/schedules.py; nothing without such journeys).
+        # EventBridge Scheduler: one schedule per scheduled journey and the weekly review
+        # digest's, targeting ScheduleFunction (infra/constructs/schedules.py).
         self.schedules = Schedules(
             self,
             names.SCHEDULES,
@@ -150,8 +150,7 @@ class BatonStack(Stack):
         # Runs are started by the API (and cancelled there) and by schedule firings.
         self.campaigns.grant_start(self.functions[names.PRIVATE_API_FUNCTION])
         self.campaigns.grant_stop(self.functions[names.PRIVATE_API_FUNCTION])
-        if self.schedules.function is not None:
-            self.campaigns.grant_start(self.schedules.function)
+        self.campaigns.grant_start(self.schedules.function)
         # R-GDPR-5: erasure (the private API's DELETE) reads the queues AWS writes whole bodies into.
         self.erased_dead_letter_queues = {
             "sms_inbound_dead_letter_queue": self.delivery.dead_letter_queue,
@@ -176,8 +175,7 @@ class BatonStack(Stack):
                 **self.functions,
                 names.JOURNEY_STEP_FUNCTION: self.journeys.function,
                 names.CAMPAIGN_FUNCTION: self.campaigns.function,
-                # ScheduleFunction exists when a journey has a schedule trigger.
-                **({names.SCHEDULE_FUNCTION: self.schedules.function} if self.schedules.function else {}),
+                names.SCHEDULE_FUNCTION: self.schedules.function,
             },
             rest_api=self.api.rest_api,
             configuration_set=self.delivery.configuration_set,

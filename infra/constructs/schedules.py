@@ -1,14 +1,16 @@
-"""Schedule triggers: one EventBridge Scheduler schedule per scheduled journey.
+"""EventBridge Scheduler: one schedule per scheduled journey, and the weekly review digest's.
 
 A journey with `trigger: {schedule: "cron(...)", segment: ID}` gets an `AWS::Scheduler::Schedule`
 (the DSL's expression, UTC, flexible time window OFF) whose target is ScheduleFunction with the
 input `{"journey": ID, "scheduled_time": "<aws.scheduler.scheduled-time>"}`: Scheduler fills in
 the time the schedule was due, so every retry of one firing carries the same idempotency key.
+The review digest's schedule (cdk.json `review.digestSchedule`, UTC) is always there: its input
+is `{"digest": "review", "scheduled_time": ...}`, and each owner's digest is sent once per ISO
+week of that time (`baton.inventory.digest`).
 
 Failures, twice covered: Scheduler retries delivering the invocation (retry policy) and sends
 what it cannot deliver to the dead-letter queue; the function's own errors are retried by Lambda
 (asynchronous invocation) and then go to the same queue. An alarm watches the queue (R-REL-5).
-Without scheduled journeys, nothing is created.
 """
 
 from __future__ import annotations
@@ -42,11 +44,17 @@ SCHEDULE_TIMEZONE: Final = "UTC"  # the DSL's schedules are UTC
 MAX_SCHEDULE_NAME: Final = 64
 RETRY_ATTEMPTS: Final = 5
 MAX_EVENT_AGE: Final = Duration.hours(6)
+DIGEST_SCHEDULE_ID: Final = "ReviewDigestSchedule"
 
 
 def schedule_input(journey_id: str) -> str:
     """The target input: the journey, and the time Scheduler fills in."""
     return json.dumps({"journey": journey_id, "scheduled_time": SCHEDULED_TIME}, separators=(",", ":"))
+
+
+def digest_input() -> str:
+    """The review digest's target input (`baton.schedules.firings.DigestFiring`)."""
+    return json.dumps({"digest": "review", "scheduled_time": SCHEDULED_TIME}, separators=(",", ":"))
 
 
 class Schedules(Construct):
@@ -65,10 +73,7 @@ class Schedules(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.journeys: Sequence[Journey] = [j for j in journeys.journeys if j.trigger.schedule is not None]
-        self.function: lambda_.Function | None = None
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
-        if not self.journeys:
-            return
         stack_name = Stack.of(self).stack_name
         self.dead_letter_queue = self._build_dead_letter_queue()
         function = baton_function(
@@ -77,7 +82,10 @@ class Schedules(Construct):
             code=code,
             environment=environment,
             config=config,
-            description="Baton schedules: starts a scheduled journey for every contact of its segment.",
+            description=(
+                "Baton schedules: starts a scheduled journey for every contact of its segment;"
+                " mails the owners their weekly review digest."
+            ),
             dead_letter_queue=self.dead_letter_queue,
         )
         # The same grants as every Baton function (the composition root wires every service).
@@ -103,15 +111,29 @@ class Schedules(Construct):
             "CDK's invoke grant: the function's versions and aliases (`<arn>:*`) besides $LATEST.",
         )
         for journey in self.journeys:
-            self.schedules[journey.journey] = self._schedule(stack_name, journey, function)
+            expression = journey.trigger.schedule
+            assert expression is not None
+            self.schedules[journey.journey] = self._schedule(
+                f"{journey.journey}Schedule",
+                name=names.state_machine_name(stack_name, journey.journey),
+                description=f"Journey {journey.journey} for segment {journey.trigger.segment}",
+                expression=expression,
+                target_input=schedule_input(journey.journey),
+            )
+        self.digest_schedule = self._schedule(
+            DIGEST_SCHEDULE_ID,
+            name=names.digest_schedule_name(stack_name),
+            description="The weekly review digest: each owner is mailed what needs them (once a week)",
+            expression=config.review.digest_schedule,
+            target_input=digest_input(),
+        )
 
     def _schedule(
-        self, stack_name: str, journey: Journey, function: lambda_.Function
+        self, construct_id: str, *, name: str, description: str, expression: str, target_input: str
     ) -> scheduler.CfnSchedule:
-        expression = journey.trigger.schedule
-        assert expression is not None
-        validate(expression, SCHEDULE_TIMEZONE)  # the catalog validated it; synth fails loudly if not
-        name = names.state_machine_name(stack_name, journey.journey)
+        """A schedule in UTC without a flexible window, targeting ScheduleFunction with Scheduler's
+        retries and the dead-letter queue."""
+        validate(expression, SCHEDULE_TIMEZONE)  # the catalog and the config validated it
         if len(name) > MAX_SCHEDULE_NAME:
             raise ValueError(
                 f"schedule name {name!r} is longer than {MAX_SCHEDULE_NAME} characters:"
@@ -119,17 +141,17 @@ class Schedules(Construct):
             )
         return scheduler.CfnSchedule(
             self,
-            f"{journey.journey}Schedule",
+            construct_id,
             name=name,
-            description=f"Journey {journey.journey} for segment {journey.trigger.segment}",
+            description=description,
             schedule_expression=expression,
             schedule_expression_timezone=SCHEDULE_TIMEZONE,
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",
             target=scheduler.CfnSchedule.TargetProperty(
-                arn=function.function_arn,
+                arn=self.function.function_arn,
                 role_arn=self.role.role_arn,
-                input=schedule_input(journey.journey),
+                input=target_input,
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                     maximum_retry_attempts=RETRY_ATTEMPTS,
                     maximum_event_age_in_seconds=int(MAX_EVENT_AGE.to_seconds()),
@@ -157,9 +179,10 @@ class Schedules(Construct):
             self,
             "ScheduleDeadLetterAlarm",
             alarm_description=(
-                "R-REL-5: a scheduled journey run failed after its retries (some contacts of the"
-                " segment may not have started); read the message, fix, and invoke ScheduleFunction"
-                " with it again (the run is idempotent per schedule time)."
+                "R-REL-5: a scheduled journey run or the review digest failed after its retries"
+                " (some contacts of the segment may not have started, some owners not been mailed);"
+                " read the message, fix, and invoke ScheduleFunction with it again (a run is"
+                " idempotent per schedule time, the digest per owner and week)."
             ),
             metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
             threshold=1,

@@ -156,7 +156,7 @@ def test_locale_chain_falls_back_from_region_to_language_to_english() -> None:
 
 
 # Mail to the deployment's own staff (a hand-off queue's address) is written in English only.
-STAFF_ONLY = {"handoff_notice.subject.txt", "handoff_notice.txt"}
+STAFF_ONLY = {"handoff_notice.subject.txt", "handoff_notice.txt", "review_digest.subject.txt"}
 
 
 def test_every_message_template_exists_in_every_locale() -> None:

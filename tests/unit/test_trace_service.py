@@ -242,3 +242,10 @@ def test_a_handoff_notice_subject_is_traced_to_the_built_in_owned_by_the_fallbac
     best = World().tracer.text(subject).matches[0]
     assert best.inventory_ids == ["builtin/handoff-notice"]
     assert best.owner == "ops@example.com"
+
+
+def test_a_review_digest_subject_is_traced_to_the_built_in_digest() -> None:
+    subject = texts.review_digest_subject(week="2027-W10", count=3)
+    best = World().tracer.text(subject).matches[0]
+    assert best.inventory_ids == ["builtin/review-digest"]
+    assert best.part == "subject"

@@ -11,20 +11,22 @@ from baton.handoffs.callbacks import StepFunctionsCallbacks
 from baton.handoffs.notify import AwsQueueNotifier
 from baton.handoffs.repository import DynamoTaskRepository
 from baton.handoffs.service import HandoffService
+from baton.messages.builtins import BuiltIn
+from baton.messages.staff import StaffMail
 
 
 def handoff_service(s: Services, client: Callable[[str], Any] = aws.client) -> HandoffService:
     """`client` makes the SNS and SES clients: `aws.delivery_client` inside a journey task
     (Step Functions is the one retry layer, R-REL-4), `aws.client` in the API."""
     settings = s.settings
-    email = email_adapter(settings, s.clock, client, s.limits)
-    notifier = AwsQueueNotifier(
-        client("sns"),
-        email,
-        topics=settings.queue_topics,
-        emails=settings.queue_emails,
+    email = StaffMail(
+        email_adapter(settings, s.clock, client, s.limits),
+        BuiltIn.HANDOFF_NOTICE,
         counter=s.figures,
         clock=s.clock,
+    )
+    notifier = AwsQueueNotifier(
+        client("sns"), email, topics=settings.queue_topics, emails=settings.queue_emails
     )
     return HandoffService(
         DynamoTaskRepository(settings.tasks_table),

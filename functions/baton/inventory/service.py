@@ -125,6 +125,11 @@ class InventoryService:
         self._owner_unreachable = owner_unreachable
         self._review = review or ReviewPolicy()
 
+    @property
+    def fallback_owner(self) -> str:
+        """Who answers for what has no owner of its own: `fallbackOwner`, else the sender."""
+        return self._fallback_owner
+
     def entries(self, *, stale: bool = False) -> InventoryList:
         today = self._clock.now().date()
         owners: dict[str, bool] = {}

@@ -127,7 +127,7 @@ MESSAGES: Final = (
         "The digest of what is due for review, sent to the owners.",
         "its schedule",
         (Channel.EMAIL,),
-        (),
+        ("review_digest.subject.txt",),
     ),
 )
 

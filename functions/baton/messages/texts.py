@@ -92,6 +92,11 @@ def handoff_notice(
     )
 
 
+def review_digest_subject(*, week: str, count: int) -> str:
+    """The subject of an owner's weekly review digest (staff mail: English)."""
+    return _one_line(_templates.render("review_digest.subject.txt", "en", {"week": week, "count": count}))
+
+
 def _sms(name: str, locale: str | None, **values: Any) -> SmsContent:
     return SmsContent(_one_line(_templates.render(name, locale, values)))
 

@@ -6,13 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from baton import aws, secrets
-from baton.bootstrap import Services
+from baton.bootstrap import Services, email_adapter
 from baton.consent.vocabulary import Channel
 from baton.data.once import DynamoOnceTable, Once, RemainingTime
 from baton.figures.repository import DynamoFiguresRepository
+from baton.inventory import digest
+from baton.inventory.digest import ReviewDigest
 from baton.inventory.service import InventoryService
 from baton.journeys.catalog import Catalog, load_catalog
 from baton.journeys.review import ReviewPolicy
+from baton.messages.builtins import BuiltIn
+from baton.messages.staff import StaffMail
 from baton.suppression.models import SuppressionReason
 from baton.triggers.executions import StepFunctionsExecutions
 from baton.triggers.goals import GOAL_PREFIX
@@ -114,3 +118,22 @@ def inventory_service(s: Services) -> InventoryService:
         owner_unreachable=unreachable,
         review=ReviewPolicy.of(s.settings),
     )
+
+
+def review_digest(s: Services, lambda_context: RemainingTime | None = None) -> ReviewDigest:
+    """The weekly digest to the inventory's owners: staff emails with one attempt each (the
+    schedule's retry is the one retry layer, R-REL-4), once per owner and week on the ledger."""
+    once = Once(
+        DynamoOnceTable(s.settings.idempotency_table, aws.client("dynamodb")),
+        prefix=digest.ONCE_PREFIX,
+        keep=digest.KEEP,
+        clock=s.clock,
+    )
+    once.leases.register(lambda_context)
+    mail = StaffMail(
+        email_adapter(s.settings, s.clock, aws.delivery_client, s.limits),
+        BuiltIn.REVIEW_DIGEST,
+        counter=s.figures,
+        clock=s.clock,
+    )
+    return ReviewDigest(inventory_service(s), mail, once, s.clock)
