@@ -558,8 +558,9 @@ class InventoryDemo(JourneyDemo):
     def cli(self, *args: str, keep: Callable[[str], bool] = lambda line: True) -> int:
         """A `baton` command as a person runs it, the lines `keep` keeps shown in the demo's."""
         printed = io.StringIO()
+        command = cli.build_parser().parse_args(list(args))  # the process's logging stays as it is
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            code = cli.main(list(args))
+            code: int = command.run(command)
         self.out(f"   $ baton {' '.join(args)}")
         shown = [line for line in printed.getvalue().rstrip().splitlines() if keep(line)]
         self.out(indent("\n".join(shown), "     "))
