@@ -34,11 +34,15 @@ class InventoryConfig(_Config):
     failing_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
     built_in: dict[BuiltIn, BuiltInOwnership] = Field(default_factory=dict)
 
+    def fallback(self, sender: str) -> str:
+        """Who answers for what has no owner of its own: `fallbackOwner`, else the deployment's
+        sender address (`sender`)."""
+        return self.fallback_owner or sender
+
     def owner_of(self, message: BuiltIn, sender: str) -> str:
-        """Who answers for a built-in message: its own owner, else `fallbackOwner`, else the
-        deployment's sender address (`sender`)."""
+        """Who answers for a built-in message: its own owner, else the fallback owner."""
         ownership = self.built_in.get(message)
-        return (ownership.owner if ownership else None) or self.fallback_owner or sender
+        return (ownership.owner if ownership else None) or self.fallback(sender)
 
 
 class Status(StrEnum):

@@ -121,7 +121,7 @@ class InventoryService:
         self._figures = figures
         self._clock = clock
         self._config = config
-        self._fallback_owner = config.fallback_owner or fallback_owner
+        self._fallback_owner = config.fallback(fallback_owner)
         self._owner_unreachable = owner_unreachable
         self._review = review or ReviewPolicy()
 

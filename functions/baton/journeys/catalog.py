@@ -34,6 +34,7 @@ from baton.journeys.approvals import (
     Approvals,
     ApprovalsError,
     ContentApproval,
+    content_hash,
     needs_approval,
     read_approvals,
 )
@@ -111,17 +112,36 @@ class Catalog:
     approvals: Approvals = field(default_factory=Approvals)
     # Transactional templates need an approval too (cdk.json `approvals.transactional`).
     approve_transactional: bool = False
+    # Per (template, locale, channel): the content hash and the approval verdict, worked out on
+    # first use. The catalog never changes once loaded, so every send after the first of a
+    # content reads them instead of hashing it again.
+    _hashes: dict[tuple[str, str, str], str] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _verdicts: dict[tuple[str, str, str], ContentApproval | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def needs_approval(self, template: Template) -> bool:
         return needs_approval(template, transactional=self.approve_transactional)
 
+    def content_hash(self, template_id: str, locale: str, channel: str) -> str:
+        """`content_hash` of a template's content in one locale and channel (KeyError: no such
+        template or content)."""
+        key = (template_id, locale, channel)
+        if key not in self._hashes:
+            self._hashes[key] = content_hash(self.templates[template_id], locale, channel)
+        return self._hashes[key]
+
     def approval(self, template_id: str, locale: str, channel: str) -> ContentApproval | None:
         """The verdict on a template's content in one locale and channel, or None when the
         template needs no approval (KeyError: no such template or content)."""
-        template = self.templates[template_id]
-        if not self.needs_approval(template):
-            return None
-        return self.approvals.of(template, locale, channel)
+        key = (template_id, locale, channel)
+        if key not in self._verdicts:
+            template = self.templates[template_id]
+            needed = self.needs_approval(template)
+            self._verdicts[key] = self.approvals.of(template, locale, channel) if needed else None
+        return self._verdicts[key]
 
     def journey(self, journey_id: str) -> Journey:
         return self.journeys[journey_id]

@@ -9,6 +9,7 @@ no `/`, so the tag holds the name and the feedback path turns it back into the i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -136,9 +137,11 @@ MESSAGES: Final = (
 _FRAGMENTS: Final = frozenset({"sms_frequency.txt"})
 
 
-def printed_texts(message: BuiltInMessage) -> list[tuple[str, str, str]]:
+@functools.cache
+def printed_texts(message: BuiltInMessage) -> tuple[tuple[str, str, str], ...]:
     """(locale, template file, its source) of every text a person reads in the message: its
-    SMS text, or its email's subject and text part (the HTML says the same words)."""
+    SMS text, or its email's subject and text part (the HTML says the same words). The files
+    ship with the code: read once per process, not on every search."""
     found = []
     for folder in sorted(_TEMPLATES.iterdir(), key=lambda folder: folder.name):
         if not folder.is_dir():
@@ -147,7 +150,7 @@ def printed_texts(message: BuiltInMessage) -> list[tuple[str, str, str]]:
             resource = folder.joinpath(name)
             if name not in _FRAGMENTS and not name.endswith(".html") and resource.is_file():
                 found.append((folder.name, name, resource.read_text(encoding="utf-8")))
-    return found
+    return tuple(found)
 
 
 def locales_of(message: BuiltInMessage) -> list[str]:

@@ -29,6 +29,10 @@ class CatalogView(Protocol):
         """Whether that content is the content approved; None: the template needs no approval."""
         ...
 
+    def content_hash(self, template_id: str, locale: str, channel: str) -> str:
+        """The hash of that content (`baton.journeys.approvals.content_hash`)."""
+        ...
+
 
 class ContactReader(Protocol):
     def get(self, contact_id: str) -> Contact:

@@ -46,7 +46,6 @@ from baton.delivery.service import (
 )
 from baton.delivery.service import SendResult as Delivery
 from baton.delivery.timing import DailyWindow
-from baton.journeys.approvals import content_hash
 from baton.journeys.exceptions import TemplateRenderError
 from baton.journeys.models import Journey, Send
 from baton.journeys.models import Purpose as JourneyPurpose
@@ -243,10 +242,10 @@ class SendTask:
         found = content_for(step.template, channel, contact.locale)
         if found is None:
             return None, True
-        locale = found[0]
-        verdict = self._ctx.catalog().approval(step.template.template, locale, str(channel))
+        locale, catalog = found[0], self._ctx.catalog()
+        verdict = catalog.approval(step.template.template, locale, str(channel))
         if verdict is None:
-            return content_hash(step.template, locale, str(channel)), True
+            return catalog.content_hash(step.template.template, locale, str(channel)), True
         if not verdict.approved:
             # Nothing personal: which template, locale and channel, and what is wrong with them.
             logger.warning(
