@@ -27,7 +27,7 @@ from baton.timeline.models import TimelineEvent
 from baton.triggers import wiring
 from tests.approvals import APPROVED_AT, APPROVER, write_catalog
 from tests.integration.handler_calls import private_call
-from tests.integration.journeys import REGION, STATE_MACHINE_PREFIX, JourneysOnMoto
+from tests.integration.journeys import REGION, JourneysOnMoto, serve_catalog
 
 PHONE = "+14155550100"
 JOURNEY = """\
@@ -105,12 +105,7 @@ def journeys(
     journeys_on_moto: JourneysOnMoto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[JourneysOnMoto]:
     root = _catalog(tmp_path / "journeys")
-    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
-    monkeypatch.setenv("BATON_JOURNEYS_DIR", str(root))
-    monkeypatch.setenv("BATON_STATE_MACHINE_ARN_PREFIX", STATE_MACHINE_PREFIX)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    bootstrap.reset()
-    wiring.catalog.cache_clear()
+    serve_catalog(monkeypatch, root)
     journeys_on_moto.deploy(root, journey_step.handler)
     bootstrap.services().contacts.upsert("ana", ContactInput(email="ana@example.com", phone=PHONE))
     yield journeys_on_moto
@@ -210,15 +205,9 @@ NOW = datetime(2026, 5, 4, 15, tzinfo=UTC)
 
 @pytest.fixture
 def campaign(aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[bootstrap.Services]:
-    root = _catalog(tmp_path / "journeys")
-    monkeypatch.setenv("BATON_JOURNEYS_DIR", str(root))
-    monkeypatch.setenv("BATON_STATE_MACHINE_ARN_PREFIX", STATE_MACHINE_PREFIX)
     monkeypatch.setenv("BATON_PUBLIC_BASE_URL", "https://baton.example.com")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     use_clock(FixedClock(NOW))
-    bootstrap.reset()
-    wiring.catalog.cache_clear()
-    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
+    serve_catalog(monkeypatch, _catalog(tmp_path / "journeys"))
     yield bootstrap.services()
     use_clock(None)
     bootstrap.reset()
